@@ -1,0 +1,77 @@
+"""Problems are values; failures are one exception tree.
+
+Loading and validating never raise on bad input: they collect `Problem`
+objects and keep going, so a user sees every fault in one run. Only the
+CLI decides what to do with them. Expected failures that must stop a
+command (an unreadable library, a refused build) are `CasebookError`
+subclasses, which click turns into one message and an exit code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import click
+
+EXIT_OK = 0
+EXIT_PROBLEMS = 1
+EXIT_UNREADABLE = 2
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One fault in the library, located as precisely as the source allows.
+
+    `path` is relative to the library root with forward slashes, so messages
+    read the same on every machine and sort stably. `line` and `column` are
+    1-based; 0 means "the file as a whole" (e.g. it could not be decoded).
+    """
+
+    path: str
+    line: int
+    column: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = self.path
+        if self.line:
+            where += f":{self.line}:{self.column}"
+        field = f" {self.field}:" if self.field else ""
+        return f"{where}:{field} {self.message}"
+
+
+def sort_problems(problems: list[Problem]) -> list[Problem]:
+    """Order problems by file, then position, then text; drop exact repeats."""
+    return sorted(set(problems))
+
+
+class CasebookError(click.ClickException):
+    """Root of every expected failure; click prints it without a traceback."""
+
+    exit_code = EXIT_PROBLEMS
+
+    def show(self, file=None) -> None:  # type: ignore[override]
+        click.echo(f"错误：{self.format_message()}", file=file, err=True)
+
+
+class LibraryUnreadable(CasebookError):
+    """The library folder itself cannot be read (missing, not a folder, no settings)."""
+
+    exit_code = EXIT_UNREADABLE
+
+
+class InvalidLibrary(CasebookError):
+    """The library has problems; the command refuses to go on."""
+
+    exit_code = EXIT_PROBLEMS
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sort_problems(problems)
+        super().__init__(f"发现 {len(self.problems)} 个问题")
+
+
+class UsageProblem(CasebookError):
+    """A command was asked for something that cannot be done (e.g. unknown id)."""
+
+    exit_code = EXIT_UNREADABLE

@@ -1,0 +1,311 @@
+"""A library folder → typed documents plus every problem met on the way.
+
+Layout: `settings.yaml`, `records/`, `typical/`, `classes/` (sub-folders
+allowed). Each file is read defensively — too large, binary, not UTF-8,
+empty, unreadable, a folder named like a file, a symlink loop — and each
+such fault becomes one Problem while the other files are still read.
+Contract errors from pydantic are mapped back to line and column here.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from .contract import KINDS, CaseClass, CaseRecord, Settings, TypicalEntry
+from .errors import LibraryUnreadable, Problem
+from .load import LoadedYaml, format_path, parse_yaml
+
+M = TypeVar("M", bound=BaseModel)
+
+MAX_FILE_BYTES = 2 * 1024 * 1024
+YAML_SUFFIXES = (".yaml", ".yml")
+FOLDERS = {"records": "record", "typical": "typical", "classes": "class"}
+SETTINGS_FILE = "settings.yaml"
+
+
+@dataclass(frozen=True)
+class Document(Generic[M]):
+    """One validated file: its model and where each of its values was written."""
+
+    path: str
+    model: M
+    source: LoadedYaml
+
+    def problem(self, loc: tuple[str | int, ...], message: str, *, key: bool = False) -> Problem:
+        span = self.source.span(loc, key=key)
+        return Problem(self.path, span.line, span.column, format_path(loc), message)
+
+
+@dataclass
+class Library:
+    """Everything read from one library folder."""
+
+    root: Path
+    settings: Document[Settings] | None = None
+    records: list[Document[CaseRecord]] = field(default_factory=list)
+    typical: list[Document[TypicalEntry]] = field(default_factory=list)
+    classes: list[Document[CaseClass]] = field(default_factory=list)
+
+
+def read_library(root: Path) -> tuple[Library, list[Problem]]:
+    """Read every YAML file of the library; never raise for a bad file."""
+    if not root.exists():
+        raise LibraryUnreadable(f"案例库不存在：{root}")
+    if not root.is_dir():
+        raise LibraryUnreadable(f"案例库应是一个文件夹：{root}")
+    if not (root / SETTINGS_FILE).exists():
+        raise LibraryUnreadable(f"{root} 不是案例库：缺少 {SETTINGS_FILE}")
+    library = Library(root=root)
+    problems: list[Problem] = []
+    for relative, kind in discover(root, problems):
+        document = read_document(root, relative, kind, problems)
+        if document is None:
+            continue
+        if kind == "settings":
+            library.settings = document
+        elif kind == "record":
+            library.records.append(document)
+        elif kind == "typical":
+            library.typical.append(document)
+        else:
+            library.classes.append(document)
+    return library, problems
+
+
+def discover(root: Path, problems: list[Problem]) -> Iterator[tuple[str, str]]:
+    """Yield `(relative path, kind)` of each data file in a stable order."""
+    yield SETTINGS_FILE, "settings"
+    for dirpath, dirnames, filenames in os.walk(root, onerror=_walk_error(root, problems)):
+        here = Path(dirpath)
+        dirnames.sort()
+        for name in list(dirnames):
+            if name.startswith("."):
+                dirnames.remove(name)
+            elif name.endswith(YAML_SUFFIXES):
+                dirnames.remove(name)
+                problems.append(
+                    Problem(_relative(root, here / name), 0, 0, "", "这是文件夹而不是 YAML 文件，已跳过")
+                )
+        for name in sorted(filenames):
+            if not name.endswith(YAML_SUFFIXES) or name.startswith("."):
+                continue
+            relative = _relative(root, here / name)
+            if relative == SETTINGS_FILE:
+                continue
+            top = relative.split("/", 1)[0]
+            if top in FOLDERS and "/" in relative:
+                yield relative, FOLDERS[top]
+            else:
+                problems.append(
+                    Problem(
+                        relative,
+                        0,
+                        0,
+                        "",
+                        "不在 records/、typical/、classes/ 中，未读取（请移到对应文件夹）",
+                    )
+                )
+
+
+def _walk_error(root: Path, problems: list[Problem]):
+    def report(error: OSError) -> None:
+        where = _relative(root, Path(error.filename)) if error.filename else "."
+        problems.append(Problem(where, 0, 0, "", f"无法读取文件夹：{error.strerror or error}"))
+
+    return report
+
+
+def _relative(root: Path, path: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def read_text(root: Path, relative: str, problems: list[Problem]) -> str | None:
+    """The file's text, or None after recording why it cannot be used."""
+    path = root / relative
+
+    def fail(message: str, line: int = 0, column: int = 0) -> None:
+        problems.append(Problem(relative, line, column, "", message))
+
+    try:
+        if path.is_symlink() and not path.exists():
+            fail("符号链接指向不存在的文件或形成循环")
+            return None
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            fail(f"文件过大（{size // 1024} KB，上限 {MAX_FILE_BYTES // 1024} KB），一份记录不应这么大")
+            return None
+        raw = path.read_bytes()
+    except OSError as error:
+        fail(f"无法读取：{error.strerror or error}")
+        return None
+    if not raw.strip():
+        fail("文件为空")
+        return None
+    if b"\x00" in raw:
+        fail("这是二进制文件，不是 YAML 文本")
+        return None
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
+        hint = "（看起来是 GBK/GB18030 编码）" if _looks_like_gbk(raw) else ""
+        fail(f"文件不是 UTF-8 编码{hint}，请另存为 UTF-8", line, column)
+        return None
+
+
+def _looks_like_gbk(raw: bytes) -> bool:
+    try:
+        raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def read_document(
+    root: Path, relative: str, kind: str, problems: list[Problem]
+) -> Document[Any] | None:
+    """Parse and check one file against its contract model."""
+    text = read_text(root, relative, problems)
+    if text is None:
+        return None
+    loaded, issues = parse_yaml(text)
+    problems.extend(Problem(relative, i.line, i.column, i.field, i.message) for i in issues)
+    if loaded is None or issues:
+        return None
+    model_type = KINDS[kind]
+    try:
+        model = model_type.model_validate(loaded.data)
+    except ValidationError as error:
+        problems.extend(contract_problems(relative, loaded, model_type, error))
+        return None
+    return Document(relative, model, loaded)
+
+
+def contract_problems(
+    relative: str, loaded: LoadedYaml, model_type: type[BaseModel], error: ValidationError
+) -> list[Problem]:
+    """Turn pydantic's errors into located Chinese messages."""
+    out = []
+    for item in error.errors(include_url=False):
+        loc = tuple(part for part in item["loc"] if _is_data_step(part))
+        kind = item["type"]
+        if kind == "missing":
+            span = loaded.span(loc[:-1])
+        elif kind == "extra_forbidden":
+            span = loaded.span(loc, key=True)
+        else:
+            span = loaded.span(loc)
+        message = explain(item, model_type, loc)
+        out.append(Problem(relative, span.line, span.column, format_path(loc), message))
+    return out
+
+
+def _is_data_step(part: Any) -> bool:
+    # pydantic inserts union member names such as "list[str]" into locations.
+    return isinstance(part, int) or (isinstance(part, str) and "[" not in part)
+
+
+MESSAGES = {
+    "missing": "缺少必填字段",
+    "string_type": "应为文本",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "int_from_float": "应为整数",
+    "float_parsing": "应为数字",
+    "float_type": "应为数字",
+    "bool_type": "应为 true 或 false",
+    "list_type": "应为列表（每项以 - 开头）",
+    "model_type": "应为键值对（字段: 值）",
+    "dict_type": "应为键值对（字段: 值）",
+    "model_attributes_type": "应为键值对（字段: 值）",
+}
+
+
+def explain(item: dict[str, Any], model_type: type[BaseModel], loc: tuple[Any, ...]) -> str:
+    """A Chinese message for one pydantic error, with a suggestion where one helps."""
+    kind = item["type"]
+    context = item.get("ctx") or {}
+    given = item.get("input")
+    if kind in MESSAGES:
+        text = MESSAGES[kind]
+        if kind == "bool_type" and isinstance(given, str):
+            text += f"（写的是 “{given}”）"
+        return text
+    if kind == "extra_forbidden":
+        allowed = _field_names_at(model_type, loc[:-1])
+        guess = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
+        hint = f"，是否应为 “{guess[0]}”？" if guess else f"；可用字段：{'、'.join(allowed)}"
+        return f"未知字段{hint}"
+    if kind.startswith("date") or kind.startswith("datetime"):
+        return f"应为日期，格式 YYYY-MM-DD（写的是 “{given}”）"
+    if kind == "literal_error":
+        expected = [option.strip(" '") for option in str(context.get("expected", "")).replace(" or ", ", ").split(",")]
+        guess = difflib.get_close_matches(str(given), expected, n=1, cutoff=0.3)
+        hint = f"，是否应为 “{guess[0]}”？" if guess else ""
+        return f"取值 “{given}” 无效；可选：{'、'.join(expected)}{hint}"
+    if kind == "string_pattern_mismatch":
+        return f"格式不符（写的是 “{given}”）：{_description_at(model_type, loc)}"
+    if kind in ("too_short", "string_too_short"):
+        return "不能为空"
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"应不小于 {context.get('ge', context.get('gt'))}"
+    return str(item.get("msg", kind))
+
+
+def _model_at(model_type: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The nested model class reached by following `loc` through the fields."""
+    current: Any = model_type
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        info = _field_by_key(current, part)
+        if info is None:
+            return None
+        current = _inner_model(info.annotation)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _inner_model(annotation: Any) -> Any:
+    """The BaseModel inside `X`, `X | None`, `list[X]` or `dict[str, X]`."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _field_by_key(model_type: type[BaseModel], key: str) -> Any:
+    for name, info in model_type.model_fields.items():
+        if key in (name, info.alias):
+            return info
+    return None
+
+
+def _field_names_at(model_type: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    model = _model_at(model_type, loc)
+    if model is None:
+        return []
+    return [info.alias or name for name, info in model.model_fields.items()]
+
+
+def _description_at(model_type: type[BaseModel], loc: tuple[Any, ...]) -> str:
+    model = _model_at(model_type, loc[:-1])
+    info = _field_by_key(model, str(loc[-1])) if model and loc else None
+    return info.description if info is not None and info.description else "格式不符"

@@ -1,0 +1,240 @@
+"""YAML text → plain data plus the source position of every value.
+
+PyYAML's own constructors lose positions, silently keep the last of two
+duplicate keys and turn `0123` into 123 and `no` into False (YAML 1.1).
+So we let PyYAML compose the node graph and build the data ourselves:
+
+* every plain scalar stays a string, except `null`/`~`/empty (None) and
+  `true`/`false` (bool); the contract converts strings to ints and dates
+  where a field asks for one, so codes and ids never change shape;
+* a duplicate key is a problem located at the second occurrence;
+* positions are kept per path (`("stages", 2, "date")`) for values and keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+NULLS = {"", "~", "null", "Null", "NULL"}
+TRUES = {"true", "True", "TRUE"}
+FALSES = {"false", "False", "FALSE"}
+# Explicit core tags we accept; anything else (!!python/object, !custom) is refused.
+PLAIN_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",
+    "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq",
+    "tag:yaml.org,2002:value",  # PyYAML's implicit tag for a plain "="
+}
+# Aliases can expand a small file into an enormous tree ("billion laughs").
+MAX_NODES = 200_000
+MAX_DEPTH = 64
+
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where a value starts (1-based) and how its scalar was written."""
+
+    line: int
+    column: int
+    style: str | None = None  # None plain, "'" '"' "|" ">" for scalars
+
+
+@dataclass(frozen=True)
+class YamlIssue:
+    """A problem found while reading YAML, before any contract check."""
+
+    line: int
+    column: int
+    field: str
+    message: str
+
+
+@dataclass
+class LoadedYaml:
+    """The data of one YAML document and where each part of it was written."""
+
+    data: Any
+    values: dict[Path, Span] = field(default_factory=dict)
+    keys: dict[Path, Span] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)
+
+    def span(self, path: Path, *, key: bool = False) -> Span:
+        """The span of `path`, or of its nearest ancestor that has one."""
+        table = self.keys if key else self.values
+        probe = tuple(path)
+        while probe:
+            if probe in table:
+                return table[probe]
+            if not key and probe in self.keys:
+                return self.keys[probe]
+            probe = probe[:-1]
+        return self.values.get((), Span(1, 1))
+
+    def text_position(self, path: Path, offset: int) -> tuple[int, int]:
+        """Line and column of character `offset` inside the string at `path`.
+
+        Exact for single-line scalars and literal blocks (`|`), the two ways
+        our files write text; for folded or multi-line plain scalars the
+        scalar's start is the honest answer.
+        """
+        span = self.span(path)
+        if path not in self.values:
+            return span.line, span.column
+        if span.style == "|":
+            text_line = span.line + 1 + _count_header_blank(self.lines, span.line)
+            before = self.data_at(path)[:offset]
+            row = text_line + before.count("\n")
+            source = self.lines[row - 1] if 0 < row <= len(self.lines) else ""
+            indent = len(source) - len(source.lstrip(" "))
+            return row, indent + len(before) - (before.rfind("\n") + 1) + 1
+        value = self.data_at(path)
+        if isinstance(value, str) and "\n" not in value:
+            quote = 1 if span.style in ("'", '"') else 0
+            return span.line, span.column + quote + offset
+        return span.line, span.column
+
+    def data_at(self, path: Path) -> Any:
+        value = self.data
+        for part in path:
+            value = value[part]
+        return value
+
+
+def _count_header_blank(lines: list[str], header_line: int) -> int:
+    """Blank lines between a `|` header and the first text line (usually 0)."""
+    count = 0
+    row = header_line  # 1-based header line → index of the next line
+    while row < len(lines) and not lines[row].strip():
+        count += 1
+        row += 1
+    return count
+
+
+def parse_yaml(text: str) -> tuple[LoadedYaml | None, list[YamlIssue]]:
+    """Parse one YAML document; return its data with positions, or the issues."""
+    try:
+        documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        what = error.problem or error.context or "无法解析"
+        return None, [YamlIssue(line, column, "", f"YAML 语法错误：{what}")]
+    except yaml.YAMLError as error:  # reader errors: control characters, bad encoding
+        mark = getattr(error, "problem_mark", None) or getattr(error, "mark", None)
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        return None, [YamlIssue(line, column, "", f"YAML 读取错误：{_reader_reason(error)}")]
+    except RecursionError:
+        return None, [YamlIssue(1, 1, "", f"YAML 嵌套超过 {MAX_DEPTH} 层")]
+    documents = [d for d in documents if d is not None]
+    if not documents:
+        return None, [YamlIssue(1, 1, "", "文件没有内容")]
+    if len(documents) > 1:
+        second = documents[1].start_mark
+        return None, [
+            YamlIssue(second.line + 1, second.column + 1, "", "一个文件只能写一个 YAML 文档（发现多个 ---）")
+        ]
+    builder = _Builder()
+    data = builder.build(documents[0], ())
+    return LoadedYaml(data, builder.values, builder.keys, text.splitlines()), builder.issues
+
+
+def _reader_reason(error: yaml.YAMLError) -> str:
+    reason = getattr(error, "reason", None)
+    return str(reason) if reason else str(error).splitlines()[0]
+
+
+class _Builder:
+    """Walks a composed node graph into plain data, recording spans and issues."""
+
+    def __init__(self) -> None:
+        self.values: dict[Path, Span] = {}
+        self.keys: dict[Path, Span] = {}
+        self.issues: list[YamlIssue] = []
+        self._active: set[int] = set()
+        self._built = 0
+
+    def build(self, node: Node, path: Path) -> Any:
+        mark = node.start_mark
+        span = Span(mark.line + 1, mark.column + 1, getattr(node, "style", None))
+        self.values[path] = span
+        if len(path) > MAX_DEPTH or id(node) in self._active:
+            self._issue(span, path, "引用自身或嵌套过深（锚点与别名形成了循环）")
+            return None
+        self._built += 1
+        if self._built > MAX_NODES:
+            if self._built == MAX_NODES + 1:
+                self._issue(span, path, f"展开后超过 {MAX_NODES} 个值（别名展开过多）")
+            return None
+        if node.tag not in PLAIN_TAGS:
+            self._issue(span, path, f"不支持的 YAML 标签 {node.tag}")
+            return None
+        self._active.add(id(node))
+        try:
+            if isinstance(node, ScalarNode):
+                return self._scalar(node)
+            if isinstance(node, SequenceNode):
+                return [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
+            if isinstance(node, MappingNode):
+                return self._mapping(node, path)
+            return None
+        finally:
+            self._active.discard(id(node))
+
+    @staticmethod
+    def _scalar(node: ScalarNode) -> Any:
+        value = node.value
+        if node.style is None:
+            if value in NULLS:
+                return None
+            if value in TRUES:
+                return True
+            if value in FALSES:
+                return False
+        return value
+
+    def _mapping(self, node: MappingNode, path: Path) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        first_seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key_mark = key_node.start_mark
+            key_span = Span(key_mark.line + 1, key_mark.column + 1)
+            if not isinstance(key_node, ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                self._issue(key_span, path, "键必须是简单文本（不支持复杂键和 << 合并）")
+                continue
+            key = key_node.value
+            if key in first_seen:
+                self._issue(
+                    key_span,
+                    (*path, key),
+                    f"重复的键（第一次出现在第 {first_seen[key]} 行）；YAML 只会保留其中一个",
+                )
+                continue
+            first_seen[key] = key_span.line
+            self.keys[(*path, key)] = key_span
+            result[key] = self.build(value_node, (*path, key))
+        return result
+
+    def _issue(self, span: Span, path: Path, message: str) -> None:
+        self.issues.append(YamlIssue(span.line, span.column, format_path(path), message))
+
+
+def format_path(path: Path) -> str:
+    """`("stages", 2, "date")` → `stages[2].date`, the form messages use."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out

@@ -1,0 +1,344 @@
+"""Library → [Problem]: the rules that span fields, files and settings.
+
+`library.read_library` has already checked each file against its contract
+model; here we check what one model cannot see alone: vocabularies from
+settings.yaml, unique ids, cross-references, the order of dates and stages,
+the time-limit extension, rules of the 信访工作条例 (集体访 representatives,
+检举控告 confidentiality) and personal data in every text value.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from .contract import STAGE_RANK, CaseClass, CaseRecord, Settings, TypicalEntry
+from .errors import Problem
+from .library import Document, Library, read_library
+from .load import Path as YamlPath
+from .load import format_path
+from .privacy import find_personal_data
+
+
+def check_library(root: Path) -> tuple[Library, list[Problem]]:
+    """Read and validate a library; the problems are sorted and complete."""
+    library, problems = read_library(root)
+    problems.extend(validate(library))
+    return library, sorted(set(problems))
+
+
+def validate(library: Library) -> list[Problem]:
+    """Every cross-file and domain rule; contract errors are already recorded."""
+    problems: list[Problem] = []
+    vocab = Vocab(library.settings.model) if library.settings else None
+    if library.settings:
+        problems += check_settings(library.settings)
+    problems += check_unique_ids(library)
+    record_ids = {doc.model.id: doc for doc in library.records}
+    class_ids = {doc.model.id: doc for doc in library.classes}
+    for doc in library.records:
+        problems += check_file_name(doc)
+        problems += check_record(doc, vocab, class_ids)
+    for doc in library.typical:
+        problems += check_file_name(doc)
+        problems += check_typical(doc, vocab, record_ids, class_ids)
+    for doc in library.classes:
+        problems += check_file_name(doc)
+        if vocab:
+            problems += vocab.check(doc, ("domain",), doc.model.domain, "domains")
+    for doc in [*library.records, *library.typical, *library.classes]:
+        problems += check_personal_data(doc, library.settings.model if library.settings else None)
+    return problems
+
+
+class Vocab:
+    """The controlled lists of settings.yaml, with closest-value suggestions."""
+
+    def __init__(self, settings: Settings) -> None:
+        lists = settings.vocabularies
+        regions: set[str] = set()
+        for path in lists.regions:
+            parts = path.split("/")
+            regions.update("/".join(parts[: i + 1]) for i in range(len(parts)))
+        self.values: dict[str, list[str]] = {
+            "domains": [d.name for d in lists.domains],
+            "regions": sorted(regions),
+            "units": lists.units,
+            "channels": lists.channels,
+            "flags": lists.flags,
+            "petitioner_kinds": lists.petitioner_kinds,
+            "mechanisms": lists.mechanisms,
+            "procedures": list(settings.time_limits.procedures),
+        }
+        self.domain_codes = {d.name: d.code for d in lists.domains}
+        self.settings = settings
+
+    def check(self, doc: Document[Any], loc: YamlPath, value: str | None, name: str) -> list[Problem]:
+        if value is None or value in self.values[name]:
+            return []
+        guess = difflib.get_close_matches(value, self.values[name], n=1, cutoff=0.4)
+        hint = f"，是否应为 “{guess[0]}”？" if guess else ""
+        return [doc.problem(loc, f"“{value}” 不在 settings.yaml 的 {name} 词表中{hint}")]
+
+    def check_all(self, doc: Document[Any], loc: YamlPath, values: list[str], name: str) -> list[Problem]:
+        return [p for i, value in enumerate(values) for p in self.check(doc, (*loc, i), value, name)]
+
+
+def check_settings(doc: Document[Settings]) -> list[Problem]:
+    settings = doc.model
+    problems = []
+    if settings.time_limits.default_procedure not in settings.time_limits.procedures:
+        problems.append(
+            doc.problem(
+                ("time_limits", "default_procedure"),
+                f"默认程序 “{settings.time_limits.default_procedure}” 不在 procedures 中",
+            )
+        )
+    seen_codes: dict[str, str] = {}
+    for i, domain in enumerate(settings.vocabularies.domains):
+        if domain.code in seen_codes:
+            problems.append(
+                doc.problem(
+                    ("vocabularies", "domains", i, "code"),
+                    f"代码 {domain.code} 已用于 “{seen_codes[domain.code]}”",
+                )
+            )
+        seen_codes.setdefault(domain.code, domain.name)
+    for name in ("regions", "units", "channels", "flags", "petitioner_kinds", "mechanisms"):
+        seen: set[str] = set()
+        for i, value in enumerate(getattr(settings.vocabularies, name)):
+            if value in seen:
+                problems.append(doc.problem(("vocabularies", name, i), f"重复的取值 “{value}”"))
+            seen.add(value)
+    return problems
+
+
+def check_unique_ids(library: Library) -> list[Problem]:
+    """Ids are unique across the whole library: they become URLs and citations."""
+    first: dict[str, str] = {}
+    problems = []
+    documents = sorted([*library.records, *library.typical, *library.classes], key=lambda d: d.path)
+    for doc in documents:
+        ident = doc.model.id
+        if ident in first:
+            problems.append(doc.problem(("id",), f"编号 {ident} 重复（已用于 {first[ident]}）"))
+        else:
+            first[ident] = doc.path
+    return problems
+
+
+def check_file_name(doc: Document[Any]) -> list[Problem]:
+    """The file is named after its id, so a reader finds it from a page's URL."""
+    stem = Path(doc.path).stem
+    if stem != doc.model.id:
+        return [doc.problem(("id",), f"文件名应与编号一致：应为 {doc.model.id}.yaml")]
+    return []
+
+
+def check_record(
+    doc: Document[CaseRecord], vocab: Vocab | None, classes: dict[str, Document[CaseClass]]
+) -> list[Problem]:
+    record = doc.model
+    problems: list[Problem] = []
+    if vocab:
+        problems += vocab.check(doc, ("channel",), record.channel, "channels")
+        problems += vocab.check(doc, ("domain",), record.domain, "domains")
+        problems += vocab.check(doc, ("region",), record.region, "regions")
+        problems += vocab.check(doc, ("petitioners", "kind"), record.petitioners.kind, "petitioner_kinds")
+        problems += vocab.check_all(doc, ("flags",), record.flags, "flags")
+        problems += vocab.check_all(doc, ("mechanisms",), record.mechanisms, "mechanisms")
+        problems += vocab.check(doc, ("procedure",), record.procedure, "procedures")
+        problems += vocab.check(doc, ("units", "lead"), record.units.lead, "units")
+        problems += vocab.check_all(doc, ("units", "assist"), record.units.assist, "units")
+        if record.units.dual:
+            problems += vocab.check(doc, ("units", "dual", "locality"), record.units.dual.locality, "units")
+            problems += vocab.check(
+                doc, ("units", "dual", "department"), record.units.dual.department, "units"
+            )
+        for i, stage in enumerate(record.stages):
+            problems += vocab.check(doc, ("stages", i, "unit"), stage.unit, "units")
+    if int(record.id[3:7]) != record.received.year:
+        problems.append(doc.problem(("id",), f"编号年份应与收到日期的年份 {record.received.year} 一致"))
+    if record.class_ and record.class_ not in classes:
+        problems.append(doc.problem(("class",), f"类案 {record.class_} 不存在（classes/ 中没有该编号）"))
+    problems += check_dates(doc)
+    problems += check_extension(doc, vocab.settings if vocab else None)
+    problems += check_petition_rules(doc)
+    return problems
+
+
+def check_dates(doc: Document[CaseRecord]) -> list[Problem]:
+    """received ≤ 受理 ≤ 答复 ≤ 办结, and stages in time and procedural order."""
+    record = doc.model
+    problems = []
+    previous_date, previous_rank, previous_kind = record.received, -1, "收到"
+    for i, stage in enumerate(record.stages):
+        if stage.date < previous_date:
+            problems.append(
+                doc.problem(
+                    ("stages", i, "date"),
+                    f"{stage.stage}日期 {stage.date} 早于{previous_kind}日期 {previous_date}",
+                )
+            )
+        rank = STAGE_RANK.get(stage.stage)
+        if rank is not None and rank < previous_rank:
+            problems.append(
+                doc.problem(("stages", i, "stage"), f"环节顺序不对：“{stage.stage}” 不应在 “{previous_kind}” 之后")
+            )
+        previous_date = max(previous_date, stage.date)
+        if rank is not None:
+            previous_rank, previous_kind = max(previous_rank, rank), stage.stage
+    resolution = record.resolution
+    if resolution is None:
+        return problems
+    if resolution.closed is not None:
+        answered = [s.date for s in record.stages if s.stage == "答复"]
+        limit = max(answered) if answered else record.received
+        if resolution.closed < limit:
+            what = "答复" if answered else "收到"
+            problems.append(
+                doc.problem(("resolution", "closed"), f"办结日期 {resolution.closed} 早于{what}日期 {limit}")
+            )
+    elif resolution.outcome in ("已化解", "部分化解", "终结"):
+        problems.append(
+            doc.problem(("resolution", "outcome"), f"办理结果为“{resolution.outcome}”时须填写办结日期 closed")
+        )
+    return problems
+
+
+def check_extension(doc: Document[CaseRecord], settings: Settings | None) -> list[Problem]:
+    """条例第三十四条: the handling time may be extended once, by at most the configured days."""
+    record = doc.model
+    extensions = [(i, s) for i, s in enumerate(record.stages) if s.stage == "延期"]
+    problems = []
+    for i, _ in extensions[1:]:
+        problems.append(doc.problem(("stages", i, "stage"), "办理期限只能延长一次"))
+    for i, stage in extensions:
+        if stage.days is None:
+            problems.append(doc.problem(("stages", i), "延期须写明延长天数 days"))
+        if not stage.reason:
+            problems.append(doc.problem(("stages", i), "延期须写明理由 reason（并告知信访人）"))
+        if settings and stage.days is not None:
+            name = record.procedure or settings.time_limits.default_procedure
+            procedure = settings.time_limits.procedures.get(name)
+            if procedure and stage.days > procedure.extension_days:
+                problems.append(
+                    doc.problem(
+                        ("stages", i, "days"),
+                        f"延期 {stage.days} 天超过“{name}”允许的 {procedure.extension_days} 天",
+                    )
+                )
+    for i, stage in enumerate(record.stages):
+        if stage.stage != "延期" and (stage.days is not None or stage.reason):
+            problems.append(doc.problem(("stages", i), "days 和 reason 只用于“延期”环节"))
+    return problems
+
+
+def check_petition_rules(doc: Document[CaseRecord]) -> list[Problem]:
+    record = doc.model
+    problems = []
+    if "集体访" in record.flags and record.petitioners.count < 5:
+        problems.append(doc.problem(("petitioners", "count"), "集体访的人数应为 5 人及以上"))
+    representatives = record.petitioners.representatives
+    if representatives is not None and representatives > 5:
+        problems.append(
+            doc.problem(("petitioners", "representatives"), "代表人数不超过 5 人（《信访工作条例》第二十条）")
+        )
+    if representatives is not None and representatives > record.petitioners.count:
+        problems.append(doc.problem(("petitioners", "representatives"), "代表人数不能多于信访人数"))
+    if record.category == "检举控告类" and record.visibility != "internal":
+        problems.append(
+            doc.problem(
+                ("visibility",),
+                "检举控告类事项只能是 internal：检举揭发材料不得扩散（《信访工作条例》第三十条）",
+            )
+        )
+    return problems
+
+
+def check_typical(
+    doc: Document[TypicalEntry],
+    vocab: Vocab | None,
+    records: dict[str, Document[CaseRecord]],
+    classes: dict[str, Document[CaseClass]],
+) -> list[Problem]:
+    entry = doc.model
+    problems: list[Problem] = []
+    if vocab:
+        problems += vocab.check(doc, ("domain",), entry.domain, "domains")
+        problems += vocab.check(doc, ("region",), entry.region, "regions")
+        problems += vocab.check_all(doc, ("mechanisms",), entry.mechanisms, "mechanisms")
+        code = entry.id.split("-")[1]
+        expected = vocab.domain_codes.get(entry.domain)
+        if expected and code != expected:
+            problems.append(
+                doc.problem(("id",), f"入库编号中的领域代码 {code} 与问题领域“{entry.domain}”的代码 {expected} 不一致")
+            )
+    kind = entry.id.split("-")[2]
+    if kind == "1" and len(entry.records) != 1:
+        problems.append(doc.problem(("records",), "个案（编号第三段为 1）只能对应 1 件来源案例"))
+    if kind == "2" and len(entry.records) < 2:
+        problems.append(doc.problem(("records",), "批量案例（编号第三段为 2）应对应 2 件以上来源案例"))
+    if entry.class_ and entry.class_ not in classes:
+        problems.append(doc.problem(("class",), f"类案 {entry.class_} 不存在（classes/ 中没有该编号）"))
+    seen: set[str] = set()
+    for i, record_id in enumerate(entry.records):
+        if record_id in seen:
+            problems.append(doc.problem(("records", i), f"来源案例 {record_id} 重复列出"))
+        seen.add(record_id)
+        source = records.get(record_id)
+        if source is None:
+            problems.append(doc.problem(("records", i), f"来源案例 {record_id} 不存在（records/ 中没有该编号）"))
+        elif entry.class_ and source.model.class_ and source.model.class_ != entry.class_:
+            problems.append(
+                doc.problem(
+                    ("records", i),
+                    f"来源案例 {record_id} 属于类案 {source.model.class_}，与本案例的 {entry.class_} 不一致",
+                )
+            )
+    for i in range(1, len(entry.process)):
+        if entry.process[i].date < entry.process[i - 1].date:
+            problems.append(doc.problem(("process", i, "date"), "化解过程应按日期先后排列"))
+    if entry.review.status != "draft" and (entry.review.reviewer is None or entry.review.date is None):
+        problems.append(doc.problem(("review",), "已审核或已发布的案例须写明审核人职务 reviewer 和日期 date"))
+    return problems
+
+
+def check_personal_data(doc: Document[Any], settings: Settings | None) -> list[Problem]:
+    """Personal data in any text value is an error at its exact position."""
+    problems = []
+    names = [name for name in (settings.protected_names if settings else []) if name]
+    for loc, text in iter_text(doc.model, ()):
+        for finding in find_personal_data(text):
+            line, column = doc.source.text_position(loc, finding.start)
+            problems.append(
+                Problem(doc.path, line, column, format_path(loc), f"含有{finding.kind}（{finding.masked}），请删除或脱敏")
+            )
+        for name in names:
+            start = text.find(name)
+            while start != -1:
+                line, column = doc.source.text_position(loc, start)
+                problems.append(
+                    Problem(doc.path, line, column, format_path(loc), "含有受保护姓名（settings.yaml protected_names），请改为“某某”")
+                )
+                start = text.find(name, start + 1)
+    return problems
+
+
+def iter_text(value: Any, loc: YamlPath) -> Iterator[tuple[YamlPath, str]]:
+    """Every string inside a model, with its path in the source file's terms."""
+    if isinstance(value, BaseModel):
+        for name, info in type(value).model_fields.items():
+            yield from iter_text(getattr(value, name), (*loc, info.alias or name))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from iter_text(item, (*loc, i))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from iter_text(item, (*loc, key))
+    elif isinstance(value, str):
+        yield loc, value
