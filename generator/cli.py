@@ -13,12 +13,10 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import EXIT_PROBLEMS, CasebookError, Problem
+from .errors import EXIT_PROBLEMS, Problem
 
 DEFAULT_LIBRARY = Path("cases")
-library_argument = click.argument(
-    "library", type=click.Path(path_type=Path), default=DEFAULT_LIBRARY, required=False
-)
+library_argument = click.argument("library", type=click.Path(path_type=Path), default=DEFAULT_LIBRARY, required=False)
 
 
 def print_problems(problems: list[Problem]) -> None:

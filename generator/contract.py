@@ -200,9 +200,7 @@ class Resolution(Contract):
     )
     outcome: Outcome = field("办理结果", "已化解/部分化解/未化解/终结")
     closed: dt.date | None = field("办结日期", "未办结的留空", default=None)
-    satisfaction: Satisfaction = field(
-        "满意度", "信访人对责任单位和信访部门的评价", default_factory=Satisfaction
-    )
+    satisfaction: Satisfaction = field("满意度", "信访人对责任单位和信访部门的评价", default_factory=Satisfaction)
     funds: Funds | None = field("使用资金", "化解中使用的资金", default=None)
     note: str | None = field("说明", "结果说明", default=None)
 
@@ -239,9 +237,7 @@ class CaseRecord(Contract):
         "所属类案", "类案编号，例如：LA-001", alias="class", default=None, pattern=CLASS_ID_PATTERN
     )
     tags: list[str] = field("标签", "自由标签，便于检索", default_factory=list)
-    visibility: Visibility = field(
-        "公开范围", "internal 内部版 / training 培训版 / public 公开版", default="internal"
-    )
+    visibility: Visibility = field("公开范围", "internal 内部版 / training 培训版 / public 公开版", default="internal")
 
 
 # ── typical-case entry ──────────────────────────────────────────────────────

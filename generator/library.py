@@ -90,9 +90,7 @@ def discover(root: Path, problems: list[Problem]) -> Iterator[tuple[str, str]]:
                 dirnames.remove(name)
             elif name.endswith(YAML_SUFFIXES):
                 dirnames.remove(name)
-                problems.append(
-                    Problem(_relative(root, here / name), 0, 0, "", "这是文件夹而不是 YAML 文件，已跳过")
-                )
+                problems.append(Problem(_relative(root, here / name), 0, 0, "", "这是文件夹而不是 YAML 文件，已跳过"))
         for name in sorted(filenames):
             if not name.endswith(YAML_SUFFIXES) or name.startswith("."):
                 continue
@@ -174,9 +172,7 @@ def _looks_like_gbk(raw: bytes) -> bool:
     return True
 
 
-def read_document(
-    root: Path, relative: str, kind: str, problems: list[Problem]
-) -> Document[Any] | None:
+def read_document(root: Path, relative: str, kind: str, problems: list[Problem]) -> Document[Any] | None:
     """Parse and check one file against its contract model."""
     text = read_text(root, relative, problems)
     if text is None:

@@ -141,9 +141,7 @@ def parse_yaml(text: str) -> tuple[LoadedYaml | None, list[YamlIssue]]:
         return None, [YamlIssue(1, 1, "", "文件没有内容")]
     if len(documents) > 1:
         second = documents[1].start_mark
-        return None, [
-            YamlIssue(second.line + 1, second.column + 1, "", "一个文件只能写一个 YAML 文档（发现多个 ---）")
-        ]
+        return None, [YamlIssue(second.line + 1, second.column + 1, "", "一个文件只能写一个 YAML 文档（发现多个 ---）")]
     builder = _Builder()
     data = builder.build(documents[0], ())
     return LoadedYaml(data, builder.values, builder.keys, text.splitlines()), builder.issues

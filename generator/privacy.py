@@ -16,9 +16,7 @@ ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
 
 _ID18 = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{16}[\dXx](?![0-9A-Za-z])")
-_MOBILE = re.compile(
-    r"(?<![\d+])(?:(?:\+|00)86[ -]?)?(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})(?!\d)"
-)
+_MOBILE = re.compile(r"(?<![\d+])(?:(?:\+|00)86[ -]?)?(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})(?!\d)")
 # Card numbers: 16–19 digits, optionally in groups of four split by space or dash.
 _CARD = re.compile(r"(?<!\d)(?:\d{4}[ -]?){3}\d{4}(?:[ -]?\d{1,3})?(?!\d)")
 # Issuer prefixes of cards in use in China: UnionPay 62, Visa 4, Mastercard 5, Amex 34/37, JCB 35.
@@ -86,12 +84,7 @@ def find_personal_data(text: str) -> list[Finding]:
             taken.append(match.span())
     for match in _CARD.finditer(text):
         digits = re.sub(r"[ -]", "", match.group())
-        if (
-            16 <= len(digits) <= 19
-            and digits.startswith(_CARD_PREFIXES)
-            and luhn_valid(digits)
-            and free(*match.span())
-        ):
+        if 16 <= len(digits) <= 19 and digits.startswith(_CARD_PREFIXES) and luhn_valid(digits) and free(*match.span()):
             findings.append(Finding("银行卡号", match.start(), match.end(), match.group()))
             taken.append(match.span())
     for match in _MOBILE.finditer(text):

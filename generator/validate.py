@@ -156,9 +156,7 @@ def check_record(
         problems += vocab.check_all(doc, ("units", "assist"), record.units.assist, "units")
         if record.units.dual:
             problems += vocab.check(doc, ("units", "dual", "locality"), record.units.dual.locality, "units")
-            problems += vocab.check(
-                doc, ("units", "dual", "department"), record.units.dual.department, "units"
-            )
+            problems += vocab.check(doc, ("units", "dual", "department"), record.units.dual.department, "units")
         for i, stage in enumerate(record.stages):
             problems += vocab.check(doc, ("stages", i, "unit"), stage.unit, "units")
     if int(record.id[3:7]) != record.received.year:
@@ -316,14 +314,22 @@ def check_personal_data(doc: Document[Any], settings: Settings | None) -> list[P
         for finding in find_personal_data(text):
             line, column = doc.source.text_position(loc, finding.start)
             problems.append(
-                Problem(doc.path, line, column, format_path(loc), f"含有{finding.kind}（{finding.masked}），请删除或脱敏")
+                Problem(
+                    doc.path, line, column, format_path(loc), f"含有{finding.kind}（{finding.masked}），请删除或脱敏"
+                )
             )
         for name in names:
             start = text.find(name)
             while start != -1:
                 line, column = doc.source.text_position(loc, start)
                 problems.append(
-                    Problem(doc.path, line, column, format_path(loc), "含有受保护姓名（settings.yaml protected_names），请改为“某某”")
+                    Problem(
+                        doc.path,
+                        line,
+                        column,
+                        format_path(loc),
+                        "含有受保护姓名（settings.yaml protected_names），请改为“某某”",
+                    )
                 )
                 start = text.find(name, start + 1)
     return problems
