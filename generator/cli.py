@@ -7,6 +7,8 @@ turns results into output and exit codes (0 clean, 1 problems found,
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import sys
 from pathlib import Path
 
@@ -42,6 +44,43 @@ def validate(library: Path) -> None:
         print_problems(problems)
         sys.exit(EXIT_PROBLEMS)
     click.echo(f"{library}: 未发现问题", err=True)
+
+
+@cli.command()
+@library_argument
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="输出文件夹（默认 LIBRARY/.schema）")
+def schema(library: Path, out: Path | None) -> None:
+    """生成 JSON Schema，供编辑器（VS Code YAML 插件）补全和检查字段。"""
+    from .library import read_library
+    from .schema import vscode_settings, write_schemas
+
+    loaded, _ = read_library(library)
+    settings = loaded.settings.model if loaded.settings else None
+    out = out or library / ".schema"
+    for path in write_schemas(out, settings):
+        click.echo(path.as_posix())
+    click.echo("在 VS Code 的 settings.json 中加入：", err=True)
+    click.echo(json.dumps(vscode_settings(out, library), ensure_ascii=False, indent=2), err=True)
+
+
+@cli.command()
+@click.argument("kind", type=click.Choice(["record", "typical", "class"]))
+@library_argument
+@click.option("--date", "today", type=click.DateTime(["%Y-%m-%d"]), default=None, help="日期（默认今天）")
+def new(kind: str, library: Path, today: dt.datetime | None) -> None:
+    """新建一份可通过校验的记录、典型案例或类案骨架，打印其路径；绝不覆盖已有文件。"""
+    from .errors import UsageProblem
+    from .library import read_library
+    from .skeleton import write_new
+
+    loaded, _ = read_library(library)
+    if loaded.settings is None:
+        raise UsageProblem("settings.yaml 有错误，无法取得词表；请先运行 casebook validate")
+    try:
+        path = write_new(kind, loaded, (today or dt.datetime.now()).date())
+    except FileExistsError as error:
+        raise UsageProblem(f"文件已存在，未覆盖：{error.filename}") from None
+    click.echo(path.as_posix())
 
 
 def main() -> None:

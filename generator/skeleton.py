@@ -1,0 +1,166 @@
+"""Contract → a valid, commented YAML skeleton for `casebook new`.
+
+The skeleton is walked from the same models that validate, so it can never
+drift from the contract: required fields get a value that passes
+validation (the next free id, today's date, the first entry of each
+vocabulary), optional fields appear as comments with their Chinese title
+and description, ready to be uncommented.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import typing
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+
+from .contract import KIND_LABELS, CaseClass, CaseRecord, Settings, TypicalEntry
+from .library import FOLDERS, Library
+from .schema import vocabulary_values
+
+PLACEHOLDER = "（待填写）"
+KIND_FOLDER = {kind: folder for folder, kind in FOLDERS.items()}
+_NEEDS_QUOTES = re.compile(r"^[\s\-?:,\[\]{}#&*!|>'\"%@`]|: | #|\s$")
+
+
+def next_record_id(library: Library, year: int) -> str:
+    used = _used_numbers(library, rf"XF-{year}-(\d{{4}})")
+    return f"XF-{year}-{max(used, default=0) + 1:04d}"
+
+
+def next_class_id(library: Library) -> str:
+    used = _used_numbers(library, r"LA-(\d{3})")
+    return f"LA-{max(used, default=0) + 1:03d}"
+
+
+def next_typical_id(library: Library, year: int, domain_code: str) -> str:
+    used = _used_numbers(library, rf"{year}-{domain_code}-1-(\d{{3}})")
+    return f"{year}-{domain_code}-1-{max(used, default=0) + 1:03d}"
+
+
+def _used_numbers(library: Library, pattern: str) -> list[int]:
+    """Numbers taken by files on disk, valid or not, so a broken file keeps its id."""
+    regex = re.compile(pattern)
+    numbers = []
+    for folder in FOLDERS:
+        for path in (library.root / folder).rglob("*.y*ml"):
+            match = regex.fullmatch(path.stem)
+            if match:
+                numbers.append(int(match.group(1)))
+    for doc in [*library.records, *library.typical, *library.classes]:
+        match = regex.fullmatch(doc.model.id)
+        if match:
+            numbers.append(int(match.group(1)))
+    return numbers
+
+
+def skeleton(kind: str, library: Library, today: dt.date) -> tuple[str, str]:
+    """`(relative path, YAML text)` of a new valid file of `kind`."""
+    if library.settings is None:
+        raise ValueError("settings.yaml is needed for vocabularies")
+    settings = library.settings.model
+    values: dict[str, Any] = {}
+    if kind == "record":
+        model: type[BaseModel] = CaseRecord
+        values["id"] = next_record_id(library, today.year)
+    elif kind == "class":
+        model = CaseClass
+        values["id"] = next_class_id(library)
+    else:
+        model = TypicalEntry
+        domain = settings.vocabularies.domains[0]
+        if library.records:
+            source = max(library.records, key=lambda d: d.model.id).model
+            domain = next(d for d in settings.vocabularies.domains if d.name == source.domain)
+            values["records"] = [source.id]
+            values["region"] = source.region
+        values["domain"] = domain.name
+        values["id"] = next_typical_id(library, today.year, domain.code)
+        values["review"] = {"status": "draft"}
+    lines = _emit_model(model, values, settings, today, indent=0)
+    header = f"# 新建{KIND_LABELS[kind]}：必填字段已给出可通过校验的占位值；可选字段以注释给出，去掉 # 即可填写。\n"
+    return f"{KIND_FOLDER[kind]}/{values['id']}.yaml", header + "\n".join(lines) + "\n"
+
+
+def _emit_model(
+    model: type[BaseModel], given: dict[str, Any], settings: Settings, today: dt.date, indent: int
+) -> list[str]:
+    pad = "  " * indent
+    lines: list[str] = []
+    for name, info in model.model_fields.items():
+        key = info.alias or name
+        comment = f"  # {info.title}：{info.description}"
+        if key in given:
+            lines += _emit_value(key, given[key], pad, comment)
+        elif info.is_required():
+            lines += _emit_required(key, info, settings, today, indent, comment)
+        else:
+            lines.append(f"{pad}# {key}:{comment[1:]}")
+    return lines
+
+
+def _emit_required(
+    key: str, info: FieldInfo, settings: Settings, today: dt.date, indent: int, comment: str
+) -> list[str]:
+    pad = "  " * indent
+    annotation = info.annotation
+    origin = typing.get_origin(annotation)
+    vocabulary = (
+        (info.json_schema_extra or {}).get("x-vocabulary") if isinstance(info.json_schema_extra, dict) else None
+    )
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [f"{pad}{key}:{comment}", *_emit_model(annotation, {}, settings, today, indent + 1)]
+    if origin is list:
+        (item,) = typing.get_args(annotation)
+        if isinstance(item, type) and issubclass(item, BaseModel):
+            inner = _emit_model(item, {}, settings, today, indent + 2)
+            inner[0] = f"{pad}  - " + inner[0].lstrip()
+            return [f"{pad}{key}:{comment}", *inner]
+        return _emit_value(key, [_example(item, vocabulary, settings, today)], pad, comment)
+    if origin is dict:
+        return [f"{pad}{key}: {{}}{comment}"]
+    return _emit_value(key, _example(annotation, vocabulary, settings, today), pad, comment)
+
+
+def _example(annotation: Any, vocabulary: Any, settings: Settings, today: dt.date) -> Any:
+    if vocabulary:
+        return vocabulary_values(settings)[vocabulary][0]
+    if typing.get_origin(annotation) is Literal:
+        return typing.get_args(annotation)[0]
+    if annotation is dt.date:
+        return today.isoformat()
+    if annotation is int:
+        return 1
+    if annotation is float:
+        return 0
+    return PLACEHOLDER
+
+
+def _emit_value(key: str, value: Any, pad: str, comment: str) -> list[str]:
+    if isinstance(value, dict):
+        return [f"{pad}{key}:{comment}", *(f"{pad}  {k}: {_scalar(v)}" for k, v in value.items())]
+    if isinstance(value, list):
+        return [f"{pad}{key}:{comment}", *(f"{pad}  - {_scalar(v)}" for v in value)]
+    return [f"{pad}{key}: {_scalar(value)}{comment}"]
+
+
+def _scalar(value: Any) -> str:
+    text = str(value)
+    if not text or _NEEDS_QUOTES.search(text) or text in ("true", "false", "null", "~"):
+        return json.dumps(text, ensure_ascii=False)
+    return text
+
+
+def write_new(kind: str, library: Library, today: dt.date) -> Path:
+    """Write the skeleton; refuse to overwrite anything."""
+    relative, text = skeleton(kind, library, today)
+    path = library.root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("x", encoding="utf-8") as handle:
+        handle.write(text)
+    return path
