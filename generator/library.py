@@ -52,6 +52,9 @@ class Library:
     records: list[Document[CaseRecord]] = field(default_factory=list)
     typical: list[Document[TypicalEntry]] = field(default_factory=list)
     classes: list[Document[CaseClass]] = field(default_factory=list)
+    # Ids (file names) of files that failed to load: their own problems are
+    # reported, so references to them must not cascade into "not found".
+    unreadable_ids: set[str] = field(default_factory=set)
 
 
 def read_library(root: Path) -> tuple[Library, list[Problem]]:
@@ -67,6 +70,7 @@ def read_library(root: Path) -> tuple[Library, list[Problem]]:
     for relative, kind in discover(root, problems):
         document = read_document(root, relative, kind, problems)
         if document is None:
+            library.unreadable_ids.add(Path(relative).stem)
             continue
         if kind == "settings":
             library.settings = document
@@ -137,6 +141,9 @@ def read_text(root: Path, relative: str, problems: list[Problem]) -> str | None:
     try:
         if path.is_symlink() and not path.exists():
             fail("符号链接指向不存在的文件或形成循环")
+            return None
+        if not path.is_file():
+            fail("不是普通文件（可能是管道、设备或套接字），已跳过")
             return None
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:

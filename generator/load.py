@@ -129,7 +129,7 @@ def parse_yaml(text: str) -> tuple[LoadedYaml | None, list[YamlIssue]]:
         mark = error.problem_mark or error.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         what = error.problem or error.context or "无法解析"
-        return None, [YamlIssue(line, column, "", f"YAML 语法错误：{what}")]
+        return None, [YamlIssue(line, column, "", f"YAML 语法错误：{explain_yaml_error(what)}")]
     except yaml.YAMLError as error:  # reader errors: control characters, bad encoding
         mark = getattr(error, "problem_mark", None) or getattr(error, "mark", None)
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -142,9 +142,39 @@ def parse_yaml(text: str) -> tuple[LoadedYaml | None, list[YamlIssue]]:
     if len(documents) > 1:
         second = documents[1].start_mark
         return None, [YamlIssue(second.line + 1, second.column + 1, "", "一个文件只能写一个 YAML 文档（发现多个 ---）")]
+    from .conformance import conformance_issues  # it reuses YamlIssue from here
+
+    strict = conformance_issues(text)
+    if strict:
+        return None, strict[:1]
     builder = _Builder()
     data = builder.build(documents[0], ())
     return LoadedYaml(data, builder.values, builder.keys, text.splitlines()), builder.issues
+
+
+# PyYAML's messages name parser internals; users need to know what to fix.
+YAML_ERROR_HINTS = (
+    ("expected <block end>", "缩进不一致，请检查本行及上一行的空格数"),
+    ("mapping values are not allowed", "此处不能出现“: ”，值中含冒号请加引号，或检查缩进"),
+    ("cannot start any token", "不能用 Tab 缩进或以该字符开头，请改用空格或加引号"),
+    ("could not find expected ':'", "缺少“: ”，或上一行的引号、括号没有闭合"),
+    ("found undefined alias", "使用了未定义的别名 *"),
+    ("found unexpected end of stream", "文件意外结束，引号或括号没有闭合"),
+    ("expected ',' or ']'", "流式列表缺少“,”或“]”"),
+    ("expected ',' or '}'", "流式映射缺少“,”或“}”"),
+    ("found unknown escape character", "双引号文本中有无效的转义字符 \\"),
+    ("expected <document start>", "文档结构错误，请检查顶层的缩进"),
+    ("expected a comment or a line break", "此处应为换行或注释"),
+    ("while scanning a simple key", "键没有以“: ”结束"),
+)
+
+
+def explain_yaml_error(problem: str) -> str:
+    """A Chinese hint for PyYAML's message, keeping the original for experts."""
+    for needle, hint in YAML_ERROR_HINTS:
+        if needle in problem:
+            return f"{hint}（{problem}）"
+    return problem
 
 
 def _reader_reason(error: yaml.YAMLError) -> str:

@@ -40,12 +40,13 @@ def validate(library: Library) -> list[Problem]:
     problems += check_unique_ids(library)
     record_ids = {doc.model.id: doc for doc in library.records}
     class_ids = {doc.model.id: doc for doc in library.classes}
+    known = library.unreadable_ids
     for doc in library.records:
         problems += check_file_name(doc)
-        problems += check_record(doc, vocab, class_ids)
+        problems += check_record(doc, vocab, class_ids, known)
     for doc in library.typical:
         problems += check_file_name(doc)
-        problems += check_typical(doc, vocab, record_ids, class_ids)
+        problems += check_typical(doc, vocab, record_ids, class_ids, known)
     for doc in library.classes:
         problems += check_file_name(doc)
         if vocab:
@@ -140,7 +141,7 @@ def check_file_name(doc: Document[Any]) -> list[Problem]:
 
 
 def check_record(
-    doc: Document[CaseRecord], vocab: Vocab | None, classes: dict[str, Document[CaseClass]]
+    doc: Document[CaseRecord], vocab: Vocab | None, classes: dict[str, Document[CaseClass]], broken: set[str]
 ) -> list[Problem]:
     record = doc.model
     problems: list[Problem] = []
@@ -161,7 +162,7 @@ def check_record(
             problems += vocab.check(doc, ("stages", i, "unit"), stage.unit, "units")
     if int(record.id[3:7]) != record.received.year:
         problems.append(doc.problem(("id",), f"编号年份应与收到日期的年份 {record.received.year} 一致"))
-    if record.class_ and record.class_ not in classes:
+    if record.class_ and record.class_ not in classes and record.class_ not in broken:
         problems.append(doc.problem(("class",), f"类案 {record.class_} 不存在（classes/ 中没有该编号）"))
     problems += check_dates(doc)
     problems += check_extension(doc, vocab.settings if vocab else None)
@@ -263,6 +264,7 @@ def check_typical(
     vocab: Vocab | None,
     records: dict[str, Document[CaseRecord]],
     classes: dict[str, Document[CaseClass]],
+    broken: set[str],
 ) -> list[Problem]:
     entry = doc.model
     problems: list[Problem] = []
@@ -281,7 +283,7 @@ def check_typical(
         problems.append(doc.problem(("records",), "个案（编号第三段为 1）只能对应 1 件来源案例"))
     if kind == "2" and len(entry.records) < 2:
         problems.append(doc.problem(("records",), "批量案例（编号第三段为 2）应对应 2 件以上来源案例"))
-    if entry.class_ and entry.class_ not in classes:
+    if entry.class_ and entry.class_ not in classes and entry.class_ not in broken:
         problems.append(doc.problem(("class",), f"类案 {entry.class_} 不存在（classes/ 中没有该编号）"))
     seen: set[str] = set()
     for i, record_id in enumerate(entry.records):
@@ -289,6 +291,8 @@ def check_typical(
             problems.append(doc.problem(("records", i), f"来源案例 {record_id} 重复列出"))
         seen.add(record_id)
         source = records.get(record_id)
+        if source is None and record_id in broken:
+            continue
         if source is None:
             problems.append(doc.problem(("records", i), f"来源案例 {record_id} 不存在（records/ 中没有该编号）"))
         elif entry.class_ and source.model.class_ and source.model.class_ != entry.class_:

@@ -1,0 +1,90 @@
+"""Layered fixtures: the shipped sample library (read-only), the small hand-made
+`mini` library whose line numbers the tests know, and scratch copies of
+either that a test may break."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from generator.cli import cli
+from generator.validate import check_library
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE = REPO / "cases"
+MINI = Path(__file__).resolve().parent / "fixtures" / "mini"
+CORPORA = REPO.parent / "shared" / "corpora"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@dataclass
+class Scratch:
+    """A writable copy of a library with small editing helpers."""
+
+    root: Path
+
+    def path(self, relative: str) -> Path:
+        return self.root / relative
+
+    def read(self, relative: str) -> str:
+        return self.path(relative).read_text(encoding="utf-8")
+
+    def write(self, relative: str, text: str | bytes) -> Path:
+        path = self.path(relative)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text, encoding="utf-8")
+        return path
+
+    def replace(self, relative: str, old: str, new: str) -> None:
+        text = self.read(relative)
+        assert text.count(old) == 1, f"{old!r} must occur exactly once in {relative}"
+        self.write(relative, text.replace(old, new))
+
+    def problems(self) -> list[str]:
+        _, problems = check_library(self.root)
+        return [str(problem) for problem in problems]
+
+
+def copy_library(source: Path, target: Path) -> Scratch:
+    shutil.copytree(source, target)
+    return Scratch(target)
+
+
+@pytest.fixture
+def mini(tmp_path: Path) -> Scratch:
+    return copy_library(MINI, tmp_path / "lib")
+
+
+@pytest.fixture
+def sample_copy(tmp_path: Path) -> Scratch:
+    return copy_library(SAMPLE, tmp_path / "cases")
+
+
+@dataclass
+class Run:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: str) -> Run:
+    """Invoke the CLI in-process, as a user would from the shell."""
+    result = CliRunner().invoke(cli, [str(arg) for arg in args], catch_exceptions=False)
+    return Run(result.exit_code, result.stdout, result.stderr)
+
+
+def require_or_skip(available: bool, what: str) -> None:
+    """Skip locally when a system part is missing; in CI that is a failure."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"{what} is required in CI but missing")
+    pytest.skip(f"{what} not installed")
