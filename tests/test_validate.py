@@ -144,7 +144,9 @@ CASES = {
         RECORD,
         "category: 申诉求决类",
         "category: 检举控告类",
-        [f"{RECORD}:36:13: visibility: 检举控告类事项只能是 internal：检举揭发材料不得扩散（《信访工作条例》第三十条）"],
+        [
+            f"{RECORD}:36:13: visibility: 检举控告类事项只能是 internal：检举揭发材料不得扩散（《信访工作条例》第三十条）"
+        ],
     ),
     "unknown field": (
         RECORD,
@@ -156,7 +158,9 @@ CASES = {
         RECORD,
         "outcome: 已化解",
         "outcome: 已解决",
-        [f"{RECORD}:31:12: resolution.outcome: 取值 “已解决” 无效；可选：已化解、部分化解、未化解、终结，是否应为 “已化解”？"],
+        [
+            f"{RECORD}:31:12: resolution.outcome: 取值 “已解决” 无效；可选：已化解、部分化解、未化解、终结，是否应为 “已化解”？"
+        ],
     ),
     "date format": (
         RECORD,
@@ -269,7 +273,9 @@ def test_broken_file_does_not_cascade(mini: Scratch) -> None:
 
 def test_file_outside_known_folders(mini: Scratch) -> None:
     mini.write("record/XF-2023-0003.yaml", "id: x\n")
-    assert mini.problems() == ["record/XF-2023-0003.yaml: 不在 records/、typical/、classes/ 中，未读取（请移到对应文件夹）"]
+    assert mini.problems() == [
+        "record/XF-2023-0003.yaml: 不在 records/、typical/、classes/ 中，未读取（请移到对应文件夹）"
+    ]
 
 
 def test_bad_settings_reported_and_records_still_checked(mini: Scratch) -> None:
