@@ -203,7 +203,7 @@ def contract_problems(
     """Turn pydantic's errors into located Chinese messages."""
     out = []
     for item in error.errors(include_url=False):
-        loc = tuple(part for part in item["loc"] if _is_data_step(part))
+        loc = data_loc(loaded.data, item["loc"])
         kind = item["type"]
         if kind == "missing":
             span = loaded.span(loc[:-1])
@@ -216,9 +216,27 @@ def contract_problems(
     return out
 
 
-def _is_data_step(part: Any) -> bool:
-    # pydantic inserts union member names such as "list[str]" into locations.
-    return isinstance(part, int) or (isinstance(part, str) and "[" not in part)
+def data_loc(data: Any, loc: tuple[Any, ...]) -> tuple[str | int, ...]:
+    """pydantic's error location reduced to steps that exist in the data.
+
+    pydantic inserts union member names (e.g. "list[str]") into locations;
+    those are skipped. The last step is kept even when absent: it names a
+    missing field.
+    """
+    steps: list[str | int] = []
+    current = data
+    for index, part in enumerate(loc):
+        if isinstance(current, dict) and part in current:
+            current = current[part]
+        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+            current = current[part]
+        elif index == len(loc) - 1 and isinstance(part, str | int):
+            steps.append(part)
+            break
+        else:
+            continue
+        steps.append(part)
+    return tuple(steps)
 
 
 MESSAGES = {
@@ -247,7 +265,7 @@ def explain(item: dict[str, Any], model_type: type[BaseModel], loc: tuple[Any, .
         if kind == "bool_type" and isinstance(given, str):
             text += f"（写的是 “{given}”）"
         return text
-    if kind == "extra_forbidden":
+    if kind == "extra_forbidden" and loc:
         allowed = _field_names_at(model_type, loc[:-1])
         guess = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
         hint = f"，是否应为 “{guess[0]}”？" if guess else f"；可用字段：{'、'.join(allowed)}"

@@ -297,3 +297,12 @@ def test_folder_without_settings_exit_2(tmp_path) -> None:
     result = run_cli("validate", tmp_path)
     assert result.exit_code == 2
     assert "缺少 settings.yaml" in result.stderr
+
+
+def test_unknown_key_with_brackets(mini: Scratch) -> None:
+    """Found by the fuzzer: a key such as `i[d` once crashed the error mapper."""
+    mini.replace(RECORD2, "id: XF-2023-0002", "i[d: XF-2023-0002")
+    assert mini.problems() == [
+        f"{RECORD2}:1:1: i[d: 未知字段，是否应为 “id”？",
+        f"{RECORD2}:1:1: id: 缺少必填字段",
+    ]

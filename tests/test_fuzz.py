@@ -1,0 +1,88 @@
+"""Property tests: whatever bytes a case file holds, validation answers with
+located messages and an exit code of 1 or 2, never an exception."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from generator.cli import cli
+from generator.errors import CasebookError
+from generator.validate import check_library
+from tests.conftest import MINI
+
+TARGET = "records/XF-2023-0001.yaml"
+VALID = (MINI / TARGET).read_text(encoding="utf-8")
+YAML_NOISE = list(":-[]{}#&*!|>'\"%@`,? \t\n0123456789年月日业主") + ["\ufeff", "\x00", "\u2028", "---", "..."]
+
+
+def validate_bytes(payload: bytes) -> tuple[list, int]:
+    """Write `payload` as a record of a fresh mini library and validate it."""
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch) / "lib"
+        shutil.copytree(MINI, root)
+        (root / TARGET).write_bytes(payload)
+        _, problems = check_library(root)
+        try:
+            cli.main(["validate", str(root)], standalone_mode=False)
+            exit_code = 0
+        except SystemExit as stop:
+            exit_code = int(stop.code or 0)
+        except CasebookError as error:
+            exit_code = error.exit_code
+        return problems, exit_code
+
+
+def assert_well_reported(problems: list, exit_code: int) -> None:
+    if problems:
+        assert exit_code in (1, 2)
+    else:
+        assert exit_code == 0
+    for problem in problems:
+        assert problem.path, problem
+        assert problem.message, problem
+        assert str(problem).startswith(problem.path)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=2000))
+def test_random_bytes(payload: bytes) -> None:
+    problems, exit_code = validate_bytes(payload)
+    assert problems, "random bytes are never a valid record"
+    assert exit_code in (1, 2)
+    assert_well_reported(problems, exit_code)
+
+
+@st.composite
+def mutated_record(draw: st.DrawFn) -> str:
+    text = VALID
+    for _ in range(draw(st.integers(1, 4))):
+        position = draw(st.integers(0, len(text)))
+        action = draw(st.sampled_from(["insert", "delete", "duplicate line", "indent", "swap lines"]))
+        if action == "insert":
+            text = text[:position] + draw(st.sampled_from(YAML_NOISE)) + text[position:]
+        elif action == "delete":
+            text = text[:position] + text[position + draw(st.integers(1, 12)) :]
+        else:
+            lines = text.split("\n")
+            row = draw(st.integers(0, len(lines) - 1))
+            if action == "duplicate line":
+                lines.insert(row, lines[row])
+            elif action == "indent":
+                lines[row] = draw(st.sampled_from([" ", "  ", "\t", ""])) + lines[row].lstrip(" ")
+            else:
+                other = draw(st.integers(0, len(lines) - 1))
+                lines[row], lines[other] = lines[other], lines[row]
+            text = "\n".join(lines)
+    return text
+
+
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated_record())
+def test_mutated_valid_record(text: str) -> None:
+    problems, exit_code = validate_bytes(text.encode("utf-8", "surrogatepass"))
+    assert_well_reported(problems, exit_code)
