@@ -226,9 +226,9 @@ def data_loc(data: Any, loc: tuple[Any, ...]) -> tuple[str | int, ...]:
     steps: list[str | int] = []
     current = data
     for index, part in enumerate(loc):
-        if isinstance(current, dict) and part in current:
-            current = current[part]
-        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+        in_dict = isinstance(current, dict) and part in current
+        in_list = isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
+        if in_dict or in_list:
             current = current[part]
         elif index == len(loc) - 1 and isinstance(part, str | int):
             steps.append(part)

@@ -17,7 +17,7 @@ from tests.conftest import MINI
 
 TARGET = "records/XF-2023-0001.yaml"
 VALID = (MINI / TARGET).read_text(encoding="utf-8")
-YAML_NOISE = list(":-[]{}#&*!|>'\"%@`,? \t\n0123456789年月日业主") + ["\ufeff", "\x00", "\u2028", "---", "..."]
+YAML_NOISE = [*":-[]{}#&*!|>'\"%@`,? \t\n0123456789年月日业主", "\ufeff", "\x00", "\u2028", "---", "..."]
 
 
 def validate_bytes(payload: bytes) -> tuple[list, int]:
