@@ -120,7 +120,7 @@ class PolicyBasis(Contract):
 class Revision(Contract):
     """One entry in a revision history."""
 
-    date: dt.date = field("修订日期", "YYYY-MM-DD")
+    date: dt.date = field("修订日期", "修订生效的日期，格式 YYYY-MM-DD")
     by: str = field("修订人职务", "只写职务，不写姓名，例如：市信访局办公室主任", min_length=1)
     note: str = field("修订说明", "改了什么、为什么", min_length=1)
     version: str | None = field("版本号", "修订后的版本号，例如：1.1", default=None)
@@ -169,7 +169,7 @@ class Stage(Contract):
     """One step of the handling, in the order it happened."""
 
     stage: StageKind = field("环节", "登记、受理、告知、办理、延期、答复、复查、复核、听证、回访、终结等")
-    date: dt.date = field("日期", "YYYY-MM-DD")
+    date: dt.date = field("日期", "本环节发生的日期，格式 YYYY-MM-DD")
     unit: str | None = vocab("办理单位", "本环节的办理单位", "units", default=None)
     document: str | None = field("文书", "本环节形成的文书，例如：受理告知书、信访处理意见书", default=None)
     days: int | None = field("延期天数", "仅用于“延期”环节：延长的天数", default=None, ge=1)
@@ -210,7 +210,7 @@ class CaseRecord(Contract):
 
     id: str = field("编号", "XF-年份-四位序号，例如：XF-2023-0001；一经确定不再更改", pattern=RECORD_ID_PATTERN)
     title: str = field("标题", "一句话概括诉求，不含个人信息", min_length=1)
-    received: dt.date = field("收到日期", "YYYY-MM-DD")
+    received: dt.date = field("收到日期", "信访部门收到信访事项的日期，格式 YYYY-MM-DD；时限从此起算")
     channel: str = vocab("信访渠道", "来信、来访、网上信访、电话、领导接访 …", "channels")
     category: Category = field("信访类别", "建议意见类/检举控告类/申诉求决类（条例第二十九至三十一条）")
     domain: str = vocab("问题领域", "例如：城乡建设、劳动社保", "domains")
@@ -246,7 +246,7 @@ class CaseRecord(Contract):
 class ProcessStep(Contract):
     """One dated step of how the case was resolved."""
 
-    date: dt.date = field("日期", "YYYY-MM-DD")
+    date: dt.date = field("日期", "这一步的日期，格式 YYYY-MM-DD")
     action: str = field("做法", "这一步做了什么", min_length=1)
 
 
@@ -263,7 +263,7 @@ class Review(Contract):
 
     status: ReviewStatus = field("审核状态", "draft 草稿 / reviewed 已审核 / published 已发布")
     reviewer: str | None = field("审核人职务", "只写职务", default=None)
-    date: dt.date | None = field("审核日期", "YYYY-MM-DD", default=None)
+    date: dt.date | None = field("审核日期", "审核或发布的日期，格式 YYYY-MM-DD", default=None)
 
 
 class TypicalEntry(Contract):
@@ -296,7 +296,9 @@ class TypicalEntry(Contract):
     tags: list[str] = field("标签", "自由标签", default_factory=list)
     review: Review = field("审核", "审核状态")
     revisions: list[Revision] = field("修订记录", "修订历史", default_factory=list)
-    visibility: Visibility = field("公开范围", "internal / training / public", default="internal")
+    visibility: Visibility = field(
+        "公开范围", "internal 内部版 / training 培训版 / public 公开版；只进入允许它的版本", default="internal"
+    )
 
 
 # ── case class and its guide ────────────────────────────────────────────────
@@ -381,9 +383,11 @@ class CaseClass(Contract):
     checklist: list[str] = field("检查清单", "办结前逐项核对", default_factory=list)
     version: str = field("版本", "例如：1.0", min_length=1)
     publisher: str = field("发布单位（职务）", "例如：市信访局业务指导处", min_length=1)
-    published: dt.date = field("发布日期", "YYYY-MM-DD")
+    published: dt.date = field("发布日期", "指引发布施行的日期，格式 YYYY-MM-DD")
     revisions: list[Revision] = field("修订记录", "修订历史", default_factory=list)
-    visibility: Visibility = field("公开范围", "internal / training / public", default="training")
+    visibility: Visibility = field(
+        "公开范围", "internal 内部版 / training 培训版 / public 公开版；只进入允许它的版本", default="training"
+    )
 
 
 # ── settings ────────────────────────────────────────────────────────────────
