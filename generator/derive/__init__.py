@@ -1,0 +1,1 @@
+"""Pure functions from a library view to derived facts: deadlines, ledgers, statistics."""
