@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -83,6 +84,45 @@ def new(kind: str, library: Path, today: dt.datetime | None) -> None:
     click.echo(path.as_posix())
 
 
+def _as_of(value: dt.datetime | None) -> dt.date:
+    return value.date() if value else dt.date.today()
+
+
+audience_option = click.option(
+    "--audience",
+    type=click.Choice(["internal", "training", "public"]),
+    default="internal",
+    show_default=True,
+    help="版本：internal 内部版 / training 培训版 / public 公开版",
+)
+as_of_option = click.option(
+    "--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None, help="期限状态的统计日期（默认今天）"
+)
+config_option = click.option(
+    "--config", type=click.Path(path_type=Path), default=None, help="MkDocs 设置文件（默认案例库旁的 mkdocs.yml）"
+)
+
+
+@cli.command()
+@library_argument
+@click.option("--out", type=click.Path(path_type=Path), default=Path("site"), show_default=True, help="网站输出文件夹")
+@audience_option
+@as_of_option
+@config_option
+def build(library: Path, out: Path, audience: str, as_of: dt.datetime | None, config: Path | None) -> None:
+    """校验案例库并生成网站；有任何问题则不生成，原网站保持不变。"""
+    from .build import BuildOptions
+    from .build import build as run_build
+
+    def progress(stage) -> None:
+        click.echo(f"  {stage.name:<14} {stage.seconds:6.2f} s", err=True)
+
+    report = run_build(
+        BuildOptions(library=library, out=out, audience=audience, as_of=_as_of(as_of), config=config), progress
+    )
+    click.echo(f"已生成 {report.pages} 个页面 → {out}", err=True)
+
+
 def main() -> None:
     """Console entry point: expected failures print one message, never a traceback."""
     try:
@@ -95,3 +135,14 @@ def main() -> None:
         sys.exit(error.exit_code)
     except SystemExit:
         raise
+    except KeyboardInterrupt:
+        click.echo("已中断", err=True)
+        sys.exit(130)
+    except Exception as error:
+        # A bug, not bad input: one line for the user, the traceback only on request.
+        if os.environ.get("CASEBOOK_DEBUG"):
+            raise
+        click.echo(
+            f"内部错误：{type(error).__name__}: {error}（设置 CASEBOOK_DEBUG=1 可查看详情，请报告此问题）", err=True
+        )
+        sys.exit(3)

@@ -68,7 +68,12 @@ class InvalidLibrary(CasebookError):
 
     def __init__(self, problems: list[Problem]):
         self.problems = sort_problems(problems)
-        super().__init__(f"发现 {len(self.problems)} 个问题")
+        super().__init__(f"发现 {len(self.problems)} 个问题，未生成网站")
+
+    def show(self, file=None) -> None:  # type: ignore[override]
+        for problem in self.problems:
+            click.echo(str(problem), file=file)
+        super().show(file)
 
 
 class UsageProblem(CasebookError):

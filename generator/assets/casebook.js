@@ -1,0 +1,477 @@
+/* Casebook: faceted lists and exact Chinese phrase search, from static files.
+ *
+ * Data (written at build time by generator/search/index.py, under
+ * assets/casebook/data/): docs.json + docs.bin (facet columns), meta/<k>.json
+ * (titles), bi/ and uni/ (the bigram and character index), text/<n>.txt
+ * (page text for snippets). A phrase matches at position p when each of its
+ * covering bigrams occurs at p + its offset; positions come from the index,
+ * so every hit is verified and nothing else is downloaded.
+ *
+ * Normalisation must equal generator/search/text.py: each character NFKC +
+ * lower case when that stays one character; letters and digits (\p{L}\p{N})
+ * make terms, everything else separates.
+ */
+(function () {
+  "use strict";
+
+  var script = document.currentScript;
+  var ROOT = script ? script.src.replace(/assets\/casebook\/casebook\.js(\?.*)?$/, "") : "/";
+  var DATA = ROOT + "assets/casebook/data/";
+  var TERM = /[\p{L}\p{N}]/u;
+  var PAGE_SIZE = 20;
+  var cache = new Map();
+
+  function fetchOnce(path, type) {
+    if (!cache.has(path)) {
+      cache.set(path, fetch(DATA + path).then(function (response) {
+        if (!response.ok) { throw new Error(path + ": " + response.status); }
+        return type === "json" ? response.json() : type === "text" ? response.text() : response.arrayBuffer();
+      }));
+    }
+    return cache.get(path);
+  }
+
+  function normalise(text) {
+    return Array.from(text, function (c) {
+      var n = c.normalize("NFKC").toLowerCase();
+      return Array.from(n).length === 1 ? n : c;
+    });
+  }
+
+  function fnv1a(bytes) {
+    var h = 0x811c9dc5;
+    for (var i = 0; i < bytes.length; i++) {
+      h ^= bytes[i];
+      h = Math.imul(h, 0x01000193) >>> 0;
+    }
+    return h >>> 0;
+  }
+
+  function Reader(buffer) { this.b = new Uint8Array(buffer); this.o = 0; }
+  Reader.prototype.v = function () {
+    var value = 0, shift = 0, byte;
+    do { byte = this.b[this.o++]; value += (byte & 0x7f) * Math.pow(2, shift); shift += 7; } while (byte >= 0x80);
+    return value;
+  };
+
+  /* --- index lookups ------------------------------------------------ */
+
+  var encoder = new TextEncoder();
+  var decoder = new TextDecoder();
+
+  function termData(kind, shards, key) {
+    var keyBytes = encoder.encode(key);
+    return fetchOnce(kind + "/" + (fnv1a(keyBytes) % shards) + ".bin", "bin").then(function (buffer) {
+      var r = new Reader(buffer);
+      while (r.o < r.b.length) {
+        var length = r.v();
+        var k = decoder.decode(r.b.subarray(r.o, r.o + length));
+        r.o += length;
+        var flag = r.v(), size = Math.floor(flag / 2);
+        if (k === key) {
+          if (flag % 2) {
+            var hex = Array.from(keyBytes, function (x) { return x.toString(16).padStart(2, "0"); }).join("");
+            return fetchOnce(kind + "/x" + hex + ".bin", "bin");
+          }
+          return buffer.slice(r.o, r.o + size);
+        }
+        if (!(flag % 2)) { r.o += size; }
+      }
+      return null;
+    });
+  }
+
+  function positional(buffer) {  // Map doc → Int32Array of positions
+    var map = new Map();
+    if (!buffer) { return map; }
+    var r = new Reader(buffer), n = r.v(), doc = 0;
+    for (var i = 0; i < n; i++) {
+      doc += r.v();
+      var count = r.v(), positions = new Int32Array(count), p = 0;
+      for (var j = 0; j < count; j++) { p += r.v(); positions[j] = p; }
+      map.set(doc, positions);
+    }
+    return map;
+  }
+
+  function docList(buffer) {
+    var set = new Set();
+    if (!buffer) { return set; }
+    var r = new Reader(buffer), n = r.v(), doc = 0;
+    for (var i = 0; i < n; i++) { doc += r.v(); set.add(doc); }
+    return set;
+  }
+
+  /* One whitespace-free term → Map doc → {tf, first} (positions verified). */
+  function matchTerm(meta, term) {
+    var chars = normalise(term), segments = [], current = null;
+    chars.forEach(function (c, i) {
+      if (TERM.test(c)) {
+        if (!current) { current = { start: i, chars: [] }; segments.push(current); }
+        current.chars.push(c);
+      } else { current = null; }
+    });
+    if (!segments.length) { return Promise.resolve(null); }
+    var needs = [], singles = [];
+    segments.forEach(function (s) {
+      if (s.chars.length === 1) { singles.push(s.chars[0]); return; }
+      var offsets = [];
+      for (var o = 0; o + 1 < s.chars.length; o += 2) { offsets.push(o); }
+      if (offsets[offsets.length - 1] !== s.chars.length - 2) { offsets.push(s.chars.length - 2); }
+      offsets.forEach(function (o) { needs.push({ key: s.chars[o] + s.chars[o + 1], offset: s.start + o }); });
+    });
+    var bigramLoads = needs.map(function (n) { return termData("bi", meta.bi, n.key).then(positional); });
+    var singleLoads = singles.map(function (c) { return termData("uni", meta.uni, c).then(docList); });
+    return Promise.all([Promise.all(bigramLoads), Promise.all(singleLoads)]).then(function (loaded) {
+      var postings = loaded[0], docSets = loaded[1], result = new Map();
+      if (!postings.length) {
+        var first = docSets[0];
+        first.forEach(function (doc) {
+          if (docSets.every(function (s) { return s.has(doc); })) { result.set(doc, { tf: 1, first: -1 }); }
+        });
+        return result;
+      }
+      var base = postings[0], baseOffset = needs[0].offset;
+      base.forEach(function (positions, doc) {
+        if (!postings.every(function (p) { return p.has(doc); })) { return; }
+        if (!docSets.every(function (s) { return s.has(doc); })) { return; }
+        var others = postings.slice(1).map(function (p) { return new Set(p.get(doc)); });
+        var tf = 0, firstHit = -1;
+        for (var i = 0; i < positions.length; i++) {
+          var start = positions[i] - baseOffset;
+          var ok = true;
+          for (var k = 0; k < others.length && ok; k++) {
+            ok = others[k].has(start + needs[k + 1].offset);
+          }
+          if (ok) { tf++; if (firstHit < 0) { firstHit = start; } }
+        }
+        if (tf) { result.set(doc, { tf: tf, first: firstHit, length: chars.length }); }
+      });
+      return result;
+    });
+  }
+
+  /* --- data ------------------------------------------------------------ */
+
+  function loadData() {
+    return Promise.all([fetchOnce("docs.json", "json"), fetchOnce("docs.bin", "bin")]).then(function (loaded) {
+      var meta = loaded[0], bytes = new Uint8Array(loaded[1]), n = meta.n, o = 0;
+      var titleLength = new Uint16Array(n);
+      for (var d = 0; d < n; d++) { titleLength[d] = bytes[o] | (bytes[o + 1] << 8); o += 2; }
+      var columns = {};
+      meta.facets.forEach(function (facet) {
+        var values = new Array(n);
+        for (var doc = 0; doc < n; doc++) {
+          var count = bytes[o++], own = [];
+          for (var c = 0; c < count; c++) {
+            own.push(facet.width === 1 ? bytes[o] : bytes[o] | (bytes[o + 1] << 8));
+            o += facet.width;
+          }
+          values[doc] = own;
+        }
+        columns[facet.key] = { labels: facet.values, values: values };
+      });
+      meta.titleLength = titleLength;
+      meta.columns = columns;
+      return meta;
+    });
+  }
+
+  /* --- the app ------------------------------------------------------- */
+
+  function App(element, meta) {
+    this.el = element;
+    this.meta = meta;
+    this.kind = element.getAttribute("data-cb-kind");
+    this.facets = element.getAttribute("data-cb-facets").split(",").map(function (pair) {
+      var parts = pair.split(":");
+      return { key: parts[0], label: parts[1] };
+    }).filter(function (f) { return meta.columns[f.key]; });
+    if (this.kind === "all") { this.facets.unshift({ key: "kind", label: "类型" }); }
+    this.input = element.querySelector(".cb-q");
+    this.list = element.querySelector(".cb-list");
+    this.count = element.querySelector(".cb-count");
+    this.aside = element.querySelector(".cb-facets");
+    this.expanded = {};
+    this.readState();
+    var self = this;
+    element.querySelector(".cb-query").addEventListener("submit", function (event) {
+      if (self.kind === "all" || self.input.value.trim()) {
+        event.preventDefault();
+        if (self.kind !== "all") { self.goSearch(); return; }
+        self.state.q = self.input.value.trim();
+        self.state.page = 1;
+        self.update();
+      }
+    });
+    window.addEventListener("popstate", function () { self.readState(); self.update(false); });
+    this.update(false);
+  }
+
+  App.prototype.readState = function () {
+    var params = new URLSearchParams(window.location.search), state = { q: params.get("q") || "", page: 1, selected: {} };
+    state.page = Math.max(1, parseInt(params.get("page") || "1", 10) || 1);
+    this.facets.forEach(function (f) { state.selected[f.key] = params.getAll(f.key); });
+    this.state = state;
+    if (this.input) { this.input.value = state.q; }
+  };
+
+  App.prototype.queryString = function () {
+    var params = new URLSearchParams(), state = this.state;
+    if (state.q) { params.set("q", state.q); }
+    this.facets.forEach(function (f) { state.selected[f.key].forEach(function (v) { params.append(f.key, v); }); });
+    if (state.page > 1) { params.set("page", String(state.page)); }
+    var text = params.toString();
+    return text ? "?" + text : "";
+  };
+
+  App.prototype.goSearch = function () {
+    var params = new URLSearchParams(), state = this.state;
+    params.set("q", this.input.value.trim());
+    this.facets.forEach(function (f) { state.selected[f.key].forEach(function (v) { params.append(f.key, v); }); });
+    params.append("kind", this.kind === "typical" ? "典型案例" : "案例记录");
+    window.location.href = ROOT + "search/?" + params.toString();
+  };
+
+  App.prototype.update = function (push) {
+    var self = this;
+    if (push !== false) {
+      history.pushState(null, "", window.location.pathname + this.queryString());
+    }
+    var terms = this.state.q.split(/\s+/).filter(Boolean);
+    var search = terms.length ? Promise.all(terms.map(function (t) { return matchTerm(self.meta, t); })) : Promise.resolve(null);
+    this.count.textContent = terms.length ? "检索中…" : this.count.textContent;
+    return search.then(function (matches) { self.show(matches, terms); }).catch(function (error) {
+      self.count.textContent = "检索数据读取失败：" + error.message;
+    });
+  };
+
+  App.prototype.passesKind = function (doc) {
+    if (this.kind === "all") { return true; }
+    var kind = this.meta.columns.kind, label = this.kind === "typical" ? "典型案例" : "案例记录";
+    return kind.labels[kind.values[doc][0]] === label;
+  };
+
+  App.prototype.passesFacet = function (doc, key) {
+    var chosen = this.state.selected[key];
+    if (!chosen.length) { return true; }
+    var column = this.meta.columns[key];
+    return column.values[doc].some(function (v) { return chosen.indexOf(column.labels[v]) >= 0; });
+  };
+
+  App.prototype.show = function (matches, terms) {
+    var self = this, meta = this.meta, n = meta.n, base = [], scores = new Map();
+    for (var doc = 0; doc < n; doc++) {
+      if (!this.passesKind(doc)) { continue; }
+      if (matches) {
+        var tf = 0, title = 0, first = -1, ok = true;
+        for (var t = 0; t < matches.length && ok; t++) {
+          var m = matches[t] && matches[t].get(doc);
+          if (!m) { ok = false; break; }
+          tf += m.tf;
+          if (m.first >= 0 && m.first < meta.titleLength[doc]) { title++; }
+          if (t === 0) { first = m.first; }
+        }
+        if (!ok) { continue; }
+        scores.set(doc, { tf: tf, title: title, first: first });
+      }
+      base.push(doc);
+    }
+    var results = base.filter(function (doc) {
+      return self.facets.every(function (f) { return self.passesFacet(doc, f.key); });
+    });
+    if (matches) {
+      results.sort(function (a, b) {
+        var x = scores.get(a), y = scores.get(b);
+        return (y.title - x.title) || (y.tf - x.tf) || (a - b);
+      });
+    }
+    this.renderFacets(base);
+    var pages = Math.max(1, Math.ceil(results.length / PAGE_SIZE));
+    this.state.page = Math.min(this.state.page, pages);
+    var shown = results.slice((this.state.page - 1) * PAGE_SIZE, this.state.page * PAGE_SIZE);
+    this.count.textContent = (terms.length ? "找到 " : "共 ") + results.length + " 件" +
+      (pages > 1 ? "，第 " + this.state.page + "/" + pages + " 页" : "");
+    this.count.setAttribute("data-cb-total", String(results.length));
+    return this.renderRows(shown, scores, terms).then(function () { self.renderPager(pages); });
+  };
+
+  App.prototype.renderFacets = function (base) {
+    var self = this, aside = this.aside;
+    aside.textContent = "";
+    this.facets.forEach(function (facet) {
+      var column = self.meta.columns[facet.key], counts = new Array(column.labels.length).fill(0);
+      base.forEach(function (doc) {
+        var ok = self.facets.every(function (g) { return g.key === facet.key || self.passesFacet(doc, g.key); });
+        if (ok) { column.values[doc].forEach(function (v) { counts[v]++; }); }
+      });
+      var chosen = self.state.selected[facet.key];
+      var options = column.labels.map(function (label, i) { return { label: label, count: counts[i] }; })
+        .filter(function (o) { return o.count > 0 || chosen.indexOf(o.label) >= 0; });
+      if (!options.length) { return; }
+      var box = document.createElement("div"), title = document.createElement("p");
+      box.className = "cb-facet";
+      box.setAttribute("data-cb-facet", facet.key);
+      title.className = "cb-facet-title";
+      title.textContent = facet.label;
+      box.appendChild(title);
+      var limit = self.expanded[facet.key] ? options.length : 8;
+      options.forEach(function (o) {
+        var row = document.createElement("label"), input = document.createElement("input");
+        input.type = "checkbox";
+        input.value = o.label;
+        input.checked = chosen.indexOf(o.label) >= 0;
+        input.addEventListener("change", function () {
+          var list = self.state.selected[facet.key], at = list.indexOf(o.label);
+          if (input.checked && at < 0) { list.push(o.label); }
+          if (!input.checked && at >= 0) { list.splice(at, 1); }
+          self.state.page = 1;
+          self.update();
+        });
+        var name = document.createElement("span"), count = document.createElement("span");
+        name.textContent = o.label;
+        count.className = "cb-facet-count";
+        count.textContent = String(o.count);
+        row.appendChild(input); row.appendChild(name); row.appendChild(count);
+        if (box.querySelectorAll("label").length >= limit && !input.checked) { row.hidden = true; }
+        box.appendChild(row);
+      });
+      if (options.length > limit) {
+        var more = document.createElement("button");
+        more.type = "button";
+        more.className = "cb-more";
+        more.textContent = "显示全部 " + options.length + " 项";
+        more.addEventListener("click", function () {
+          self.expanded[facet.key] = true;
+          box.querySelectorAll("label[hidden]").forEach(function (row) { row.hidden = false; });
+          more.remove();
+        });
+        box.appendChild(more);
+      }
+      aside.appendChild(box);
+    });
+    var any = this.facets.some(function (f) { return self.state.selected[f.key].length; });
+    if (any) {
+      var clear = document.createElement("button");
+      clear.type = "button";
+      clear.className = "md-button cb-clear";
+      clear.textContent = "清除筛选";
+      clear.addEventListener("click", function () {
+        self.facets.forEach(function (f) { self.state.selected[f.key] = []; });
+        self.state.page = 1;
+        self.update();
+      });
+      aside.appendChild(clear);
+    }
+  };
+
+  App.prototype.renderRows = function (docs, scores, terms) {
+    var self = this, chunk = this.meta.chunk;
+    var chunks = Array.from(new Set(docs.map(function (d) { return Math.floor(d / chunk); })));
+    var loads = chunks.map(function (c) { return fetchOnce("meta/" + c + ".json", "json"); });
+    var texts = terms.length ? docs.map(function (d) { return fetchOnce("text/" + d + ".txt", "text"); }) : [];
+    return Promise.all([Promise.all(loads), Promise.all(texts)]).then(function (loaded) {
+      var byChunk = new Map();
+      chunks.forEach(function (c, i) { byChunk.set(c, loaded[0][i]); });
+      self.list.textContent = "";
+      docs.forEach(function (doc, i) {
+        var row = byChunk.get(Math.floor(doc / chunk))[doc % chunk];
+        var li = document.createElement("li"), a = document.createElement("a"), line = document.createElement("span");
+        li.className = "cb-item";
+        li.setAttribute("data-cb-doc", String(doc));
+        a.href = ROOT + row[0];
+        a.textContent = row[1];
+        line.className = "cb-meta";
+        line.textContent = row[2];
+        li.appendChild(a); li.appendChild(line);
+        if (terms.length) {
+          var snippet = document.createElement("p");
+          snippet.className = "cb-snippet";
+          appendSnippet(snippet, loaded[1][i], scores.get(doc).first, terms);
+          li.appendChild(snippet);
+        }
+        self.list.appendChild(li);
+      });
+      if (!docs.length) {
+        var empty = document.createElement("li");
+        empty.className = "cb-empty";
+        empty.textContent = terms.length ? "没有包含“" + terms.join(" ") + "”的页面。" : "没有符合条件的条目。";
+        self.list.appendChild(empty);
+      }
+    });
+  };
+
+  App.prototype.renderPager = function (pages) {
+    var self = this, old = this.el.querySelector(".cb-pager");
+    if (old) { old.remove(); }
+    if (pages <= 1) { return; }
+    var nav = document.createElement("nav");
+    nav.className = "cb-pager";
+    [["上一页", -1], ["下一页", 1]].forEach(function (spec) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "md-button";
+      button.textContent = spec[0];
+      var target = self.state.page + spec[1];
+      button.disabled = target < 1 || target > pages;
+      button.addEventListener("click", function () { self.state.page = target; self.update(); window.scrollTo(0, 0); });
+      nav.appendChild(button);
+    });
+    this.list.parentNode.appendChild(nav);
+  };
+
+  /* Text around the first hit, with every query term marked. */
+  function appendSnippet(element, text, first, terms) {
+    var chars = Array.from(text), normal = normalise(text);
+    var start = first >= 0 ? first : findFirst(normal, terms);
+    var from = Math.max(0, start - 30), to = Math.min(chars.length, Math.max(start, 0) + 90);
+    var marks = new Uint8Array(to - from);
+    terms.forEach(function (term) {
+      var q = normalise(term);
+      for (var i = from; i + q.length <= to; i++) {
+        var ok = true;
+        for (var k = 0; k < q.length && ok; k++) { ok = !TERM.test(q[k]) || normal[i + k] === q[k]; }
+        if (ok) { for (var k2 = 0; k2 < q.length; k2++) { marks[i - from + k2] = 1; } }
+      }
+    });
+    if (from > 0) { element.appendChild(document.createTextNode("…")); }
+    var i = from;
+    while (i < to) {
+      var j = i;
+      while (j < to && marks[j - from] === marks[i - from]) { j++; }
+      var piece = chars.slice(i, j).join("").replace(/\s+/g, " ");
+      if (marks[i - from]) {
+        var mark = document.createElement("mark");
+        mark.textContent = piece;
+        element.appendChild(mark);
+      } else { element.appendChild(document.createTextNode(piece)); }
+      i = j;
+    }
+    if (to < chars.length) { element.appendChild(document.createTextNode("…")); }
+  }
+
+  function findFirst(normal, terms) {
+    var q = normalise(terms[0]);
+    for (var i = 0; i + q.length <= normal.length; i++) {
+      var ok = true;
+      for (var k = 0; k < q.length && ok; k++) { ok = normal[i + k] === q[k]; }
+      if (ok) { return i; }
+    }
+    return 0;
+  }
+
+  function start() {
+    var apps = document.querySelectorAll(".cb-app");
+    if (!apps.length) { return; }
+    loadData().then(function (meta) {
+      apps.forEach(function (element) { new App(element, meta); });
+    }).catch(function (error) {
+      apps.forEach(function (element) {
+        var count = element.querySelector(".cb-count");
+        if (count) { count.textContent = "检索数据读取失败：" + error.message; }
+      });
+    });
+  }
+
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
+})();

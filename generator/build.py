@@ -1,0 +1,232 @@
+"""casebook build: load → validate → derive → render → MkDocs → search index → publish.
+
+Each stage is timed (wall seconds and peak memory so far) for `casebook
+bench`. The site is built in a staging folder beside the target and swapped
+in only when every stage has succeeded, so a failed or interrupted build
+leaves the previous site exactly as it was. Generated Markdown lives only in
+the staging folder: never in docs/ or the library.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import resource
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .derive.site import AUDIENCES, SiteModel, derive_site
+from .errors import CasebookError, InvalidLibrary, UsageProblem
+from .publish import mark_owner, publish, staging_folder
+from .render.pages import render_pages
+from .validate import check_library
+
+DEFAULT_CONFIG = "mkdocs.yml"
+ASSET_DIR = "assets/casebook"
+
+
+class SiteBuildFailed(CasebookError):
+    """MkDocs refused the generated pages (a bug in a template, or a bad docs/ page)."""
+
+    exit_code = 1
+
+
+@dataclass
+class StageTiming:
+    name: str
+    seconds: float
+    peak_mb: float
+
+
+@dataclass
+class BuildReport:
+    site: Path
+    pages: int = 0
+    stages: list[StageTiming] = field(default_factory=list)
+    search: dict[str, Any] = field(default_factory=dict)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        yield
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        self.stages.append(StageTiming(name, time.perf_counter() - start, peak_mb))
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    library: Path
+    out: Path
+    audience: str = "internal"
+    as_of: dt.date = field(default_factory=dt.date.today)
+    config: Path | None = None  # mkdocs.yml; default: beside the library, else the packaged one
+
+
+def find_config(library: Path, config: Path | None) -> Path:
+    """The mkdocs.yml to use: given, beside the library (the project), in the cwd, or packaged."""
+    if config is not None:
+        if not config.is_file():
+            raise UsageProblem(f"找不到 MkDocs 设置文件 {config}")
+        return config
+    for candidate in (library.absolute().parent / DEFAULT_CONFIG, Path.cwd() / DEFAULT_CONFIG):
+        if candidate.is_file():
+            return candidate
+    return Path(str(resources.files("generator") / "defaults" / DEFAULT_CONFIG))
+
+
+def build(options: BuildOptions, on_stage: Callable[[StageTiming], None] | None = None) -> BuildReport:
+    """Build and publish the site; raise InvalidLibrary (with every problem) on bad input."""
+    if options.audience not in AUDIENCES:
+        raise UsageProblem(f"未知的版本 {options.audience}：应为 {'/'.join(AUDIENCES)}")
+    config_path = find_config(options.library, options.config)
+    report = BuildReport(site=options.out)
+
+    def done() -> None:
+        if on_stage:
+            on_stage(report.stages[-1])
+
+    with report.stage("load+validate"):
+        library, problems = check_library(options.library)
+        if problems:
+            raise InvalidLibrary(problems)
+    done()
+    with report.stage("derive"):
+        site = derive_site(library, options.audience, options.as_of)
+    done()
+
+    staging = staging_folder(options.out)
+    try:
+        mark_owner(staging)
+        docs, built = staging / "docs", staging / "site"
+        with report.stage("render"):
+            report.pages = write_pages(site, config_path, docs)
+        done()
+        with report.stage("site"):
+            run_mkdocs(site, config_path, docs, built)
+        done()
+        with report.stage("search"):
+            from .search.index import write_search_data
+
+            report.search = write_search_data(site, built)
+        done()
+        publish(built, options.out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return report
+
+
+def write_pages(site: SiteModel, config_path: Path, docs: Path) -> int:
+    """Hand-written docs/ pages, then the generated ones, then our assets."""
+    hand_written = _docs_dir(config_path)
+    if hand_written.is_dir():
+        shutil.copytree(hand_written, docs, dirs_exist_ok=True)
+    docs.mkdir(parents=True, exist_ok=True)
+    count = 0
+    for relative, text in render_pages(site):
+        path = docs / relative
+        if path.exists():
+            raise UsageProblem(f"docs/{relative} 与生成的页面同名：请改名，生成器不会覆盖手写页面")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        count += 1
+    assets = docs / ASSET_DIR
+    assets.mkdir(parents=True, exist_ok=True)
+    for name in ("casebook.css", "casebook.js"):
+        source = resources.files("generator") / "assets" / name
+        (assets / name).write_bytes(source.read_bytes())
+    return count
+
+
+def _docs_dir(config_path: Path) -> Path:
+    import yaml
+
+    class _Loader(yaml.SafeLoader):
+        pass
+
+    # mkdocs.yml may use !!python tags (slugify); we only need docs_dir here.
+    _Loader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, suffix, node: None)
+    _Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+    data = yaml.load(config_path.read_text(encoding="utf-8"), Loader=_Loader) or {}
+    return config_path.parent / str(data.get("docs_dir") or "docs")
+
+
+def generated_nav(site: SiteModel) -> list[Any]:
+    """Generated sections first; records and entries are reached through lists, not the nav."""
+    nav: list[Any] = [
+        {"首页": "index.md"},
+        {"典型案例库": "typical/index.md"},
+        {
+            "类案指引": [
+                "classes/index.md",
+                *({f"{v.case_class.id} {v.case_class.name}": f"classes/{v.case_class.id}.md"} for v in site.classes),
+            ]
+        },
+    ]
+    if site.shows_records:
+        nav.append({"案例记录": "records/index.md"})
+    nav += [{"标签": "tags.md"}, {"检索": "search.md"}]
+    return nav
+
+
+def run_mkdocs(site: SiteModel, config_path: Path, docs: Path, built: Path) -> None:
+    """MkDocs + Material over the staging docs folder, strict: a broken link fails the build."""
+    from mkdocs.commands.build import build as mkdocs_build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import MkDocsException
+
+    # Byte-identical output: MkDocs stamps the sitemap with the build date
+    # unless SOURCE_DATE_EPOCH is set; use the as-of date.
+    epoch = int(dt.datetime.combine(site.as_of, dt.time(), tzinfo=dt.UTC).timestamp())
+    previous_epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
+    logger = logging.getLogger("mkdocs")
+    collector = _WarningCollector()
+    logger.addHandler(collector)
+    previous_level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        with open(config_path, "rb") as stream:
+            config = load_config(
+                config_file=stream,
+                docs_dir=str(docs),
+                site_dir=str(built),
+                site_name=site.settings.library.name,
+                copyright=f"{site.settings.library.organization} · {site.audience_label}",
+                strict=True,
+            )
+        user_nav = config["nav"] or []
+        config["nav"] = generated_nav(site) + list(user_nav)
+        config["extra_css"] = [*config["extra_css"], f"{ASSET_DIR}/casebook.css"]
+        config["extra_javascript"] = [*config["extra_javascript"], f"{ASSET_DIR}/casebook.js"]
+        config["extra"]["casebook_audience"] = site.audience
+        mkdocs_build(config)
+    except MkDocsException as error:
+        raise SiteBuildFailed(_mkdocs_message(error, collector)) from None
+    finally:
+        logger.removeHandler(collector)
+        logger.setLevel(previous_level)
+        if previous_epoch is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = previous_epoch
+
+
+class _WarningCollector(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def _mkdocs_message(error: Exception, collector: _WarningCollector) -> str:
+    details = "\n".join(f"  {m}" for m in collector.messages[:20])
+    return f"MkDocs 构建失败：{error}\n{details}".rstrip()

@@ -1,0 +1,208 @@
+"""Library → SiteModel: everything the pages need, computed once and sorted.
+
+Templates only format; every decision about what appears where (audience
+filtering, deadline states, related entries, facet values, counts) is made
+here so that it can be tested without rendering and so that the output order
+never depends on the order files were read in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ..contract import CaseClass, CaseRecord, Settings, TypicalEntry
+from ..library import Library
+from .deadlines import Deadline, deadline, procedure_of
+
+Audience = str  # "internal" | "training" | "public"
+AUDIENCES = ("internal", "training", "public")
+AUDIENCE_LABELS = {"internal": "内部版", "training": "培训版", "public": "公开版"}
+
+# Which visibility values each edition may show: an entry marked training is
+# in the internal and training editions, public ones everywhere.
+ALLOWED = {
+    "internal": {"internal", "training", "public"},
+    "training": {"training", "public"},
+    "public": {"public"},
+}
+
+
+@dataclass(frozen=True)
+class RecordView:
+    record: CaseRecord
+    deadline: Deadline
+    year: int
+    district: str
+    procedure: str
+    case_class: CaseClass | None
+
+
+@dataclass(frozen=True)
+class EntryView:
+    entry: TypicalEntry
+    year: int
+    district: str
+    records: list[CaseRecord]  # source records, sorted by id
+    related: list[TypicalEntry]  # most related first
+    case_class: CaseClass | None
+
+
+@dataclass(frozen=True)
+class ClassView:
+    case_class: CaseClass
+    entries: list[TypicalEntry]
+    records: list[RecordView]
+
+
+@dataclass
+class SiteModel:
+    """The derived, audience-filtered content of one site build."""
+
+    settings: Settings
+    audience: Audience
+    as_of: dt.date
+    entries: list[EntryView] = field(default_factory=list)  # newest first
+    records: list[RecordView] = field(default_factory=list)  # newest first; empty unless internal
+    classes: list[ClassView] = field(default_factory=list)  # by id
+    tags: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)  # tag → [(kind, id, title)]
+
+    @property
+    def audience_label(self) -> str:
+        return AUDIENCE_LABELS[self.audience]
+
+    @property
+    def shows_records(self) -> bool:
+        return self.audience == "internal"
+
+    def domain_code(self, name: str) -> str:
+        return next((d.code for d in self.settings.vocabularies.domains if d.name == name), "")
+
+
+def district_of(region: str) -> str:
+    """某市/城东区/和平街道 → 城东区; the facet people filter by."""
+    parts = region.split("/")
+    return parts[1] if len(parts) > 1 else parts[0]
+
+
+def entry_year(entry: TypicalEntry) -> int:
+    """The year in the entry's id (入库年份)."""
+    return int(entry.id[:4])
+
+
+def derive_site(library: Library, audience: Audience, as_of: dt.date) -> SiteModel:
+    """Build the site model of a library that has validated cleanly."""
+    assert library.settings is not None, "derive_site needs a validated library"
+    settings = library.settings.model
+    allowed = ALLOWED[audience]
+    records = {doc.model.id: doc.model for doc in library.records}
+    visible_entries = [doc.model for doc in library.typical if doc.model.visibility in allowed]
+    visible_classes = sorted(
+        (doc.model for doc in library.classes if doc.model.visibility in allowed), key=lambda c: c.id
+    )
+    model = SiteModel(settings=settings, audience=audience, as_of=as_of)
+    class_by_id = {c.id: c for c in visible_classes}
+
+    if audience == "internal":
+        model.records = sorted(
+            (
+                RecordView(
+                    record=r,
+                    deadline=deadline(r, settings, as_of),
+                    year=r.received.year,
+                    district=district_of(r.region),
+                    procedure=procedure_of(r, settings)[0],
+                    case_class=class_by_id.get(r.class_ or ""),
+                )
+                for r in records.values()
+            ),
+            key=lambda v: (-v.record.received.toordinal(), v.record.id),
+        )
+
+    model.entries = sorted(
+        (
+            EntryView(
+                entry=e,
+                year=entry_year(e),
+                district=district_of(e.region),
+                records=sorted((records[i] for i in e.records if i in records), key=lambda r: r.id),
+                related=related_entries(e, visible_entries),
+                case_class=class_by_id.get(e.class_ or ""),
+            )
+            for e in visible_entries
+        ),
+        key=lambda v: (-v.year, v.entry.id),
+    )
+    record_views = {v.record.id: v for v in model.records}
+    for case_class in visible_classes:
+        model.classes.append(
+            ClassView(
+                case_class=case_class,
+                entries=sorted((e for e in visible_entries if e.class_ == case_class.id), key=lambda e: e.id),
+                records=sorted(
+                    (v for v in record_views.values() if v.record.class_ == case_class.id),
+                    key=lambda v: v.record.id,
+                ),
+            )
+        )
+    model.tags = tag_index(model)
+    return model
+
+
+def related_entries(entry: TypicalEntry, candidates: Iterable[TypicalEntry], limit: int = 5) -> list[TypicalEntry]:
+    """Entries most like `entry`: same class first, then shared tags, keywords and domain.
+
+    A transparent score rather than text similarity: trainers can see why two
+    entries are linked and change it by editing tags.
+    """
+    scored = []
+    for other in candidates:
+        if other.id == entry.id:
+            continue
+        score = 0
+        if entry.class_ and other.class_ == entry.class_:
+            score += 10
+        score += 3 * len(set(entry.tags) & set(other.tags))
+        score += 2 * len(set(entry.keywords) & set(other.keywords))
+        score += 2 * len(set(entry.mechanisms) & set(other.mechanisms))
+        if other.domain == entry.domain:
+            score += 4
+        if score > 0:
+            scored.append((-score, other.id, other))
+    return [other for _, _, other in sorted(scored, key=lambda s: (s[0], s[1]))[:limit]]
+
+
+def tag_index(model: SiteModel) -> dict[str, list[tuple[str, str, str]]]:
+    """tag → pages carrying it, typical entries before records, each sorted by id."""
+    pages: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+    for view in sorted(model.entries, key=lambda v: v.entry.id):
+        for tag in sorted(set(view.entry.tags)):
+            pages[tag].append(("typical", view.entry.id, view.entry.title))
+    for record_view in sorted(model.records, key=lambda v: v.record.id):
+        for tag in sorted(set(record_view.record.tags)):
+            pages[tag].append(("record", record_view.record.id, record_view.record.title))
+    return {tag: pages[tag] for tag in sorted(pages)}
+
+
+def counts_by_domain_and_year(model: SiteModel) -> tuple[list[int], list[tuple[str, list[int], int]]]:
+    """Home-page table: rows are domains (settings order), columns years ascending.
+
+    Counts records in the internal edition and typical entries otherwise, so
+    that a training or public edition never reveals how many internal records exist.
+    """
+    counter: Counter[tuple[str, int]] = Counter()
+    if model.shows_records:
+        for v in model.records:
+            counter[(v.record.domain, v.year)] += 1
+    else:
+        for e in model.entries:
+            counter[(e.entry.domain, e.year)] += 1
+    years = sorted({year for _, year in counter})
+    rows = []
+    for domain in model.settings.vocabularies.domains:
+        cells = [counter[(domain.name, year)] for year in years]
+        if sum(cells):
+            rows.append((domain.name, cells, sum(cells)))
+    return years, rows

@@ -1,0 +1,111 @@
+"""SiteModel → Markdown pages, through the Jinja2 templates in generator/templates/.
+
+Every page is returned as (relative path, text) in a fixed order, so the
+build writes the same bytes every time; nothing here touches the disk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import cache
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from ..contract import REVIEW_LABELS, VISIBILITY_LABELS
+from ..derive.site import AUDIENCE_LABELS, SiteModel, counts_by_domain_and_year
+from .text import html_text, md_inline, md_paragraphs
+
+# Facets shown on list pages, in this order: (key in the data file, label).
+ENTRY_FACETS = [
+    ("domain", "问题领域"),
+    ("district", "地区"),
+    ("year", "年份"),
+    ("route", "化解方式"),
+    ("outcome", "办理结果"),
+    ("mechanism", "机制"),
+    ("tag", "标签"),
+]
+RECORD_FACETS = [*ENTRY_FACETS[:5], ("deadline", "期限状态"), *ENTRY_FACETS[5:]]
+# A list page renders this many rows as plain HTML (for readers without
+# scripts and for printing); the script pages through the rest.
+STATIC_ROWS = 200
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("generator", "templates"),
+        autoescape=False,  # we write Markdown; HTML blocks escape explicitly with |h
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(md=md_inline, paras=md_paragraphs, h=html_text)
+    env.globals.update(
+        review_labels=REVIEW_LABELS,
+        visibility_labels=VISIBILITY_LABELS,
+        audience_labels=AUDIENCE_LABELS,
+        tag_anchor=tag_anchor,
+    )
+    return env
+
+
+def tag_anchor(tag: str) -> str:
+    """The id of a tag's heading on the tags page: readable, stable, no spaces."""
+    return "tag-" + "-".join(tag.split())
+
+
+def render(template: str, **context: object) -> str:
+    return environment().get_template(template).render(**context)
+
+
+def render_pages(site: SiteModel) -> Iterator[tuple[str, str]]:
+    """All generated pages of one build, in a fixed order."""
+    common = {"site": site, "as_of": site.as_of.isoformat()}
+    years, rows = counts_by_domain_and_year(site)
+    yield "index.md", render("index.md.j2", years=years, rows=rows, **common)
+    yield "typical/index.md", render("typical_list.md.j2", facets=ENTRY_FACETS, static_rows=STATIC_ROWS, **common)
+    for view in site.entries:
+        yield f"typical/{view.entry.id}.md", render("typical.md.j2", view=view, e=view.entry, **common)
+    yield "classes/index.md", render("classes_list.md.j2", **common)
+    for class_view in site.classes:
+        yield (
+            f"classes/{class_view.case_class.id}.md",
+            render("class.md.j2", view=class_view, c=class_view.case_class, **common),
+        )
+    if site.shows_records:
+        citing = entries_citing(site)
+        yield "records/index.md", render("records_list.md.j2", facets=RECORD_FACETS, static_rows=STATIC_ROWS, **common)
+        for record_view in site.records:
+            yield (
+                f"records/{record_view.record.id}.md",
+                render(
+                    "record.md.j2",
+                    view=record_view,
+                    r=record_view.record,
+                    procedure=record_view.procedure,
+                    view_class=record_view.case_class,
+                    entries=citing.get(record_view.record.id, []),
+                    **common,
+                ),
+            )
+    yield "tags.md", render("tags.md.j2", **common)
+    yield (
+        "search.md",
+        render(
+            "search.md.j2",
+            static_rows=STATIC_ROWS,
+            facets=RECORD_FACETS if site.shows_records else ENTRY_FACETS,
+            **common,
+        ),
+    )
+
+
+def entries_citing(site: SiteModel) -> dict[str, list[tuple[str, str]]]:
+    """record id → typical entries built on it."""
+    citing: dict[str, list[tuple[str, str]]] = {}
+    for view in sorted(site.entries, key=lambda v: v.entry.id):
+        for record_id in view.entry.records:
+            citing.setdefault(record_id, []).append((view.entry.id, view.entry.title))
+    return citing

@@ -1,0 +1,53 @@
+"""Filters that turn YAML text into safe Markdown and HTML.
+
+Source text is written by staff, not by Markdown authors: a `*` or `<` in a
+summary is literal, and a line break inside a YAML block is just where the
+writer wrapped the line. Chinese has no spaces between words, so wrapped
+lines are joined without one (Markdown would otherwise show a stray space).
+"""
+
+from __future__ import annotations
+
+import re
+from html import escape
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~#])")
+_BLOCK_START = re.compile(r"^(\s*)([-+>]|\d+[.)])(\s)")
+
+
+def _is_wide(char: str) -> bool:
+    return ord(char) >= 0x2E80
+
+
+def join_lines(text: str) -> str:
+    """Join wrapped lines: no space between two CJK characters, one space otherwise."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    out = lines[0]
+    for line in lines[1:]:
+        out += ("" if _is_wide(out[-1]) or _is_wide(line[0]) else " ") + line
+    return out
+
+
+def md_inline(text: object) -> str:
+    """Escape text for use inside a Markdown paragraph, list item or table cell."""
+    flat = join_lines(str(text))
+    flat = flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", flat)
+
+
+def md_paragraphs(text: object) -> str:
+    """Blank-line separated paragraphs, each joined and escaped."""
+    paragraphs = re.split(r"\n\s*\n", str(text).strip())
+    out = []
+    for paragraph in paragraphs:
+        escaped = md_inline(paragraph)
+        if escaped:
+            out.append(_BLOCK_START.sub(r"\1\\\2\3", escaped))
+    return "\n\n".join(out)
+
+
+def html_text(text: object) -> str:
+    """Escape for raw HTML blocks, with wrapped lines joined."""
+    return escape(join_lines(str(text)))

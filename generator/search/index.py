@@ -1,0 +1,259 @@
+"""Built site → static search and facet data under assets/casebook/data/.
+
+Design (measured in docs/about/search.md): a positional character-bigram
+index, sharded by hash so that one query fetches only the shards of its own
+bigrams. A phrase of n ≥ 2 characters matches at position p exactly when
+its covering bigrams (at offsets 0, 2, 4 … and n-2) occur at p + offset, so
+the browser verifies every hit from positions alone: recall and precision
+are 100 % by construction, no text download needed. Single characters use a
+document-level unigram index. Files written:
+
+    data/docs.json        doc count, facet names and values, shard counts
+    data/docs.bin         per-doc columns: kind, title length, facet values
+    data/meta/<k>.json    [href, title, line] of docs k*64 … k*64+63
+    data/text/<n>.txt     the page text of doc n, for snippets
+    data/bi/<s>.bin       bigram → [(doc, [positions])]
+    data/bi/x<hex>.bin    one very common bigram on its own
+    data/uni/<s>.bin      character → [doc]
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..derive.site import SiteModel
+from .codec import deltas, fnv1a, varints
+from .text import TERM_RUN, normalise, page_text
+
+DATA_DIR = Path("assets/casebook/data")
+META_CHUNK = 64
+TARGET_SHARD_BYTES = 24_000  # aim for shards of about this size
+BIG_TERM_BYTES = 16_000  # postings larger than this get a file of their own
+KIND_LABELS = {"typical": "典型案例", "class": "类案指引", "page": "帮助与说明", "record": "案例记录"}
+
+
+@dataclass
+class SearchDoc:
+    href: str  # relative to the site root, e.g. typical/2023-01-2-001/
+    kind: str
+    title: str
+    line: str  # one-line description shown under the title
+    facets: dict[str, list[str]] = field(default_factory=dict)
+    text: str = ""  # title + "\n" + body, as the page shows it
+
+
+def collect_docs(site: SiteModel, built: Path) -> list[SearchDoc]:
+    """The searchable pages in display order: entries, classes, help pages, records."""
+    docs: list[SearchDoc] = []
+    for view in site.entries:
+        e = view.entry
+        docs.append(
+            SearchDoc(
+                f"typical/{e.id}/",
+                "typical",
+                e.title,
+                f"{e.id} · {e.domain} · {view.district} · {e.outcome}",
+                {
+                    "domain": [e.domain],
+                    "district": [view.district],
+                    "year": [str(view.year)],
+                    "route": sorted(set(e.routes)),
+                    "outcome": [e.outcome],
+                    "mechanism": sorted(set(e.mechanisms)),
+                    "tag": sorted(set(e.tags)),
+                },
+            )
+        )
+    for class_view in site.classes:
+        c = class_view.case_class
+        docs.append(
+            SearchDoc(
+                f"classes/{c.id}/",
+                "class",
+                f"{c.name}标准化操作指引",
+                f"{c.id} · {c.domain} · 第 {c.version} 版",
+                {"domain": [c.domain]},
+            )
+        )
+    generated = {"index.html", "search/index.html", "tags/index.html", "404.html"}
+    for html_file in sorted(built.rglob("index.html")):
+        relative = html_file.relative_to(built).as_posix()
+        top = relative.split("/", 1)[0]
+        if relative in generated or top in {"typical", "classes", "records", "assets"}:
+            continue
+        docs.append(SearchDoc(relative.removesuffix("index.html"), "page", "", "帮助与说明"))
+    for record_view in site.records:
+        r = record_view.record
+        outcome = r.resolution.outcome if r.resolution else "未办结"
+        docs.append(
+            SearchDoc(
+                f"records/{r.id}/",
+                "record",
+                f"{r.id} {r.title}",
+                f"{r.received} · {r.domain} · {record_view.district} · {outcome} · {record_view.deadline.state}",
+                {
+                    "domain": [r.domain],
+                    "district": [record_view.district],
+                    "year": [str(record_view.year)],
+                    "route": [r.resolution.route] if r.resolution and r.resolution.route else [],
+                    "outcome": [outcome],
+                    "deadline": [record_view.deadline.state],
+                    "mechanism": sorted(set(r.mechanisms)),
+                    "tag": sorted(set(r.tags)),
+                },
+            )
+        )
+    for doc in docs:
+        doc.facets["kind"] = [KIND_LABELS[doc.kind]]
+        extracted = page_text((built / doc.href / "index.html").read_text(encoding="utf-8"))
+        title, body = extracted or (doc.title, "")
+        doc.title = title or doc.title
+        doc.text = f"{doc.title}\n{body}"
+    return docs
+
+
+def write_search_data(site: SiteModel, built: Path) -> dict[str, Any]:
+    """Write every data file; return figures for the build report."""
+    docs = collect_docs(site, built)
+    out = built / DATA_DIR
+    (out / "meta").mkdir(parents=True, exist_ok=True)
+    (out / "text").mkdir(parents=True, exist_ok=True)
+
+    bigrams: dict[str, dict[int, list[int]]] = defaultdict(dict)
+    unigrams: dict[str, list[int]] = defaultdict(list)
+    for number, doc in enumerate(docs):
+        (out / "text" / f"{number}.txt").write_text(doc.text, encoding="utf-8")
+        add_postings(number, normalise(doc.text), bigrams, unigrams)
+
+    bi_files = write_shards(out / "bi", {k: encode_positional(v) for k, v in bigrams.items()})
+    uni_files = write_shards(out / "uni", {k: encode_docs(v) for k, v in unigrams.items()})
+    columns, header = facet_columns(docs)
+    header.update(n=len(docs), chunk=META_CHUNK, bi=bi_files["shards"], uni=uni_files["shards"], kinds=KIND_LABELS)
+    (out / "docs.bin").write_bytes(columns)
+    _write_json(out / "docs.json", header)
+    for start in range(0, len(docs), META_CHUNK):
+        chunk = [[d.href, d.title, d.line] for d in docs[start : start + META_CHUNK]]
+        _write_json(out / "meta" / f"{start // META_CHUNK}.json", chunk)
+    return {
+        "docs": len(docs),
+        "bigrams": len(bigrams),
+        "bigram_shards": bi_files["shards"],
+        "big_terms": bi_files["big"],
+        "largest_shard_bytes": max(bi_files["largest"], uni_files["largest"]),
+        "docs_bin_bytes": len(columns),
+    }
+
+
+def add_postings(
+    number: int, text: str, bigrams: dict[str, dict[int, list[int]]], unigrams: dict[str, list[int]]
+) -> None:
+    """Record every bigram position and every character of one document."""
+    positions: dict[str, list[int]] = {}
+    seen: set[str] = set()
+    for run in TERM_RUN.finditer(text):
+        word, start = run.group(), run.start()
+        seen.update(word)
+        for offset in range(len(word) - 1):
+            positions.setdefault(word[offset : offset + 2], []).append(start + offset)
+    for key, found in positions.items():
+        bigrams[key][number] = found
+    for char in seen:
+        unigrams[char].append(number)
+
+
+def encode_positional(postings: dict[int, list[int]]) -> bytes:
+    """[n docs] then per doc: [doc delta][n positions][position deltas …]."""
+    parts = [varints([len(postings)])]
+    previous = 0
+    for number in sorted(postings):
+        found = postings[number]
+        parts.append(varints([number - previous, len(found), *deltas(found)]))
+        previous = number
+    return b"".join(parts)
+
+
+def encode_docs(numbers: list[int]) -> bytes:
+    """[n docs][doc deltas …] (numbers arrive in ascending order)."""
+    return varints([len(numbers), *deltas(numbers)])
+
+
+def write_shards(folder: Path, terms: dict[str, bytes]) -> dict[str, int]:
+    """Hash terms into shards of about TARGET_SHARD_BYTES; very large terms get their own file.
+
+    Shard entry: [key length][key utf-8][length * 2 + external][data]; an
+    external entry has no data here, it is in x<hex of key>.bin.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    total = sum(len(data) for data in terms.values() if len(data) <= BIG_TERM_BYTES)
+    shards = 1
+    while shards * TARGET_SHARD_BYTES < total:
+        shards *= 2
+    buckets: dict[int, list[bytes]] = defaultdict(list)
+    big = largest = 0
+    for key in sorted(terms):
+        data = terms[key]
+        encoded_key = key.encode("utf-8")
+        head = varints([len(encoded_key)]) + encoded_key
+        if len(data) > BIG_TERM_BYTES:
+            (folder / f"x{encoded_key.hex()}.bin").write_bytes(data)
+            buckets[fnv1a(encoded_key) % shards].append(head + varints([len(data) * 2 + 1]))
+            big += 1
+            largest = max(largest, len(data))
+        else:
+            buckets[fnv1a(encoded_key) % shards].append(head + varints([len(data) * 2]) + data)
+    for number in range(shards):
+        content = b"".join(buckets.get(number, []))
+        (folder / f"{number}.bin").write_bytes(content)
+        largest = max(largest, len(content))
+    return {"shards": shards, "big": big, "largest": largest}
+
+
+def facet_columns(docs: list[SearchDoc]) -> tuple[bytes, dict[str, Any]]:
+    """docs.bin: per facet, each doc's value count (1 byte) then value numbers (1 or 2 bytes each).
+
+    Value lists are sorted so the numbering is stable; width 1 when a facet
+    has fewer than 256 values. Title lengths come first, 2 bytes each, for ranking.
+    """
+    names = ["kind", "domain", "district", "year", "route", "outcome", "deadline", "mechanism", "tag"]
+    facets = []
+    body = bytearray()
+    for doc in docs:
+        body += min(len(doc.title), 0xFFFF).to_bytes(2, "little")
+    for name in names:
+        values = sorted({v for d in docs for v in d.facets.get(name, [])}, key=_facet_order(name))
+        if not values:
+            continue
+        index = {v: i for i, v in enumerate(values)}
+        width = 1 if len(values) < 256 else 2
+        for doc in docs:
+            own = doc.facets.get(name, [])
+            body.append(len(own))
+            for value in own:
+                body += index[value].to_bytes(width, "little")
+        facets.append({"key": name, "values": values, "width": width})
+    return bytes(body), {"facets": facets}
+
+
+_FIXED_ORDER = {
+    "kind": list(KIND_LABELS.values()),
+    "route": ["依法解决", "困难救助", "教育疏导", "稳控"],
+    "outcome": ["已化解", "部分化解", "未化解", "终结", "未办结"],
+    "deadline": ["逾期", "临期", "正常", "已答复", "已办结", "未收到"],
+}
+
+
+def _facet_order(name: str):
+    fixed = _FIXED_ORDER.get(name)
+    if fixed:
+        return lambda v: (fixed.index(v) if v in fixed else len(fixed), v)
+    if name == "year":
+        return lambda v: (-int(v), v)
+    return lambda v: (v,)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True), encoding="utf-8")
