@@ -128,8 +128,9 @@ def write_pages(site: SiteModel, config_path: Path, docs: Path) -> int:
     if hand_written.is_dir():
         shutil.copytree(hand_written, docs, dirs_exist_ok=True)
     docs.mkdir(parents=True, exist_ok=True)
+    existing = frozenset(p.relative_to(docs).as_posix() for p in docs.rglob("*.md"))
     count = 0
-    for relative, text in render_pages(site):
+    for relative, text in render_pages(site, existing):
         path = docs / relative
         if path.exists():
             raise UsageProblem(f"docs/{relative} 与生成的页面同名：请改名，生成器不会覆盖手写页面")

@@ -123,6 +123,20 @@ def build(library: Path, out: Path, audience: str, as_of: dt.datetime | None, co
     click.echo(f"已生成 {report.pages} 个页面 → {out}", err=True)
 
 
+@cli.command()
+@click.option("--records", "count", type=int, default=1000, show_default=True, help="合成记录数")
+@click.option("--keep", type=click.Path(path_type=Path), default=None, help="保留合成的案例库和网站于此文件夹")
+def bench(count: int, keep: Path | None) -> None:
+    """基准测试：合成 N 件记录的案例库，构建并报告各阶段耗时、峰值内存、网站大小和单次检索下载量。"""
+    from .bench import run_bench
+
+    if keep is not None and keep.exists():
+        raise click.UsageError(f"{keep} 已存在")
+    report = run_bench(count, keep)
+    for line in report.lines():
+        click.echo(line)
+
+
 def main() -> None:
     """Console entry point: expected failures print one message, never a traceback."""
     try:

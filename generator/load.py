@@ -123,8 +123,9 @@ def _count_header_blank(lines: list[str], header_line: int) -> int:
 
 def parse_yaml(text: str) -> tuple[LoadedYaml | None, list[YamlIssue]]:
     """Parse one YAML document; return its data with positions, or the issues."""
+    fast = _compose_fast(text)
     try:
-        documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        documents = fast if fast is not None else list(yaml.compose_all(text, Loader=yaml.SafeLoader))
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -144,12 +145,25 @@ def parse_yaml(text: str) -> tuple[LoadedYaml | None, list[YamlIssue]]:
         return None, [YamlIssue(second.line + 1, second.column + 1, "", "一个文件只能写一个 YAML 文档（发现多个 ---）")]
     from .conformance import conformance_issues  # it reuses YamlIssue from here
 
-    strict = conformance_issues(text)
+    strict = conformance_issues(text, fast=fast is not None)
     if strict:
         return None, strict[:1]
     builder = _Builder()
     data = builder.build(documents[0], ())
     return LoadedYaml(data, builder.values, builder.keys, text.splitlines()), builder.issues
+
+
+def _compose_fast(text: str) -> list[Any] | None:
+    """Compose with libyaml when available: about 10x faster on the valid files that
+    make up nearly every library. Any error falls back to the pure-Python parser,
+    whose messages (and their Chinese hints) are the ones users see."""
+    loader = getattr(yaml, "CSafeLoader", None)
+    if loader is None:
+        return None
+    try:
+        return list(yaml.compose_all(text, Loader=loader))
+    except Exception:  # any libyaml complaint: let the reference parser explain it
+        return None
 
 
 # PyYAML's messages name parser internals; users need to know what to fix.

@@ -88,3 +88,20 @@ def require_or_skip(available: bool, what: str) -> None:
     if IN_CI:
         pytest.fail(f"{what} is required in CI but missing")
     pytest.skip(f"{what} not installed")
+
+
+AS_OF = "2024-06-30"
+
+
+def build_site(library: Path, out: Path, *extra: str) -> Run:
+    """`casebook build` with the repository's mkdocs.yml and the sample's reference date."""
+    return run_cli("build", library, "--out", out, "--as-of", AS_OF, "--config", REPO / "mkdocs.yml", *extra)
+
+
+@pytest.fixture(scope="session")
+def sample_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample library built once (internal edition, as of 2024-06-30); tests must not modify it."""
+    out = tmp_path_factory.mktemp("sample") / "site"
+    run = build_site(SAMPLE, out)
+    assert run.exit_code == 0, run.stdout + run.stderr
+    return out

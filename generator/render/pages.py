@@ -60,9 +60,9 @@ def render(template: str, **context: object) -> str:
     return environment().get_template(template).render(**context)
 
 
-def render_pages(site: SiteModel) -> Iterator[tuple[str, str]]:
-    """All generated pages of one build, in a fixed order."""
-    common = {"site": site, "as_of": site.as_of.isoformat()}
+def render_pages(site: SiteModel, hand_written: frozenset[str] = frozenset()) -> Iterator[tuple[str, str]]:
+    """All generated pages of one build, in a fixed order; `hand_written` lists docs/ pages that exist."""
+    common = {"site": site, "as_of": site.as_of.isoformat(), "hand_written": hand_written}
     years, rows = counts_by_domain_and_year(site)
     yield "index.md", render("index.md.j2", years=years, rows=rows, **common)
     yield "typical/index.md", render("typical_list.md.j2", facets=ENTRY_FACETS, static_rows=STATIC_ROWS, **common)

@@ -1,0 +1,184 @@
+"""casebook bench: a deterministic synthetic library of N records, built and measured per stage.
+
+The synthetic records are recombined from the sample library (same domain,
+sentences of other records of that domain, shifted dates, other regions), so
+the text is real petition-office Chinese with a realistic vocabulary and the
+search index sees realistic bigram frequencies. Same N and seed → same library.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import re
+import shutil
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .build import BuildOptions, StageTiming, build
+from .library import read_library
+from .search.index import DATA_DIR
+from .search.query import SiteIndex
+
+SAMPLE_LIBRARY = Path(__file__).resolve().parent.parent / "cases"
+BENCH_AS_OF = dt.date(2024, 6, 30)
+
+
+@dataclass
+class BenchReport:
+    records: int
+    stages: list[StageTiming] = field(default_factory=list)
+    total_seconds: float = 0.0
+    peak_mb: float = 0.0
+    site_bytes: int = 0
+    site_files: int = 0
+    search: dict[str, Any] = field(default_factory=dict)
+    largest_query: tuple[str, int] = ("", 0)
+    median_query_bytes: int = 0
+
+    def lines(self) -> list[str]:
+        out = [f"records: {self.records}", "stage            seconds   peak MB"]
+        out += [f"{s.name:<16} {s.seconds:7.2f}   {s.peak_mb:7.0f}" for s in self.stages]
+        out.append(f"{'total':<16} {self.total_seconds:7.2f}   {self.peak_mb:7.0f}")
+        out.append(f"site: {self.site_bytes / 1e6:.1f} MB in {self.site_files} files")
+        out.append(
+            f"search: {self.search.get('docs')} docs, {self.search.get('bigrams')} bigrams, "
+            f"{self.search.get('bigram_shards')} shards, docs.bin {self.search.get('docs_bin_bytes', 0) / 1e3:.0f} KB"
+        )
+        query, size = self.largest_query
+        out.append(f"largest query payload: {size / 1e3:.0f} KB ({query}); median {self.median_query_bytes / 1e3:.0f} KB")
+        return out
+
+
+def synthesize(target: Path, count: int, seed: int = 2024) -> Path:
+    """Write a library of `count` records (and count/40 typical entries) under target/cases."""
+    sample, problems = read_library(SAMPLE_LIBRARY)
+    if problems or sample.settings is None:
+        raise RuntimeError("the sample library must validate before it can seed a benchmark")
+    rng = random.Random(seed)
+    library = target / "cases"
+    (library / "records").mkdir(parents=True)
+    (library / "typical").mkdir()
+    shutil.copy(SAMPLE_LIBRARY / "settings.yaml", library / "settings.yaml")
+    shutil.copytree(SAMPLE_LIBRARY / "classes", library / "classes")
+    regions = sample.settings.model.vocabularies.regions
+    bases = sorted((doc.model for doc in sample.records), key=lambda r: r.id)
+    sentences: dict[str, list[str]] = defaultdict(list)
+    for record in bases:
+        sentences[record.domain] += [s + "。" for s in re.split(r"。\s*", record.summary.replace("\n", "")) if s]
+
+    per_year: dict[int, int] = defaultdict(int)
+    made: dict[tuple[str, str | None], list[str]] = defaultdict(list)  # (domain, class) → ids
+    for number in range(count):
+        base = bases[number % len(bases)]
+        year = 2021 + number % 4
+        per_year[year] += 1
+        record_id = f"XF-{year}-{per_year[year]:04d}" if per_year[year] <= 9999 else None
+        if record_id is None:
+            raise ValueError("at most 9,999 records per year (ids are XF-YYYY-NNNN)")
+        shift = dt.date(year, 1, 1) + dt.timedelta(days=rng.randrange(0, 330)) - base.received
+        data = base.model_dump(mode="json", by_alias=True, exclude_none=True, exclude_defaults=True)
+        data["id"] = record_id
+        data["region"] = rng.choice(regions) if not base.class_ else base.region
+        pool = sentences[base.domain]
+        data["summary"] = "".join(rng.sample(pool, min(len(pool), rng.randint(3, 6))))
+        _shift_dates(data, shift)
+        if number % 7 == 0:
+            data.pop("class", None)  # some records await classification
+        _write_yaml(library / "records" / f"{record_id}.yaml", data)
+        made[(base.domain, data.get("class"))].append(record_id)
+
+    codes = {d.name: d.code for d in sample.settings.model.vocabularies.domains}
+    entries = sorted((doc.model for doc in sample.typical), key=lambda e: e.id)
+    seq: dict[str, int] = defaultdict(int)
+    for number in range(max(1, count // 40)):
+        base = entries[number % len(entries)]
+        ids = made.get((base.domain, base.class_)) or made[(base.domain, None)]
+        kind = base.id.split("-")[2]
+        picked = sorted(rng.sample(ids, 1 if kind == "1" or len(ids) < 2 else min(len(ids), rng.randint(2, 12))))
+        year = int(picked[0][3:7])
+        kind = "1" if len(picked) == 1 else "2"
+        prefix = f"{year}-{codes[base.domain]}-{kind}"
+        seq[prefix] += 1
+        data = base.model_dump(mode="json", by_alias=True, exclude_none=True, exclude_defaults=True)
+        data.update(id=f"{prefix}-{seq[prefix]:03d}", records=picked)
+        _write_yaml(library / "typical" / f"{data['id']}.yaml", data)
+    return library
+
+
+def _shift_dates(data: dict[str, Any], shift: dt.timedelta) -> None:
+    def moved(value: str) -> str:
+        return (dt.date.fromisoformat(value) + shift).isoformat()
+
+    data["received"] = moved(data["received"])
+    for stage in data["stages"]:
+        stage["date"] = moved(stage["date"])
+    resolution = data.get("resolution")
+    if resolution and resolution.get("closed"):
+        resolution["closed"] = moved(resolution["closed"])
+
+
+def _write_yaml(path: Path, data: dict[str, Any]) -> None:
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000), encoding="utf-8")
+
+
+def run_bench(count: int, keep: Path | None = None, queries: int = 200) -> BenchReport:
+    """Synthesize, build (internal edition), measure; the folder is removed unless `keep`."""
+    folder = Path(tempfile.mkdtemp(prefix="casebook-bench-")) if keep is None else keep
+    try:
+        library = synthesize(folder, count)
+        config = Path(str(resources.files("generator") / "defaults" / "mkdocs.yml"))
+        out = folder / "site"
+        import time
+
+        start = time.perf_counter()
+        result = build(BuildOptions(library=library, out=out, as_of=BENCH_AS_OF, config=config))
+        report = BenchReport(records=count, stages=result.stages, search=result.search)
+        report.total_seconds = time.perf_counter() - start
+        report.peak_mb = max(s.peak_mb for s in result.stages)
+        files = [p for p in out.rglob("*") if p.is_file()]
+        report.site_files = len(files)
+        report.site_bytes = sum(p.stat().st_size for p in files)
+        report.largest_query, report.median_query_bytes = measure_queries(out, queries)
+        return report
+    finally:
+        if keep is None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def measure_queries(site: Path, count: int) -> tuple[tuple[str, int], int]:
+    """Bytes one query downloads: index files + meta chunks + snippet texts of the first page of 20.
+
+    The query set is the most frequent bigrams (the worst case) plus phrases
+    cut from page texts; docs.json/docs.bin are loaded once per page and not counted.
+    """
+    index = SiteIndex(site)
+    data = site / DATA_DIR
+    frequent = sorted(data.glob("bi/x*.bin"), key=lambda p: -p.stat().st_size)[:20]
+    words = [bytes.fromhex(p.stem[1:]).decode("utf-8") for p in frequent]
+    rng = random.Random(1)
+    texts = sorted((data / "text").glob("*.txt"))
+    for path in rng.sample(texts, min(len(texts), count)):
+        text = path.read_text(encoding="utf-8").split("\n", 1)[-1]
+        runs = re.findall(r"[^\W_]{4,}", text)
+        if runs:
+            run = rng.choice(runs)
+            words.append(run[: rng.randint(2, min(6, len(run)))])
+    sizes = []
+    worst = ("", 0)
+    for word in words:
+        result = index.search(word)
+        top = sorted(result.docs, key=lambda d: (-result.docs[d], d))[:20]
+        files = set(result.files) | {f"text/{d}.txt" for d in top} | {f"meta/{d // index.header['chunk']}.json" for d in top}
+        size = sum((data / f).stat().st_size for f in files)
+        sizes.append(size)
+        if size > worst[1]:
+            worst = (word, size)
+    sizes.sort()
+    return worst, sizes[len(sizes) // 2] if sizes else 0

@@ -1,0 +1,99 @@
+"""The search index is exact: for phrase queries it returns precisely the pages whose text contains the phrase.
+
+The checks decode the built files with generator.search.query, which follows
+the same algorithm as the browser script; the browser tests then check the
+script itself against these results on a few queries.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from generator.search.codec import deltas, fnv1a, read_varint, varints
+from generator.search.index import DATA_DIR
+from generator.search.query import SiteIndex
+from generator.search.text import TERM_RUN, normalise
+
+
+def texts(site: Path) -> list[str]:
+    folder = site / DATA_DIR / "text"
+    count = len(list(folder.glob("*.txt")))
+    return [normalise((folder / f"{n}.txt").read_text(encoding="utf-8")) for n in range(count)]
+
+
+def truth(all_texts: list[str], query: str) -> set[int]:
+    terms = [normalise(t) for t in query.split()]
+    return {n for n, text in enumerate(all_texts) if all(term in text for term in terms)}
+
+
+def sample_queries(all_texts: list[str], count: int, seed: int = 7) -> list[str]:
+    """Phrases of 2–6 letters/digits cut from the pages, plus phrases that occur nowhere."""
+    rng = random.Random(seed)
+    runs = [run.group() for text in all_texts for run in TERM_RUN.finditer(text) if len(run.group()) >= 2]
+    queries = set()
+    while len(queries) < count:
+        run = rng.choice(runs)
+        length = rng.randint(2, min(6, len(run)))
+        start = rng.randint(0, len(run) - length)
+        queries.add(run[start : start + length])
+    queries |= {"信访事项", "不动产权证", "拖欠农民工工资", "访调对接", "专项资金", "双向交办", "锦绣花园", "xf", "2023"}
+    queries |= {"火星基地", "访信", "量子纠缠"}  # absent
+    return sorted(queries)
+
+
+def test_phrase_queries_have_full_recall_and_precision(sample_site: Path) -> None:
+    index, all_texts = SiteIndex(sample_site), texts(sample_site)
+    wrong = []
+    for query in sample_queries(all_texts, 400):
+        found = set(index.search(query).docs)
+        expected = truth(all_texts, query)
+        if found != expected:
+            wrong.append((query, sorted(found - expected), sorted(expected - found)))
+    assert wrong == []
+
+
+def test_phrase_counts_are_the_number_of_occurrences(sample_site: Path) -> None:
+    index, all_texts = SiteIndex(sample_site), texts(sample_site)
+    for query in ("信访", "锦绣花园", "工资"):
+        for doc, count in index.search(query).docs.items():
+            text = all_texts[doc]
+            occurrences = sum(1 for i in range(len(text)) if text.startswith(query, i))
+            assert count == occurrences, (query, doc)
+
+
+def test_single_characters_and_several_terms(sample_site: Path) -> None:
+    index, all_texts = SiteIndex(sample_site), texts(sample_site)
+    for query in ("税", "证", "锦绣花园 办证", "拖欠 工资 高新区", "听证 复核"):
+        assert set(index.search(query).docs) == truth(all_texts, query), query
+
+
+def test_every_page_of_the_site_that_should_be_searchable_is_indexed(sample_site: Path) -> None:
+    index = SiteIndex(sample_site)
+    assert index.header["n"] == len(list((sample_site / "typical").glob("*/index.html"))) + len(
+        list((sample_site / "records").glob("*/index.html"))
+    ) + len(list((sample_site / "classes").glob("*/index.html"))) + len(
+        [p for p in sample_site.rglob("index.html") if p.relative_to(sample_site).parts[0] in ("help", "about", "performance")]
+    )
+
+
+@pytest.mark.parametrize("values", [[], [0], [127], [128, 1, 300], [2**31, 5]])
+def test_varints_round_trip(values: list[int]) -> None:
+    data, offset, out = varints(values), 0, []
+    while offset < len(data):
+        value, offset = read_varint(data, offset)
+        out.append(value)
+    assert out == values
+
+
+def test_codec_known_values() -> None:
+    assert fnv1a(b"") == 0x811C9DC5
+    assert fnv1a(b"a") == 0xE40C292C
+    assert deltas([3, 5, 9]) == [3, 2, 4]
+
+
+def test_normalise_keeps_length_and_folds_width_and_case() -> None:
+    assert normalise("ＸＦ－２０２３") == "xf-2023"
+    assert len(normalise("ﬁ㈠锦绣")) == 4  # multi-character expansions are left alone
