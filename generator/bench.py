@@ -52,7 +52,9 @@ class BenchReport:
             f"{self.search.get('bigram_shards')} shards, docs.bin {self.search.get('docs_bin_bytes', 0) / 1e3:.0f} KB"
         )
         query, size = self.largest_query
-        out.append(f"largest query payload: {size / 1e3:.0f} KB ({query}); median {self.median_query_bytes / 1e3:.0f} KB")
+        out.append(
+            f"largest query payload: {size / 1e3:.0f} KB ({query}); median {self.median_query_bytes / 1e3:.0f} KB"
+        )
         return out
 
 
@@ -175,7 +177,11 @@ def measure_queries(site: Path, count: int) -> tuple[tuple[str, int], int]:
     for word in words:
         result = index.search(word)
         top = sorted(result.docs, key=lambda d: (-result.docs[d], d))[:20]
-        files = set(result.files) | {f"text/{d}.txt" for d in top} | {f"meta/{d // index.header['chunk']}.json" for d in top}
+        files = (
+            set(result.files)
+            | {f"text/{d}.txt" for d in top}
+            | {f"meta/{d // index.header['chunk']}.json" for d in top}
+        )
         size = sum((data / f).stat().st_size for f in files)
         sizes.append(size)
         if size > worst[1]:

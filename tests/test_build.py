@@ -11,7 +11,6 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from generator.library import read_library
-
 from tests.conftest import REPO, SAMPLE, Scratch, build_site
 
 LIBRARY, _ = read_library(SAMPLE)
@@ -35,8 +34,15 @@ def test_every_typical_entry_record_and_class_has_a_page(sample_site: Path) -> N
         assert (sample_site / "records" / record_id / "index.html").is_file()
     for doc in LIBRARY.classes:
         assert (sample_site / "classes" / doc.model.id / "index.html").is_file()
-    for page in ("index.html", "typical/index.html", "records/index.html", "tags/index.html", "search/index.html",
-                 "help/staff/index.html", "help/trainers/index.html"):
+    for page in (
+        "index.html",
+        "typical/index.html",
+        "records/index.html",
+        "tags/index.html",
+        "search/index.html",
+        "help/staff/index.html",
+        "help/trainers/index.html",
+    ):
         assert (sample_site / page).is_file(), page
 
 

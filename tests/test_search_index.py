@@ -39,7 +39,17 @@ def sample_queries(all_texts: list[str], count: int, seed: int = 7) -> list[str]
         length = rng.randint(2, min(6, len(run)))
         start = rng.randint(0, len(run) - length)
         queries.add(run[start : start + length])
-    queries |= {"信访事项", "不动产权证", "拖欠农民工工资", "访调对接", "专项资金", "双向交办", "锦绣花园", "xf", "2023"}
+    queries |= {
+        "信访事项",
+        "不动产权证",
+        "拖欠农民工工资",
+        "访调对接",
+        "专项资金",
+        "双向交办",
+        "锦绣花园",
+        "xf",
+        "2023",
+    }
     queries |= {"火星基地", "访信", "量子纠缠"}  # absent
     return sorted(queries)
 
@@ -75,7 +85,11 @@ def test_every_page_of_the_site_that_should_be_searchable_is_indexed(sample_site
     assert index.header["n"] == len(list((sample_site / "typical").glob("*/index.html"))) + len(
         list((sample_site / "records").glob("*/index.html"))
     ) + len(list((sample_site / "classes").glob("*/index.html"))) + len(
-        [p for p in sample_site.rglob("index.html") if p.relative_to(sample_site).parts[0] in ("help", "about", "performance")]
+        [
+            p
+            for p in sample_site.rglob("index.html")
+            if p.relative_to(sample_site).parts[0] in ("help", "about", "performance")
+        ]
     )
 
 
@@ -97,3 +111,26 @@ def test_codec_known_values() -> None:
 def test_normalise_keeps_length_and_folds_width_and_case() -> None:
     assert normalise("ＸＦ－２０２３") == "xf-2023"
     assert len(normalise("ﬁ㈠锦绣")) == 4  # multi-character expansions are left alone
+
+
+def test_exact_when_common_bigrams_live_in_their_own_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At library scale frequent bigrams are stored apart and queries pick the cheapest cover; force that here."""
+    from tests.conftest import SAMPLE, build_site
+
+    monkeypatch.setattr("generator.search.index.BIG_TERM_BYTES", 200)
+    monkeypatch.setattr("generator.search.index.TARGET_SHARD_BYTES", 2_000)
+    site = tmp_path / "site"
+    assert build_site(SAMPLE, site).exit_code == 0
+    assert len(list((site / DATA_DIR / "bi").glob("x*.bin"))) > 100
+    index, all_texts = SiteIndex(site), texts(site)
+    wrong = []
+    for query in [*sample_queries(all_texts, 300, seed=11), "信访", "办理", "2023", "锦绣花园 办证", "税"]:
+        found = index.search(query).docs
+        expected = truth(all_texts, query)
+        if set(found) != expected:
+            wrong.append(query)
+        for doc, count in found.items():
+            text, term = all_texts[doc], normalise(query)
+            if " " not in query and len(query) >= 2:
+                assert count == sum(1 for i in range(len(text)) if text.startswith(term, i)), (query, doc)
+    assert wrong == []

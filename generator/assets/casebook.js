@@ -59,7 +59,12 @@
   var encoder = new TextEncoder();
   var decoder = new TextDecoder();
 
-  function termData(kind, shards, key) {
+  function hexOf(key) {
+    return Array.from(encoder.encode(key), function (x) { return x.toString(16).padStart(2, "0"); }).join("");
+  }
+
+  /* A term's shard entry: {inline: ArrayBuffer|null, size, external}. */
+  function entry(kind, shards, key) {
     var keyBytes = encoder.encode(key);
     return fetchOnce(kind + "/" + (fnv1a(keyBytes) % shards) + ".bin", "bin").then(function (buffer) {
       var r = new Reader(buffer);
@@ -67,18 +72,36 @@
         var length = r.v();
         var k = decoder.decode(r.b.subarray(r.o, r.o + length));
         r.o += length;
-        var flag = r.v(), size = Math.floor(flag / 2);
-        if (k === key) {
-          if (flag % 2) {
-            var hex = Array.from(keyBytes, function (x) { return x.toString(16).padStart(2, "0"); }).join("");
-            return fetchOnce(kind + "/x" + hex + ".bin", "bin");
-          }
-          return buffer.slice(r.o, r.o + size);
-        }
-        if (!(flag % 2)) { r.o += size; }
+        var flag = r.v(), size = Math.floor(flag / 2), external = flag % 2 === 1;
+        if (k === key) { return { inline: external ? null : buffer.slice(r.o, r.o + size), size: size, external: external }; }
+        if (!external) { r.o += size; }
       }
-      return null;
+      return { inline: null, size: 0, external: false };
     });
+  }
+
+  function external(kind, key, variant) { return fetchOnce(kind + "/" + variant + hexOf(key) + ".bin", "bin"); }
+
+  function termData(kind, shards, key) {
+    return entry(kind, shards, key).then(function (e) { return e.external ? external(kind, key, "x") : e.inline; });
+  }
+
+  /* Offsets of bigrams covering every character at the least download cost (see query.py). */
+  function cheapestCover(costs) {
+    var best = [];
+    costs.forEach(function (cost, o) {
+      if (o === 0) { best.push({ total: cost, count: 1, chosen: [0] }); return; }
+      var a = best[o - 1], b = o >= 2 ? best[o - 2] : null, pick = a;
+      if (b && (b.total < a.total || (b.total === a.total && b.count < a.count))) { pick = b; }
+      best.push({ total: pick.total + cost, count: pick.count + 1, chosen: pick.chosen.concat([o]) });
+    });
+    return best[best.length - 1].chosen;
+  }
+
+  function counts(buffer) {  // Map doc → occurrences
+    var map = new Map(), r = new Reader(buffer), n = r.v(), doc = 0;
+    for (var i = 0; i < n; i++) { doc += r.v(); map.set(doc, r.v()); }
+    return map;
   }
 
   function positional(buffer) {  // Map doc → Int32Array of positions
@@ -104,48 +127,67 @@
 
   /* One whitespace-free term → Map doc → {tf, first} (positions verified). */
   function matchTerm(meta, term) {
-    var chars = normalise(term), segments = [], current = null;
+    var chars = normalise(term), words = [], current = null;
     chars.forEach(function (c, i) {
       if (TERM.test(c)) {
-        if (!current) { current = { start: i, chars: [] }; segments.push(current); }
+        if (!current) { current = { start: i, chars: [] }; words.push(current); }
         current.chars.push(c);
       } else { current = null; }
     });
-    if (!segments.length) { return Promise.resolve(null); }
-    var needs = [], singles = [];
-    segments.forEach(function (s) {
-      if (s.chars.length === 1) { singles.push(s.chars[0]); return; }
-      var offsets = [];
-      for (var o = 0; o + 1 < s.chars.length; o += 2) { offsets.push(o); }
-      if (offsets[offsets.length - 1] !== s.chars.length - 2) { offsets.push(s.chars.length - 2); }
-      offsets.forEach(function (o) { needs.push({ key: s.chars[o] + s.chars[o + 1], offset: s.start + o }); });
-    });
-    var bigramLoads = needs.map(function (n) { return termData("bi", meta.bi, n.key).then(positional); });
-    var singleLoads = singles.map(function (c) { return termData("uni", meta.uni, c).then(docList); });
-    return Promise.all([Promise.all(bigramLoads), Promise.all(singleLoads)]).then(function (loaded) {
-      var postings = loaded[0], docSets = loaded[1], result = new Map();
-      if (!postings.length) {
-        var first = docSets[0];
-        first.forEach(function (doc) {
+    if (!words.length) { return Promise.resolve(null); }
+    var singles = words.filter(function (w) { return w.chars.length === 1; });
+    var longer = words.filter(function (w) { return w.chars.length > 1; });
+    var singleLoads = Promise.all(singles.map(function (w) { return termData("uni", meta.uni, w.chars[0]).then(docList); }));
+    if (!longer.length) {
+      return singleLoads.then(function (docSets) {
+        var result = new Map();
+        docSets[0].forEach(function (doc) {
           if (docSets.every(function (s) { return s.has(doc); })) { result.set(doc, { tf: 1, first: -1 }); }
         });
         return result;
-      }
-      var base = postings[0], baseOffset = needs[0].offset;
+      });
+    }
+    if (longer.length === 1 && !singles.length && longer[0].chars.length === 2) {
+      var key = longer[0].chars.join("");
+      return entry("bi", meta.bi, key).then(function (e) {
+        var result = new Map();
+        if (e.external) {
+          return external("bi", key, "d").then(function (buffer) {
+            counts(buffer).forEach(function (tf, doc) { result.set(doc, { tf: tf, first: -1 }); });
+            return result;
+          });
+        }
+        positional(e.inline).forEach(function (positions, doc) {
+          result.set(doc, { tf: positions.length, first: positions[0] - longer[0].start });
+        });
+        return result;
+      });
+    }
+    var needs = Promise.all(longer.map(function (w) {
+      var keys = [];
+      for (var o = 0; o + 1 < w.chars.length; o++) { keys.push(w.chars[o] + w.chars[o + 1]); }
+      return Promise.all(keys.map(function (k) { return entry("bi", meta.bi, k); })).then(function (entries) {
+        var cover = cheapestCover(entries.map(function (e) { return e.external ? e.size : 0; }));
+        return Promise.all(cover.map(function (o) {
+          var data = entries[o].external ? external("bi", keys[o], "x") : Promise.resolve(entries[o].inline);
+          return data.then(function (buffer) { return { postings: positional(buffer), offset: w.start + o }; });
+        }));
+      });
+    })).then(function (lists) { return [].concat.apply([], lists); });
+    return Promise.all([needs, singleLoads]).then(function (loaded) {
+      var needed = loaded[0], docSets = loaded[1], result = new Map();
+      var base = needed[0].postings, baseOffset = needed[0].offset;
       base.forEach(function (positions, doc) {
-        if (!postings.every(function (p) { return p.has(doc); })) { return; }
+        if (!needed.every(function (n) { return n.postings.has(doc); })) { return; }
         if (!docSets.every(function (s) { return s.has(doc); })) { return; }
-        var others = postings.slice(1).map(function (p) { return new Set(p.get(doc)); });
+        var others = needed.slice(1).map(function (n) { return { set: new Set(n.postings.get(doc)), offset: n.offset }; });
         var tf = 0, firstHit = -1;
         for (var i = 0; i < positions.length; i++) {
-          var start = positions[i] - baseOffset;
-          var ok = true;
-          for (var k = 0; k < others.length && ok; k++) {
-            ok = others[k].has(start + needs[k + 1].offset);
-          }
+          var start = positions[i] - baseOffset, ok = true;
+          for (var k = 0; k < others.length && ok; k++) { ok = others[k].set.has(start + others[k].offset); }
           if (ok) { tf++; if (firstHit < 0) { firstHit = start; } }
         }
-        if (tf) { result.set(doc, { tf: tf, first: firstHit, length: chars.length }); }
+        if (tf) { result.set(doc, { tf: tf, first: firstHit }); }
       });
       return result;
     });
@@ -239,6 +281,7 @@
       history.pushState(null, "", window.location.pathname + this.queryString());
     }
     var terms = this.state.q.split(/\s+/).filter(Boolean);
+    this.count.removeAttribute("data-cb-total");
     var search = terms.length ? Promise.all(terms.map(function (t) { return matchTerm(self.meta, t); })) : Promise.resolve(null);
     this.count.textContent = terms.length ? "检索中…" : this.count.textContent;
     return search.then(function (matches) { self.show(matches, terms); }).catch(function (error) {
@@ -292,8 +335,10 @@
     var shown = results.slice((this.state.page - 1) * PAGE_SIZE, this.state.page * PAGE_SIZE);
     this.count.textContent = (terms.length ? "找到 " : "共 ") + results.length + " 件" +
       (pages > 1 ? "，第 " + this.state.page + "/" + pages + " 页" : "");
-    this.count.setAttribute("data-cb-total", String(results.length));
-    return this.renderRows(shown, scores, terms).then(function () { self.renderPager(pages); });
+    return this.renderRows(shown, scores, terms).then(function () {
+      self.renderPager(pages);
+      self.count.setAttribute("data-cb-total", String(results.length));  // rows are in place
+    });
   };
 
   App.prototype.renderFacets = function (base) {

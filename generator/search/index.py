@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ from .text import TERM_RUN, normalise, page_text
 
 DATA_DIR = Path("assets/casebook/data")
 META_CHUNK = 64
-TARGET_SHARD_BYTES = 24_000  # aim for shards of about this size
+TARGET_SHARD_BYTES = 8_000  # aim for shards of about this size
 BIG_TERM_BYTES = 16_000  # postings larger than this get a file of their own
 KIND_LABELS = {"typical": "典型案例", "class": "类案指引", "page": "帮助与说明", "record": "案例记录"}
 
@@ -129,7 +130,9 @@ def write_search_data(site: SiteModel, built: Path) -> dict[str, Any]:
         (out / "text" / f"{number}.txt").write_text(doc.text, encoding="utf-8")
         add_postings(number, normalise(doc.text), bigrams, unigrams)
 
-    bi_files = write_shards(out / "bi", {k: encode_positional(v) for k, v in bigrams.items()})
+    bi_files = write_shards(
+        out / "bi", {k: encode_positional(v) for k, v in bigrams.items()}, doc_level=lambda k: encode_counts(bigrams[k])
+    )
     uni_files = write_shards(out / "uni", {k: encode_docs(v) for k, v in unigrams.items()})
     columns, header = facet_columns(docs)
     header.update(n=len(docs), chunk=META_CHUNK, bi=bi_files["shards"], uni=uni_files["shards"], kinds=KIND_LABELS)
@@ -176,16 +179,30 @@ def encode_positional(postings: dict[int, list[int]]) -> bytes:
     return b"".join(parts)
 
 
+def encode_counts(postings: dict[int, list[int]]) -> bytes:
+    """[n docs] then per doc: [doc delta][occurrences]: a two-character query needs no positions."""
+    values = [len(postings)]
+    previous = 0
+    for number in sorted(postings):
+        values += [number - previous, len(postings[number])]
+        previous = number
+    return varints(values)
+
+
 def encode_docs(numbers: list[int]) -> bytes:
     """[n docs][doc deltas …] (numbers arrive in ascending order)."""
     return varints([len(numbers), *deltas(numbers)])
 
 
-def write_shards(folder: Path, terms: dict[str, bytes]) -> dict[str, int]:
+def write_shards(
+    folder: Path, terms: dict[str, bytes], doc_level: Callable[[str], bytes] | None = None
+) -> dict[str, int]:
     """Hash terms into shards of about TARGET_SHARD_BYTES; very large terms get their own file.
 
     Shard entry: [key length][key utf-8][length * 2 + external][data]; an
-    external entry has no data here, it is in x<hex of key>.bin.
+    external entry has no data here, it is in x<hex of key>.bin, and (for
+    bigrams) its document-level counts in d<hex of key>.bin. The length of an
+    external entry lets the browser pick the cheapest covering bigrams.
     """
     folder.mkdir(parents=True, exist_ok=True)
     total = sum(len(data) for data in terms.values() if len(data) <= BIG_TERM_BYTES)
@@ -200,6 +217,8 @@ def write_shards(folder: Path, terms: dict[str, bytes]) -> dict[str, int]:
         head = varints([len(encoded_key)]) + encoded_key
         if len(data) > BIG_TERM_BYTES:
             (folder / f"x{encoded_key.hex()}.bin").write_bytes(data)
+            if doc_level is not None:
+                (folder / f"d{encoded_key.hex()}.bin").write_bytes(doc_level(key))
             buckets[fnv1a(encoded_key) % shards].append(head + varints([len(data) * 2 + 1]))
             big += 1
             largest = max(largest, len(data))

@@ -30,7 +30,8 @@ class SiteIndex:
         self.data = site / DATA_DIR
         self.header = json.loads((self.data / "docs.json").read_text(encoding="utf-8"))
 
-    def term(self, kind: str, key: str, files: set[str]) -> bytes | None:
+    def entry(self, kind: str, key: str, files: set[str]) -> tuple[bytes | None, int, bool]:
+        """(inline data, size, external) of a term from its shard; (None, 0, False) when absent."""
         encoded = key.encode("utf-8")
         shard = f"{kind}/{fnv1a(encoded) % self.header[kind]}.bin"
         files.add(shard)
@@ -41,16 +42,17 @@ class SiteIndex:
             found = data[offset : offset + length]
             offset += length
             flag, offset = read_varint(data, offset)
-            size = flag // 2
+            size, external = flag // 2, bool(flag % 2)
             if found == encoded:
-                if flag % 2:
-                    external = f"{kind}/x{encoded.hex()}.bin"
-                    files.add(external)
-                    return (self.data / external).read_bytes()
-                return data[offset : offset + size]
-            if not flag % 2:
+                return (None if external else data[offset : offset + size]), size, external
+            if not external:
                 offset += size
-        return None
+        return None, 0, False
+
+    def fetch(self, kind: str, key: str, variant: str, files: set[str]) -> bytes:
+        name = f"{kind}/{variant}{key.encode('utf-8').hex()}.bin"
+        files.add(name)
+        return (self.data / name).read_bytes()
 
     def search(self, query: str) -> QueryResult:
         """Docs containing every whitespace-separated term of `query`."""
@@ -66,38 +68,74 @@ class SiteIndex:
 
     def match_term(self, term: str, files: set[str]) -> dict[int, int]:
         normal = normalise(term)
-        needs: list[tuple[str, int]] = []
-        singles: list[str] = []
-        for run in TERM_RUN.finditer(normal):
-            word, start = run.group(), run.start()
-            if len(word) == 1:
-                singles.append(word)
-                continue
-            offsets = list(range(0, len(word) - 1, 2))
-            if offsets[-1] != len(word) - 2:
-                offsets.append(len(word) - 2)
-            needs += [(word[o : o + 2], start + o) for o in offsets]
-        if not needs and not singles:
+        runs = [(run.group(), run.start()) for run in TERM_RUN.finditer(normal)]
+        singles = [word for word, _ in runs if len(word) == 1]
+        words = [(word, start) for word, start in runs if len(word) > 1]
+        if not runs:
             return {}
-        doc_sets = [set(_docs(self.term("uni", char, files))) for char in singles]
-        if not needs:
-            common = set.intersection(*doc_sets)
-            return dict.fromkeys(sorted(common), 1)
-        postings = [_positional(self.term("bi", key, files)) for key, _ in needs]
+        doc_sets = [set(_docs(self._uni(char, files))) for char in singles]
+        if not words:
+            return dict.fromkeys(sorted(set.intersection(*doc_sets)), 1)
+        if len(words) == 1 and len(words[0][0]) == 2 and not singles:
+            inline, _, external = self.entry("bi", words[0][0], files)
+            if external:
+                return _counts(self.fetch("bi", words[0][0], "d", files))
+            return {doc: len(found) for doc, found in _positional(inline).items()}
+        needs: list[tuple[dict[int, list[int]], int]] = []
+        for word, start in words:
+            entries = [self.entry("bi", word[o : o + 2], files) for o in range(len(word) - 1)]
+            for offset in cheapest_cover(
+                [0 if inline is not None or not external else size for inline, size, external in entries]
+            ):
+                inline, _, external = entries[offset]
+                data = self.fetch("bi", word[offset : offset + 2], "x", files) if external else inline
+                needs.append((_positional(data), start + offset))
         out: dict[int, int] = {}
-        base_offset = needs[0][1]
-        for doc, positions in postings[0].items():
-            if not all(doc in p for p in postings[1:]) or not all(doc in s for s in doc_sets):
+        base, base_offset = needs[0]
+        for doc, positions in base.items():
+            if not all(doc in p for p, _ in needs[1:]) or not all(doc in s for s in doc_sets):
                 continue
-            others = [set(p[doc]) for p in postings[1:]]
+            others = [(set(p[doc]), offset) for p, offset in needs[1:]]
             count = sum(
-                1
-                for position in positions
-                if all(position - base_offset + offset in other for other, (_, offset) in zip(others, needs[1:], strict=True))
+                1 for position in positions if all(position - base_offset + offset in found for found, offset in others)
             )
             if count:
                 out[doc] = count
         return out
+
+    def _uni(self, char: str, files: set[str]) -> bytes | None:
+        inline, _, external = self.entry("uni", char, files)
+        return self.fetch("uni", char, "x", files) if external else inline
+
+
+def cheapest_cover(costs: list[int]) -> list[int]:
+    """Offsets of bigrams covering every character of a word at least once, at least total cost.
+
+    costs[o] is the download cost of the bigram at offset o (0 when its data
+    came inline with its shard). Offsets 0 and the last are required; chosen
+    offsets may be at most 2 apart. Ties go to fewer, earlier bigrams.
+    """
+    best: list[tuple[int, int, list[int]]] = []
+    for offset, cost in enumerate(costs):
+        if offset == 0:
+            best.append((cost, 1, [0]))
+            continue
+        candidates = [best[offset - 1]] + ([best[offset - 2]] if offset >= 2 else [])
+        total, count, chosen = min(candidates, key=lambda c: (c[0], c[1]))
+        best.append((total + cost, count + 1, [*chosen, offset]))
+    return best[-1][2]
+
+
+def _counts(data: bytes) -> dict[int, int]:
+    out: dict[int, int] = {}
+    count, offset = read_varint(data, 0)
+    doc = 0
+    for _ in range(count):
+        delta, offset = read_varint(data, offset)
+        occurrences, offset = read_varint(data, offset)
+        doc += delta
+        out[doc] = occurrences
+    return out
 
 
 def _positional(data: bytes | None) -> dict[int, list[int]]:

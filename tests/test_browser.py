@@ -1,0 +1,165 @@
+"""The built site in a real headless Chromium: search, facets, entry pages, no console errors, no external requests.
+
+Chromium is the Debian package (/usr/bin/chromium); Playwright drives it.
+Locally a missing Chromium skips these tests; with CI=true it fails them.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+import pytest
+
+from generator.search.query import SiteIndex
+from tests.conftest import require_or_skip
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def server(sample_site: Path) -> Iterator[str]:
+    handler = functools.partial(_QuietHandler, directory=str(sample_site))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    require_or_skip(CHROMIUM is not None, "Chromium (Debian package chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        require_or_skip(False, "Playwright for Python")
+        return
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+class Watched:
+    """A page that records console errors and every request's host."""
+
+    def __init__(self, browser: object, base: str) -> None:
+        self.page = browser.new_page()  # type: ignore[attr-defined]
+        self.errors: list[str] = []
+        self.external: list[str] = []
+        host = urlsplit(base).netloc
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("request", lambda r: None if urlsplit(r.url).netloc == host else self.external.append(r.url))
+
+    def close(self) -> None:
+        assert self.errors == [], self.errors
+        assert self.external == [], self.external
+        self.page.close()
+
+
+@pytest.fixture
+def watched(browser: object, server: str) -> Iterator[Watched]:
+    page = Watched(browser, server)
+    yield page
+    page.close()
+
+
+def results(page: object) -> tuple[int, list[str]]:
+    page.wait_for_selector(".cb-count[data-cb-total]")  # type: ignore[attr-defined]
+    total = int(page.get_attribute(".cb-count", "data-cb-total"))  # type: ignore[attr-defined]
+    hrefs = page.eval_on_selector_all(".cb-list .cb-item > a", "els => els.map(e => e.getAttribute('href'))")  # type: ignore[attr-defined]
+    return total, hrefs
+
+
+@pytest.mark.parametrize("query", ["不动产权证", "访调对接", "专项资金", "锦绣花园 办证", "拖欠", "复核"])
+def test_search_returns_exactly_the_pages_containing_the_query(
+    watched: Watched, server: str, sample_site: Path, query: str
+) -> None:
+    index = SiteIndex(sample_site)
+    expected = index.search(query).docs
+    assert expected, "the query set only uses phrases that occur"
+    watched.page.goto(f"{server}search/?q={quote(query)}")
+    total, hrefs = results(watched.page)
+    assert total == len(expected)
+    shown = {urlsplit(h).path.lstrip("/") for h in hrefs}
+    assert len(shown) == min(20, total)
+    texts = {}
+    for href in shown:
+        page_text = (sample_site / href / "index.html").read_text(encoding="utf-8")
+        texts[href] = page_text
+    for term in query.split():
+        for href, page_text in texts.items():
+            assert term in page_text, (term, href)
+    marks = watched.page.eval_on_selector_all(".cb-snippet mark", "els => els.map(e => e.textContent)")
+    assert marks and all(any(term in m for term in query.split()) for m in marks)
+
+
+def test_a_facet_narrows_the_list_counts_match_and_survive_reload(
+    watched: Watched, server: str, sample_site: Path
+) -> None:
+    watched.page.goto(f"{server}typical/")
+    total, _ = results(watched.page)
+    assert total == len(list((sample_site / "typical").glob("*/index.html")))
+    option = watched.page.locator('.cb-facet[data-cb-facet="domain"] label', has_text="城乡建设")
+    expected = int(option.locator(".cb-facet-count").text_content())
+    option.locator("input").check()
+    watched.page.wait_for_function(f"document.querySelector('.cb-count').dataset.cbTotal == '{expected}'")
+    total, hrefs = results(watched.page)
+    assert total == expected == len(hrefs) and 0 < expected < len(list((sample_site / "typical").glob("*/index.html")))
+    for href in hrefs:
+        assert "城乡建设" in (sample_site / urlsplit(href).path.lstrip("/") / "index.html").read_text(encoding="utf-8")
+    assert "domain=" in watched.page.url
+    watched.page.reload()
+    total_after, _ = results(watched.page)
+    assert total_after == expected
+    assert watched.page.locator('.cb-facet[data-cb-facet="domain"] input:checked').count() == 1
+
+
+def test_facets_combine_with_a_query(watched: Watched, server: str) -> None:
+    watched.page.goto(f"{server}search/?q={quote('工资')}")
+    everything, _ = results(watched.page)
+    watched.page.goto(f"{server}search/?q={quote('工资')}&kind={quote('案例记录')}&deadline={quote('逾期')}")
+    narrowed, hrefs = results(watched.page)
+    assert 0 < narrowed < everything
+    assert all("/records/" in h for h in hrefs)
+
+
+def test_a_typical_entry_page_shows_every_section(watched: Watched, server: str) -> None:
+    watched.page.goto(f"{server}typical/2023-03-2-001/")
+    headings = watched.page.eval_on_selector_all(
+        "article h2", "els => els.map(e => e.textContent.replace('¶', '').trim())"
+    )
+    for section in (
+        "基本情况",
+        "难点症结",
+        "化解过程",
+        "化解成效",
+        "化解思路和方法",
+        "经验启示",
+        "适用情形",
+        "政策依据",
+        "来源案例",
+        "类案指引",
+        "相关案例",
+    ):
+        assert section in headings, section
+    assert watched.page.locator("article a[href*='records/XF-2023-0010']").count() == 1
+
+
+def test_home_and_record_pages_load_cleanly(watched: Watched, server: str) -> None:
+    for path in ("", "records/XF-2024-0001/", "classes/LA-001/", "tags/", "records/"):
+        watched.page.goto(server + path)
+        watched.page.wait_for_load_state("networkidle")
+    assert "逾期" in watched.page.goto(server + "records/XF-2024-0001/").text()
