@@ -124,6 +124,21 @@ def build(library: Path, out: Path, audience: str, as_of: dt.datetime | None, co
 
 
 @cli.command()
+@library_argument
+@audience_option
+@as_of_option
+@config_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(library: Path, audience: str, as_of: dt.datetime | None, config: Path | None, host: str, port: int) -> None:
+    """本机预览：生成网站并在案例、模板或 docs/ 改动时自动重新生成。"""
+    from .build import BuildOptions
+    from .serve import serve as run_serve
+
+    run_serve(BuildOptions(library, Path("site"), audience, _as_of(as_of), config), host, port)
+
+
+@cli.command()
 @click.option("--records", "count", type=int, default=1000, show_default=True, help="合成记录数")
 @click.option("--keep", type=click.Path(path_type=Path), default=None, help="保留合成的案例库和网站于此文件夹")
 def bench(count: int, keep: Path | None) -> None:
