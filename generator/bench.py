@@ -13,6 +13,7 @@ import random
 import re
 import shutil
 import tempfile
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from importlib import resources
@@ -81,9 +82,9 @@ def synthesize(target: Path, count: int, seed: int = 2024) -> Path:
         base = bases[number % len(bases)]
         year = 2021 + number % 4
         per_year[year] += 1
-        record_id = f"XF-{year}-{per_year[year]:04d}" if per_year[year] <= 9999 else None
-        if record_id is None:
+        if per_year[year] > 9999:
             raise ValueError("at most 9,999 records per year (ids are XF-YYYY-NNNN)")
+        record_id = f"XF-{year}-{per_year[year]:04d}"
         shift = dt.date(year, 1, 1) + dt.timedelta(days=rng.randrange(0, 330)) - base.received
         data = base.model_dump(mode="json", by_alias=True, exclude_none=True, exclude_defaults=True)
         data["id"] = record_id
@@ -137,8 +138,6 @@ def run_bench(count: int, keep: Path | None = None, queries: int = 200) -> Bench
         library = synthesize(folder, count)
         config = Path(str(resources.files("generator") / "defaults" / "mkdocs.yml"))
         out = folder / "site"
-        import time
-
         start = time.perf_counter()
         result = build(BuildOptions(library=library, out=out, as_of=BENCH_AS_OF, config=config))
         report = BenchReport(records=count, stages=result.stages, search=result.search)
@@ -177,12 +176,8 @@ def measure_queries(site: Path, count: int) -> tuple[tuple[str, int], int]:
     for word in words:
         result = index.search(word)
         top = sorted(result.docs, key=lambda d: (-result.docs[d], d))[:20]
-        files = (
-            set(result.files)
-            | {f"text/{d}.txt" for d in top}
-            | {f"meta/{d // index.header['chunk']}.json" for d in top}
-        )
-        size = sum((data / f).stat().st_size for f in files)
+        result.files |= {f"text/{d}.txt" for d in top} | {f"meta/{d // index.header['chunk']}.json" for d in top}
+        size = result.payload_bytes(data)
         sizes.append(size)
         if size > worst[1]:
             worst = (word, size)

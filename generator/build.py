@@ -206,7 +206,6 @@ def run_mkdocs(site: SiteModel, config_path: Path, docs: Path, built: Path) -> N
         config["nav"] = generated_nav(site) + list(user_nav)
         config["extra_css"] = [*config["extra_css"], f"{ASSET_DIR}/casebook.css"]
         config["extra_javascript"] = [*config["extra_javascript"], f"{ASSET_DIR}/casebook.js"]
-        config["extra"]["casebook_audience"] = site.audience
         mkdocs_build(config)
     except MkDocsException as error:
         raise SiteBuildFailed(_mkdocs_message(error, collector)) from None

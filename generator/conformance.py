@@ -76,10 +76,8 @@ def _block_scalar_header_comments(text: str, stream: list[t.Token]) -> list[Yaml
             header = text[start : line_end if line_end != -1 else len(text)]
             rest = header[1:].lstrip("+-0123456789")
             if rest.startswith("#"):
-                column = token.start_mark.column + 1 + (len(header) - len(rest)) + 1
-                issues.append(
-                    YamlIssue(token.start_mark.line + 1, column - 1, "", "YAML 语法错误：注释符 # 前必须有空格")
-                )
+                column = token.start_mark.column + len(header) - len(rest) + 1  # of the '#', 1-based
+                issues.append(YamlIssue(token.start_mark.line + 1, column, "", "YAML 语法错误：注释符 # 前必须有空格"))
     return issues
 
 

@@ -39,7 +39,7 @@ def clean_leftovers(target: Path) -> None:
 
 
 def _in_use(folder: Path) -> bool:
-    """A staging folder whose owner process still runs (its pid is in the name)."""
+    """A staging folder whose owner process still runs (its pid is in the folder's .pid file)."""
     pid_file = folder / ".pid"
     try:
         pid = int(pid_file.read_text())

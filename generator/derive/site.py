@@ -12,14 +12,14 @@ import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import get_args
 
-from ..contract import CaseClass, CaseRecord, Settings, TypicalEntry
+from ..contract import VISIBILITY_LABELS, CaseClass, CaseRecord, Settings, TypicalEntry, Visibility
 from ..library import Library
 from .deadlines import Deadline, deadline, procedure_of
 
 Audience = str  # "internal" | "training" | "public"
-AUDIENCES = ("internal", "training", "public")
-AUDIENCE_LABELS = {"internal": "内部版", "training": "培训版", "public": "公开版"}
+AUDIENCES: tuple[str, ...] = get_args(Visibility)
 
 # Which visibility values each edition may show: an entry marked training is
 # in the internal and training editions, public ones everywhere.
@@ -71,14 +71,11 @@ class SiteModel:
 
     @property
     def audience_label(self) -> str:
-        return AUDIENCE_LABELS[self.audience]
+        return VISIBILITY_LABELS[self.audience]
 
     @property
     def shows_records(self) -> bool:
         return self.audience == "internal"
-
-    def domain_code(self, name: str) -> str:
-        return next((d.code for d in self.settings.vocabularies.domains if d.name == name), "")
 
 
 def district_of(region: str) -> str:

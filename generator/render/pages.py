@@ -12,7 +12,7 @@ from functools import cache
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from ..contract import REVIEW_LABELS, VISIBILITY_LABELS
-from ..derive.site import AUDIENCE_LABELS, SiteModel, counts_by_domain_and_year
+from ..derive.site import SiteModel, counts_by_domain_and_year
 from .text import html_text, md_inline, md_paragraphs
 
 # Facets shown on list pages, in this order: (key in the data file, label).
@@ -45,7 +45,6 @@ def environment() -> Environment:
     env.globals.update(
         review_labels=REVIEW_LABELS,
         visibility_labels=VISIBILITY_LABELS,
-        audience_labels=AUDIENCE_LABELS,
         tag_anchor=tag_anchor,
     )
     return env

@@ -24,8 +24,9 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
+from ..contract import Outcome, Route
 from ..derive.site import SiteModel
 from .codec import deltas, fnv1a, varints
 from .text import TERM_RUN, normalise, page_text
@@ -135,7 +136,7 @@ def write_search_data(site: SiteModel, built: Path) -> dict[str, Any]:
     )
     uni_files = write_shards(out / "uni", {k: encode_docs(v) for k, v in unigrams.items()})
     columns, header = facet_columns(docs)
-    header.update(n=len(docs), chunk=META_CHUNK, bi=bi_files["shards"], uni=uni_files["shards"], kinds=KIND_LABELS)
+    header.update(n=len(docs), chunk=META_CHUNK, bi=bi_files["shards"], uni=uni_files["shards"])
     (out / "docs.bin").write_bytes(columns)
     _write_json(out / "docs.json", header)
     for start in range(0, len(docs), META_CHUNK):
@@ -259,8 +260,8 @@ def facet_columns(docs: list[SearchDoc]) -> tuple[bytes, dict[str, Any]]:
 
 _FIXED_ORDER = {
     "kind": list(KIND_LABELS.values()),
-    "route": ["依法解决", "困难救助", "教育疏导", "稳控"],
-    "outcome": ["已化解", "部分化解", "未化解", "终结", "未办结"],
+    "route": list(get_args(Route)),
+    "outcome": [*get_args(Outcome), "未办结"],
     "deadline": ["逾期", "临期", "正常", "已答复", "已办结", "未收到"],
 }
 
