@@ -29,13 +29,19 @@ class SiteIndex:
     def __init__(self, site: Path) -> None:
         self.data = site / DATA_DIR
         self.header = json.loads((self.data / "docs.json").read_text(encoding="utf-8"))
+        self._files: dict[str, bytes] = {}  # like the browser's cache: each file is read once
+
+    def read(self, name: str) -> bytes:
+        if name not in self._files:
+            self._files[name] = (self.data / name).read_bytes()
+        return self._files[name]
 
     def entry(self, kind: str, key: str, files: set[str]) -> tuple[bytes | None, int, bool]:
         """(inline data, size, external) of a term from its shard; (None, 0, False) when absent."""
         encoded = key.encode("utf-8")
         shard = f"{kind}/{fnv1a(encoded) % self.header[kind]}.bin"
         files.add(shard)
-        data = (self.data / shard).read_bytes()
+        data = self.read(shard)
         offset = 0
         while offset < len(data):
             length, offset = read_varint(data, offset)
@@ -52,7 +58,7 @@ class SiteIndex:
     def fetch(self, kind: str, key: str, variant: str, files: set[str]) -> bytes:
         name = f"{kind}/{variant}{key.encode('utf-8').hex()}.bin"
         files.add(name)
-        return (self.data / name).read_bytes()
+        return self.read(name)
 
     def search(self, query: str) -> QueryResult:
         """Docs containing every whitespace-separated term of `query`."""
