@@ -10,8 +10,6 @@ the staging folder: never in docs/ or the library.
 from __future__ import annotations
 
 import datetime as dt
-import logging
-import os
 import resource
 import shutil
 import time
@@ -23,19 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from .derive.site import AUDIENCES, SiteModel, derive_site
-from .errors import CasebookError, InvalidLibrary, UsageProblem
+from .errors import InvalidLibrary, UsageProblem
 from .publish import mark_owner, publish, staging_folder
 from .render.pages import render_pages
+from .site_build import ASSET_DIR, MkDocsJob, build_site, epoch_of
 from .validate import check_library
 
 DEFAULT_CONFIG = "mkdocs.yml"
-ASSET_DIR = "assets/casebook"
-
-
-class SiteBuildFailed(CasebookError):
-    """MkDocs refused the generated pages (a bug in a template, or a bad docs/ page)."""
-
-    exit_code = 1
 
 
 @dataclass
@@ -67,6 +59,7 @@ class BuildOptions:
     audience: str = "internal"
     as_of: dt.date = field(default_factory=dt.date.today)
     config: Path | None = None  # mkdocs.yml; default: beside the library, else the packaged one
+    jobs: int | None = None  # MkDocs processes; default: one per core for large libraries
 
 
 def find_config(library: Path, config: Path | None) -> Path:
@@ -109,12 +102,12 @@ def build(options: BuildOptions, on_stage: Callable[[StageTiming], None] | None 
             report.pages = write_pages(site, config_path, docs)
         done()
         with report.stage("site"):
-            run_mkdocs(site, config_path, docs, built)
+            texts = build_site(mkdocs_job(site, config_path, docs), built, options.jobs)
         done()
         with report.stage("search"):
             from .search.index import write_search_data
 
-            report.search = write_search_data(site, built)
+            report.search = write_search_data(site, built, texts)
         done()
         publish(built, options.out)
     finally:
@@ -176,57 +169,14 @@ def generated_nav(site: SiteModel) -> list[Any]:
     return nav
 
 
-def run_mkdocs(site: SiteModel, config_path: Path, docs: Path, built: Path) -> None:
-    """MkDocs + Material over the staging docs folder, strict: a broken link fails the build."""
-    from mkdocs.commands.build import build as mkdocs_build
-    from mkdocs.config import load_config
-    from mkdocs.exceptions import MkDocsException
-
-    # Byte-identical output: MkDocs stamps the sitemap with the build date
-    # unless SOURCE_DATE_EPOCH is set; use the as-of date.
-    epoch = int(dt.datetime.combine(site.as_of, dt.time(), tzinfo=dt.UTC).timestamp())
-    previous_epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
-    logger = logging.getLogger("mkdocs")
-    collector = _WarningCollector()
-    logger.addHandler(collector)
-    previous_level = logger.level
-    logger.setLevel(logging.WARNING)
-    try:
-        with open(config_path, "rb") as stream:
-            config = load_config(
-                config_file=stream,
-                docs_dir=str(docs),
-                site_dir=str(built),
-                site_name=site.settings.library.name,
-                copyright=f"{site.settings.library.organization} · {site.audience_label}",
-                strict=True,
-            )
-        user_nav = config["nav"] or []
-        config["nav"] = generated_nav(site) + list(user_nav)
-        config["extra_css"] = [*config["extra_css"], f"{ASSET_DIR}/casebook.css"]
-        config["extra_javascript"] = [*config["extra_javascript"], f"{ASSET_DIR}/casebook.js"]
-        mkdocs_build(config)
-    except MkDocsException as error:
-        raise SiteBuildFailed(_mkdocs_message(error, collector)) from None
-    finally:
-        logger.removeHandler(collector)
-        logger.setLevel(previous_level)
-        if previous_epoch is None:
-            os.environ.pop("SOURCE_DATE_EPOCH", None)
-        else:
-            os.environ["SOURCE_DATE_EPOCH"] = previous_epoch
-
-
-class _WarningCollector(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
-def _mkdocs_message(error: Exception, collector: _WarningCollector) -> str:
-    details = "\n".join(f"  {m}" for m in collector.messages[:20])
-    return f"MkDocs 构建失败：{error}\n{details}".rstrip()
+def mkdocs_job(site: SiteModel, config_path: Path, docs: Path) -> MkDocsJob:
+    return MkDocsJob(
+        config_path=config_path,
+        docs=docs,
+        site_name=site.settings.library.name,
+        copyright=f"{site.settings.library.organization} · {site.audience_label}",
+        nav=generated_nav(site),
+        # Byte-identical output: MkDocs stamps the sitemap with the build date
+        # unless SOURCE_DATE_EPOCH is set; use the as-of date.
+        epoch=epoch_of(site.as_of),
+    )

@@ -11,7 +11,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from generator.library import read_library
-from tests.conftest import REPO, SAMPLE, Scratch, build_site
+from tests.conftest import AS_OF, REPO, SAMPLE, Scratch, build_site
 
 LIBRARY, _ = read_library(SAMPLE)
 ENTRIES = {doc.model.id: doc.model for doc in LIBRARY.typical}
@@ -63,6 +63,51 @@ def test_two_builds_of_the_same_input_are_byte_identical(sample_site: Path, tmp_
     again = tmp_path / "again"
     assert build_site(SAMPLE, again).exit_code == 0
     assert tree_digest(again) == tree_digest(sample_site)
+
+
+def test_pages_shared_out_between_processes_give_the_same_site(sample_site: Path, tmp_path: Path) -> None:
+    """Three MkDocs processes (record and entry pages split between them) write what one process writes."""
+    import datetime as dt
+
+    from generator.build import BuildOptions, build
+
+    out = tmp_path / "parallel"
+    options = BuildOptions(SAMPLE, out, as_of=dt.date.fromisoformat(AS_OF), config=REPO / "mkdocs.yml", jobs=3)
+    build(options)
+    assert tree_digest(out) == tree_digest(sample_site)
+    assert not list(tmp_path.glob("*-part*")) and not list(tmp_path.glob(".casebook-*"))
+
+
+PLANTED_WARNING_HOOK = """
+import logging
+
+def on_page_content(html, page, **kwargs):
+    if html and page.file.src_uri in ("records/XF-2024-0003.md", "records/XF-2024-0004.md"):
+        logging.getLogger("mkdocs.hooks").warning("planted warning on %s", page.file.src_uri)
+    return html
+"""
+
+
+def test_a_warning_on_a_page_another_process_renders_fails_the_build(tmp_path: Path) -> None:
+    """Strict mode holds in every process: a warning on any record page stops the build and is reported."""
+    import datetime as dt
+
+    from generator.build import BuildOptions, build
+    from generator.site_build import SiteBuildFailed
+
+    config = tmp_path / "mkdocs.yml"
+    text = (REPO / "mkdocs.yml").read_text(encoding="utf-8")
+    config.write_text(text.replace("docs_dir: docs", f"docs_dir: {REPO / 'docs'}") + "\nhooks:\n  - hook.py\n")
+    (tmp_path / "hook.py").write_text(PLANTED_WARNING_HOOK, encoding="utf-8")
+    out = tmp_path / "site"
+    options = BuildOptions(SAMPLE, out, as_of=dt.date.fromisoformat(AS_OF), config=config, jobs=2)
+    with pytest.raises(SiteBuildFailed) as failure:
+        build(options)
+    message = str(failure.value)
+    # Neighbours in sorted order are rendered by different processes; both warnings reach the user.
+    assert "planted warning on records/XF-2024-0003.md" in message
+    assert "planted warning on records/XF-2024-0004.md" in message
+    assert not out.exists()
 
 
 def test_a_failed_build_leaves_the_previous_site_exactly_as_it_was(sample_copy: Scratch, tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ from typing import Any, get_args
 from ..contract import Outcome, Route
 from ..derive.site import SiteModel
 from .codec import deltas, fnv1a, varints
-from .text import TERM_RUN, normalise, page_text
+from .text import TERM_RUN, PageTexts, normalise
 
 DATA_DIR = Path("assets/casebook/data")
 META_CHUNK = 64
@@ -48,8 +48,11 @@ class SearchDoc:
     text: str = ""  # title + "\n" + body, as the page shows it
 
 
-def collect_docs(site: SiteModel, built: Path) -> list[SearchDoc]:
-    """The searchable pages in display order: entries, classes, help pages, records."""
+def collect_docs(site: SiteModel, texts: PageTexts) -> list[SearchDoc]:
+    """The searchable pages in display order: entries, classes, help pages, records.
+
+    `texts` holds the (title, body) of every built page by URL, taken from the
+    final HTML as MkDocs wrote it (site_build.py)."""
     docs: list[SearchDoc] = []
     for view in site.entries:
         e = view.entry
@@ -81,13 +84,12 @@ def collect_docs(site: SiteModel, built: Path) -> list[SearchDoc]:
                 {"domain": [c.domain]},
             )
         )
-    generated = {"index.html", "search/index.html", "tags/index.html", "404.html"}
-    for html_file in sorted(built.rglob("index.html")):
-        relative = html_file.relative_to(built).as_posix()
-        top = relative.split("/", 1)[0]
-        if relative in generated or top in {"typical", "classes", "records", "assets"}:
+    generated = {"", "search/", "tags/"}
+    for href in sorted(texts):
+        top = href.split("/", 1)[0]
+        if href in generated or top in {"typical", "classes", "records", "ledgers", "supervision"}:
             continue
-        docs.append(SearchDoc(relative.removesuffix("index.html"), "page", "", "帮助与说明"))
+        docs.append(SearchDoc(href, "page", "", "帮助与说明"))
     for record_view in site.records:
         r = record_view.record
         outcome = r.resolution.outcome if r.resolution else "未办结"
@@ -111,16 +113,15 @@ def collect_docs(site: SiteModel, built: Path) -> list[SearchDoc]:
         )
     for doc in docs:
         doc.facets["kind"] = [KIND_LABELS[doc.kind]]
-        extracted = page_text((built / doc.href / "index.html").read_text(encoding="utf-8"))
-        title, body = extracted or (doc.title, "")
+        title, body = texts.get(doc.href) or (doc.title, "")
         doc.title = title or doc.title
         doc.text = f"{doc.title}\n{body}"
     return docs
 
 
-def write_search_data(site: SiteModel, built: Path) -> dict[str, Any]:
+def write_search_data(site: SiteModel, built: Path, texts: PageTexts) -> dict[str, Any]:
     """Write every data file; return figures for the build report."""
-    docs = collect_docs(site, built)
+    docs = collect_docs(site, texts)
     out = built / DATA_DIR
     (out / "meta").mkdir(parents=True, exist_ok=True)
     (out / "text").mkdir(parents=True, exist_ok=True)

@@ -24,6 +24,8 @@ _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
 _NEWLINES = re.compile(r"\s*\n\s*")
 
+PageTexts = dict[str, tuple[str, str]]  # page URL (e.g. "records/XF-2024-0001/") → (title, body)
+
 # Letters and digits (Unicode L* and N*): the characters bigrams are made of.
 TERM_RUN = re.compile(r"[^\W_]+")
 

@@ -1,0 +1,233 @@
+"""Markdown pages → HTML site with MkDocs + Material, on every core, in strict mode.
+
+MkDocs renders one page after another in one process, about 5 ms a page
+(Python-Markdown, then Material's Jinja templates): at 10,000 records it was
+the largest stage of the build (49 s) while the second core sat idle. Record
+and entry pages do not depend on each other (they are not in the nav and so
+have no previous/next links), so they are shared out between processes.
+Every process runs a complete MkDocs build of the same docs folder; in each
+one the pages that belong to another process are stubbed out (empty Markdown
+and an empty template, so MkDocs neither converts nor writes them) while
+still existing as files, so links to them resolve and strict mode keeps
+checking every link of every page. Worker processes write into folders of
+their own; the lead moves their pages into the site. The result is
+byte-identical to a one-process build (tests/test_build.py compares them).
+
+While it renders, each process keeps the searchable text of its pages
+(search.text.page_text of the final HTML), so the search index does not read
+ten thousand files back from disk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import multiprocessing
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mkdocs.plugins import BasePlugin
+
+from .errors import CasebookError
+from .search.text import PageTexts, page_text
+
+ASSET_DIR = "assets/casebook"
+SKIP_TEMPLATE = "casebook-skip.html"  # renders to "", which MkDocs does not write
+SPLIT_FOLDERS = ("records/", "typical/")  # pages outside the nav, independent of each other
+MIN_PAGES_PER_PROCESS = 500  # below this, starting a process costs more than it saves
+
+
+class SiteBuildFailed(CasebookError):
+    """MkDocs refused the generated pages (a bug in a template, or a bad docs/ page)."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class MkDocsJob:
+    """Everything a process needs to run MkDocs over the staged docs (plain data: it crosses processes)."""
+
+    config_path: Path
+    docs: Path
+    site_name: str
+    copyright: str
+    nav: list[Any]  # generated sections, placed before the user's nav
+    epoch: int  # SOURCE_DATE_EPOCH: the sitemap date, for byte-identical builds
+    extra_css: list[str] = field(default_factory=lambda: [f"{ASSET_DIR}/casebook.css"])
+    extra_javascript: list[str] = field(default_factory=lambda: [f"{ASSET_DIR}/casebook.js"])
+
+
+def epoch_of(day: dt.date) -> int:
+    return int(dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC).timestamp())
+
+
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def choose_processes(docs: Path, jobs: int | None) -> int:
+    """`jobs` if given, else one process per core while each gets enough pages to be worth it."""
+    if jobs is not None:
+        return max(1, jobs)
+    pages = sum(1 for folder in SPLIT_FOLDERS for _ in (docs / folder).glob("*.md"))
+    return max(1, min(available_cores(), pages // MIN_PAGES_PER_PROCESS))
+
+
+def build_site(job: MkDocsJob, built: Path, jobs: int | None = None) -> PageTexts:
+    """Build the HTML site into `built`; return the text of every page for the search index."""
+    processes = choose_processes(job.docs, jobs)
+    if processes == 1:
+        result = _run_part(job, built, 0, 1)
+        if result.failure:
+            raise SiteBuildFailed(result.failure)
+        return result.texts
+
+    context = multiprocessing.get_context("spawn")  # no fork: a serve session has threads
+    queue = context.Queue()
+    workers = []
+    for part in range(1, processes):
+        folder = built.parent / f"{built.name}-part{part}"
+        process = context.Process(target=_worker, args=(job, folder, part, processes, queue), daemon=True)
+        process.start()
+        workers.append((process, folder))
+    try:
+        lead = _run_part(job, built, 0, processes)
+        results = [queue.get() for _ in workers]  # before join: a full pipe would block the worker
+        for process, _ in workers:
+            process.join()
+    finally:
+        for process, _ in workers:
+            if process.is_alive():
+                process.terminate()
+                process.join()
+    failures = [r.failure for r in (lead, *results) if r.failure]
+    if failures:
+        raise SiteBuildFailed("\n".join(failures))
+    texts = dict(lead.texts)
+    for result, (_, folder) in zip(sorted(results, key=lambda r: r.part), workers, strict=True):
+        for destination in result.written:
+            target = built / destination
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(folder / destination, target)
+        texts.update(result.texts)
+        shutil.rmtree(folder, ignore_errors=True)
+    return texts
+
+
+@dataclass
+class PartResult:
+    part: int
+    failure: str | None = None
+    texts: PageTexts = field(default_factory=dict)
+    written: list[str] = field(default_factory=list)  # destination paths, relative to the site
+
+
+def _worker(job: MkDocsJob, folder: Path, part: int, parts: int, queue: Any) -> None:
+    """Entry point of a worker process: never raises, reports through the queue."""
+    try:
+        result = _run_part(job, folder, part, parts)
+    except BaseException as error:  # the lead must hear about it rather than wait forever
+        result = PartResult(part, failure=f"MkDocs 子进程 {part} 出错：{error!r}")
+    queue.put(result)
+
+
+def _run_part(job: MkDocsJob, site_dir: Path, part: int, parts: int) -> PartResult:
+    """One MkDocs build that renders only the pages of `part`; warnings fail it (strict)."""
+    from mkdocs.commands.build import build as mkdocs_build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import MkDocsException
+
+    previous_epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(job.epoch)
+    logger = logging.getLogger("mkdocs")
+    collector = _WarningCollector()
+    logger.addHandler(collector)
+    previous_level = logger.level
+    logger.setLevel(logging.WARNING)
+    splitter = _PageSplitter(part, parts)
+    try:
+        with open(job.config_path, "rb") as stream:
+            config = load_config(
+                config_file=stream,
+                docs_dir=str(job.docs),
+                site_dir=str(site_dir),
+                site_name=job.site_name,
+                copyright=job.copyright,
+                strict=True,
+            )
+        config["nav"] = list(job.nav) + list(config["nav"] or [])
+        config["extra_css"] = [*config["extra_css"], *job.extra_css]
+        config["extra_javascript"] = [*config["extra_javascript"], *job.extra_javascript]
+        config.plugins["casebook-pages"] = splitter
+        mkdocs_build(config)
+    except MkDocsException as error:
+        return PartResult(part, failure=_mkdocs_message(error, collector))
+    finally:
+        logger.removeHandler(collector)
+        logger.setLevel(previous_level)
+        if previous_epoch is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = previous_epoch
+    return PartResult(part, texts=splitter.texts, written=sorted(splitter.written))
+
+
+class _PageSplitter(BasePlugin):
+    """MkDocs plugin: render only this process's share of pages; keep their search text."""
+
+    def __init__(self, part: int, parts: int) -> None:
+        super().__init__()
+        self.part, self.parts = part, parts
+        self.owner: dict[str, int] = {}
+        self.texts: PageTexts = {}
+        self.written: list[str] = []
+
+    def on_files(self, files: Any, config: Any) -> Any:
+        # Every process sees the same files, so every process computes the same shares:
+        # split pages alternate in sorted order; all other pages belong to the lead.
+        split = sorted(f.src_uri for f in files.documentation_pages() if f.src_uri.startswith(SPLIT_FOLDERS))
+        self.owner = {uri: number % self.parts for number, uri in enumerate(split)}
+        return files
+
+    def owns(self, page: Any) -> bool:
+        return self.owner.get(page.file.src_uri, 0) == self.part
+
+    def on_env(self, env: Any, config: Any, files: Any) -> Any:
+        import jinja2
+
+        env.loader = jinja2.ChoiceLoader([jinja2.DictLoader({SKIP_TEMPLATE: ""}), env.loader])
+        return env
+
+    def on_page_markdown(self, markdown: str, page: Any, config: Any, files: Any) -> str:
+        if self.owns(page):
+            return markdown
+        page.meta["template"] = SKIP_TEMPLATE
+        return ""
+
+    def on_post_page(self, output: str, page: Any, config: Any) -> str:
+        if self.owns(page):
+            extracted = page_text(output)
+            if extracted is not None:
+                self.texts[page.url] = extracted
+            self.written.append(page.file.dest_uri)
+        return output
+
+
+class _WarningCollector(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def _mkdocs_message(error: Exception, collector: _WarningCollector) -> str:
+    details = "\n".join(f"  {m}" for m in collector.messages[:20])
+    return f"MkDocs 构建失败：{error}\n{details}".rstrip()
