@@ -1,0 +1,344 @@
+"""SiteModel → 类案台账 (one ledger per class, one for the whole library) and the 督办 view.
+
+"建立台账、逐案施策": a class's records are grouped for batch handling by the
+class's own rule (the same 楼盘, 地区, 主办单位 or 具体问题) and, within a
+batch, by the 责任单位 who must act. The 督办 view lists what is 临期 or 逾期,
+per 责任单位, most overdue first, because that is the order a supervisor
+sends 督办函 in.
+
+Pure data: no rendering and no files. The site model is already filtered
+for its audience, so a ledger can only contain what that edition may show;
+ledgers exist only when the model has records (the internal edition).
+Deadline states come from `deadlines.deadline` (time limits are settings),
+and everything is judged as of the model's date: stages dated later do not
+count, records received later are left out, and a result whose 办结日期 is
+after that date is not known yet (未办结).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from itertools import groupby
+from typing import get_args
+
+from ..contract import Outcome
+from .deadlines import DeadlineState
+from .site import ClassView, RecordView, SiteModel
+
+UNFILLED = "（未填写）"
+UNCLASSIFIED = "未归类"
+NOT_CLOSED = "未办结"
+LIBRARY_KEY = "all"
+
+# Ledger columns show the states a received record can be in, in reading order.
+LEDGER_STATES: tuple[DeadlineState, ...] = ("正常", "临期", "逾期", "已答复", "已办结")
+OPEN_STATES: tuple[DeadlineState, ...] = ("正常", "临期", "逾期")
+SUPERVISED_STATES: tuple[DeadlineState, ...] = ("逾期", "临期")
+OUTCOMES: tuple[str, ...] = (*get_args(Outcome), NOT_CLOSED)
+
+# What each batch rule groups by (contract.BatchRule.group_by), plus the
+# whole-library ledger's grouping by class.
+GROUP_LABELS = {
+    "subject": "涉及项目",
+    "region": "地区",
+    "unit": "主办单位",
+    "topic": "具体问题",
+    "class": "所属类案",
+}
+DEFAULT_GROUP_BY = "unit"
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    """One record as a line of a ledger, as of the ledger's date."""
+
+    id: str
+    title: str
+    received: dt.date
+    region: str
+    district: str
+    batch_key: str  # the value this row is grouped by in its ledger
+    lead_unit: str
+    assist_units: tuple[str, ...]
+    procedure: str
+    stage: str | None  # the last stage dated on or before the as-of date
+    stage_date: dt.date | None
+    clock: str | None  # 受理 / 办理 / 复查 / 复核 while a time limit runs
+    due: dt.date | None
+    days_left: int | None  # negative when overdue
+    state: DeadlineState
+    outcome: str  # an Outcome, or 未办结 while no result is known
+    unit_rating: str | None
+    office_rating: str | None
+    lead_official: str | None
+    class_id: str | None
+    class_name: str | None
+
+    @property
+    def class_label(self) -> str:
+        return f"{self.class_id} {self.class_name}" if self.class_id else UNCLASSIFIED
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Counts per deadline state and per outcome; every key is always present, in order."""
+
+    states: dict[str, int]
+    outcomes: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.states.values())
+
+    @property
+    def open(self) -> int:
+        return sum(self.states[state] for state in OPEN_STATES)
+
+    @property
+    def due_soon(self) -> int:
+        return self.states["临期"]
+
+    @property
+    def overdue(self) -> int:
+        return self.states["逾期"]
+
+    @property
+    def resolved(self) -> int:
+        return self.outcomes["已化解"]
+
+
+def tally(rows: Iterable[LedgerRow]) -> Tally:
+    rows = list(rows)
+    states = Counter(row.state for row in rows)
+    outcomes = Counter(row.outcome for row in rows)
+    return Tally({s: states[s] for s in LEDGER_STATES}, {o: outcomes[o] for o in OUTCOMES})
+
+
+@dataclass(frozen=True)
+class UnitGroup:
+    """The rows of one batch that one 责任单位 (主办单位) leads, by id."""
+
+    unit: str
+    rows: list[LedgerRow]
+
+
+@dataclass(frozen=True)
+class BatchGroup:
+    """One batch: the records sharing a batch key, split by 责任单位."""
+
+    key: str
+    units: list[UnitGroup]
+    tally: Tally
+
+    @property
+    def rows(self) -> list[LedgerRow]:
+        return [row for unit in self.units for row in unit.rows]
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """类案台账 of one class (key = class id) or of the whole library (key = "all")."""
+
+    key: str
+    name: str
+    group_by: str  # a GROUP_LABELS key
+    rule: str | None  # the class's batch description; None when grouping by the default
+    as_of: dt.date
+    groups: list[BatchGroup]
+    tally: Tally
+
+    @property
+    def group_label(self) -> str:
+        return GROUP_LABELS[self.group_by]
+
+    @property
+    def rows(self) -> list[LedgerRow]:
+        """Every row, in ledger order: by batch, then unit, then id."""
+        return [row for group in self.groups for row in group.rows]
+
+    @property
+    def batch_count(self) -> int:
+        return len(self.groups)
+
+    @property
+    def download(self) -> str:
+        """Where the build writes this ledger's workbook, relative to the docs folder (ASCII)."""
+        return f"downloads/ledger-{self.key}.xlsx"
+
+
+@dataclass(frozen=True)
+class SupervisedUnit:
+    """One 责任单位's 临期 and 逾期 records, most overdue first."""
+
+    unit: str
+    rows: list[LedgerRow]
+
+    @property
+    def overdue(self) -> int:
+        return sum(1 for row in self.rows if row.state == "逾期")
+
+    @property
+    def due_soon(self) -> int:
+        return sum(1 for row in self.rows if row.state == "临期")
+
+
+@dataclass(frozen=True)
+class Supervision:
+    """督办: every 临期 or 逾期 record as of the date, per 责任单位, most overdue units first."""
+
+    as_of: dt.date
+    warning_days: int
+    units: list[SupervisedUnit]
+
+    @property
+    def rows(self) -> list[LedgerRow]:
+        return [row for unit in self.units for row in unit.rows]
+
+    @property
+    def overdue(self) -> int:
+        return sum(unit.overdue for unit in self.units)
+
+    @property
+    def due_soon(self) -> int:
+        return sum(unit.due_soon for unit in self.units)
+
+
+@dataclass(frozen=True)
+class LedgerBook:
+    """Everything ledger-shaped in one build: per class, the whole library, 督办."""
+
+    classes: list[Ledger]
+    library: Ledger
+    supervision: Supervision
+
+
+# ── building ────────────────────────────────────────────────────────────────
+
+
+def derive_ledgers(site: SiteModel) -> LedgerBook | None:
+    """All ledgers of a site model; None when the edition shows no records."""
+    if not site.shows_records:
+        return None
+    library = library_ledger(site)
+    return LedgerBook(class_ledgers(site), library, supervision_of(library, site.settings.time_limits.warning_days))
+
+
+def class_ledgers(site: SiteModel) -> list[Ledger]:
+    """One ledger per class, by class id; none unless the edition shows records."""
+    if not site.shows_records:
+        return []
+    return [class_ledger(view, site.as_of) for view in site.classes]
+
+
+def class_ledger(view: ClassView, as_of: dt.date) -> Ledger:
+    """A class's ledger, grouped by its batch rule (by 主办单位 when it has none)."""
+    batch = view.case_class.batch
+    group_by = batch.group_by if batch else DEFAULT_GROUP_BY
+    rows = [ledger_row(v, as_of, BATCH_KEYS[group_by](v)) for v in view.records if _received(v, as_of)]
+    return Ledger(
+        key=view.case_class.id,
+        name=view.case_class.name,
+        group_by=group_by,
+        rule=batch.description if batch else None,
+        as_of=as_of,
+        groups=group_rows(rows),
+        tally=tally(rows),
+    )
+
+
+def library_ledger(site: SiteModel) -> Ledger:
+    """Every visible record, grouped by class (未归类 last), then by 责任单位."""
+    rows = [ledger_row(v, site.as_of, _class_key(v)) for v in site.records if _received(v, site.as_of)]
+    return Ledger(
+        key=LIBRARY_KEY,
+        name="全库",
+        group_by="class",
+        rule=None,
+        as_of=site.as_of,
+        groups=group_rows(rows),
+        tally=tally(rows),
+    )
+
+
+def supervision_of(library: Ledger, warning_days: int) -> Supervision:
+    """The 督办 view of a whole-library ledger; `warning_days` is the 临期 window it was judged with.
+
+    Units with more overdue records come first (ties by name), and within
+    a unit the record furthest past its due date comes first.
+    """
+    flagged = sorted(
+        (row for row in library.rows if row.state in SUPERVISED_STATES),
+        key=lambda row: (row.lead_unit, row.days_left, row.id),
+    )
+    units = [SupervisedUnit(unit, list(rows)) for unit, rows in groupby(flagged, key=lambda row: row.lead_unit)]
+    units.sort(key=lambda u: (-u.overdue, u.unit))
+    return Supervision(library.as_of, warning_days, units)
+
+
+def group_rows(rows: Sequence[LedgerRow]) -> list[BatchGroup]:
+    """Rows → batches by key, each split by 主办单位, rows by id.
+
+    Sorting is by code point, so "（未填写）" and "未归类" come after named groups.
+    """
+    ordered = sorted(rows, key=lambda row: (row.batch_key, row.lead_unit, row.id))
+    groups = []
+    for key, batch in groupby(ordered, key=lambda row: row.batch_key):
+        batch_rows = list(batch)
+        units = [UnitGroup(unit, list(unit_rows)) for unit, unit_rows in groupby(batch_rows, lambda r: r.lead_unit)]
+        groups.append(BatchGroup(key, units, tally(batch_rows)))
+    return groups
+
+
+def ledger_row(view: RecordView, as_of: dt.date, batch_key: str) -> LedgerRow:
+    """One record as a ledger line on `as_of`."""
+    record, due = view.record, view.deadline
+    stages = sorted((s for s in record.stages if s.date <= as_of), key=lambda s: s.date)  # stable: file order
+    current = stages[-1] if stages else None
+    result = record.resolution
+    known = result is not None and (result.closed is None or result.closed <= as_of)
+    return LedgerRow(
+        id=record.id,
+        title=record.title,
+        received=record.received,
+        region=record.region,
+        district=view.district,
+        batch_key=batch_key,
+        lead_unit=record.units.lead,
+        assist_units=tuple(record.units.assist),
+        procedure=view.procedure,
+        stage=current.stage if current else None,
+        stage_date=current.date if current else None,
+        clock=due.clock,
+        due=due.due,
+        days_left=due.days_left,
+        state=due.state,
+        outcome=result.outcome if result is not None and known else NOT_CLOSED,
+        unit_rating=result.satisfaction.unit if result is not None and known else None,
+        office_rating=result.satisfaction.office if result is not None and known else None,
+        lead_official=record.lead_official,
+        class_id=view.case_class.id if view.case_class else None,
+        class_name=view.case_class.name if view.case_class else None,
+    )
+
+
+def _received(view: RecordView, as_of: dt.date) -> bool:
+    return view.record.received <= as_of
+
+
+def _class_key(view: RecordView) -> str:
+    return f"{view.case_class.id} {view.case_class.name}" if view.case_class else UNCLASSIFIED
+
+
+BATCH_KEYS: dict[str, Callable[[RecordView], str]] = {
+    "subject": lambda v: v.record.subject or UNFILLED,
+    "region": lambda v: v.district,
+    "unit": lambda v: v.record.units.lead,
+    "topic": lambda v: v.record.topic,
+}

@@ -1,0 +1,220 @@
+"""Ledgers → .xlsx workbooks: a class's 类案台账, and the whole library's with its 督办 sheet.
+
+Staff filter and sort ledgers in Excel/WPS, so every sheet is one plain
+table: a bold, frozen header row, an autofilter over the data, dates as
+real date cells and day counts as numbers (a date typed as text neither
+sorts nor filters by month). Column widths count a CJK character as two
+units, as spreadsheet programs draw them.
+
+A rebuild of unchanged data must give the same bytes (the build compares
+outputs, and so do tests): openpyxl stamps the document with the current
+time and the zip entries with the current clock, so both are pinned to the
+ledger's as-of date and the archive is rewritten with fixed entry dates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
+
+from ..derive.ledger import LEDGER_STATES, OUTCOMES, BatchGroup, Ledger, LedgerBook, LedgerRow, Supervision, Tally
+
+DATE_FORMAT = "yyyy-mm-dd"
+MAX_WIDTH = 50
+MIN_WIDTH = 6
+SHEET_NAME_FORBIDDEN = str.maketrans({c: "_" for c in "[]:*?/\\"})
+
+Value = str | int | float | dt.date | None
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    value: Callable[[LedgerRow], Value]
+
+
+def _join(items: Iterable[str]) -> str:
+    return "、".join(items)
+
+
+ROW_COLUMNS_HEAD = [
+    Column("编号", lambda r: r.id),
+    Column("标题", lambda r: r.title),
+    Column("收到日期", lambda r: r.received),
+    Column("地区", lambda r: r.region),
+]
+ROW_COLUMNS_TAIL = [
+    Column("主办单位", lambda r: r.lead_unit),
+    Column("协办单位", lambda r: _join(r.assist_units)),
+    Column("办理程序", lambda r: r.procedure),
+    Column("当前环节", lambda r: r.stage),
+    Column("环节日期", lambda r: r.stage_date),
+    Column("计时环节", lambda r: r.clock),
+    Column("到期日期", lambda r: r.due),
+    Column("剩余天数", lambda r: r.days_left),
+    Column("期限状态", lambda r: r.state),
+    Column("办理结果", lambda r: r.outcome),
+    Column("对责任单位满意度", lambda r: r.unit_rating),
+    Column("对信访部门满意度", lambda r: r.office_rating),
+    Column("包案领导", lambda r: r.lead_official),
+]
+SUPERVISION_COLUMNS = [
+    Column("责任单位", lambda r: r.lead_unit),
+    Column("期限状态", lambda r: r.state),
+    Column("剩余天数", lambda r: r.days_left),
+    Column("到期日期", lambda r: r.due),
+    Column("计时环节", lambda r: r.clock),
+    Column("编号", lambda r: r.id),
+    Column("标题", lambda r: r.title),
+    Column("所属类案", lambda r: r.class_label),
+    Column("收到日期", lambda r: r.received),
+    Column("办理程序", lambda r: r.procedure),
+    Column("当前环节", lambda r: r.stage),
+    Column("环节日期", lambda r: r.stage_date),
+    Column("协办单位", lambda r: _join(r.assist_units)),
+    Column("包案领导", lambda r: r.lead_official),
+]
+TALLY_HEADERS = ["合计", "在办", *LEDGER_STATES, *OUTCOMES]
+
+
+def ledger_columns(ledger: Ledger) -> list[Column]:
+    """The row columns of a ledger sheet: the batch key sits after 地区, named by the rule."""
+    return [*ROW_COLUMNS_HEAD, Column(ledger.group_label, lambda r: r.batch_key), *ROW_COLUMNS_TAIL]
+
+
+def tally_cells(tally: Tally) -> list[Value]:
+    return [tally.total, tally.open, *tally.states.values(), *tally.outcomes.values()]
+
+
+# ── workbooks ───────────────────────────────────────────────────────────────
+
+
+def ledger_workbook_bytes(ledger: Ledger) -> bytes:
+    """A class ledger: sheet 台账 (every row) and sheet 分组汇总 (one line per batch)."""
+    workbook = _new_workbook()
+    _rows_table(workbook, "台账", ledger_columns(ledger), ledger.rows)
+    _table(workbook, "分组汇总", [ledger.group_label, *TALLY_HEADERS], _group_cells(ledger.groups))
+    return _deterministic_bytes(workbook, ledger.as_of)
+
+
+def library_workbook_bytes(library: Ledger, supervision: Supervision) -> bytes:
+    """The whole library: 台账, 督办 (临期/逾期 by unit), 督办汇总 and 类案汇总."""
+    workbook = _new_workbook()
+    _rows_table(workbook, "台账", ledger_columns(library), library.rows)
+    _rows_table(workbook, "督办", SUPERVISION_COLUMNS, supervision.rows)
+    _table(
+        workbook,
+        "督办汇总",
+        ["责任单位", "逾期", "临期", "合计"],
+        [[u.unit, u.overdue, u.due_soon, len(u.rows)] for u in supervision.units],
+    )
+    _table(workbook, "类案汇总", [library.group_label, *TALLY_HEADERS], _group_cells(library.groups))
+    return _deterministic_bytes(workbook, library.as_of)
+
+
+def write_ledger_workbook(ledger: Ledger, path: Path) -> None:
+    path.write_bytes(ledger_workbook_bytes(ledger))
+
+
+def write_library_workbook(library: Ledger, supervision: Supervision, path: Path) -> None:
+    path.write_bytes(library_workbook_bytes(library, supervision))
+
+
+def ledger_workbooks(book: LedgerBook) -> Iterator[tuple[str, bytes]]:
+    """Every ledger workbook of a build as (path relative to the docs folder, bytes), in a fixed order."""
+    for ledger in book.classes:
+        yield ledger.download, ledger_workbook_bytes(ledger)
+    yield book.library.download, library_workbook_bytes(book.library, book.supervision)
+
+
+# ── sheets ──────────────────────────────────────────────────────────────────
+
+
+def _new_workbook() -> Workbook:
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    return workbook
+
+
+def _rows_table(workbook: Workbook, name: str, columns: Sequence[Column], rows: Sequence[LedgerRow]) -> Worksheet:
+    cells = [[column.value(row) for column in columns] for row in rows]
+    return _table(workbook, name, [column.header for column in columns], cells)
+
+
+def _group_cells(groups: Sequence[BatchGroup]) -> list[list[Value]]:
+    return [[group.key, *tally_cells(group.tally)] for group in groups]
+
+
+def sheet_title(name: str) -> str:
+    """Excel refuses sheet names longer than 31 characters or containing []:*?/\\."""
+    return name.translate(SHEET_NAME_FORBIDDEN)[:31]
+
+
+def _table(workbook: Workbook, name: str, headers: Sequence[str], rows: Sequence[Sequence[Value]]) -> Worksheet:
+    sheet = workbook.create_sheet(sheet_title(name))
+    sheet.append(list(headers))
+    bold = Font(bold=True)
+    for cell in sheet[1]:
+        cell.font = bold
+        cell.alignment = Alignment(vertical="center")
+    for values in rows:
+        sheet.append([_clean(value) for value in values])
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            if isinstance(cell.value, dt.date):
+                cell.number_format = DATE_FORMAT
+            elif cell.data_type == "f":
+                cell.data_type = "s"  # a title starting with "=" is text, never a formula
+    sheet.freeze_panes = "A2"
+    last = get_column_letter(len(headers))
+    sheet.auto_filter.ref = f"A1:{last}{len(rows) + 1}"
+    for index, header in enumerate(headers, start=1):
+        widest = max([display_width(header), *(display_width(values[index - 1]) for values in rows)])
+        sheet.column_dimensions[get_column_letter(index)].width = min(MAX_WIDTH, max(MIN_WIDTH, widest + 2))
+    return sheet
+
+
+def _clean(value: Value) -> Value:
+    """Drop control characters that the xlsx format cannot store (openpyxl would raise)."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
+def display_width(value: Any) -> int:
+    """Width in spreadsheet units: a CJK (wide) character counts two."""
+    if value is None:
+        return 0
+    if isinstance(value, dt.date):
+        return 10
+    return sum(2 if ord(char) >= 0x2E80 else 1 for char in str(value))
+
+
+def _deterministic_bytes(workbook: Workbook, as_of: dt.date) -> bytes:
+    """Save with document dates and zip entry dates pinned to `as_of`."""
+    stamp = dt.datetime.combine(as_of, dt.time())
+    workbook.properties.creator = "casebook"
+    workbook.properties.created = stamp
+    workbook.properties.modified = stamp
+    raw = io.BytesIO()
+    # ExcelWriter rather than Workbook.save: save() overwrites `modified` with now.
+    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
+        ExcelWriter(workbook, archive).save()
+    out = io.BytesIO()
+    with zipfile.ZipFile(raw) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=stamp.timetuple()[:6])
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = 0o600 << 16
+            target.writestr(fixed, source.read(info.filename))
+    return out.getvalue()
