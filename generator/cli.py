@@ -139,6 +139,22 @@ def serve(library: Path, audience: str, as_of: dt.datetime | None, config: Path 
 
 
 @cli.command()
+@click.argument("record_id")
+@click.option("--template", "template_name", required=True, help="文书名称，例如：受理告知书、督办函（写出一部分即可）")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="输出的 .docx（默认 编号-文书名称.docx）")
+@click.option("--library", type=click.Path(path_type=Path), default=DEFAULT_LIBRARY, show_default=True, help="案例库")
+@click.option(
+    "--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None, help="成文日期，也用于计算办理期限（默认今天）"
+)
+def doc(record_id: str, template_name: str, out: Path | None, library: Path, as_of: dt.datetime | None) -> None:
+    """用信访事项的字段填写文书模板（类案模板优先，其次通用模板），生成公文格式的 Word 文件。"""
+    from .office.fill import write_record_document
+
+    path = write_record_document(library, record_id, template_name, _as_of(as_of), out)
+    click.echo(path.as_posix())
+
+
+@cli.command()
 @click.option("--records", "count", type=int, default=1000, show_default=True, help="合成记录数")
 @click.option("--keep", type=click.Path(path_type=Path), default=None, help="保留合成的案例库和网站于此文件夹")
 def bench(count: int, keep: Path | None) -> None:
