@@ -164,7 +164,7 @@ def measure_queries(site: Path, count: int) -> tuple[tuple[str, int], int]:
     frequent = sorted(data.glob("bi/x*.bin"), key=lambda p: -p.stat().st_size)[:20]
     words = [bytes.fromhex(p.stem[1:]).decode("utf-8") for p in frequent]
     rng = random.Random(1)
-    texts = sorted((data / "text").glob("*.txt"))
+    texts = sorted((data / "text").glob("*-0.txt"))
     for path in rng.sample(texts, min(len(texts), count)):
         text = path.read_text(encoding="utf-8").split("\n", 1)[-1]
         runs = re.findall(r"[^\W_]{4,}", text)
@@ -176,7 +176,8 @@ def measure_queries(site: Path, count: int) -> tuple[tuple[str, int], int]:
     for word in words:
         result = index.search(word)
         top = sorted(result.docs, key=lambda d: (-result.docs[d], d))[:20]
-        result.files |= {f"text/{d}.txt" for d in top} | {f"meta/{d // index.header['chunk']}.json" for d in top}
+        result.files |= {index.snippet_file(d, result.first.get(d)) for d in top}
+        result.files |= {f"meta/{d // index.header['chunk']}.json" for d in top}
         size = result.payload_bytes(data)
         sizes.append(size)
         if size > worst[1]:

@@ -68,6 +68,7 @@ class LoadedYaml:
     values: dict[Path, Span] = field(default_factory=dict)
     keys: dict[Path, Span] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)
+    conformance_deferred: bool = False  # the caller still has to apply conformance.py's rules
 
     def span(self, path: Path, *, key: bool = False) -> Span:
         """The span of `path`, or of its nearest ancestor that has one."""
@@ -121,8 +122,12 @@ def _count_header_blank(lines: list[str], header_line: int) -> int:
     return count
 
 
-def parse_yaml(text: str) -> tuple[LoadedYaml | None, list[YamlIssue]]:
-    """Parse one YAML document; return its data with positions, or the issues."""
+def parse_yaml(text: str, defer_conformance: bool = False) -> tuple[LoadedYaml | None, list[YamlIssue]]:
+    """Parse one YAML document; return its data with positions, or the issues.
+
+    With `defer_conformance`, the spec rules PyYAML does not enforce are left
+    to the caller when libyaml parsed the file (`loaded.conformance_deferred`):
+    a large library runs them in a second process (library.py)."""
     fast = _compose_fast(text)
     try:
         documents = fast if fast is not None else list(yaml.compose_all(text, Loader=yaml.SafeLoader))
@@ -143,14 +148,17 @@ def parse_yaml(text: str) -> tuple[LoadedYaml | None, list[YamlIssue]]:
     if len(documents) > 1:
         second = documents[1].start_mark
         return None, [YamlIssue(second.line + 1, second.column + 1, "", "一个文件只能写一个 YAML 文档（发现多个 ---）")]
-    from .conformance import conformance_issues  # it reuses YamlIssue from here
+    deferred = defer_conformance and fast is not None
+    if not deferred:
+        from .conformance import conformance_issues  # it reuses YamlIssue from here
 
-    strict = conformance_issues(text, fast=fast is not None)
-    if strict:
-        return None, strict[:1]
+        strict = conformance_issues(text, fast=fast is not None)
+        if strict:
+            return None, strict[:1]
     builder = _Builder()
     data = builder.build(documents[0], ())
-    return LoadedYaml(data, builder.values, builder.keys, text.splitlines()), builder.issues
+    loaded = LoadedYaml(data, builder.values, builder.keys, text.splitlines(), conformance_deferred=deferred)
+    return loaded, builder.issues
 
 
 def _compose_fast(text: str) -> list[Any] | None:

@@ -32,6 +32,7 @@ from typing import Any
 from mkdocs.plugins import BasePlugin
 
 from .errors import CasebookError
+from .parallel import available_cores
 from .search.text import PageTexts, page_text
 
 ASSET_DIR = "assets/casebook"
@@ -62,13 +63,6 @@ class MkDocsJob:
 
 def epoch_of(day: dt.date) -> int:
     return int(dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC).timestamp())
-
-
-def available_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
 
 
 def choose_processes(docs: Path, jobs: int | None) -> int:

@@ -6,6 +6,7 @@ Locally a missing Chromium skips these tests; with CI=true it fails them.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import shutil
@@ -27,14 +28,33 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def server(sample_site: Path) -> Iterator[str]:
-    handler = functools.partial(_QuietHandler, directory=str(sample_site))
+@contextlib.contextmanager
+def serving(site: Path) -> Iterator[str]:
+    handler = functools.partial(_QuietHandler, directory=str(site))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}/"
     httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def server(sample_site: Path) -> Iterator[str]:
+    with serving(sample_site) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def large_layout_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The sample built with library-scale thresholds: common bigrams in files of their own, trigram entries."""
+    from tests.conftest import SAMPLE, build_site
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("generator.search.index.BIG_TERM_BYTES", 200)
+        patch.setattr("generator.search.index.TARGET_SHARD_BYTES", 2_000)
+        site = tmp_path_factory.mktemp("large") / "site"
+        assert build_site(SAMPLE, site).exit_code == 0
+    yield site
 
 
 @pytest.fixture(scope="module")
@@ -163,3 +183,20 @@ def test_home_and_record_pages_load_cleanly(watched: Watched, server: str) -> No
         watched.page.goto(server + path)
         watched.page.wait_for_load_state("networkidle")
     assert "逾期" in watched.page.goto(server + "records/XF-2024-0001/").text()
+
+
+@pytest.mark.parametrize("query", ["信访", "202", "信访局", "责任单位", "锦绣花园"])
+def test_search_with_library_scale_files_matches_the_index(browser: object, large_layout_site: Path, query: str) -> None:
+    """Document-level bigram files, trigram entries and positional files, read by the real script."""
+    index = SiteIndex(large_layout_site)
+    result = index.search(query)
+    assert result.docs
+    with serving(large_layout_site) as base:
+        watched = Watched(browser, base)
+        watched.page.goto(f"{base}search/?q={quote(query)}")
+        total, hrefs = results(watched.page)
+        assert total == len(result.docs)
+        marks = watched.page.eval_on_selector_all(".cb-snippet mark", "els => els.map(e => e.textContent)")
+        # every row's snippet shows the match, taken from the slice its first position points to
+        assert len(marks) >= len(hrefs) and all(query in m for m in marks), marks
+        watched.close()

@@ -13,15 +13,23 @@ from pathlib import Path
 import pytest
 
 from generator.search.codec import deltas, fnv1a, read_varint, varints
-from generator.search.index import DATA_DIR
+from generator.search.index import DATA_DIR, TEXT_SPAN, TEXT_STEP, text_chunks
 from generator.search.query import SiteIndex
 from generator.search.text import TERM_RUN, normalise
 
 
-def texts(site: Path) -> list[str]:
+def page_text(site: Path, doc: int) -> str:
+    """A page's whole text, put back together from its overlapping slices."""
     folder = site / DATA_DIR / "text"
-    count = len(list(folder.glob("*.txt")))
-    return [normalise((folder / f"{n}.txt").read_text(encoding="utf-8")) for n in range(count)]
+    slices = []
+    while (folder / f"{doc}-{len(slices)}.txt").exists():
+        slices.append((folder / f"{doc}-{len(slices)}.txt").read_text(encoding="utf-8"))
+    return "".join(piece[:TEXT_STEP] for piece in slices[:-1]) + slices[-1]
+
+
+def texts(site: Path) -> list[str]:
+    count = SiteIndex(site).header["n"]
+    return [normalise(page_text(site, n)) for n in range(count)]
 
 
 def truth(all_texts: list[str], query: str) -> set[int]:
@@ -134,3 +142,62 @@ def test_exact_when_common_bigrams_live_in_their_own_files(tmp_path: Path, monke
             if " " not in query and len(query) >= 2:
                 assert count == sum(1 for i in range(len(text)) if text.startswith(term, i)), (query, doc)
     assert wrong == []
+    # Three characters made of two external bigrams are answered by the trigram entry alone.
+    for query in ("202", "信访局", "责任单"):
+        assert all(index.entry("bi", query[o : o + 2], set())[2] for o in (0, 1)), query
+        result = index.search(query)
+        assert not [f for f in result.files if f.startswith("bi/x")], (query, result.files)
+        assert set(result.docs) == truth(all_texts, query), query
+        for doc, first in result.first.items():
+            assert all_texts[doc][first : first + 3] == query, (query, doc)
+
+
+def test_fast_postings_are_the_bytes_the_obvious_loop_writes(sample_site: Path) -> None:
+    """postings.py (array operations) against tests/search_reference.py (a loop per character)."""
+    from generator.search import postings
+    from tests import search_reference as reference
+
+    all_texts = [*texts(sample_site), "", "a", "ab ab", "２０２４年 2024-06-30 xf2024"]
+    corpus = postings.Corpus.of(all_texts)
+    pairs = postings.bigrams(corpus)
+    names = [postings.key_text(int(k), 2) for k in pairs.distinct_keys().tolist()]
+    expected = reference.ngram_positions(all_texts, 2)
+    assert names == sorted(expected, key=lambda k: [ord(c) for c in k])
+    assert postings.encode_positional(pairs) == [reference.positional(expected[k]) for k in names]
+    assert postings.encode_doc_level(pairs) == [reference.doc_level(expected[k]) for k in names]
+
+    common = pairs.distinct_keys()[::3]  # any set of bigrams will do
+    chosen = {postings.key_text(int(k), 2) for k in common.tolist()}
+    triples = postings.trigrams_of(corpus, common)
+    tri_names = [postings.key_text(int(k), 3) for k in triples.distinct_keys().tolist()]
+    tri_expected = {k: v for k, v in reference.ngram_positions(all_texts, 3).items() if k[:2] in chosen and k[1:] in chosen}
+    assert tri_names == sorted(tri_expected, key=lambda k: [ord(c) for c in k])
+    assert postings.encode_doc_level(triples) == [reference.doc_level(tri_expected[k]) for k in tri_names]
+
+    chars = postings.characters(corpus)
+    char_names = [postings.key_text(int(k), 1) for k in chars.distinct_keys().tolist()]
+    char_expected = reference.ngram_positions(all_texts, 1)
+    assert char_names == sorted(char_expected)
+    assert postings.encode_doc_lists(chars) == [reference.doc_list(char_expected[k]) for k in char_names]
+
+
+def test_varint_arrays_match_the_scalar_encoder() -> None:
+    import numpy as np
+
+    from generator.search.postings import varint_bytes
+
+    values = [0, 1, 127, 128, 255, 16383, 16384, 2**21 - 1, 2**21, 2**28, 2**35 - 1]
+    encoded, starts = varint_bytes(np.array(values, dtype=np.uint64))
+    assert encoded.tobytes() == varints(values)
+    assert starts.tolist() == [len(varints(values[:i])) for i in range(len(values))]
+
+
+def test_a_snippet_always_lies_inside_the_slice_it_downloads() -> None:
+    text = "".join(chr(0x4E00 + i % 500) for i in range(3_456))
+    slices = text_chunks(text)
+    assert "".join(s[:TEXT_STEP] for s in slices[:-1]) + slices[-1] == text
+    for first in range(0, len(text), 7):
+        k = max(0, first - 30) // TEXT_STEP
+        window = text[max(0, first - 30) : first + 90]
+        assert window in slices[k], first
+    assert all(len(s) <= TEXT_SPAN for s in slices)

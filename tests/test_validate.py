@@ -306,3 +306,19 @@ def test_unknown_key_with_brackets(mini: Scratch) -> None:
         f"{RECORD2}:1:1: i[d: 未知字段，是否应为 “id”？",
         f"{RECORD2}:1:1: id: 缺少必填字段",
     ]
+
+
+def test_conformance_rules_in_a_second_process_report_what_one_process_does(
+    sample_copy: Scratch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large libraries check conformance.py's rules in another process; the problems must not change."""
+    sample_copy.replace("records/XF-2024-0005.yaml", "\ntitle: ", '\ntitle: "x"# glued comment\nsubject_: ')
+    sample_copy.replace("records/XF-2024-0006.yaml", "domain: ", "domain: 不存在的领域\nunused_: ")
+    sample_copy.write("records/XF-2024-0099.yaml", "id: XF-2024-0099\ntags: [a,\nb]\n")  # under-indented flow
+    serial = sample_copy.problems()
+    monkeypatch.setattr("generator.library.PARALLEL_FROM", 1)
+    parallel = sample_copy.problems()
+    assert parallel == serial
+    assert any("注释符 # 前必须有空格" in p for p in serial)
+    assert any("续行缩进不足" in p for p in serial)
+    assert any("XF-2024-0006" in p for p in serial)

@@ -2,8 +2,8 @@
  *
  * Data (written at build time by generator/search/index.py, under
  * assets/casebook/data/): docs.json + docs.bin (facet columns), meta/<k>.json
- * (titles), bi/ and uni/ (the bigram and character index), text/<n>.txt
- * (page text for snippets). A phrase matches at position p when each of its
+ * (titles), bi/, tri/ and uni/ (the bigram, trigram and character index),
+ * text/<n>-<k>.txt (slices of page text for snippets). A phrase matches at position p when each of its
  * covering bigrams occurs at p + its offset; positions come from the index,
  * so every hit is verified and nothing else is downloaded.
  *
@@ -98,9 +98,11 @@
     return best[best.length - 1].chosen;
   }
 
-  function counts(buffer) {  // Map doc → occurrences
-    var map = new Map(), r = new Reader(buffer), n = r.v(), doc = 0;
-    for (var i = 0; i < n; i++) { doc += r.v(); map.set(doc, r.v()); }
+  function docLevel(buffer, start) {  // Map doc → {tf, first}: [n][doc delta, occurrences, first position]…
+    var map = new Map();
+    if (!buffer) { return map; }
+    var r = new Reader(buffer), n = r.v(), doc = 0;
+    for (var i = 0; i < n; i++) { doc += r.v(); var tf = r.v(); map.set(doc, { tf: tf, first: r.v() - start }); }
     return map;
   }
 
@@ -150,19 +152,32 @@
     if (longer.length === 1 && !singles.length && longer[0].chars.length === 2) {
       var key = longer[0].chars.join("");
       return entry("bi", meta.bi, key).then(function (e) {
-        var result = new Map();
         if (e.external) {
-          return external("bi", key, "d").then(function (buffer) {
-            counts(buffer).forEach(function (tf, doc) { result.set(doc, { tf: tf, first: -1 }); });
-            return result;
-          });
+          return external("bi", key, "d").then(function (buffer) { return docLevel(buffer, longer[0].start); });
         }
+        var result = new Map();
         positional(e.inline).forEach(function (positions, doc) {
           result.set(doc, { tf: positions.length, first: positions[0] - longer[0].start });
         });
         return result;
       });
     }
+    if (longer.length === 1 && !singles.length && longer[0].chars.length === 3) {
+      /* Three characters whose two bigrams are both very common (dates: "202") have a
+         document-level trigram entry: no positional list needed. */
+      var w3 = longer[0], three = w3.chars.join("");
+      var pairs = [w3.chars[0] + w3.chars[1], w3.chars[1] + w3.chars[2]];
+      var trigram = Promise.all(pairs.map(function (k) { return entry("bi", meta.bi, k); })).then(function (entries) {
+        if (!entries.every(function (e) { return e.external; })) { return null; }
+        return termData("tri", meta.tri, three).then(function (buffer) { return docLevel(buffer, w3.start); });
+      });
+      return trigram.then(function (found) { return found || matchPositions(meta, longer, singleLoads); });
+    }
+    return matchPositions(meta, longer, singleLoads);
+  }
+
+  /* Words of two or more characters → Map doc → {tf, first}, every hit verified from positions. */
+  function matchPositions(meta, longer, singleLoads) {
     var needs = Promise.all(longer.map(function (w) {
       var keys = [];
       for (var o = 0; o + 1 < w.chars.length; o++) { keys.push(w.chars[o] + w.chars[o + 1]); }
@@ -414,7 +429,13 @@
     var self = this, chunk = this.meta.chunk;
     var chunks = Array.from(new Set(docs.map(function (d) { return Math.floor(d / chunk); })));
     var loads = chunks.map(function (c) { return fetchOnce("meta/" + c + ".json", "json"); });
-    var texts = terms.length ? docs.map(function (d) { return fetchOnce("text/" + d + ".txt", "text"); }) : [];
+    var step = this.meta.text[0];
+    var slices = terms.length ? docs.map(function (d) {
+      return Math.floor(Math.max(0, scores.get(d).first - 30) / step);
+    }) : [];
+    var texts = terms.length ? docs.map(function (d, i) {
+      return fetchOnce("text/" + d + "-" + slices[i] + ".txt", "text");
+    }) : [];
     return Promise.all([Promise.all(loads), Promise.all(texts)]).then(function (loaded) {
       var byChunk = new Map();
       chunks.forEach(function (c, i) { byChunk.set(c, loaded[0][i]); });
@@ -432,7 +453,7 @@
         if (terms.length) {
           var snippet = document.createElement("p");
           snippet.className = "cb-snippet";
-          appendSnippet(snippet, loaded[1][i], scores.get(doc).first, terms);
+          appendSnippet(snippet, loaded[1][i], scores.get(doc).first, terms, slices[i] * step);
           li.appendChild(snippet);
         }
         self.list.appendChild(li);
@@ -466,9 +487,9 @@
   };
 
   /* Text around the first hit, with every query term marked. */
-  function appendSnippet(element, text, first, terms) {
+  function appendSnippet(element, text, first, terms, base) {  // text is the page's slice starting at base
     var chars = Array.from(text), normal = normalise(text);
-    var start = first >= 0 ? first : findFirst(normal, terms);
+    var start = first >= 0 ? first - base : findFirst(normal, terms);
     var from = Math.max(0, start - 30), to = Math.min(chars.length, Math.max(start, 0) + 90);
     var marks = new Uint8Array(to - from);
     terms.forEach(function (term) {
@@ -479,7 +500,7 @@
         if (ok) { for (var k2 = 0; k2 < q.length; k2++) { marks[i - from + k2] = 1; } }
       }
     });
-    if (from > 0) { element.appendChild(document.createTextNode("…")); }
+    if (from + base > 0) { element.appendChild(document.createTextNode("…")); }
     var i = from;
     while (i < to) {
       var j = i;

@@ -5,16 +5,23 @@ index, sharded by hash so that one query fetches only the shards of its own
 bigrams. A phrase of n ≥ 2 characters matches at position p exactly when
 its covering bigrams (at offsets 0, 2, 4 … and n-2) occur at p + offset, so
 the browser verifies every hit from positions alone: recall and precision
-are 100 % by construction, no text download needed. Single characters use a
-document-level unigram index. Files written:
+are 100 % by construction, no text download needed. Two-character queries
+need no positions: very common bigrams have a document-level file. Three
+characters made of two very common bigrams (dates: "202") have a
+document-level trigram entry, so they download neither positional list.
+Single characters use a document-level unigram index. Files written:
 
     data/docs.json        doc count, facet names and values, shard counts
     data/docs.bin         per-doc columns: kind, title length, facet values
-    data/meta/<k>.json    [href, title, line] of docs k*64 … k*64+63
-    data/text/<n>.txt     the page text of doc n, for snippets
+    data/meta/<k>.json    [href, title, line] of docs k*16 … k*16+15
+    data/text/<n>-<k>.txt slice k of the page text of doc n, for snippets
     data/bi/<s>.bin       bigram → [(doc, [positions])]
     data/bi/x<hex>.bin    one very common bigram on its own
+    data/bi/d<hex>.bin    … and its document-level form [(doc, count, first position)]
+    data/tri/<s>.bin      trigram of two very common bigrams → [(doc, count, first position)]
     data/uni/<s>.bin      character → [doc]
+
+The arrays are built by postings.py; the encodings are described there.
 """
 
 from __future__ import annotations
@@ -26,13 +33,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args
 
+import numpy as np
+
 from ..contract import Outcome, Route
 from ..derive.site import SiteModel
-from .codec import deltas, fnv1a, varints
-from .text import TERM_RUN, PageTexts, normalise
+from . import postings
+from .codec import fnv1a, varints
+from .text import PageTexts, normalise
 
 DATA_DIR = Path("assets/casebook/data")
-META_CHUNK = 64
+META_CHUNK = 16  # titles of 16 pages per file: a page of 20 results fetches little beyond its own rows
+TEXT_STEP, TEXT_SPAN = 1000, 1200  # text slices for snippets (see text_chunks)
 TARGET_SHARD_BYTES = 8_000  # aim for shards of about this size
 BIG_TERM_BYTES = 16_000  # postings larger than this get a file of their own
 KIND_LABELS = {"typical": "典型案例", "class": "类案指引", "page": "帮助与说明", "record": "案例记录"}
@@ -125,19 +136,36 @@ def write_search_data(site: SiteModel, built: Path, texts: PageTexts) -> dict[st
     out = built / DATA_DIR
     (out / "meta").mkdir(parents=True, exist_ok=True)
     (out / "text").mkdir(parents=True, exist_ok=True)
-
-    bigrams: dict[str, dict[int, list[int]]] = defaultdict(dict)
-    unigrams: dict[str, list[int]] = defaultdict(list)
     for number, doc in enumerate(docs):
-        (out / "text" / f"{number}.txt").write_text(doc.text, encoding="utf-8")
-        add_postings(number, normalise(doc.text), bigrams, unigrams)
+        for part, chunk in enumerate(text_chunks(doc.text)):
+            (out / "text" / f"{number}-{part}.txt").write_text(chunk, encoding="utf-8")
 
-    bi_files = write_shards(
-        out / "bi", {k: encode_positional(v) for k, v in bigrams.items()}, doc_level=lambda k: encode_counts(bigrams[k])
-    )
-    uni_files = write_shards(out / "uni", {k: encode_docs(v) for k, v in unigrams.items()})
+    corpus = postings.Corpus.of([normalise(doc.text) for doc in docs])
+    pairs = postings.bigrams(corpus)
+    pair_keys = pairs.distinct_keys()
+    pair_names = [postings.key_text(int(k), 2) for k in pair_keys.tolist()]
+    positional = dict(zip(pair_names, postings.encode_positional(pairs), strict=True))
+    doc_level = dict(zip(pair_names, postings.encode_doc_level(pairs), strict=True))
+    big = np.array([len(positional[name]) > BIG_TERM_BYTES for name in pair_names], dtype=bool)
+    bi_files = write_shards(out / "bi", positional, doc_level=doc_level.__getitem__)
+
+    triples = postings.trigrams_of(corpus, pair_keys[big])
+    triple_names = [postings.key_text(int(k), 3) for k in triples.distinct_keys().tolist()]
+    tri_files = write_shards(out / "tri", dict(zip(triple_names, postings.encode_doc_level(triples), strict=True)))
+
+    chars = postings.characters(corpus)
+    char_names = [postings.key_text(int(k), 1) for k in chars.distinct_keys().tolist()]
+    uni_files = write_shards(out / "uni", dict(zip(char_names, postings.encode_doc_lists(chars), strict=True)))
+
     columns, header = facet_columns(docs)
-    header.update(n=len(docs), chunk=META_CHUNK, bi=bi_files["shards"], uni=uni_files["shards"])
+    header.update(
+        n=len(docs),
+        chunk=META_CHUNK,
+        bi=bi_files["shards"],
+        tri=tri_files["shards"],
+        uni=uni_files["shards"],
+        text=[TEXT_STEP, TEXT_SPAN],
+    )
     (out / "docs.bin").write_bytes(columns)
     _write_json(out / "docs.json", header)
     for start in range(0, len(docs), META_CHUNK):
@@ -145,55 +173,22 @@ def write_search_data(site: SiteModel, built: Path, texts: PageTexts) -> dict[st
         _write_json(out / "meta" / f"{start // META_CHUNK}.json", chunk)
     return {
         "docs": len(docs),
-        "bigrams": len(bigrams),
+        "bigrams": len(pair_names),
         "bigram_shards": bi_files["shards"],
         "big_terms": bi_files["big"],
-        "largest_shard_bytes": max(bi_files["largest"], uni_files["largest"]),
+        "trigrams": len(triple_names),
+        "largest_shard_bytes": max(bi_files["largest"], tri_files["largest"], uni_files["largest"]),
         "docs_bin_bytes": len(columns),
     }
 
 
-def add_postings(
-    number: int, text: str, bigrams: dict[str, dict[int, list[int]]], unigrams: dict[str, list[int]]
-) -> None:
-    """Record every bigram position and every character of one document."""
-    positions: dict[str, list[int]] = {}
-    seen: set[str] = set()
-    for run in TERM_RUN.finditer(text):
-        word, start = run.group(), run.start()
-        seen.update(word)
-        for offset in range(len(word) - 1):
-            positions.setdefault(word[offset : offset + 2], []).append(start + offset)
-    for key, found in positions.items():
-        bigrams[key][number] = found
-    for char in seen:
-        unigrams[char].append(number)
+def text_chunks(text: str) -> list[str]:
+    """Overlapping slices of a page's text, so a snippet downloads one slice and not the whole page.
 
-
-def encode_positional(postings: dict[int, list[int]]) -> bytes:
-    """[n docs] then per doc: [doc delta][n positions][position deltas …]."""
-    parts = [varints([len(postings)])]
-    previous = 0
-    for number in sorted(postings):
-        found = postings[number]
-        parts.append(varints([number - previous, len(found), *deltas(found)]))
-        previous = number
-    return b"".join(parts)
-
-
-def encode_counts(postings: dict[int, list[int]]) -> bytes:
-    """[n docs] then per doc: [doc delta][occurrences]: a two-character query needs no positions."""
-    values = [len(postings)]
-    previous = 0
-    for number in sorted(postings):
-        values += [number - previous, len(postings[number])]
-        previous = number
-    return varints(values)
-
-
-def encode_docs(numbers: list[int]) -> bytes:
-    """[n docs][doc deltas …] (numbers arrive in ascending order)."""
-    return varints([len(numbers), *deltas(numbers)])
+    Slice k starts at k * TEXT_STEP and is TEXT_SPAN long: a snippet from 30
+    characters before a hit to 90 after always lies inside the slice where
+    the hit's position minus 30, divided by TEXT_STEP, points."""
+    return [text[start : start + TEXT_SPAN] for start in range(0, max(len(text), 1), TEXT_STEP)]
 
 
 def write_shards(

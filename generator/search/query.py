@@ -20,6 +20,7 @@ from .text import TERM_RUN, normalise
 class QueryResult:
     docs: dict[int, int]  # doc number → number of phrase matches (1 for character queries)
     files: set[str] = field(default_factory=set)  # data files fetched, relative to the data folder
+    first: dict[int, int] = field(default_factory=dict)  # doc → position of the first match, when known
 
     def payload_bytes(self, data: Path) -> int:
         return sum((data / name).stat().st_size for name in self.files)
@@ -65,14 +66,22 @@ class SiteIndex:
         result: QueryResult | None = None
         files: set[str] = set()
         for term in query.split():
-            matches = self.match_term(term, files)
+            first: dict[int, int] = {}
+            matches = self.match_term(term, files, first)
             if result is None:
-                result = QueryResult(matches, files)
+                result = QueryResult(matches, files, first)
             else:
                 result.docs = {d: n + matches[d] for d, n in result.docs.items() if d in matches}
         return result or QueryResult({}, files)
 
-    def match_term(self, term: str, files: set[str]) -> dict[int, int]:
+    def snippet_file(self, doc: int, first: int | None) -> str:
+        """The text slice a result row downloads for its snippet (see index.text_chunks)."""
+        step = self.header["text"][0]
+        return f"text/{doc}-{max(0, (first or 0) - 30) // step}.txt"
+
+    def match_term(self, term: str, files: set[str], first: dict[int, int] | None = None) -> dict[int, int]:
+        """Doc → occurrences of one whitespace-free term; `first` receives first match positions."""
+        first = {} if first is None else first
         normal = normalise(term)
         runs = [(run.group(), run.start()) for run in TERM_RUN.finditer(normal)]
         singles = [word for word, _ in runs if len(word) == 1]
@@ -83,10 +92,20 @@ class SiteIndex:
         if not words:
             return dict.fromkeys(sorted(set.intersection(*doc_sets)), 1)
         if len(words) == 1 and len(words[0][0]) == 2 and not singles:
-            inline, _, external = self.entry("bi", words[0][0], files)
+            word, start = words[0]
+            inline, _, external = self.entry("bi", word, files)
             if external:
-                return _counts(self.fetch("bi", words[0][0], "d", files))
-            return {doc: len(found) for doc, found in _positional(inline).items()}
+                return _doc_level(self.fetch("bi", word, "d", files), first, start)
+            found = _positional(inline)
+            first.update({doc: positions[0] - start for doc, positions in found.items()})
+            return {doc: len(positions) for doc, positions in found.items()}
+        if len(words) == 1 and len(words[0][0]) == 3 and not singles:
+            word, start = words[0]
+            pairs = [self.entry("bi", word[o : o + 2], files) for o in (0, 1)]
+            if all(external for _, _, external in pairs):  # then the trigram has a document-level entry
+                inline, _, external = self.entry("tri", word, files)
+                data = self.fetch("tri", word, "x", files) if external else inline
+                return _doc_level(data, first, start)
         needs: list[tuple[dict[int, list[int]], int]] = []
         for word, start in words:
             entries = [self.entry("bi", word[o : o + 2], files) for o in range(len(word) - 1)]
@@ -102,11 +121,10 @@ class SiteIndex:
             if not all(doc in p for p, _ in needs[1:]) or not all(doc in s for s in doc_sets):
                 continue
             others = [(set(p[doc]), offset) for p, offset in needs[1:]]
-            count = sum(
-                1 for position in positions if all(position - base_offset + offset in found for found, offset in others)
-            )
-            if count:
-                out[doc] = count
+            hits = [p - base_offset for p in positions if all(p - base_offset + o in found for found, o in others)]
+            if hits:
+                out[doc] = len(hits)
+                first[doc] = hits[0]
         return out
 
     def _uni(self, char: str, files: set[str]) -> bytes | None:
@@ -132,15 +150,20 @@ def cheapest_cover(costs: list[int]) -> list[int]:
     return best[-1][2]
 
 
-def _counts(data: bytes) -> dict[int, int]:
+def _doc_level(data: bytes | None, first: dict[int, int], start: int) -> dict[int, int]:
+    """[n][doc delta, occurrences, first position]… → doc → occurrences; first positions into `first`."""
     out: dict[int, int] = {}
+    if not data:
+        return out
     count, offset = read_varint(data, 0)
     doc = 0
     for _ in range(count):
         delta, offset = read_varint(data, offset)
         occurrences, offset = read_varint(data, offset)
+        position, offset = read_varint(data, offset)
         doc += delta
         out[doc] = occurrences
+        first[doc] = position - start
     return out
 
 
