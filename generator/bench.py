@@ -44,9 +44,11 @@ class BenchReport:
     median_query_bytes: int = 0
 
     def lines(self) -> list[str]:
-        out = [f"records: {self.records}", "stage            seconds   peak MB"]
-        out += [f"{s.name:<16} {s.seconds:7.2f}   {s.peak_mb:7.0f}" for s in self.stages]
-        out.append(f"{'total':<16} {self.total_seconds:7.2f}   {self.peak_mb:7.0f}")
+        out = [f"records: {self.records}", "stage            seconds   peak MB  worker MB"]
+        out += [f"{s.name:<16} {s.seconds:7.2f}   {s.peak_mb:7.0f}  {s.worker_peak_mb:9.0f}" for s in self.stages]
+        worker = max((s.worker_peak_mb for s in self.stages), default=0.0)
+        out.append(f"{'total':<16} {self.total_seconds:7.2f}   {self.peak_mb:7.0f}  {worker:9.0f}")
+        out.append(f"memory at most: {self.peak_mb + worker:.0f} MB (this process's peak + the largest worker's)")
         out.append(f"site: {self.site_bytes / 1e6:.1f} MB in {self.site_files} files")
         out.append(
             f"search: {self.search.get('docs')} docs, {self.search.get('bigrams')} bigrams, "

@@ -75,6 +75,8 @@ def read_library(root: Path) -> tuple[Library, list[Problem]]:
         document, deferred = read_document(root, relative, kind, own, defer_conformance=checker is not None)
         read.append((relative, kind, document, own, deferred))
     strict = checker.result() if checker is not None else {}
+    if strict is None:  # the worker could not run: apply the rules here
+        strict = conformance_by_file(root, [relative for relative, _, _, _, deferred in read if deferred])
     for relative, kind, document, own, deferred in read:
         issue = strict.get(relative) if deferred else None
         if issue is not None:  # as parse_yaml would have: the spec violation alone, no model
@@ -238,9 +240,15 @@ class ConformanceChecker:
         executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
         return cls(executor.submit(conformance_by_file, root, relatives), executor)
 
-    def result(self) -> dict[str, Any]:
+    def result(self) -> dict[str, Any] | None:
+        """The issues by file, or None when the worker could not run (e.g. the calling
+        script has no __main__ guard, which spawned processes need)."""
+        from concurrent.futures.process import BrokenProcessPool
+
         try:
             return self._future.result()
+        except BrokenProcessPool:
+            return None
         finally:
             self._executor.shutdown()
 

@@ -92,7 +92,7 @@ def build_site(job: MkDocsJob, built: Path, jobs: int | None = None) -> PageText
         workers.append((process, folder))
     try:
         lead = _run_part(job, built, 0, processes)
-        results = [queue.get() for _ in workers]  # before join: a full pipe would block the worker
+        results = _collect(queue, [process for process, _ in workers])
         for process, _ in workers:
             process.join()
     finally:
@@ -100,6 +100,12 @@ def build_site(job: MkDocsJob, built: Path, jobs: int | None = None) -> PageText
             if process.is_alive():
                 process.terminate()
                 process.join()
+    if results is None:
+        # A worker died before reporting (e.g. a script without a __main__ guard
+        # cannot spawn): build everything here, as if there were one core.
+        for _, folder in workers:
+            shutil.rmtree(folder, ignore_errors=True)
+        return build_site(job, built, jobs=1)
     failures = [r.failure for r in (lead, *results) if r.failure]
     if failures:
         raise SiteBuildFailed("\n".join(failures))
@@ -112,6 +118,24 @@ def build_site(job: MkDocsJob, built: Path, jobs: int | None = None) -> PageText
         texts.update(result.texts)
         shutil.rmtree(folder, ignore_errors=True)
     return texts
+
+
+def _collect(queue: Any, processes: list[Any]) -> list[PartResult] | None:
+    """Every worker's result, or None if one ended without sending it (read before join:
+    a worker blocks on a full pipe until its result is taken)."""
+    import queue as queues
+
+    results: list[PartResult] = []
+    while len(results) < len(processes):
+        try:
+            results.append(queue.get(timeout=1))
+        except queues.Empty:
+            if any(not p.is_alive() for p in processes):
+                try:  # a result sent just before the process ended may still be in the pipe
+                    results.append(queue.get(timeout=2))
+                except queues.Empty:
+                    return None
+    return results
 
 
 @dataclass

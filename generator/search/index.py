@@ -147,6 +147,7 @@ def write_search_data(site: SiteModel, built: Path, texts: PageTexts) -> dict[st
     positional = dict(zip(pair_names, postings.encode_positional(pairs), strict=True))
     doc_level = dict(zip(pair_names, postings.encode_doc_level(pairs), strict=True))
     big = np.array([len(positional[name]) > BIG_TERM_BYTES for name in pair_names], dtype=bool)
+    del pairs  # arrays of every occurrence: free them before the next ones are made
     bi_files = write_shards(out / "bi", positional, doc_level=doc_level.__getitem__)
 
     triples = postings.trigrams_of(corpus, pair_keys[big])
@@ -156,6 +157,7 @@ def write_search_data(site: SiteModel, built: Path, texts: PageTexts) -> dict[st
     chars = postings.characters(corpus)
     char_names = [postings.key_text(int(k), 1) for k in chars.distinct_keys().tolist()]
     uni_files = write_shards(out / "uni", dict(zip(char_names, postings.encode_doc_lists(chars), strict=True)))
+    del corpus, triples, chars
 
     columns, header = facet_columns(docs)
     header.update(

@@ -42,10 +42,10 @@ class Corpus:
     def of(cls, texts: list[str]) -> Corpus:
         joined = "\0".join(texts)
         codes = np.frombuffer(joined.encode("utf-32-le"), dtype="<u4").astype(np.uint32)
-        lengths = np.array([len(text) + 1 for text in texts], dtype=np.int64)
-        doc = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)[: len(codes)]
-        starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-        position = np.arange(len(codes), dtype=np.int64) - starts[doc]
+        lengths = np.array([len(text) + 1 for text in texts], dtype=np.int32)
+        doc = np.repeat(np.arange(len(texts), dtype=np.int32), lengths)[: len(codes)]
+        starts = np.concatenate(([0], np.cumsum(lengths, dtype=np.int64)[:-1])).astype(np.int32)
+        position = np.arange(len(codes), dtype=np.int32) - starts[doc]
         present = np.flatnonzero(np.bincount(codes)) if len(codes) else np.array([], dtype=np.int64)
         table = np.zeros(int(present.max()) + 1 if len(present) else 1, dtype=bool)
         for code in present:
@@ -114,7 +114,6 @@ def encode_positional(grouped: Grouped) -> list[bytes]:
     """One positional posting list per distinct key, in key order."""
     n = len(grouped.keys)
     groups = grouped.group_starts
-    group_of = np.repeat(np.arange(len(groups)), np.diff(np.append(groups, n)))
     key_of_group = np.searchsorted(grouped.key_starts, groups, side="right") - 1
     first_group_of_key = np.searchsorted(groups, grouped.key_starts)
 
@@ -132,10 +131,11 @@ def encode_positional(grouped: Grouped) -> list[bytes]:
     key_doc_counts = np.diff(np.append(first_group_of_key, len(groups)))
 
     # Slot of every value in the stream: each key adds 1 header, each (key, doc) 2.
-    values = np.empty(n + 2 * len(groups) + len(grouped.key_starts), dtype=np.uint64)
+    values = np.empty(n + 2 * len(groups) + len(grouped.key_starts), dtype=np.uint32)
     key_slots = grouped.key_starts + 2 * first_group_of_key + np.arange(len(grouped.key_starts))
     group_slots = groups + 2 * np.arange(len(groups)) + key_of_group + 1
-    element_slots = np.arange(n) + 2 * (group_of + 1) + np.searchsorted(grouped.key_starts, np.arange(n), "right")
+    element_slots = np.repeat(2 * np.arange(1, len(groups) + 1) + key_of_group + 1, group_sizes)
+    element_slots += np.arange(n)
     values[key_slots] = key_doc_counts
     values[group_slots] = doc_deltas
     values[group_slots + 1] = group_sizes
@@ -155,7 +155,7 @@ def encode_doc_level(grouped: Grouped) -> list[bytes]:
     doc_deltas[1:][continuing[1:]] -= group_docs[:-1][continuing[1:]]
     key_doc_counts = np.diff(np.append(first_group_of_key, len(groups)))
 
-    values = np.empty(3 * len(groups) + len(grouped.key_starts), dtype=np.uint64)
+    values = np.empty(3 * len(groups) + len(grouped.key_starts), dtype=np.uint32)
     key_slots = 3 * first_group_of_key + np.arange(len(grouped.key_starts))
     key_of_group = np.searchsorted(first_group_of_key, np.arange(len(groups)), side="right")
     group_slots = 3 * np.arange(len(groups)) + key_of_group
@@ -174,7 +174,7 @@ def encode_doc_lists(grouped: Grouped) -> list[bytes]:
     continuing = np.ones(n, dtype=bool)
     continuing[starts] = False
     doc_deltas[1:][continuing[1:]] -= grouped.doc[:-1][continuing[1:]]
-    values = np.empty(n + len(starts), dtype=np.uint64)
+    values = np.empty(n + len(starts), dtype=np.uint32)
     key_slots = starts + np.arange(len(starts))
     element_slots = np.arange(n) + np.searchsorted(starts, np.arange(n), side="right")
     values[key_slots] = np.diff(np.append(starts, n))
@@ -183,22 +183,22 @@ def encode_doc_lists(grouped: Grouped) -> list[bytes]:
 
 
 def varint_bytes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(bytes, start of each value's encoding): unsigned LEB128 for values below 2**35."""
-    values = values.astype(np.uint64)
-    if len(values) and int(values.max()) >= 1 << 35:
-        raise ValueError("posting value too large for the index format")
-    widths = np.ones(len(values), dtype=np.int64)
+    """(bytes, start of each value's encoding): unsigned LEB128 of 32-bit values (at most 5 bytes each)."""
+    values = values.astype(np.uint32, copy=False)
+    widths = np.ones(len(values), dtype=np.uint8)
     for bits in (7, 14, 21, 28):
-        widths += values >= np.uint64(1 << bits)
-    ends = np.cumsum(widths)
+        widths += values >= np.uint32(1 << bits)
+    ends = np.cumsum(widths, dtype=np.int64)
+    if len(ends) and ends[-1] < 2**31:
+        ends = ends.astype(np.int32)  # half the memory of the largest temporary arrays
     starts = ends - widths
     out = np.empty(int(ends[-1]) if len(values) else 0, dtype=np.uint8)
     for byte in range(5):
         chosen = widths > byte
         if not chosen.any():
             break
-        payload = (values[chosen] >> np.uint64(7 * byte)) & np.uint64(0x7F)
-        more = (widths[chosen] > byte + 1).astype(np.uint64) << np.uint64(7)
+        payload = (values[chosen] >> np.uint32(7 * byte)) & np.uint32(0x7F)
+        more = (widths[chosen] > byte + 1).astype(np.uint32) << np.uint32(7)
         out[starts[chosen] + byte] = (payload | more).astype(np.uint8)
     return out, starts
 
