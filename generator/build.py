@@ -20,9 +20,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from .derive.guide import derive_extras
 from .derive.site import AUDIENCES, SiteModel, derive_site
 from .errors import InvalidLibrary, UsageProblem
+from .office.workbook import ledger_workbooks
 from .publish import mark_owner, publish, staging_folder
+from .render.guides import guide_files
 from .render.pages import render_pages
 from .site_build import ASSET_DIR, MkDocsJob, build_site, epoch_of
 from .validate import check_library
@@ -128,20 +131,31 @@ def write_pages(site: SiteModel, config_path: Path, docs: Path) -> int:
         shutil.copytree(hand_written, docs, dirs_exist_ok=True)
     docs.mkdir(parents=True, exist_ok=True)
     existing = frozenset(p.relative_to(docs).as_posix() for p in docs.rglob("*.md"))
+    extras = derive_extras(site)
     count = 0
-    for relative, text in render_pages(site, existing):
-        path = docs / relative
-        if path.exists():
-            raise UsageProblem(f"docs/{relative} 与生成的页面同名：请改名，生成器不会覆盖手写页面")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+    for relative, text in render_pages(site, existing, extras):
+        _write_new(docs, relative, text.encode("utf-8"))
         count += 1
+    # Downloads and images the pages link to (MkDocs checks those links, so they come first).
+    for relative, data in guide_files(site, extras):
+        _write_new(docs, relative, data)
+    if extras.ledgers is not None:
+        for relative, data in ledger_workbooks(extras.ledgers):
+            _write_new(docs, relative, data)
     assets = docs / ASSET_DIR
     assets.mkdir(parents=True, exist_ok=True)
     for name in ("casebook.css", "casebook.js"):
         source = resources.files("generator") / "assets" / name
         (assets / name).write_bytes(source.read_bytes())
     return count
+
+
+def _write_new(docs: Path, relative: str, data: bytes) -> None:
+    path = docs / relative
+    if path.exists():
+        raise UsageProblem(f"docs/{relative} 与生成的文件同名：请改名，生成器不会覆盖手写文件")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
 
 
 def _docs_dir(config_path: Path) -> Path:
@@ -171,7 +185,16 @@ def generated_nav(site: SiteModel) -> list[Any]:
     ]
     if site.shows_records:
         nav.append({"案例记录": "records/index.md"})
-    nav += [{"标签": "tags.md"}, {"检索": "search.md"}]
+        nav.append(
+            {
+                "类案台账": [
+                    "ledgers/index.md",
+                    *({f"{c.id} {c.name}": f"ledgers/{c.id}.md"} for c in (v.case_class for v in site.classes)),
+                    {"督办清单": "supervision.md"},
+                ]
+            }
+        )
+    nav += [{"政策依据": "policy.md"}, {"标签": "tags.md"}, {"检索": "search.md"}]
     return nav
 
 

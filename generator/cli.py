@@ -109,7 +109,10 @@ config_option = click.option(
 @audience_option
 @as_of_option
 @config_option
-def build(library: Path, out: Path, audience: str, as_of: dt.datetime | None, config: Path | None) -> None:
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="MkDocs 进程数（默认：大型案例库每核一个）")
+def build(
+    library: Path, out: Path, audience: str, as_of: dt.datetime | None, config: Path | None, jobs: int | None
+) -> None:
     """校验案例库并生成网站；有任何问题则不生成，原网站保持不变。"""
     from .build import BuildOptions
     from .build import build as run_build
@@ -118,7 +121,8 @@ def build(library: Path, out: Path, audience: str, as_of: dt.datetime | None, co
         click.echo(f"  {stage.name:<14} {stage.seconds:6.2f} s", err=True)
 
     report = run_build(
-        BuildOptions(library=library, out=out, audience=audience, as_of=_as_of(as_of), config=config), progress
+        BuildOptions(library=library, out=out, audience=audience, as_of=_as_of(as_of), config=config, jobs=jobs),
+        progress,
     )
     click.echo(f"已生成 {report.pages} 个页面 → {out}", err=True)
 
@@ -151,6 +155,23 @@ def doc(record_id: str, template_name: str, out: Path | None, library: Path, as_
     from .office.fill import write_record_document
 
     path = write_record_document(library, record_id, template_name, _as_of(as_of), out)
+    click.echo(path.as_posix())
+
+
+@cli.command()
+@click.argument("class_id")
+@click.option(
+    "--format", "fmt", type=click.Choice(["docx", "md"]), default="docx", show_default=True, help="Word 或 Markdown"
+)
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="输出文件（默认 guide-类案编号-v版本.docx）")
+@click.option("--library", type=click.Path(path_type=Path), default=DEFAULT_LIBRARY, show_default=True, help="案例库")
+@audience_option
+@as_of_option
+def guide(class_id: str, fmt: str, out: Path | None, library: Path, audience: str, as_of: dt.datetime | None) -> None:
+    """单独生成一份类案的标准化操作指引（公文格式 Word），与网站上的下载文件相同。"""
+    from .render.guides import write_guide
+
+    path = write_guide(library, class_id, fmt, out, audience, _as_of(as_of))
     click.echo(path.as_posix())
 
 

@@ -12,6 +12,7 @@ from functools import cache
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from ..contract import REVIEW_LABELS, VISIBILITY_LABELS
+from ..derive.guide import GuideExtras, derive_extras
 from ..derive.site import SiteModel, counts_by_domain_and_year
 from .text import html_text, md_inline, md_paragraphs
 
@@ -59,8 +60,14 @@ def render(template: str, **context: object) -> str:
     return environment().get_template(template).render(**context)
 
 
-def render_pages(site: SiteModel, hand_written: frozenset[str] = frozenset()) -> Iterator[tuple[str, str]]:
+def render_pages(
+    site: SiteModel, hand_written: frozenset[str] = frozenset(), extras: GuideExtras | None = None
+) -> Iterator[tuple[str, str]]:
     """All generated pages of one build, in a fixed order; `hand_written` lists docs/ pages that exist."""
+    from .guides import POLICY_PAGE, guide_page, policy_page
+    from .ledger_pages import ledger_pages
+
+    extras = extras if extras is not None else derive_extras(site)
     common = {"site": site, "as_of": site.as_of.isoformat(), "hand_written": hand_written}
     years, rows = counts_by_domain_and_year(site)
     yield "index.md", render("index.md.j2", years=years, rows=rows, **common)
@@ -69,10 +76,11 @@ def render_pages(site: SiteModel, hand_written: frozenset[str] = frozenset()) ->
         yield f"typical/{view.entry.id}.md", render("typical.md.j2", view=view, e=view.entry, **common)
     yield "classes/index.md", render("classes_list.md.j2", **common)
     for class_view in site.classes:
-        yield (
-            f"classes/{class_view.case_class.id}.md",
-            render("class.md.j2", view=class_view, c=class_view.case_class, **common),
-        )
+        yield f"classes/{class_view.case_class.id}.md", guide_page(class_view, site, extras)
+    yield POLICY_PAGE, policy_page(site, extras)
+    if extras.ledgers is not None:
+        book = extras.ledgers
+        yield from ledger_pages(site, book.classes, book.supervision, book.library)
     if site.shows_records:
         citing = entries_citing(site)
         yield "records/index.md", render("records_list.md.j2", facets=RECORD_FACETS, static_rows=STATIC_ROWS, **common)

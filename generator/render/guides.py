@@ -1,0 +1,124 @@
+"""Class guides → the guide page, its flow diagram, its Word edition; and the 政策依据 index page.
+
+The page and the Word file are rendered from the same section list
+(derive/guide.py), so both carry the same numbered headings in the same
+order. The Word file is a publication: its date is the guide's publish date
+(not the build date), and its file name carries the version, so a trainer
+can tell printed editions apart.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ..derive.guide import GuideExtras, chinese_number, guide_sections, law_anchors
+from ..derive.ledger import GROUP_LABELS, LEDGER_STATES, OUTCOMES
+from ..derive.site import ClassView, SiteModel
+from .flow import flow_svg, size_of
+from .pages import render
+
+POLICY_PAGE = "policy.md"
+TEXT_WIDTH_MM, MAX_FIGURE_MM = 156, 200  # GB/T 9704 text area 156 × 225 mm, room left for a caption
+
+
+def docx_path(view: ClassView) -> str:
+    c = view.case_class
+    return f"downloads/guide-{c.id}-v{c.version}.docx"
+
+
+def flow_path(view: ClassView) -> str:
+    """Beside the guide page (classes/LA-001.md links it as LA-001-flow.svg)."""
+    return f"classes/{view.case_class.id}-flow.svg"
+
+
+def _context(view: ClassView, site: SiteModel, extras: GuideExtras) -> dict[str, Any]:
+    ledger = extras.ledger_of(view.case_class.id)
+    return {
+        "site": site,
+        "as_of": site.as_of.isoformat(),
+        "view": view,
+        "c": view.case_class,
+        "sections": guide_sections(view, with_ledger=ledger is not None),
+        "ledger": ledger,
+        "law_anchors": law_anchors(extras.laws),
+        "chinese_number": chinese_number,
+        "batch_labels": GROUP_LABELS,
+        "states": LEDGER_STATES,
+        "outcomes": OUTCOMES,
+        "docx": docx_path(view),
+    }
+
+
+def guide_page(view: ClassView, site: SiteModel, extras: GuideExtras) -> str:
+    flow = Path(flow_path(view)).name
+    return render("class.md.j2", flow=flow, **_context(view, site, extras))
+
+
+def guide_markdown(view: ClassView, site: SiteModel, extras: GuideExtras, flow: str, flow_attributes: str = "") -> str:
+    """The Word edition's body (pandoc Markdown); `flow` is the diagram's file name."""
+    return render("guide_doc.md.j2", flow=flow, flow_attributes=flow_attributes, **_context(view, site, extras))
+
+
+def guide_docx(view: ClassView, site: SiteModel, extras: GuideExtras) -> bytes:
+    """The guide as an official-format .docx (GB/T 9704, see office/word.py)."""
+    from ..office.fill import chinese_date
+    from ..office.word import Signature, official_docx_bytes
+
+    c = view.case_class
+    svg = flow_svg(c.steps, f"{c.name}办理流程图")
+    width, height = size_of(svg)
+    # Word scales a picture to the text width (156 mm); a long flow would then run
+    # past the 225 mm text height and be cut, so a tall one is sized by height.
+    attributes = f"{{ height={MAX_FIGURE_MM}mm }}" if height / width * TEXT_WIDTH_MM > MAX_FIGURE_MM else ""
+    with tempfile.TemporaryDirectory(prefix="casebook-guide-") as folder:
+        (Path(folder) / "flow.svg").write_text(svg, encoding="utf-8")
+        return official_docx_bytes(
+            guide_markdown(view, site, extras, "flow.svg", attributes),
+            title=f"{c.name}标准化操作指引",
+            subtitle_lines=[f"（第 {c.version} 版）"],
+            date=c.published,
+            version=c.version,
+            resource_path=Path(folder),
+            signature=Signature(c.publisher, chinese_date(c.published)),
+        )
+
+
+def guide_files(site: SiteModel, extras: GuideExtras) -> Iterator[tuple[str, bytes]]:
+    """(path in the docs folder, bytes) of every class's flow diagram and Word guide."""
+    for view in site.classes:
+        c = view.case_class
+        yield flow_path(view), flow_svg(c.steps, f"{c.name}办理流程图").encode("utf-8")
+        yield docx_path(view), guide_docx(view, site, extras)
+
+
+def policy_page(site: SiteModel, extras: GuideExtras) -> str:
+    return render("policy.md.j2", site=site, laws=extras.laws)
+
+
+def write_guide(library: Path, class_id: str, fmt: str, out: Path | None, audience: str, as_of: Any) -> Path:
+    """`casebook guide`: one class's guide on its own, the same file the site links."""
+    from ..derive.guide import derive_extras
+    from ..derive.site import derive_site
+    from ..errors import InvalidLibrary, UsageProblem
+    from ..validate import check_library
+
+    checked, problems = check_library(library)
+    if problems:
+        raise InvalidLibrary(problems)
+    site = derive_site(checked, audience, as_of)
+    view = next((v for v in site.classes if v.case_class.id == class_id), None)
+    if view is None:
+        known = "、".join(v.case_class.id for v in site.classes) or "无"
+        raise UsageProblem(f"{audience} 版本中没有类案 {class_id}（可用：{known}）")
+    extras = derive_extras(site)
+    target = out or Path(Path(docx_path(view)).name).with_suffix(f".{fmt}")
+    if fmt == "md":
+        data = guide_markdown(view, site, extras, Path(flow_path(view)).name).encode("utf-8")
+    else:
+        data = guide_docx(view, site, extras)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    return target
