@@ -51,9 +51,22 @@ def validate(library: Library) -> list[Problem]:
         problems += check_file_name(doc)
         if vocab:
             problems += vocab.check(doc, ("domain",), doc.model.domain, "domains")
+        problems += check_template_placeholders(doc)
     for doc in [*library.records, *library.typical, *library.classes]:
         problems += check_personal_data(doc, library.settings.model if library.settings else None)
     return problems
+
+
+def check_template_placeholders(doc: Document[CaseClass]) -> list[Problem]:
+    """A {placeholder} that `casebook doc` cannot fill is caught when the template is written, not when used."""
+    from .office.fill import PLACEHOLDERS, placeholders, unknown_placeholder_message
+
+    return [
+        doc.problem(("templates", number, "body"), unknown_placeholder_message(name))
+        for number, template in enumerate(doc.model.templates)
+        for name in placeholders(template.body)
+        if name not in PLACEHOLDERS
+    ]
 
 
 class Vocab:

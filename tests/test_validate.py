@@ -322,3 +322,15 @@ def test_conformance_rules_in_a_second_process_report_what_one_process_does(
     assert any("注释符 # 前必须有空格" in p for p in serial)
     assert any("续行缩进不足" in p for p in serial)
     assert any("XF-2024-0006" in p for p in serial)
+
+
+def test_unknown_placeholder_in_a_class_template_is_located(sample_copy: Scratch) -> None:
+    text = sample_copy.read("classes/LA-001.yaml")
+    line = next(n for n, row in enumerate(text.splitlines(), start=1) if "请于{deadline}前" in row)
+    sample_copy.replace("classes/LA-001.yaml", "请于{deadline}前", "请于{dedline}前")
+    problems = [p for p in sample_copy.problems() if "dedline" in p]
+    assert len(problems) == 1
+    assert problems[0].startswith("classes/LA-001.yaml:")
+    assert "templates[1].body" in problems[0] and "{deadline}" in problems[0]
+    block_start = int(problems[0].split(":")[1])
+    assert block_start < line  # the body's position: a block scalar starts above the line itself
