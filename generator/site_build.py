@@ -37,7 +37,10 @@ from .search.text import PageTexts, page_text
 
 ASSET_DIR = "assets/casebook"
 SKIP_TEMPLATE = "casebook-skip.html"  # renders to "", which MkDocs does not write
-SPLIT_FOLDERS = ("records/", "typical/")  # pages outside the nav, independent of each other
+# Generated pages, shared out between processes. All of them carry their title in
+# front matter, so a process that stubs one still knows its title for the nav.
+SPLIT_FOLDERS = ("records/", "typical/", "classes/", "ledgers/")
+SPLIT_PAGES = ("tags.md", "policy.md", "supervision.md")
 MIN_PAGES_PER_PROCESS = 500  # below this, starting a process costs more than it saves
 
 
@@ -69,7 +72,7 @@ def choose_processes(docs: Path, jobs: int | None) -> int:
     """`jobs` if given, else one process per core while each gets enough pages to be worth it."""
     if jobs is not None:
         return max(1, jobs)
-    pages = sum(1 for folder in SPLIT_FOLDERS for _ in (docs / folder).glob("*.md"))
+    pages = sum(1 for folder in ("records", "typical") for _ in (docs / folder).glob("*.md"))
     return max(1, min(available_cores(), pages // MIN_PAGES_PER_PROCESS))
 
 
@@ -196,6 +199,13 @@ def _run_part(job: MkDocsJob, site_dir: Path, part: int, parts: int) -> PartResu
     return PartResult(part, texts=splitter.texts, written=sorted(splitter.written))
 
 
+def splits(src_uri: str) -> bool:
+    """Whether a page may be rendered by any process (generated, not a section index)."""
+    if src_uri in SPLIT_PAGES:
+        return True
+    return src_uri.startswith(SPLIT_FOLDERS) and not src_uri.endswith("/index.md")
+
+
 class _PageSplitter(BasePlugin):
     """MkDocs plugin: render only this process's share of pages; keep their search text."""
 
@@ -208,9 +218,18 @@ class _PageSplitter(BasePlugin):
 
     def on_files(self, files: Any, config: Any) -> Any:
         # Every process sees the same files, so every process computes the same shares:
-        # split pages alternate in sorted order; all other pages belong to the lead.
-        split = sorted(f.src_uri for f in files.documentation_pages() if f.src_uri.startswith(SPLIT_FOLDERS))
-        self.owner = {uri: number % self.parts for number, uri in enumerate(split)}
+        # largest page first to the process with the least Markdown so far (a 10,000-record
+        # ledger page weighs as much as hundreds of record pages); all other pages
+        # (hand-written ones, section indexes) belong to the lead.
+        split = sorted(
+            ((os.path.getsize(f.abs_src_path), f.src_uri) for f in files.documentation_pages() if splits(f.src_uri)),
+            key=lambda item: (-item[0], item[1]),
+        )
+        loads = [0] * self.parts
+        for size, uri in split:
+            part = min(range(self.parts), key=lambda k: (loads[k], k))
+            self.owner[uri] = part
+            loads[part] += size
         return files
 
     def owns(self, page: Any) -> bool:

@@ -95,7 +95,9 @@ def guide_files(site: SiteModel, extras: GuideExtras) -> Iterator[tuple[str, byt
 
 
 def policy_page(site: SiteModel, extras: GuideExtras) -> str:
-    return render("policy.md.j2", site=site, laws=extras.laws)
+    from .pages import LIST_LIMIT
+
+    return render("policy.md.j2", site=site, laws=extras.laws, list_limit=LIST_LIMIT)
 
 
 def write_guide(library: Path, class_id: str, fmt: str, out: Path | None, audience: str, as_of: Any) -> Path:

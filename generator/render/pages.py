@@ -27,6 +27,9 @@ ENTRY_FACETS = [
     ("tag", "标签"),
 ]
 RECORD_FACETS = [*ENTRY_FACETS[:5], ("deadline", "期限状态"), *ENTRY_FACETS[5:]]
+# Index pages (tags, policy) list at most this many records under one heading:
+# at 10,000 records a full list made a 7 MB page; the rest is a count (and a filter link).
+LIST_LIMIT = 20
 # A list page renders this many rows as plain HTML (for readers without
 # scripts and for printing); the script pages through the rest.
 STATIC_ROWS = 200
@@ -97,7 +100,7 @@ def render_pages(
                     **common,
                 ),
             )
-    yield "tags.md", render("tags.md.j2", **common)
+    yield "tags.md", render("tags.md.j2", list_limit=LIST_LIMIT, **common)
     yield (
         "search.md",
         render(
