@@ -21,9 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from .derive.guide import derive_extras
+from .derive.ledger import LedgerBook
 from .derive.site import AUDIENCES, SiteModel, derive_site
 from .errors import InvalidLibrary, UsageProblem
 from .office.workbook import ledger_workbooks
+from .parallel import available_cores
 from .publish import mark_owner, publish, staging_folder
 from .render.guides import guide_files
 from .render.pages import render_pages
@@ -132,22 +134,61 @@ def write_pages(site: SiteModel, config_path: Path, docs: Path) -> int:
     docs.mkdir(parents=True, exist_ok=True)
     existing = frozenset(p.relative_to(docs).as_posix() for p in docs.rglob("*.md"))
     extras = derive_extras(site)
+    # Downloads and images the pages link to must exist before MkDocs runs (it checks
+    # those links). The ledger workbooks (openpyxl, a few seconds at 10,000 records)
+    # are written by another process while this one renders the pages.
+    workbooks = WorkbookWriter.start(extras.ledgers, docs)
     count = 0
     for relative, text in render_pages(site, existing, extras):
         _write_new(docs, relative, text.encode("utf-8"))
         count += 1
-    # Downloads and images the pages link to (MkDocs checks those links, so they come first).
     for relative, data in guide_files(site, extras):
         _write_new(docs, relative, data)
-    if extras.ledgers is not None:
-        for relative, data in ledger_workbooks(extras.ledgers):
-            _write_new(docs, relative, data)
+    workbooks.finish()
     assets = docs / ASSET_DIR
     assets.mkdir(parents=True, exist_ok=True)
     for name in ("casebook.css", "casebook.js"):
         source = resources.files("generator") / "assets" / name
         (assets / name).write_bytes(source.read_bytes())
     return count
+
+
+class WorkbookWriter:
+    """Writes the ledger workbooks into the docs folder, in a second process for large ledgers."""
+
+    PARALLEL_FROM = 2_000  # ledger rows; below this a process costs more than it saves
+
+    def __init__(self, book: LedgerBook | None, docs: Path, future: Any = None, pool: Any = None) -> None:
+        self.book, self.docs, self.future, self.pool = book, docs, future, pool
+
+    @classmethod
+    def start(cls, book: LedgerBook | None, docs: Path) -> WorkbookWriter:
+        if book is None or book.library.tally.total < cls.PARALLEL_FROM or available_cores() < 2:
+            return cls(book, docs)
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        return cls(book, docs, pool.submit(write_workbooks, book, docs), pool)
+
+    def finish(self) -> None:
+        from concurrent.futures.process import BrokenProcessPool
+
+        if self.future is not None:
+            try:
+                self.future.result()
+                return
+            except BrokenProcessPool:  # could not spawn (no __main__ guard): write them here
+                pass
+            finally:
+                self.pool.shutdown()
+        if self.book is not None:
+            write_workbooks(self.book, self.docs)
+
+
+def write_workbooks(book: LedgerBook, docs: Path) -> None:
+    for relative, data in ledger_workbooks(book):
+        _write_new(docs, relative, data)
 
 
 def _write_new(docs: Path, relative: str, data: bytes) -> None:

@@ -65,8 +65,10 @@ class LoadedYaml:
     """The data of one YAML document and where each part of it was written."""
 
     data: Any
-    values: dict[Path, Span] = field(default_factory=dict)
-    keys: dict[Path, Span] = field(default_factory=dict)
+    # (line, column, style) tuples, made into Spans only when asked: a library of
+    # 10,000 files has a million values, and most never need their position.
+    values: dict[Path, tuple[int, int, str | None]] = field(default_factory=dict)
+    keys: dict[Path, tuple[int, int, str | None]] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)
     conformance_deferred: bool = False  # the caller still has to apply conformance.py's rules
 
@@ -76,11 +78,11 @@ class LoadedYaml:
         probe = tuple(path)
         while probe:
             if probe in table:
-                return table[probe]
+                return Span(*table[probe])
             if not key and probe in self.keys:
-                return self.keys[probe]
+                return Span(*self.keys[probe])
             probe = probe[:-1]
-        return self.values.get((), Span(1, 1))
+        return Span(*self.values.get((), (1, 1, None)))
 
     def text_position(self, path: Path, offset: int) -> tuple[int, int]:
         """Line and column of character `offset` inside the string at `path`.
@@ -208,16 +210,21 @@ class _Builder:
     """Walks a composed node graph into plain data, recording spans and issues."""
 
     def __init__(self) -> None:
-        self.values: dict[Path, Span] = {}
-        self.keys: dict[Path, Span] = {}
+        self.values: dict[Path, tuple[int, int, str | None]] = {}
+        self.keys: dict[Path, tuple[int, int, str | None]] = {}
         self.issues: list[YamlIssue] = []
         self._active: set[int] = set()
         self._built = 0
 
     def build(self, node: Node, path: Path) -> Any:
         mark = node.start_mark
+        if type(node) is ScalarNode and node.tag in PLAIN_TAGS and len(path) <= MAX_DEPTH and self._built < MAX_NODES:
+            # Most nodes: a plain scalar cannot form a cycle, so skip the checks below.
+            self._built += 1
+            self.values[path] = (mark.line + 1, mark.column + 1, node.style)
+            return self._scalar(node)
         span = Span(mark.line + 1, mark.column + 1, getattr(node, "style", None))
-        self.values[path] = span
+        self.values[path] = (span.line, span.column, span.style)
         if len(path) > MAX_DEPTH or id(node) in self._active:
             self._issue(span, path, "引用自身或嵌套过深（锚点与别名形成了循环）")
             return None
@@ -258,19 +265,19 @@ class _Builder:
         first_seen: dict[str, int] = {}
         for key_node, value_node in node.value:
             key_mark = key_node.start_mark
-            key_span = Span(key_mark.line + 1, key_mark.column + 1)
+            key_span = (key_mark.line + 1, key_mark.column + 1, None)
             if not isinstance(key_node, ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
-                self._issue(key_span, path, "键必须是简单文本（不支持复杂键和 << 合并）")
+                self._issue(Span(*key_span), path, "键必须是简单文本（不支持复杂键和 << 合并）")
                 continue
             key = key_node.value
             if key in first_seen:
                 self._issue(
-                    key_span,
+                    Span(*key_span),
                     (*path, key),
                     f"重复的键（第一次出现在第 {first_seen[key]} 行）；YAML 只会保留其中一个",
                 )
                 continue
-            first_seen[key] = key_span.line
+            first_seen[key] = key_span[0]
             self.keys[(*path, key)] = key_span
             result[key] = self.build(value_node, (*path, key))
         return result
