@@ -147,10 +147,25 @@ def write_pages(site: SiteModel, config_path: Path, docs: Path) -> int:
     workbooks.finish()
     assets = docs / ASSET_DIR
     assets.mkdir(parents=True, exist_ok=True)
-    for name in ("casebook.css", "casebook.js"):
+    for name in ("casebook.css", "casebook.js", "similar.js"):
         source = resources.files("generator") / "assets" / name
         (assets / name).write_bytes(source.read_bytes())
+    (assets / "similar.json").write_text(similar_model_json(site), encoding="utf-8")
     return count
+
+
+def similar_model_json(site: SiteModel) -> str:
+    """The 类案检索 box's data: this edition's typical entries, linked from the similar/ page."""
+    import json
+
+    from .derive.similar import export_client_model
+
+    if site.similarity is None:
+        return json.dumps({"version": 1, "maxTermLength": 0, "terms": [], "idf": [], "entries": []})
+    pages = {v.entry.id: (v.entry.title, f"../typical/{v.entry.id}/") for v in site.entries}
+    names = {v.case_class.id: v.case_class.name for v in site.classes}
+    model = export_client_model(site.similarity, pages, names)
+    return json.dumps(model, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
 class WorkbookWriter:
@@ -235,7 +250,7 @@ def generated_nav(site: SiteModel) -> list[Any]:
                 ]
             }
         )
-    nav += [{"政策依据": "policy.md"}, {"标签": "tags.md"}, {"检索": "search.md"}]
+    nav += [{"政策依据": "policy.md"}, {"标签": "tags.md"}, {"检索": "search.md"}, {"类案检索": "similar.md"}]
     return nav
 
 

@@ -61,7 +61,7 @@ class MkDocsJob:
     nav: list[Any]  # generated sections, placed before the user's nav
     epoch: int  # SOURCE_DATE_EPOCH: the sitemap date, for byte-identical builds
     extra_css: list[str] = field(default_factory=lambda: [f"{ASSET_DIR}/casebook.css"])
-    extra_javascript: list[str] = field(default_factory=lambda: [f"{ASSET_DIR}/casebook.js"])
+    extra_javascript: list[str] = field(default_factory=lambda: [f"{ASSET_DIR}/casebook.js", f"{ASSET_DIR}/similar.js"])
 
 
 def epoch_of(day: dt.date) -> int:

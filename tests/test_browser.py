@@ -172,7 +172,7 @@ def test_a_typical_entry_page_shows_every_section(watched: Watched, server: str)
         "政策依据",
         "来源案例",
         "类案指引",
-        "相关案例",
+        "相似案例",
     ):
         assert section in headings, section
     assert watched.page.locator("article a[href*='records/XF-2023-0010']").count() == 1
@@ -200,3 +200,15 @@ def test_search_with_library_scale_files_matches_the_index(browser: object, larg
         # every row's snippet shows the match, taken from the slice its first position points to
         assert len(marks) >= len(hrefs) and all(query in m for m in marks), marks
         watched.close()
+
+
+def test_similar_case_box_finds_the_typical_entries_of_the_right_class(watched: Watched, server: str) -> None:
+    """The 类案检索 box ranks this edition's typical entries in the browser, offline."""
+    watched.page.goto(f"{server}similar/")
+    watched.page.fill(".cb-similar-input", "小区交房五年了还办不了不动产权证，开发企业欠缴土地出让金，业主多次集体上访")
+    watched.page.click(".cb-similar-run")
+    watched.page.wait_for_selector(".cb-similar-results li")
+    classes = watched.page.eval_on_selector_all(".cb-similar-class", "els => els.map(e => e.textContent)")
+    assert classes and classes[0].startswith("LA-001")
+    first = watched.page.get_attribute(".cb-similar-results li a", "href")
+    assert "/typical/" in first

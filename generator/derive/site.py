@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import get_args
 
 from ..contract import VISIBILITY_LABELS, CaseClass, CaseRecord, Settings, TypicalEntry, Visibility
 from ..library import Library
+from .classify import Suggestion, suggest_classes
 from .deadlines import Deadline, deadline, procedure_of
+from .similar import Match, SimilarityIndex, entry_text, library_segmenter, record_text
 
 Audience = str  # "internal" | "training" | "public"
 AUDIENCES: tuple[str, ...] = get_args(Visibility)
@@ -46,7 +47,6 @@ class EntryView:
     year: int
     district: str
     records: list[CaseRecord]  # source records, sorted by id
-    related: list[TypicalEntry]  # most related first
     case_class: CaseClass | None
 
 
@@ -68,6 +68,13 @@ class SiteModel:
     records: list[RecordView] = field(default_factory=list)  # newest first; empty unless internal
     classes: list[ClassView] = field(default_factory=list)  # by id
     tags: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)  # tag → [(kind, id, title)]
+    # "record:ID" / "typical:ID" → the most similar records and entries of this edition, with reasons
+    related: dict[str, list[Match]] = field(default_factory=dict)
+    similarity: SimilarityIndex | None = None  # over exactly what this edition shows
+    suggestions: list[Suggestion] = field(default_factory=list)  # internal only: records without a fitting class
+
+    def related_to(self, kind: str, id_: str) -> list[Match]:
+        return self.related.get(f"{kind}:{id_}", [])
 
     @property
     def audience_label(self) -> str:
@@ -125,7 +132,6 @@ def derive_site(library: Library, audience: Audience, as_of: dt.date) -> SiteMod
                 year=entry_year(e),
                 district=district_of(e.region),
                 records=sorted((records[i] for i in e.records if i in records), key=lambda r: r.id),
-                related=related_entries(e, visible_entries),
                 case_class=class_by_id.get(e.class_ or ""),
             )
             for e in visible_entries
@@ -145,30 +151,22 @@ def derive_site(library: Library, audience: Audience, as_of: dt.date) -> SiteMod
             )
         )
     model.tags = tag_index(model)
+    model.similarity, model.related = similar_cases(library, model)
+    if model.shows_records and model.similarity is not None:
+        model.suggestions = suggest_classes(library, model.similarity)
     return model
 
 
-def related_entries(entry: TypicalEntry, candidates: Iterable[TypicalEntry], limit: int = 5) -> list[TypicalEntry]:
-    """Entries most like `entry`: same class first, then shared tags, keywords and domain.
+def similar_cases(library: Library, model: SiteModel) -> tuple[SimilarityIndex | None, dict[str, list[Match]]]:
+    """The 5 most similar records and entries of every page, among what this edition shows.
 
-    A transparent score rather than text similarity: trainers can see why two
-    entries are linked and change it by editing tags.
-    """
-    scored = []
-    for other in candidates:
-        if other.id == entry.id:
-            continue
-        score = 0
-        if entry.class_ and other.class_ == entry.class_:
-            score += 10
-        score += 3 * len(set(entry.tags) & set(other.tags))
-        score += 2 * len(set(entry.keywords) & set(other.keywords))
-        score += 2 * len(set(entry.mechanisms) & set(other.mechanisms))
-        if other.domain == entry.domain:
-            score += 4
-        if score > 0:
-            scored.append((-score, other.id, other))
-    return [other for _, _, other in sorted(scored, key=lambda s: (s[0], s[1]))[:limit]]
+    The index holds only the edition's own records and entries, so a training
+    or public build can never link (or name) something it excludes."""
+    texts = [record_text(v.record) for v in model.records] + [entry_text(v.entry) for v in model.entries]
+    if len(texts) < 2:
+        return None, {}
+    index = SimilarityIndex.build(texts, library_segmenter(library))
+    return index, index.related(top_k=5)
 
 
 def tag_index(model: SiteModel) -> dict[str, list[tuple[str, str, str]]]:

@@ -101,6 +101,7 @@ def render_pages(
                 ),
             )
     yield "tags.md", render("tags.md.j2", list_limit=LIST_LIMIT, **common)
+    yield "similar.md", render("similar.md.j2", **common)
     yield (
         "search.md",
         render(

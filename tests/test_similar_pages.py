@@ -1,0 +1,67 @@
+"""Similar cases on the built site (issue 6): related pages with reasons, class suggestions, the 类案检索 box."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from generator.validate import check_library
+from tests.conftest import SAMPLE, build_site
+
+
+def similar_section(html: str) -> str:
+    start = html.find('id="相似案例"')
+    if start == -1:
+        return ""
+    end = html.find("<h2", start + 10)
+    return html[start : end if end != -1 else html.find("</article>", start)]
+
+
+def test_every_record_and_entry_page_lists_five_similar_cases_with_reasons(sample_site: Path) -> None:
+    """At most five, each above a minimum similarity (an outlier may have fewer), each with its reason."""
+    library, _ = check_library(SAMPLE)
+    counts = []
+    classed = {d.model.id for d in [*library.records, *library.typical] if d.model.class_}
+    for folder, ids in (
+        ("records", [d.model.id for d in library.records]),
+        ("typical", [d.model.id for d in library.typical]),
+    ):
+        for page_id in ids:
+            section = similar_section((sample_site / folder / page_id / "index.html").read_text(encoding="utf-8"))
+            links = re.findall(r'<li>.*?<a href="([^"]+)"', section)
+            assert 1 <= len(links) <= 5, (folder, page_id)
+            assert section.count('class="cb-reason"') == len(links)
+            assert f"/{page_id}/" not in " ".join(links), "a page is not similar to itself"
+            counts.append(len(links))
+            if page_id in classed:
+                assert len(links) == 5, page_id  # members of a class always have five neighbours
+
+
+def test_a_typical_entry_never_lists_its_own_source_records_as_similar(sample_site: Path) -> None:
+    library, _ = check_library(SAMPLE)
+    for doc in library.typical:
+        section = similar_section((sample_site / "typical" / doc.model.id / "index.html").read_text(encoding="utf-8"))
+        for record_id in doc.model.records:
+            assert f"records/{record_id}/" not in section
+
+
+def test_unclassed_records_get_the_class_they_belong_to(sample_site: Path) -> None:
+    html = (sample_site / "similar" / "index.html").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"<td><a href=\"\.\./records/(XF-\d{4}-\d{4})/\">.*?</td>\s*<td>.*?</td>\s*<td><a href=\"\.\./classes/(LA-\d{3})/\"", html, re.S))
+    assert rows == {"XF-2024-0017": "LA-001", "XF-2024-0018": "LA-003", "XF-2024-0019": "LA-005", "XF-2024-0020": "LA-007"}
+
+
+def test_training_and_public_editions_only_link_what_they_contain(tmp_path: Path) -> None:
+    for audience in ("training", "public"):
+        out = tmp_path / audience
+        assert build_site(SAMPLE, out, "--audience", audience).exit_code == 0
+        included = {p.parent.name for p in (out / "typical").glob("*/index.html")}
+        for page in (out / "typical").glob("*/index.html"):
+            section = similar_section(page.read_text(encoding="utf-8"))
+            assert "records/" not in section
+            for target in re.findall(r'href="\.\./([^"/]+)/"', section):
+                assert target in included, (audience, page, target)
+        model = json.loads((out / "assets" / "casebook" / "similar.json").read_text(encoding="utf-8"))
+        assert {e["id"] for e in model["entries"]} == included
+        assert "待归类" not in (out / "similar" / "index.html").read_text(encoding="utf-8")
