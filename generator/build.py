@@ -158,14 +158,7 @@ def similar_model_json(site: SiteModel) -> str:
     """The 类案检索 box's data: this edition's typical entries, linked from the similar/ page."""
     import json
 
-    from .derive.similar import export_client_model
-
-    if site.similarity is None:
-        return json.dumps({"version": 1, "maxTermLength": 0, "terms": [], "idf": [], "entries": []})
-    pages = {v.entry.id: (v.entry.title, f"../typical/{v.entry.id}/") for v in site.entries}
-    names = {v.case_class.id: v.case_class.name for v in site.classes}
-    model = export_client_model(site.similarity, pages, names)
-    return json.dumps(model, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return json.dumps(site.similar_model, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
 class WorkbookWriter:

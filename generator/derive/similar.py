@@ -616,6 +616,9 @@ def distinct_words(words: Iterable[str], limit: int) -> list[str]:
 # ── the browser model ───────────────────────────────────────────────────────
 
 
+EMPTY_CLIENT_MODEL: dict[str, Any] = {"version": 1, "maxTermLength": 0, "terms": [], "idf": [], "entries": []}
+
+
 def export_client_model(
     index: SimilarityIndex,
     pages: Mapping[str, tuple[str, str]],

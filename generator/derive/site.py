@@ -11,13 +11,21 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import get_args
+from typing import Any, get_args
 
 from ..contract import VISIBILITY_LABELS, CaseClass, CaseRecord, Settings, TypicalEntry, Visibility
 from ..library import Library
 from .classify import Suggestion, suggest_classes
 from .deadlines import Deadline, deadline, procedure_of
-from .similar import Match, SimilarityIndex, entry_text, library_segmenter, record_text
+from .similar import (
+    EMPTY_CLIENT_MODEL,
+    Match,
+    SimilarityIndex,
+    entry_text,
+    export_client_model,
+    library_segmenter,
+    record_text,
+)
 
 Audience = str  # "internal" | "training" | "public"
 AUDIENCES: tuple[str, ...] = get_args(Visibility)
@@ -70,7 +78,9 @@ class SiteModel:
     tags: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)  # tag → [(kind, id, title)]
     # "record:ID" / "typical:ID" → the most similar records and entries of this edition, with reasons
     related: dict[str, list[Match]] = field(default_factory=dict)
-    similarity: SimilarityIndex | None = None  # over exactly what this edition shows
+    # the 类案检索 box's model (derive/similar.py export_client_model): this edition's entries only;
+    # the index itself is dropped after derive, it is hundreds of MB at 10,000 records
+    similar_model: dict[str, Any] = field(default_factory=lambda: EMPTY_CLIENT_MODEL)
     suggestions: list[Suggestion] = field(default_factory=list)  # internal only: records without a fitting class
 
     def related_to(self, kind: str, id_: str) -> list[Match]:
@@ -151,9 +161,15 @@ def derive_site(library: Library, audience: Audience, as_of: dt.date) -> SiteMod
             )
         )
     model.tags = tag_index(model)
-    model.similarity, model.related = similar_cases(library, model)
-    if model.shows_records and model.similarity is not None:
-        model.suggestions = suggest_classes(library, model.similarity)
+    index, model.related = similar_cases(library, model)
+    if index is not None:
+        # Only records without a class, as the site lists them; judging every classed
+        # record too is `casebook classify`'s job (3 s more at 10,000 records).
+        if model.shows_records:
+            model.suggestions = suggest_classes(library, index, check_assigned=False)
+        pages = {v.entry.id: (v.entry.title, f"../typical/{v.entry.id}/") for v in model.entries}
+        names = {v.case_class.id: v.case_class.name for v in model.classes}
+        model.similar_model = export_client_model(index, pages, names)
     return model
 
 

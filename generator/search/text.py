@@ -16,8 +16,13 @@ import unicodedata
 
 _ARTICLE = re.compile(r'<article class="md-content__inner[^"]*">(.*?)</article>', re.S)
 _H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.S)
+# Not searched: scripts, heading anchors, marked spans, and marked blocks such as a page's
+# 相似案例 list (titles and reasons of other pages: a search for a phrase should find the
+# pages that are about it, not every page that links to one).
 _DROP = re.compile(
-    r"<(script|style)\b.*?</\1>|<a [^>]*class=\"headerlink\"[^>]*>.*?</a>|<span class=\"cb-noindex\">.*?</span>", re.S
+    r"<(script|style)\b.*?</\1>|<a [^>]*class=\"headerlink\"[^>]*>.*?</a>|<span class=\"cb-noindex\">.*?</span>"
+    r"|<!-- cb-noindex-start -->.*?<!-- cb-noindex-end -->",
+    re.S,
 )
 _BLOCK_END = re.compile(r"</(p|li|h[1-6]|tr|td|th|div|section|pre|blockquote|ol|ul|dt|dd|table)>|<br\s*/?>", re.I)
 _TAG = re.compile(r"<[^>]+>")
