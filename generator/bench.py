@@ -44,6 +44,8 @@ class BenchReport:
     search: dict[str, Any] = field(default_factory=dict)
     largest_query: tuple[str, int] = ("", 0)
     median_query_bytes: int = 0
+    similar_seconds: float = 0.0  # related cases of every record and entry (segment, index, top 5)
+    quality: dict[str, Any] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
         out = [f"records: {self.records}", "stage            seconds   peak MB  worker MB"]
@@ -56,6 +58,16 @@ class BenchReport:
             f"search: {self.search.get('docs')} docs, {self.search.get('bigrams')} bigrams, "
             f"{self.search.get('bigram_shards')} shards, docs.bin {self.search.get('docs_bin_bytes', 0) / 1e3:.0f} KB"
         )
+        out.append(f"similar cases: related top 5 for all {self.records} records in {self.similar_seconds:.1f} s")
+        if self.quality:
+            q = self.quality
+            out.append(
+                f"similar-case quality (sample library + {EVAL_SET.name}): precision@5 {q['precision_at_5']:.3f} "
+                f"over {q['precision_queries']} records, class suggestion accuracy {q['suggestion_accuracy']:.3f} "
+                f"on {q['held_out']} held-out texts, {q['unassigned_accuracy']:.3f} on {q['unassigned']} unclassed"
+            )
+        else:
+            out.append(f"similar-case quality: evaluation set {EVAL_SET} not found (run from the repository)")
         query, size = self.largest_query
         out.append(
             f"largest query payload: {size / 1e3:.0f} KB ({query}); median {self.median_query_bytes / 1e3:.0f} KB"
@@ -153,10 +165,35 @@ def run_bench(count: int, keep: Path | None = None, queries: int = 200) -> Bench
         report.site_files = len(files)
         report.site_bytes = sum(p.stat().st_size for p in files)
         report.largest_query, report.median_query_bytes = measure_queries(out, queries)
+        report.similar_seconds = time_related(library)
+        report.quality = similarity_quality()
         return report
     finally:
         if keep is None:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+EVAL_SET = SAMPLE_LIBRARY.parent / "tests" / "data" / "similar_eval.yaml"
+
+
+def time_related(library_path: Path) -> float:
+    """Wall seconds to find the 5 most similar of every record and entry, from the texts."""
+    from .derive.similar import SimilarityIndex, library_segmenter, library_texts
+
+    library, _ = read_library(library_path)
+    start = time.perf_counter()
+    SimilarityIndex.build(library_texts(library), library_segmenter(library)).related(top_k=5)
+    return time.perf_counter() - start
+
+
+def similarity_quality() -> dict[str, Any]:
+    """precision@5 and class-suggestion accuracy on the labelled set in tests/data (issue 6's targets: 0.9)."""
+    if not EVAL_SET.is_file():
+        return {}
+    from .derive.similar_eval import evaluate, load_eval_set
+
+    library, _ = read_library(SAMPLE_LIBRARY)
+    return evaluate(library, load_eval_set(EVAL_SET))
 
 
 def measure_queries(site: Path, count: int) -> tuple[tuple[str, int], int]:

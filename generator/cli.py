@@ -98,6 +98,9 @@ audience_option = click.option(
 as_of_option = click.option(
     "--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None, help="期限状态的统计日期（默认今天）"
 )
+library_option_for_similar = click.option(
+    "--library", type=click.Path(path_type=Path), default=DEFAULT_LIBRARY, show_default=True, help="案例库"
+)
 config_option = click.option(
     "--config", type=click.Path(path_type=Path), default=None, help="MkDocs 设置文件（默认案例库旁的 mkdocs.yml）"
 )
@@ -173,6 +176,45 @@ def guide(class_id: str, fmt: str, out: Path | None, library: Path, audience: st
 
     path = write_guide(library, class_id, fmt, out, audience, _as_of(as_of))
     click.echo(path.as_posix())
+
+
+@cli.command()
+@library_argument
+@click.option("--write-to", type=click.Path(path_type=Path), default=None, help="把建议写成补丁文件（不改动记录）")
+@click.option("--min-confidence", type=float, default=0.0, show_default=True, help="写入补丁的最低把握")
+def classify(library: Path, write_to: Path | None, min_confidence: float) -> None:
+    """为未归类和归类存疑的记录推荐类案：记录 -> 类案（把握，理由）。"""
+    from .similar_commands import classify as run_classify
+
+    suggestions, patch = run_classify(library, write_to, min_confidence)
+    for suggestion in suggestions:
+        click.echo(suggestion.line())
+    fitting = sum(1 for s in suggestions if s.class_id)
+    unfit = len(suggestions) - fitting
+    click.echo(f"共 {len(suggestions)} 件：{fitting} 件有建议类案，{unfit} 件没有合适的类案", err=True)
+    if write_to is not None:
+        if patch is None:
+            click.echo("没有可写入补丁的建议", err=True)
+        else:
+            click.echo(f"补丁：{patch}（审阅后在案例库文件夹中运行 patch -p1 < 补丁文件）", err=True)
+
+
+@cli.command()
+@click.argument("text")
+@library_option_for_similar
+@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="列出几件")
+def similar(text: str, library: Path, top: int) -> None:
+    """输入一段新的案情描述，列出最相似的典型案例及其类案指引。"""
+    from .similar_commands import similar as run_similar
+
+    matches, names = run_similar(library, text, top)
+    if not matches:
+        click.echo("没有找到相似的典型案例，请补充案情再试。", err=True)
+    for number, match in enumerate(matches, start=1):
+        guide = f" → 类案指引 {match.class_id} {names.get(match.class_id, '')}" if match.class_id else ""
+        click.echo(f"{number}. {match.id} {match.title}（相似度 {match.score:.2f}）{guide}")
+        if match.reason:
+            click.echo(f"   {match.reason}")
 
 
 @cli.command()

@@ -65,3 +65,27 @@ def test_training_and_public_editions_only_link_what_they_contain(tmp_path: Path
         model = json.loads((out / "assets" / "casebook" / "similar.json").read_text(encoding="utf-8"))
         assert {e["id"] for e in model["entries"]} == included
         assert "待归类" not in (out / "similar" / "index.html").read_text(encoding="utf-8")
+
+
+def test_casebook_classify_prints_suggestions_and_writes_a_patch_without_touching_records(tmp_path: Path) -> None:
+    from tests.conftest import copy_library, run_cli
+
+    library = copy_library(SAMPLE, tmp_path / "cases")
+    before = {p: p.read_bytes() for p in library.root.rglob("*.yaml")}
+    run = run_cli("classify", library.root, "--write-to", tmp_path / "out")
+    assert run.exit_code == 0, run.stdout + run.stderr
+    assert "XF-2024-0017 -> LA-001 问题楼盘办证 (" in run.stdout
+    assert "XF-2024-0020 -> LA-007" in run.stdout
+    patch = (tmp_path / "out" / "casebook-classify.patch").read_text(encoding="utf-8")
+    assert "+++ b/records/XF-2024-0018.yaml" in patch and "+class: LA-003" in patch
+    assert {p: p.read_bytes() for p in library.root.rglob("*.yaml")} == before
+
+
+def test_casebook_similar_lists_typical_entries_with_their_guide() -> None:
+    from tests.conftest import run_cli
+
+    run = run_cli("similar", "某工地农民工被拖欠三个月工资，总包单位称建设单位未付工程款", "--library", SAMPLE, "--top", "3")
+    assert run.exit_code == 0, run.stderr
+    lines = [line for line in run.stdout.splitlines() if line[:2] in ("1.", "2.", "3.")]
+    assert 1 <= len(lines) <= 3
+    assert "LA-003 拖欠农民工工资" in lines[0]
