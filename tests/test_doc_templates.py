@@ -213,7 +213,9 @@ def test_unknown_placeholder_in_a_class_template_is_reported(sample_copy: Scratc
         "doc", OPEN_RECORD, "--template", "督办函", "--out", tmp_path / "x.docx", "--library", sample_copy.root
     )
     assert run.exit_code == 1
-    assert "未知占位符 {dedline}，是否应为 {deadline}？" in run.stderr
+    # validate already reports it, located (classes/LA-003.yaml:line:col: templates[…].body: …)
+    assert "未知占位符 {dedline}，是否应为 {deadline}？" in run.stdout + run.stderr
+    assert "classes/LA-003.yaml:" in run.stdout + run.stderr
 
 
 def test_unknown_record_and_template_are_usage_errors(tmp_path: Path) -> None:
