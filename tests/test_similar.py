@@ -24,7 +24,7 @@ from generator.derive.similar import (
 )
 from generator.derive.similar_eval import evaluate, load_eval_set
 from generator.validate import check_library
-from tests.conftest import SAMPLE, Scratch
+from tests.conftest import SAMPLE, Scratch, require_or_skip
 
 EVAL_SET = Path(__file__).resolve().parent / "data" / "similar_eval.yaml"
 SIMILAR_JS = Path(__file__).resolve().parent.parent / "generator" / "assets" / "similar.js"
@@ -205,8 +205,7 @@ def test_client_model_is_compact_and_consistent(client_model):
 
 
 def run_similar_js(model: dict, script: str) -> object:
-    if shutil.which("node") is None:
-        pytest.skip("node is not installed (similar.js is checked with node)")
+    require_or_skip(shutil.which("node") is not None, "node (Debian package nodejs; similar.js is checked with it)")
     program = (
         f"const s = require({json.dumps(str(SIMILAR_JS))});"
         f"const model = {json.dumps(model, ensure_ascii=False)};"
@@ -278,8 +277,7 @@ def test_patch_adds_the_class_and_applies(sample_copy: Scratch):
     assert "--- a/records/XF-2024-0017.yaml\n+++ b/records/XF-2024-0017.yaml\n" in text
     assert "   - law: 信访工作条例\n     article: 第三十二条\n" in text
     assert "+class: LA-001\n tags: [逾期办证" in text
-    if shutil.which("patch") is None:
-        pytest.skip("patch is not installed")
+    require_or_skip(shutil.which("patch") is not None, "patch (Debian package patch)")
     subprocess.run(
         ["patch", "-p1", "-d", str(sample_copy.root)], input=text, text=True, check=True, capture_output=True
     )
