@@ -24,6 +24,7 @@ from .derive.guide import derive_extras
 from .derive.ledger import LedgerBook
 from .derive.site import AUDIENCES, SiteModel, derive_site
 from .errors import InvalidLibrary, UsageProblem
+from .guard import check_site, refuse_on_leaks
 from .office.workbook import ledger_workbooks
 from .parallel import available_cores
 from .publish import mark_owner, publish, staging_folder
@@ -119,6 +120,9 @@ def build(options: BuildOptions, on_stage: Callable[[StageTiming], None] | None 
             from .search.index import write_search_data
 
             report.search = write_search_data(site, built, texts)
+        done()
+        with report.stage("guard"):
+            refuse_on_leaks(check_site(built, site.settings.protected_names))
         done()
         publish(built, options.out)
     finally:
@@ -257,4 +261,5 @@ def mkdocs_job(site: SiteModel, config_path: Path, docs: Path) -> MkDocsJob:
         # Byte-identical output: MkDocs stamps the sitemap with the build date
         # unless SOURCE_DATE_EPOCH is set; use the as-of date.
         epoch=epoch_of(site.as_of),
+        internal=site.audience == "internal",
     )

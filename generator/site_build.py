@@ -60,6 +60,7 @@ class MkDocsJob:
     copyright: str
     nav: list[Any]  # generated sections, placed before the user's nav
     epoch: int  # SOURCE_DATE_EPOCH: the sitemap date, for byte-identical builds
+    internal: bool = False  # mark every page noindex and show the 内部资料 banner
     extra_css: list[str] = field(default_factory=lambda: [f"{ASSET_DIR}/casebook.css"])
     extra_javascript: list[str] = field(default_factory=lambda: [f"{ASSET_DIR}/casebook.js", f"{ASSET_DIR}/similar.js"])
 
@@ -171,7 +172,7 @@ def _run_part(job: MkDocsJob, site_dir: Path, part: int, parts: int) -> PartResu
     logger.addHandler(collector)
     previous_level = logger.level
     logger.setLevel(logging.WARNING)
-    splitter = _PageSplitter(part, parts)
+    splitter = _PageSplitter(part, parts, job.internal)
     try:
         with open(job.config_path, "rb") as stream:
             config = load_config(
@@ -199,6 +200,20 @@ def _run_part(job: MkDocsJob, site_dir: Path, part: int, parts: int) -> PartResu
     return PartResult(part, texts=splitter.texts, written=sorted(splitter.written))
 
 
+NOINDEX = '<meta name="robots" content="noindex, nofollow">'
+BANNER = '<div class="cb-internal-banner" role="note">内部资料 · 注意保密 · 不得对外提供</div>'
+
+
+def mark_internal(page_html: str) -> str:
+    """An internal edition's page: search engines told to keep out, readers told it is internal."""
+    page_html = page_html.replace("<head>", f"<head>\n{NOINDEX}", 1)
+    body = page_html.find("<body")
+    if body != -1:
+        end = page_html.find(">", body) + 1
+        page_html = page_html[:end] + BANNER + page_html[end:]
+    return page_html
+
+
 def splits(src_uri: str) -> bool:
     """Whether a page may be rendered by any process (generated, not a section index)."""
     if src_uri in SPLIT_PAGES:
@@ -209,9 +224,9 @@ def splits(src_uri: str) -> bool:
 class _PageSplitter(BasePlugin):
     """MkDocs plugin: render only this process's share of pages; keep their search text."""
 
-    def __init__(self, part: int, parts: int) -> None:
+    def __init__(self, part: int, parts: int, internal: bool = False) -> None:
         super().__init__()
-        self.part, self.parts = part, parts
+        self.part, self.parts, self.internal = part, parts, internal
         self.owner: dict[str, int] = {}
         self.texts: PageTexts = {}
         self.written: list[str] = []
@@ -259,6 +274,8 @@ class _PageSplitter(BasePlugin):
         return ""
 
     def on_post_page(self, output: str, page: Any, config: Any) -> str:
+        if self.internal and output:
+            output = mark_internal(output)
         if self.owns(page):
             extracted = page_text(output)
             if extracted is not None:
