@@ -238,6 +238,7 @@ def generated_nav(site: SiteModel) -> list[Any]:
     ]
     if site.shows_records:
         nav.append({"案例记录": "records/index.md"})
+    if site.is_internal:
         nav.append(
             {
                 "类案台账": [

@@ -23,17 +23,19 @@ MARKERS = {
     "record": "内部记录标记ZQXJA",  # XF-2024-0001 (internal) summary
     "entry": "内部案例标记ZQXJB",  # 2022-04-1-001 (internal) background
     "class": "内部类案标记ZQXJC",  # LA-006 (internal) summary
-    "title": "来源记录标记ZQXJD",  # title of XF-2023-0010, an internal source record of public entry 2023-03-2-001
+    "title": "来源记录标记ZQXJD",  # title of XF-2023-0011, an internal source record of public entry 2023-03-2-001
+    "field": "包案领导标记ZQXJE",  # lead_official of XF-2021-0002, a record marked training: an internal-only field
 }
+TRAINING_RECORDS = {"XF-2021-0002", "XF-2021-0007", "XF-2021-0012"}  # some of the records marked training
 
 
 def plant(library: Scratch) -> None:
     library.replace("records/XF-2024-0001.yaml", "summary: |\n", f"summary: |\n  {MARKERS['record']}。\n")
     library.replace("typical/2022-04-1-001.yaml", "background: |\n", f"background: |\n  {MARKERS['entry']}。\n")
     library.replace("classes/LA-006.yaml", "summary: |\n", f"summary: |\n  {MARKERS['class']}。\n")
-    library.replace(
-        "records/XF-2023-0010.yaml", "title: 智能制造产业园二期项目", f"title: {MARKERS['title']}智能制造产业园二期项目"
-    )
+    text = library.read("records/XF-2023-0011.yaml")
+    library.write("records/XF-2023-0011.yaml", text.replace("\ntitle: ", f"\ntitle: {MARKERS['title']}", 1))
+    library.replace("records/XF-2021-0002.yaml", "lead_official: 河口乡党委书记", f"lead_official: {MARKERS['field']}")
 
 
 def every_text(site: Path) -> dict[str, str]:
@@ -81,17 +83,22 @@ def test_no_internal_marker_in_any_byte_of_a_wider_edition(editions: dict[str, P
         assert index.search(marker[-5:]).docs == {}, (audience, name)  # the ASCII tail alone
     # excluded pages, downloads and their counts are gone too
     site = editions[audience]
-    assert not (site / "records").exists() and not (site / "ledgers").exists()
+    records = {p.parent.name for p in (site / "records").glob("XF-*/index.html")}
+    if audience == "training":  # the records marked training are there, the others not
+        assert records >= TRAINING_RECORDS and "XF-2024-0001" not in records and "XF-2023-0011" not in records
+    else:
+        assert records == set()
+    assert not (site / "ledgers").exists() and not (site / "supervision").exists()
     assert not (site / "typical" / "2022-04-1-001").exists()
     assert not (site / "classes" / "LA-006").exists()
     assert not list((site / "downloads").glob("*LA-006*"))
     sitemap = (site / "sitemap.xml").read_text(encoding="utf-8")
-    assert "2022-04-1-001" not in sitemap and "LA-006" not in sitemap and "/records/" not in sitemap
+    assert "2022-04-1-001" not in sitemap and "LA-006" not in sitemap and "XF-2024-0001" not in sitemap
 
 
 def test_a_public_entry_shows_no_link_or_title_of_its_internal_sources(editions: dict[str, Path]) -> None:
     page = (editions["public"] / "typical" / "2023-03-2-001" / "index.html").read_text(encoding="utf-8")
-    assert "records/XF-2023-0010" not in page and MARKERS["title"] not in page
+    assert "records/XF-2023-0011" not in page and MARKERS["title"] not in page
 
 
 def test_internal_pages_are_marked_and_kept_out_of_search_engines(editions: dict[str, Path]) -> None:

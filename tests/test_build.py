@@ -11,6 +11,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from generator.library import read_library
+from generator.validate import check_library
 from tests.conftest import AS_OF, REPO, SAMPLE, Scratch, build_site
 
 LIBRARY, _ = read_library(SAMPLE)
@@ -204,15 +205,19 @@ def test_no_broken_internal_link(sample_site: Path) -> None:
     assert broken == []
 
 
-def test_training_edition_has_no_record_pages_and_only_training_or_public_entries(tmp_path: Path) -> None:
+def test_training_edition_has_only_records_and_entries_marked_for_it(tmp_path: Path) -> None:
     out = tmp_path / "training"
     assert build_site(SAMPLE, out, "--audience", "training").exit_code == 0
-    assert not (out / "records").exists()
+    library, _ = check_library(SAMPLE)
+    marked = {d.model.id for d in library.records if d.model.visibility in ("training", "public")}
+    assert marked, "the sample marks some records for training"
+    assert {p.parent.name for p in (out / "records").glob("XF-*/index.html")} == marked
     built = {p.parent.name for p in (out / "typical").glob("*/index.html")}
     assert built == {i for i, e in ENTRIES.items() if e.visibility in ("training", "public")}
     for page in out.rglob("*.html"):
-        links = [link for _, link in parse(page).links if "records/" in link]
-        assert links == [], page
+        for _, link in parse(page).links:
+            found = re.search(r"records/(XF-\d{4}-\d{4})", link)
+            assert found is None or found.group(1) in marked, (page, link)
 
 
 def test_public_edition_has_only_public_entries(tmp_path: Path) -> None:

@@ -57,11 +57,15 @@ def test_training_and_public_editions_only_link_what_they_contain(tmp_path: Path
         out = tmp_path / audience
         assert build_site(SAMPLE, out, "--audience", audience).exit_code == 0
         included = {p.parent.name for p in (out / "typical").glob("*/index.html")}
-        for page in (out / "typical").glob("*/index.html"):
+        records = {p.parent.name for p in (out / "records").glob("XF-*/index.html")}
+        for page in [*(out / "typical").glob("*/index.html"), *(out / "records").glob("XF-*/index.html")]:
             section = similar_section(page.read_text(encoding="utf-8"))
-            assert "records/" not in section
-            for target in re.findall(r'href="\.\./([^"/]+)/"', section):
-                assert target in included, (audience, page, target)
+            for folder, target in re.findall(r'href="(?:\.\./)+(?:(typical|records)/)?([^"/]+)/"', section):
+                assert target in (records if folder == "records" or target.startswith("XF-") else included), (
+                    audience,
+                    page,
+                    target,
+                )
         model = json.loads((out / "assets" / "casebook" / "similar.json").read_text(encoding="utf-8"))
         assert {e["id"] for e in model["entries"]} == included
         assert "待归类" not in (out / "similar" / "index.html").read_text(encoding="utf-8")

@@ -224,7 +224,7 @@ class LedgerBook:
 
 def derive_ledgers(site: SiteModel) -> LedgerBook | None:
     """All ledgers of a site model; None when the edition shows no records."""
-    if not site.shows_records:
+    if not site.is_internal:
         return None
     library = library_ledger(site)
     return LedgerBook(class_ledgers(site), library, supervision_of(library, site.settings.time_limits.warning_days))
@@ -232,7 +232,7 @@ def derive_ledgers(site: SiteModel) -> LedgerBook | None:
 
 def class_ledgers(site: SiteModel) -> list[Ledger]:
     """One ledger per class, by class id; none unless the edition shows records."""
-    if not site.shows_records:
+    if not site.is_internal:
         return []
     return [class_ledger(view, site.as_of) for view in site.classes]
 

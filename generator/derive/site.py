@@ -73,7 +73,7 @@ class SiteModel:
     audience: Audience
     as_of: dt.date
     entries: list[EntryView] = field(default_factory=list)  # newest first
-    records: list[RecordView] = field(default_factory=list)  # newest first; empty unless internal
+    records: list[RecordView] = field(default_factory=list)  # newest first; outside internal, those marked for it
     classes: list[ClassView] = field(default_factory=list)  # by id
     tags: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)  # tag → [(kind, id, title)]
     # "record:ID" / "typical:ID" → the most similar records and entries of this edition, with reasons
@@ -92,6 +92,12 @@ class SiteModel:
 
     @property
     def shows_records(self) -> bool:
+        """Whether this edition has record pages: all of them internally, elsewhere those marked for it."""
+        return bool(self.records)
+
+    @property
+    def is_internal(self) -> bool:
+        """Ledgers, 督办, class suggestions and internal-only fields exist only in the internal edition."""
         return self.audience == "internal"
 
 
@@ -111,7 +117,7 @@ def derive_site(library: Library, audience: Audience, as_of: dt.date) -> SiteMod
     assert library.settings is not None, "derive_site needs a validated library"
     settings = library.settings.model
     allowed = ALLOWED[audience]
-    records = {doc.model.id: doc.model for doc in library.records}
+    records = {doc.model.id: doc.model for doc in library.records if doc.model.visibility in allowed}
     visible_entries = [doc.model for doc in library.typical if doc.model.visibility in allowed]
     visible_classes = sorted(
         (doc.model for doc in library.classes if doc.model.visibility in allowed), key=lambda c: c.id
@@ -119,7 +125,7 @@ def derive_site(library: Library, audience: Audience, as_of: dt.date) -> SiteMod
     model = SiteModel(settings=settings, audience=audience, as_of=as_of)
     class_by_id = {c.id: c for c in visible_classes}
 
-    if audience == "internal":
+    if records:
         model.records = sorted(
             (
                 RecordView(
@@ -165,7 +171,7 @@ def derive_site(library: Library, audience: Audience, as_of: dt.date) -> SiteMod
     if index is not None:
         # Only records without a class, as the site lists them; judging every classed
         # record too is `casebook classify`'s job (3 s more at 10,000 records).
-        if model.shows_records:
+        if model.is_internal:
             model.suggestions = suggest_classes(library, index, check_assigned=False)
         pages = {v.entry.id: (v.entry.title, f"../typical/{v.entry.id}/") for v in model.entries}
         names = {v.case_class.id: v.case_class.name for v in model.classes}
@@ -204,7 +210,7 @@ def counts_by_domain_and_year(model: SiteModel) -> tuple[list[int], list[tuple[s
     that a training or public edition never reveals how many internal records exist.
     """
     counter: Counter[tuple[str, int]] = Counter()
-    if model.shows_records:
+    if model.is_internal:
         for v in model.records:
             counter[(v.record.domain, v.year)] += 1
     else:
