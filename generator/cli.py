@@ -218,6 +218,34 @@ def similar(text: str, library: Path, top: int) -> None:
 
 
 @cli.command()
+@library_argument
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="脱敏副本的输出文件夹（须不存在或为空）")
+@click.option("--in-place", "in_place", is_flag=True, help="直接修改案例库：先把每个要改动的文件备份")
+@click.option(
+    "--backup",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="--in-place 的备份文件夹（默认 LIBRARY/.casebook-backup-时间）",
+)
+def redact(library: Path, out: Path | None, in_place: bool, backup: Path | None) -> None:
+    """脱敏：姓名改为“张某”、号码只留首尾几位、门牌室号改为 **，列出每处改动（文件:行:列）；默认不改原案例库。"""
+    from .errors import UsageProblem
+    from .redact import redact_library
+
+    if out is not None and in_place:
+        raise UsageProblem("--out 与 --in-place 只能选一个")
+    if out is None and not in_place:
+        raise UsageProblem("请用 --out DIR 指定脱敏副本的输出文件夹，或用 --in-place 直接修改案例库（会先备份）")
+    if backup is not None and not in_place:
+        raise UsageProblem("--backup 只能与 --in-place 一起使用")
+    report = redact_library(library, library if in_place else out, in_place=in_place, backup_dir=backup)
+    for line in report.lines():
+        click.echo(line)
+    if report.remaining:
+        sys.exit(EXIT_PROBLEMS)
+
+
+@cli.command()
 @click.option("--records", "count", type=int, default=1000, show_default=True, help="合成记录数")
 @click.option("--keep", type=click.Path(path_type=Path), default=None, help="保留合成的案例库和网站于此文件夹")
 def bench(count: int, keep: Path | None) -> None:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from .errors import CasebookError
 from .parallel import available_cores
-from .privacy import find_personal_data
+from .privacy import find_personal_data, mask_name
 
 PARALLEL_FROM = 2_000  # files; below this one process is quicker than starting a second
 
@@ -118,7 +118,7 @@ def check_file(site: Path, path: Path, protected: list[str]) -> list[Leak]:
     else:
         text = readable_text(path)
     leaks = [Leak(relative, source_of(relative), f.kind, f.masked) for f in find_personal_data(text)]
-    leaks += [Leak(relative, source_of(relative), "受保护姓名", name[0] + "某") for name in protected if name in text]
+    leaks += [Leak(relative, source_of(relative), "受保护姓名", mask_name(name)) for name in protected if name in text]
     return leaks
 
 

@@ -1,31 +1,172 @@
-"""Detectors for personal data in free text.
+"""Detectors for personal data in free text, and the masked form of each hit.
 
 The 个人信息保护法 and the 信访工作条例 forbid letting a petitioner's identity
 reach anyone concerned, so every text field is scanned before anything is
-built. Each detector is strict about what counts (a check digit, a Luhn sum,
-a mobile prefix, digit boundaries) so that project codes, dates and amounts
-do not drown the real hits; masked forms (138****1234, 张某) never match.
+built, and `casebook redact` (redact.py) replaces what is found here. Each
+detector is strict about what counts, so that project codes, dates, amounts
+and the place names a case is legitimately about do not drown the real hits;
+masked forms (138****1234, 张某, 李某某, 张XX, x***@qq.com, 和平路**号) never match.
+
+What counts, detector by detector:
+
+* 身份证号码: 18 characters with a plausible birth date and the ISO 7064
+  MOD 11-2 check character; or the old 15-digit form (province code, a real
+  YYMMDD birth date, 3 digits — it has no check digit, so the province and
+  date are all that tell it from a code).
+* 手机号码: 1[3-9] + 9 digits, optionally +86/0086 and space or dash groups.
+* 固定电话: 0 + area code (010, 02x, or 0 + three digits 3–9xx), an optional
+  dash, space or parentheses, then a 7–8 digit local number (8 for 010/02x).
+  Dates and amounts never start with 0 at a digit boundary.
+* 银行卡号: 16–19 digits with a card-issuer prefix and a valid Luhn sum.
+* 电子邮箱: local@domain.tld.
+* 详细地址: only an address that reaches a household — a room or house number:
+  …号…室, …栋/幢/座/号楼…单元…(室), …栋/号楼…室, …村…组…号. A road and
+  building number alone (和平路12号), a building (3 号楼 24 间), a stairwell
+  (2单元) or a village group (柳湾村一组、二组被征地农户) name the subject of a
+  case or a group of people, not one person, and the sample cases rely on
+  naming them.
+* 姓名: a full name right after a role word (信访人, 上访人, 来访人, 反映人,
+  申请人, 举报人, 投诉人, 控告人, 当事人, 代理人, 委托人, 业主, 村民), optionally
+  after "：", "为", "是" or "系": a common surname, one or two characters that
+  are common in given names, then a boundary (punctuation, a digit, the end,
+  or a word that usually follows a name such as 反映, 称, 向, 等). The
+  surname list keeps 业主代表, 业主大会, 信访人数, 反映人员 out; the given-name
+  characters keep 信访人向有关机关, 业主安全, 信访人方面 out; the boundary keeps
+  文明出行-like phrases out. More names joined by 、/和/及 are found too.
+* 受保护姓名: the names listed in settings.yaml `protected_names`, wherever
+  they occur (passed in by the caller, who has read the settings).
+
+The scan is called for every text value of a library (about a million at
+10,000 records), so each detector only runs when a cheap pre-check passes:
+seven digits in a row (separators allowed) for the number detectors, a
+digit next to 室/房/单元/组…号 for addresses, "@" for e-mail, a role word for
+names.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
 
+ID_NUMBER = "身份证号码"
+MOBILE = "手机号码"
+LANDLINE = "固定电话"
+BANK_CARD = "银行卡号"
+EMAIL = "电子邮箱"
+ADDRESS = "详细地址"
+NAME = "姓名"
+PROTECTED_NAME = "受保护姓名"
+
+# Province-level codes that begin every resident ID number (GB/T 2260).
+PROVINCES = frozenset(
+    _words(
+        "11 12 13 14 15  21 22 23  31 32 33 34 35 36 37  41 42 43 44 45 46  50 51 52 53 54  61 62 63 64 65  71 81 82"
+    )
+)
+
 _ID18 = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{16}[\dXx](?![0-9A-Za-z])")
+_ID15 = re.compile(r"(?<![0-9A-Za-z])[1-8]\d{14}(?![0-9A-Za-z])")
 _MOBILE = re.compile(r"(?<![\d+])(?:(?:\+|00)86[ -]?)?(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})(?!\d)")
 # Card numbers: 16–19 digits, optionally in groups of four split by space or dash.
 _CARD = re.compile(r"(?<!\d)(?:\d{4}[ -]?){3}\d{4}(?:[ -]?\d{1,3})?(?!\d)")
 # Issuer prefixes of cards in use in China: UnionPay 62, Visa 4, Mastercard 5, Amex 34/37, JCB 35.
 _CARD_PREFIXES = ("62", "4", "5", "34", "37", "35")
+_LANDLINE = re.compile(
+    r"(?<![0-9A-Za-z+\-])"
+    r"(?:\((?P<p>0(?:10|2\d|[3-9]\d{2}))\)|（(?P<f>0(?:10|2\d|[3-9]\d{2}))）|(?P<a>0(?:10|2\d|[3-9]\d{2}))[ -]?)"
+    r"(?P<local>[1-9]\d{6,7}|[1-9]\d{2,3} \d{4})(?![0-9A-Za-z])"
+)
+_EMAIL = re.compile(
+    r"(?<![A-Za-z0-9._%+*\-])[A-Za-z0-9][A-Za-z0-9._%+\-]*@"
+    r"[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}"
+    r"(?![A-Za-z0-9\-])"
+)
+
+# Address parts; the sample files write a space between digits and Chinese ("7 号楼").
+_N = r"(?:\d{1,5}|[一二三四五六七八九十百零〇两]{1,4})"
+_S = r" ?"
+_BUILDING = rf"{_N}{_S}(?:号楼|栋|幢|座)"
+_UNIT = rf"{_N}{_S}单元"
+_ROOM = rf"\d{{1,5}}{_S}(?:室|号房|房)"
+_ADDRESS = re.compile(
+    r"(?<![\d.])(?:"
+    # road + house number + (building, unit) + room: 和平路12号3单元502室, 12号院3号楼2单元502室
+    rf"\d{{1,5}}{_S}号{_S}院?{_S}(?:{_BUILDING}{_S})?(?:{_UNIT}{_S})?{_ROOM}"
+    # building + unit + room: 幸福小区5栋2单元301, 五栋二单元301室
+    rf"|{_BUILDING}{_S}{_UNIT}{_S}\d{{1,5}}(?:{_S}(?:室|号房|房|号))?"
+    # building + room: 3号楼502室
+    rf"|{_BUILDING}{_S}{_ROOM}"
+    # unit + room: 3单元502室, 2单元301
+    rf"|{_UNIT}{_S}(?:{_ROOM}|\d{{3,4}}(?!\d))"
+    # village group + house number: 柳湾村三组12号 (the group alone is no address)
+    rf"|(?:(?<=村)|(?<=村 )){_N}{_S}组{_S}\d{{1,5}}{_S}号(?!楼)"
+    r")"
+)
+# Every address form above ends in a room (…301室), a unit's room (单元301) or a house in a group
+# (组12号); this cheap search decides whether the slow full pattern runs at all.
+_ADDRESS_HINT = re.compile(r"\d ?(?:室|房|号房)|单元 ?\d|组 ?\d{1,5} ?号")
+_ADDRESS_NUMBER = re.compile(r"\d+|[一二三四五六七八九十百零〇两]+")
+
+# The 百家姓 surnames most common today; 和, 全, 申 and 党 are left out (当事人和解, 业主全体, 申明, 党建).
+SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+    "姚卢姜崔钟谭陆汪范金石廖贾夏韦付傅方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向"
+    "汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单"
+    "季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆司卓古吉缪简车项连芦麦褚娄窦"
+    "戚岑景宫费卜冷晏席卫米柏宗瞿桂佟臧闵苟邬边卞姬师仇栾隋刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
+)
+COMPOUND_SURNAMES = _words(
+    "欧阳 司马 上官 诸葛 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 夏侯 令狐 端木 独孤 南宫 西门 呼延 申屠 赫连"
+)
+# Characters common in given names (and 二…六 for 张三, 李四). Function words and the
+# words that follow a role word in case texts (有, 关, 全, 置, 面, 度, 同, 人 …) are absent.
+GIVEN_NAME_CHARS = (
+    "伟芳娜秀英敏丽强磊军洋勇艳杰娟涛明超兰霞平刚桂玉萍红文辉鹏建飞宁林斌波宇浩凯健俊帆帅旭鑫欣雪梅琳晶婷颖慧"
+    "莉燕玲丹蕾倩瑶琴云凤洁华荣佳嘉怡思雨悦涵梓轩博豪毅峰锋志国庆春福贵祥海江山东南成龙虎彪德仁义礼智忠孝良才"
+    "旺财宝金银铁钢根树松柏青翠珍珠琼瑞祺琪璐瑾璇婉娴妮娇媛婕菲芬芝芸苗莹萱蓉薇菊荷叶秋冬晓晴昊昌亮光耀星阳晖"
+    "彬森楠桐柯樱雅娅妍姗姝嫣茜蓓露霖霏雯雷震霆振宏鸿洪泽润清源渊淑湘滨澜潇兵武威卫永胜利彦翔骏驰鹤鹰凡宸铭锦"
+    "钰铮锐坤培基垚尧舜禹汉唐秦翰墨琦琛璋瑜珊琰莲蕊菁蔚蓝岚岩崇嵩巍昆仑伦畅淼焱品爽奇颂珂瑛璞琨辰杭航舟远达进顺"
+    "富裕水土木火小二三四五六"
+)
+ROLE_WORDS = _words("信访人 上访人 来访人 反映人 申请人 举报人 投诉人 控告人 当事人 代理人 委托人 业主 村民")
+# Chars before 业主 that make it part of another word: 企业主张…, 物业主管…, 就业主管部门.
+_NOT_OWNER_BEFORE = "企物事产创就商农工行专职营作毕失学林渔副主开停歇置实矿基家伟建兴"
+
+# 周二…周日 after a role word is a weekday (信访人周三来访), not 周 + a given name.
+_SURNAME = "(?!周[一二三四五六日天末])(?:" + "|".join(COMPOUND_SURNAMES) + "|[" + "".join(sorted(SURNAMES)) + "])"
+_GIVEN = "[" + "".join(sorted(set(GIVEN_NAME_CHARS))) + "]{1,2}"
+# What may follow a name: punctuation, a digit, the end, or a word that usually follows one.
+_AFTER_NAME = (
+    r"(?=[\s\d，。；、：:,.;！？!?（()）“”\"'《》【】—…]|$"
+    r"|反映|称|说|因|于|向|在|到|对|等|要|诉|认为|表示|来|去|多次|曾|已|自|提出|申请|不服|之|的|与|和|及"
+    r"|夫妇|一家|家|户|本人|同志|先生|女士|老人|系|是|为|现|经|将|把|被|也|仍|又|再|均|先后|个人|签|持|携"
+    r"|父|母|妻|丈夫|儿|女儿|所|从|通过|以|就|拨打|致电|共|律师)"
+)
+_ROLE = re.compile("(?:" + "|".join(w if w != "业主" else f"(?<![{_NOT_OWNER_BEFORE}])业主" for w in ROLE_WORDS) + ")")
+_NAME_AFTER_ROLE = re.compile(_ROLE.pattern + rf"(?:[：:] ?| |为|是|系)?(?P<name>{_SURNAME}{_GIVEN}){_AFTER_NAME}")
+_NEXT_NAME = re.compile(rf"(?:、|和|及|与)(?P<name>{_SURNAME}{_GIVEN}){_AFTER_NAME}")
+_DIGIT = re.compile(r"\d")
+# A run of seven digits, possibly split by separators: every phone, ID and card number has one.
+_DIGIT_RUN = re.compile(r"\d(?:[ \-)）]?\d){6}")
 
 
 @dataclass(frozen=True)
 class Finding:
-    """One piece of personal data found in a text."""
+    """One piece of personal data found in a text.
+
+    `masked` is what messages show (it reveals as little as possible: the last
+    four digits, the surname); `replacement` is what `casebook redact` writes
+    in its place (138****5678, 1101**********1234, 张某, x***@qq.com)."""
 
     kind: str  # Chinese label, used in messages
     start: int
@@ -34,7 +175,30 @@ class Finding:
 
     @property
     def masked(self) -> str:
+        if self.kind in (NAME, PROTECTED_NAME):
+            surname = surname_of(self.text)
+            return surname + "*" * (len(self.text) - len(surname)) if surname else "*" * len(self.text)
+        if self.kind == EMAIL:
+            return mask_email(self.text)
+        if self.kind == ADDRESS:
+            return mask_address(self.text)
         return mask_digits(self.text)
+
+    @property
+    def replacement(self) -> str:
+        if self.kind == ID_NUMBER:
+            return mask_digits(self.text, keep=4, keep_first=4)
+        if self.kind == MOBILE:
+            return mask_digits(self.text, keep=4, keep_first=count_digits(self.text) - 8)
+        if self.kind == LANDLINE:
+            match = _LANDLINE.fullmatch(self.text)
+            area = len(next(g for g in match.group("p", "f", "a") if g)) if match else 0
+            return mask_digits(self.text, keep=4, keep_first=area)
+        if self.kind == BANK_CARD:
+            return mask_digits(self.text, keep=4, keep_first=4)
+        if self.kind in (NAME, PROTECTED_NAME):
+            return mask_name(self.text)
+        return self.masked
 
 
 def id_check_digit(first17: str) -> str:
@@ -53,6 +217,17 @@ def is_resident_id(number: str) -> bool:
     return id_check_digit(number[:17]) == number[17].upper()
 
 
+def is_old_resident_id(number: str) -> bool:
+    """A 15-digit ID number (issued until 1999): province code and a real 19YYMMDD birth date."""
+    if len(number) != 15 or not number.isdigit() or number[:2] not in PROVINCES:
+        return False
+    try:
+        dt.date(1900 + int(number[6:8]), int(number[8:10]), int(number[10:12]))
+    except ValueError:
+        return False
+    return True
+
+
 def luhn_valid(digits: str) -> bool:
     """The Luhn checksum that every bank card number satisfies."""
     total = 0
@@ -66,36 +241,104 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
-def find_personal_data(text: str) -> list[Finding]:
-    """Every ID number, mobile number and bank card number in `text`, in order.
+def find_personal_data(text: str, protected_names: Iterable[str] = ()) -> list[Finding]:
+    """Every piece of personal data in `text`, in order of position.
 
     Spans never overlap: an ID number is not also reported as a card or a
-    phone number.
+    phone number, a protected name found after 业主 is reported once.
     """
     findings: list[Finding] = []
-    taken: list[tuple[int, int]] = []
-
-    def free(start: int, end: int) -> bool:
-        return all(end <= a or start >= b for a, b in taken)
-
-    for match in _ID18.finditer(text):
-        if is_resident_id(match.group()):
-            findings.append(Finding("身份证号码", match.start(), match.end(), match.group()))
-            taken.append(match.span())
-    for match in _CARD.finditer(text):
-        digits = re.sub(r"[ -]", "", match.group())
-        if 16 <= len(digits) <= 19 and digits.startswith(_CARD_PREFIXES) and luhn_valid(digits) and free(*match.span()):
-            findings.append(Finding("银行卡号", match.start(), match.end(), match.group()))
-            taken.append(match.span())
-    for match in _MOBILE.finditer(text):
-        if free(*match.span()):
-            findings.append(Finding("手机号码", match.start(), match.end(), match.group()))
-            taken.append(match.span())
+    if _DIGIT.search(text):
+        if _DIGIT_RUN.search(text):
+            _find_numbers(text, findings)
+        if _ADDRESS_HINT.search(text):
+            _add_all(findings, ADDRESS, _ADDRESS.finditer(text))
+    if "@" in text:
+        _add_all(findings, EMAIL, _EMAIL.finditer(text))
+    for name in protected_names:
+        start = text.find(name) if name else -1
+        while start != -1:
+            _add(findings, Finding(PROTECTED_NAME, start, start + len(name), name))
+            start = text.find(name, start + len(name))
+    role = _ROLE.search(text)
+    if role:
+        _find_names(text, role.start(), findings)
     return sorted(findings, key=lambda finding: finding.start)
 
 
-def mask_digits(text: str, keep: int = 4) -> str:
-    """Replace every digit but the last `keep` with *, keeping separators."""
-    digit_positions = [i for i, char in enumerate(text) if char.isdigit() or char in "Xx"]
-    hide = set(digit_positions[:-keep] if keep else digit_positions)
+def _find_numbers(text: str, findings: list[Finding]) -> None:
+    for match in _ID18.finditer(text):
+        if is_resident_id(match.group()):
+            _add(findings, Finding(ID_NUMBER, match.start(), match.end(), match.group()))
+    for match in _ID15.finditer(text):
+        if is_old_resident_id(match.group()):
+            _add(findings, Finding(ID_NUMBER, match.start(), match.end(), match.group()))
+    for match in _CARD.finditer(text):
+        digits = re.sub(r"[ -]", "", match.group())
+        if 16 <= len(digits) <= 19 and digits.startswith(_CARD_PREFIXES) and luhn_valid(digits):
+            _add(findings, Finding(BANK_CARD, match.start(), match.end(), match.group()))
+    _add_all(findings, MOBILE, _MOBILE.finditer(text))
+    for match in _LANDLINE.finditer(text):
+        area = match.group("p") or match.group("f") or match.group("a")
+        local = match.group("local").replace(" ", "")
+        if len(area) == 4 or len(local) == 8:  # 010 and 02x numbers have 8 local digits
+            _add(findings, Finding(LANDLINE, match.start(), match.end(), match.group()))
+
+
+def _find_names(text: str, first_role: int, findings: list[Finding]) -> None:
+    for match in _NAME_AFTER_ROLE.finditer(text, first_role):
+        start, end = match.span("name")
+        _add(findings, Finding(NAME, start, end, match.group("name")))
+        follower = _NEXT_NAME.match(text, end)
+        while follower:
+            start, end = follower.span("name")
+            _add(findings, Finding(NAME, start, end, follower.group("name")))
+            follower = _NEXT_NAME.match(text, end)
+
+
+def _add_all(findings: list[Finding], kind: str, matches: Iterable[re.Match[str]]) -> None:
+    for match in matches:
+        _add(findings, Finding(kind, match.start(), match.end(), match.group()))
+
+
+def _add(findings: list[Finding], finding: Finding) -> None:
+    """Keep `finding` unless an earlier (more specific) detector already claimed its span."""
+    if all(finding.end <= other.start or finding.start >= other.end for other in findings):
+        findings.append(finding)
+
+
+def count_digits(text: str) -> int:
+    return sum(char.isdigit() for char in text)
+
+
+def mask_digits(text: str, keep: int = 4, keep_first: int = 0) -> str:
+    """Replace every digit but the first `keep_first` and the last `keep` with *, keeping separators."""
+    positions = [i for i, char in enumerate(text) if char.isdigit() or char in "Xx"]
+    hide = set(positions[keep_first : len(positions) - keep])
     return "".join("*" if i in hide else char for i, char in enumerate(text))
+
+
+def mask_email(address: str) -> str:
+    """x***@domain: the domain says which provider, not who."""
+    local, _, domain = address.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def mask_address(address: str) -> str:
+    """Every house, building, unit and room number becomes **; the words around them stay."""
+    return _ADDRESS_NUMBER.sub("**", address)
+
+
+def surname_of(name: str) -> str:
+    """The surname of a Chinese full name, or "" when it does not start with a known one."""
+    if len(name) >= 3 and name[:2] in COMPOUND_SURNAMES:
+        return name[:2]
+    if 2 <= len(name) <= 4 and name[0] in SURNAMES:
+        return name[0]
+    return ""
+
+
+def mask_name(name: str) -> str:
+    """张三 → 张某, 欧阳小明 → 欧阳某; a name with no known surname → 某某."""
+    surname = surname_of(name)
+    return surname + "某" if surname else "某某"
