@@ -143,3 +143,36 @@ def test_personal_data_in_any_output_stops_publishing(tmp_path: Path, planted: s
     assert "help/staff/index.html" in message and kind in message and "未发布" in message
     assert "13812345678" not in message and "11010519491231002X" not in message  # the message masks it
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_personal_data_planted_in_records_fails_validate_at_each_place_and_the_build_keeps_the_old_site(
+    tmp_path: Path,
+) -> None:
+    from tests.conftest import run_cli
+
+    library = copy_library(SAMPLE, tmp_path / "cases")
+    out = tmp_path / "site"
+    assert build_site(library.root, out).exit_code == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    planted = {
+        "records/XF-2022-0003.yaml": "信访人身份证号11010519491231002X。",
+        "records/XF-2022-0004.yaml": "联系电话 139 1234 5678。",
+        "typical/2022-01-2-001.yaml": "业主王建国多次来访。",  # 王建国 is in the sample's protected_names
+    }
+    field = {"records/XF-2022-0003.yaml": "summary", "records/XF-2022-0004.yaml": "summary", "typical/2022-01-2-001.yaml": "background"}
+    for relative, text in planted.items():
+        key = field[relative]
+        library.replace(relative, f"\n{key}: |\n", f"\n{key}: |\n  {text}\n")
+    run = run_cli("validate", library.root)
+    assert run.exit_code == 1
+    for relative, key in field.items():
+        lines = [line for line in run.stdout.splitlines() if line.startswith(relative + ":") and f": {key}:" in line]
+        assert lines, (relative, run.stdout)
+        line_number = int(lines[0].split(":")[1])
+        assert line_number == library.read(relative).splitlines().index(f"{key}: |") + 2  # the planted line
+    for kind in ("身份证号码", "手机号码", "受保护姓名"):
+        assert kind in run.stdout
+    assert "11010519491231002X" not in run.stdout and "139 1234 5678" not in run.stdout
+    build = build_site(library.root, out)
+    assert build.exit_code == 1 and "未生成网站" in build.stderr
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
