@@ -21,7 +21,7 @@ from .errors import Problem
 from .library import Document, Library, read_library
 from .load import Path as YamlPath
 from .load import format_path
-from .privacy import find_personal_data
+from .privacy import PROTECTED_NAME, find_personal_data
 
 
 def check_library(root: Path) -> tuple[Library, list[Problem]]:
@@ -328,27 +328,14 @@ def check_personal_data(doc: Document[Any], settings: Settings | None) -> list[P
     problems = []
     names = [name for name in (settings.protected_names if settings else []) if name]
     for loc, text in iter_text(doc.model, ()):
-        for finding in find_personal_data(text):
+        # Protected names go through the same detector, so a name after 业主 is reported once.
+        for finding in find_personal_data(text, names):
             line, column = doc.source.text_position(loc, finding.start)
-            problems.append(
-                Problem(
-                    doc.path, line, column, format_path(loc), f"含有{finding.kind}（{finding.masked}），请删除或脱敏"
-                )
-            )
-        for name in names:
-            start = text.find(name)
-            while start != -1:
-                line, column = doc.source.text_position(loc, start)
-                problems.append(
-                    Problem(
-                        doc.path,
-                        line,
-                        column,
-                        format_path(loc),
-                        "含有受保护姓名（settings.yaml protected_names），请改为“某某”",
-                    )
-                )
-                start = text.find(name, start + 1)
+            if finding.kind == PROTECTED_NAME:
+                message = "含有受保护姓名（settings.yaml protected_names），请改为“某某”"
+            else:
+                message = f"含有{finding.kind}（{finding.masked}），请删除或脱敏"
+            problems.append(Problem(doc.path, line, column, format_path(loc), message))
     return problems
 
 
