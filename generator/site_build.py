@@ -200,6 +200,17 @@ def _run_part(job: MkDocsJob, site_dir: Path, part: int, parts: int) -> PartResu
     return PartResult(part, texts=splitter.texts, written=sorted(splitter.written))
 
 
+CACHED_PARTIALS = ("partials/nav.html", "partials/tabs.html")
+NAV_CACHE_WRAPPER = (
+    '{%- set casebook_key = casebook_nav_key(page, "PARTIAL") -%}'
+    "{%- if casebook_key is not none and casebook_key in casebook_nav_cache -%}"
+    "{{ casebook_nav_cache[casebook_key] }}"
+    "{%- else -%}"
+    '{%- set casebook_html -%}{% include "casebook/material/PARTIAL" %}{%- endset -%}'
+    "{%- if casebook_key is not none -%}{{ casebook_nav_remember(casebook_key, casebook_html) }}"
+    "{%- else -%}{{ casebook_html }}{%- endif -%}"
+    "{%- endif -%}"
+)
 NOINDEX = '<meta name="robots" content="noindex, nofollow">'
 BANNER = '<div class="cb-internal-banner" role="note">内部资料 · 注意保密 · 不得对外提供</div>'
 
@@ -253,7 +264,29 @@ class _PageSplitter(BasePlugin):
     def on_env(self, env: Any, config: Any, files: Any) -> Any:
         import jinja2
 
-        env.loader = jinja2.ChoiceLoader([jinja2.DictLoader({SKIP_TEMPLATE: ""}), env.loader])
+        templates = {SKIP_TEMPLATE: ""}
+        # Material renders the whole nav (sidebar and tabs) into every page: a third of its
+        # time per page. For record and entry pages, which are not in the nav, the result
+        # depends only on the page's depth, so it is rendered once per depth and reused.
+        for partial in CACHED_PARTIALS:
+            source, _, _ = env.loader.get_source(env, partial)
+            templates[f"casebook/material/{partial}"] = source
+            templates[partial] = NAV_CACHE_WRAPPER.replace("PARTIAL", partial)
+        env.loader = jinja2.ChoiceLoader([jinja2.DictLoader(templates), env.loader])
+        cache: dict[tuple[str, str, int], Any] = {}
+
+        def cache_key(page: Any, partial: str) -> tuple[str, str, int] | None:
+            # Links are relative, and shortened within the page's own folder: same folder, same depth.
+            uri = getattr(getattr(page, "file", None), "src_uri", "")
+            if not uri.startswith(("records/", "typical/")) or uri.endswith("/index.md"):
+                return None
+            return partial, uri.split("/", 1)[0], uri.count("/")
+
+        def remember(key: tuple[str, str, int], html: Any) -> Any:
+            cache[key] = html
+            return html
+
+        env.globals.update(casebook_nav_key=cache_key, casebook_nav_cache=cache, casebook_nav_remember=remember)
         return env
 
     def on_pre_page(self, page: Any, config: Any, files: Any) -> Any:
