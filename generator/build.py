@@ -24,7 +24,7 @@ from .derive.guide import derive_extras
 from .derive.ledger import LedgerBook
 from .derive.site import AUDIENCES, SiteModel, derive_site
 from .errors import InvalidLibrary, UsageProblem
-from .guard import SiteGuard, refuse_on_leaks
+from .guard import check_site, refuse_on_leaks
 from .office.workbook import ledger_workbooks
 from .parallel import available_cores
 from .publish import mark_owner, publish, staging_folder
@@ -119,16 +119,10 @@ def build(options: BuildOptions, on_stage: Callable[[StageTiming], None] | None 
         with report.stage("search"):
             from .search.index import write_search_data
 
-            # The privacy scan of pages and downloads runs meanwhile, in other processes.
-            guard = SiteGuard.start(built, site.settings.protected_names)
-            try:
-                report.search = write_search_data(site, built, texts)
-            except BaseException:
-                guard.cancel()
-                raise
+            report.search = write_search_data(site, built, texts)
         done()
         with report.stage("guard"):
-            refuse_on_leaks(guard.finish())
+            refuse_on_leaks(check_site(built, site.settings.protected_names))
         done()
         publish(built, options.out)
     finally:

@@ -23,7 +23,6 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from .errors import CasebookError
 from .parallel import available_cores
@@ -125,52 +124,24 @@ def check_file(site: Path, path: Path, protected: list[str]) -> list[Leak]:
 
 def check_site(site: Path, protected_names: list[str]) -> list[Leak]:
     """Every leak in every generated file of a built site, sorted by file."""
-    return SiteGuard.start(site, protected_names).finish()
-
-
-class SiteGuard:
-    """The scan, started early: pages, downloads and sitemap are checked in other processes
-    while the build writes its search data; `finish` then reads the search data's files."""
-
-    def __init__(self, site: Path, names: list[str], pool: Any, futures: list[Any], done: list[Path]) -> None:
-        self.site, self.names, self.pool, self.futures, self.done = site, names, pool, futures, done
-
-    @classmethod
-    def start(cls, site: Path, protected_names: list[str]) -> SiteGuard:
-        names = sorted({name for name in protected_names if name})
-        files = scanned(site)
-        if len(files) < PARALLEL_FROM or available_cores() < 2:
-            return cls(site, names, None, [], [])
+    names = sorted({name for name in protected_names if name})
+    files = scanned(site)
+    if len(files) < PARALLEL_FROM or available_cores() < 2:
+        leaks = [leak for path in files for leak in check_file(site, path, names)]
+    else:  # regular expressions hold the GIL: a second process halves the 10,000-record scan
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        # Regular expressions hold the GIL: two processes halve the 10,000-record scan.
-        pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"))
-        futures = [pool.submit(check_files, site, files[part::2], names) for part in (0, 1)]
-        return cls(site, names, pool, futures, files)
-
-    def cancel(self) -> None:
-        """The build failed before the scan was needed: stop the workers."""
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-            self.pool = None
-
-    def finish(self) -> list[Leak]:
+        halves = [files[0::2], files[1::2]]
         from concurrent.futures.process import BrokenProcessPool
 
-        leaks: list[Leak] = []
-        done = set(self.done)
-        if self.pool is not None:
-            try:
-                for future in self.futures:
-                    leaks += future.result()
-            except BrokenProcessPool:  # could not spawn (a script without a __main__ guard)
-                done = set()
-            finally:
-                self.pool.shutdown()
-        rest = [path for path in scanned(self.site) if path not in done]
-        leaks += check_files(self.site, rest, self.names)
-        return sorted(leaks, key=lambda leak: (leak.output, leak.kind, leak.masked))
+        try:
+            with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+                found = pool.map(check_files, [site, site], halves, [names, names])
+                leaks = [leak for part in found for leak in part]
+        except BrokenProcessPool:  # could not spawn (a script without a __main__ guard)
+            leaks = check_files(site, files, names)
+    return sorted(leaks, key=lambda leak: (leak.output, leak.kind, leak.masked))
 
 
 def check_files(site: Path, files: list[Path], protected: list[str]) -> list[Leak]:
