@@ -26,7 +26,7 @@ from .derive.site import AUDIENCES, SiteModel, derive_site
 from .errors import InvalidLibrary, UsageProblem
 from .guard import check_site, refuse_on_leaks
 from .office.workbook import ledger_workbooks
-from .parallel import available_cores
+from .parallel import Background
 from .publish import mark_owner, publish, staging_folder
 from .render.guides import guide_files
 from .render.pages import render_pages
@@ -34,6 +34,7 @@ from .site_build import ASSET_DIR, MkDocsJob, build_site, epoch_of
 from .validate import check_library
 
 DEFAULT_CONFIG = "mkdocs.yml"
+WORKBOOKS_IN_BACKGROUND_FROM = 2_000  # ledger rows; below this a process costs more than it saves
 
 
 @dataclass
@@ -141,14 +142,16 @@ def write_pages(site: SiteModel, config_path: Path, docs: Path) -> int:
     # Downloads and images the pages link to must exist before MkDocs runs (it checks
     # those links). The ledger workbooks (openpyxl, a few seconds at 10,000 records)
     # are written by another process while this one renders the pages.
-    workbooks = WorkbookWriter.start(extras.ledgers, docs)
+    book = extras.ledgers
+    large = book is not None and book.library.tally.total >= WORKBOOKS_IN_BACKGROUND_FROM
+    workbooks = Background.start(write_workbooks, book, docs, wanted=large)
     count = 0
     for relative, text in render_pages(site, existing, extras):
         _write_new(docs, relative, text.encode("utf-8"))
         count += 1
     for relative, data in guide_files(site, extras):
         _write_new(docs, relative, data)
-    workbooks.finish()
+    workbooks.result()
     assets = docs / ASSET_DIR
     assets.mkdir(parents=True, exist_ok=True)
     for name in ("casebook.css", "casebook.js", "similar.js"):
@@ -165,41 +168,9 @@ def similar_model_json(site: SiteModel) -> str:
     return json.dumps(site.similar_model, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
-class WorkbookWriter:
-    """Writes the ledger workbooks into the docs folder, in a second process for large ledgers."""
-
-    PARALLEL_FROM = 2_000  # ledger rows; below this a process costs more than it saves
-
-    def __init__(self, book: LedgerBook | None, docs: Path, future: Any = None, pool: Any = None) -> None:
-        self.book, self.docs, self.future, self.pool = book, docs, future, pool
-
-    @classmethod
-    def start(cls, book: LedgerBook | None, docs: Path) -> WorkbookWriter:
-        if book is None or book.library.tally.total < cls.PARALLEL_FROM or available_cores() < 2:
-            return cls(book, docs)
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-        return cls(book, docs, pool.submit(write_workbooks, book, docs), pool)
-
-    def finish(self) -> None:
-        from concurrent.futures.process import BrokenProcessPool
-
-        if self.future is not None:
-            try:
-                self.future.result()
-                return
-            except BrokenProcessPool:  # could not spawn (no __main__ guard): write them here
-                pass
-            finally:
-                self.pool.shutdown()
-        if self.book is not None:
-            write_workbooks(self.book, self.docs)
-
-
-def write_workbooks(book: LedgerBook, docs: Path) -> None:
-    for relative, data in ledger_workbooks(book):
+def write_workbooks(book: LedgerBook | None, docs: Path) -> None:
+    """The ledger workbooks into the docs folder (none when the edition has no ledgers)."""
+    for relative, data in ledger_workbooks(book) if book is not None else ():
         _write_new(docs, relative, data)
 
 

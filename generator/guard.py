@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import CasebookError
-from .parallel import available_cores
+from .parallel import Background
 from .privacy import find_personal_data, mask_name
 
 PARALLEL_FROM = 2_000  # files; below this one process is quicker than starting a second
@@ -126,21 +126,10 @@ def check_site(site: Path, protected_names: list[str]) -> list[Leak]:
     """Every leak in every generated file of a built site, sorted by file."""
     names = sorted({name for name in protected_names if name})
     files = scanned(site)
-    if len(files) < PARALLEL_FROM or available_cores() < 2:
-        leaks = [leak for path in files for leak in check_file(site, path, names)]
-    else:  # regular expressions hold the GIL: a second process halves the 10,000-record scan
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        halves = [files[0::2], files[1::2]]
-        from concurrent.futures.process import BrokenProcessPool
-
-        try:
-            with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
-                found = pool.map(check_files, [site, site], halves, [names, names])
-                leaks = [leak for part in found for leak in part]
-        except BrokenProcessPool:  # could not spawn (a script without a __main__ guard)
-            leaks = check_files(site, files, names)
+    # Regular expressions hold the GIL: two other processes halve the 10,000-record scan.
+    large = len(files) >= PARALLEL_FROM
+    halves = [Background.start(check_files, site, files[k::2], names, wanted=large) for k in (0, 1)]
+    leaks = [leak for half in halves for leak in half.result()]
     return sorted(leaks, key=lambda leak: (leak.output, leak.kind, leak.masked))
 
 

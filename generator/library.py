@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from .contract import KINDS, CaseClass, CaseRecord, Settings, TypicalEntry
 from .errors import LibraryUnreadable, Problem
 from .load import LoadedYaml, format_path, parse_yaml
+from .parallel import Background
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -68,15 +69,15 @@ def read_library(root: Path) -> tuple[Library, list[Problem]]:
     library = Library(root=root)
     problems: list[Problem] = []
     files = list(discover(root, problems))
-    checker = ConformanceChecker.start(root, [relative for relative, _ in files])
+    checker = Background.start(
+        conformance_by_file, root, [relative for relative, _ in files], wanted=len(files) >= PARALLEL_FROM
+    )
     read: list[tuple[str, str, Document[Any] | None, list[Problem], bool]] = []
     for relative, kind in files:
         own: list[Problem] = []
-        document, deferred = read_document(root, relative, kind, own, defer_conformance=checker is not None)
+        document, deferred = read_document(root, relative, kind, own, defer_conformance=checker.in_background)
         read.append((relative, kind, document, own, deferred))
-    strict = checker.result() if checker is not None else {}
-    if strict is None:  # the worker could not run: apply the rules here
-        strict = conformance_by_file(root, [relative for relative, _, _, _, deferred in read if deferred])
+    strict = checker.result() if checker.in_background else {}
     for relative, kind, document, own, deferred in read:
         issue = strict.get(relative) if deferred else None
         if issue is not None:  # as parse_yaml would have: the spec violation alone, no model
@@ -220,37 +221,6 @@ def read_document(
 # of reading a file) runs in a second process while this one parses and
 # checks the models: 10,000 records read in 11 s instead of 20 s on 2 cores.
 PARALLEL_FROM = 500
-
-
-class ConformanceChecker:
-    """conformance.py's rules for every file of a library, computed in another process."""
-
-    def __init__(self, future: Any, executor: Any) -> None:
-        self._future, self._executor = future, executor
-
-    @classmethod
-    def start(cls, root: Path, relatives: list[str]) -> ConformanceChecker | None:
-        from .parallel import available_cores
-
-        if len(relatives) < PARALLEL_FROM or available_cores() < 2:
-            return None
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-        return cls(executor.submit(conformance_by_file, root, relatives), executor)
-
-    def result(self) -> dict[str, Any] | None:
-        """The issues by file, or None when the worker could not run (e.g. the calling
-        script has no __main__ guard, which spawned processes need)."""
-        from concurrent.futures.process import BrokenProcessPool
-
-        try:
-            return self._future.result()
-        except BrokenProcessPool:
-            return None
-        finally:
-            self._executor.shutdown()
 
 
 def conformance_by_file(root: Path, relatives: list[str]) -> dict[str, Any]:

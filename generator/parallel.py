@@ -1,8 +1,10 @@
-"""How many cores this process may use: the build shares its slow stages out when there are two or more."""
+"""How many cores this process may use, and running one job in a second process when there are two or more."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import Any
 
 
 def available_cores() -> int:
@@ -10,3 +12,41 @@ def available_cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         return os.cpu_count() or 1
+
+
+class Background:
+    """`function(*args)` in a second process (spawned: a serve session has threads), or here.
+
+    It runs here, when `result()` is called, if it was not wanted, there is one
+    core, or the process could not start (a script without a `__main__` guard
+    cannot spawn): the caller gets the same result either way.
+    """
+
+    def __init__(self, function: Callable[..., Any], args: tuple[Any, ...], pool: Any = None, future: Any = None):
+        self._function, self._args, self._pool, self._future = function, args, pool, future
+
+    @classmethod
+    def start(cls, function: Callable[..., Any], *args: Any, wanted: bool = True) -> Background:
+        if not wanted or available_cores() < 2:
+            return cls(function, args)
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        return cls(function, args, pool, pool.submit(function, *args))
+
+    @property
+    def in_background(self) -> bool:
+        return self._future is not None
+
+    def result(self) -> Any:
+        if self._future is not None:
+            from concurrent.futures.process import BrokenProcessPool
+
+            try:
+                return self._future.result()
+            except BrokenProcessPool:
+                pass
+            finally:
+                self._pool.shutdown()
+        return self._function(*self._args)
