@@ -59,13 +59,11 @@ def validate(library: Library) -> list[Problem]:
 
 def check_template_placeholders(doc: Document[CaseClass]) -> list[Problem]:
     """A {placeholder} that `casebook doc` cannot fill is caught when the template is written, not when used."""
-    from .office.fill import PLACEHOLDERS, placeholders, unknown_placeholder_message
+    from .office.fill import unknown_placeholder_message, unknown_placeholders
 
     return [
         doc.problem(("templates", number, "body"), unknown_placeholder_message(name))
-        for number, template in enumerate(doc.model.templates)
-        for name in placeholders(template.body)
-        if name not in PLACEHOLDERS
+        for number, _, name in unknown_placeholders(doc.model)
     ]
 
 

@@ -22,7 +22,7 @@ import datetime as dt
 import difflib
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -175,13 +175,19 @@ def unknown_placeholder_message(name: str) -> str:
     return f"未知占位符 {{{name}}}{hint}"
 
 
+def unknown_placeholders(case_class: CaseClass) -> Iterator[tuple[int, DocumentTemplate, str]]:
+    """(template index, template, name) of every placeholder `casebook doc` could not fill."""
+    for number, template in enumerate(case_class.templates):
+        for name in placeholders(template.body):
+            if name not in PLACEHOLDERS:
+                yield number, template, name
+
+
 def template_problems(case_class: CaseClass) -> list[str]:
-    """Unknown placeholders in a class's templates, one message each (for `validate`)."""
+    """Unknown placeholders in a class's templates, one message each."""
     return [
         f"文书模板“{template.name}”：{unknown_placeholder_message(name)}"
-        for template in case_class.templates
-        for name in placeholders(template.body)
-        if name not in PLACEHOLDERS
+        for _, template, name in unknown_placeholders(case_class)
     ]
 
 

@@ -193,7 +193,7 @@ def _write_bigrams_and_trigrams(corpus: postings.Corpus, out: Path) -> tuple[dic
     pair_names = [postings.key_text(int(k), 2) for k in pair_keys.tolist()]
     positional = dict(zip(pair_names, postings.encode_positional(pairs), strict=True))
     doc_level = dict(zip(pair_names, postings.encode_doc_level(pairs), strict=True))
-    big = np.array([len(positional[name]) > BIG_TERM_BYTES for name in pair_names], dtype=bool)
+    big = np.array([stored_apart(positional[name]) for name in pair_names], dtype=bool)
     del pairs  # arrays of every occurrence: free them before the next ones are made
     bi_files = write_shards(out / "bi", positional, doc_level=doc_level.__getitem__)
     triples = postings.trigrams_of(corpus, pair_keys[big])
@@ -211,6 +211,13 @@ def text_chunks(text: str) -> list[str]:
     return [text[start : start + TEXT_SPAN] for start in range(0, max(len(text), 1), TEXT_STEP)]
 
 
+def stored_apart(data: bytes) -> bool:
+    """Whether a term's postings get a file of their own (and, for bigrams, a document-level one).
+
+    The trigram entries depend on it too: they exist exactly for trigrams of two such bigrams."""
+    return len(data) > BIG_TERM_BYTES
+
+
 def write_shards(
     folder: Path, terms: dict[str, bytes], doc_level: Callable[[str], bytes] | None = None
 ) -> dict[str, int]:
@@ -222,7 +229,7 @@ def write_shards(
     external entry lets the browser pick the cheapest covering bigrams.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    total = sum(len(data) for data in terms.values() if len(data) <= BIG_TERM_BYTES)
+    total = sum(len(data) for data in terms.values() if not stored_apart(data))
     shards = 1
     while shards * TARGET_SHARD_BYTES < total:
         shards *= 2
@@ -232,7 +239,7 @@ def write_shards(
         data = terms[key]
         encoded_key = key.encode("utf-8")
         head = varints([len(encoded_key)]) + encoded_key
-        if len(data) > BIG_TERM_BYTES:
+        if stored_apart(data):
             (folder / f"x{encoded_key.hex()}.bin").write_bytes(data)
             if doc_level is not None:
                 (folder / f"d{encoded_key.hex()}.bin").write_bytes(doc_level(key))
