@@ -81,8 +81,13 @@ def readable_text(path: Path) -> str:
         data = gzip.decompress(data)
     text = data.decode("utf-8", "replace")
     if name.endswith((".html", ".xml", ".svg", ".gz")):
-        text = html.unescape(_TAG.sub("", _SCRIPT.sub("", text)))
+        text = markup_text(text)
     return text
+
+
+def markup_text(markup: str) -> str:
+    """HTML or XML reduced to what a reader sees: scripts and tags dropped, entities decoded."""
+    return html.unescape(_TAG.sub("", _SCRIPT.sub("", markup)))
 
 
 # The search data's text slices are cut from the pages' article text, which is read
@@ -114,7 +119,7 @@ def check_file(site: Path, path: Path, protected: list[str]) -> list[Leak]:
     relative = path.relative_to(site).as_posix()
     if path.suffix == ".html" and relative not in FULL_PAGES:
         raw = path.read_text(encoding="utf-8", errors="replace")
-        text = html.unescape(_TAG.sub("", _SCRIPT.sub("", page_content(raw))))
+        text = markup_text(page_content(raw))
     else:
         text = readable_text(path)
     leaks = [Leak(relative, source_of(relative), f.kind, f.masked) for f in find_personal_data(text)]

@@ -63,13 +63,19 @@ def guide_markdown(view: ClassView, site: SiteModel, extras: GuideExtras, flow: 
     return render("guide_doc.md.j2", flow=flow, flow_attributes=flow_attributes, **_context(view, site, extras))
 
 
-def guide_docx(view: ClassView, site: SiteModel, extras: GuideExtras) -> bytes:
-    """The guide as an official-format .docx (GB/T 9704, see office/word.py)."""
+def flow_diagram(view: ClassView) -> str:
+    """The class's procedure as an SVG document: the page shows it, the Word guide embeds it."""
+    c = view.case_class
+    return flow_svg(c.steps, f"{c.name}办理流程图")
+
+
+def guide_docx(view: ClassView, site: SiteModel, extras: GuideExtras, svg: str | None = None) -> bytes:
+    """The guide as an official-format .docx (GB/T 9704, see office/word.py); `svg` if already drawn."""
     from ..office.fill import chinese_date
     from ..office.word import Signature, official_docx_bytes
 
     c = view.case_class
-    svg = flow_svg(c.steps, f"{c.name}办理流程图")
+    svg = svg or flow_diagram(view)
     width, height = size_of(svg)
     # Word scales a picture to the text width (156 mm); a long flow would then run
     # past the 225 mm text height and be cut, so a tall one is sized by height.
@@ -90,11 +96,11 @@ def guide_docx(view: ClassView, site: SiteModel, extras: GuideExtras) -> bytes:
 def guide_files(site: SiteModel, extras: GuideExtras) -> Iterator[tuple[str, bytes]]:
     """(path in the docs folder, bytes) of every class's flow diagram and Word guide."""
     # Two at a time: most of a guide's time is pandoc, a separate program.
+    diagrams = [flow_diagram(view) for view in site.classes]
     with ThreadPoolExecutor(2) as pool:
-        documents = pool.map(lambda view: guide_docx(view, site, extras), site.classes)
-        for view, document in zip(site.classes, documents, strict=True):
-            c = view.case_class
-            yield flow_path(view), flow_svg(c.steps, f"{c.name}办理流程图").encode("utf-8")
+        documents = pool.map(lambda view, svg: guide_docx(view, site, extras, svg), site.classes, diagrams)
+        for view, svg, document in zip(site.classes, diagrams, documents, strict=True):
+            yield flow_path(view), svg.encode("utf-8")
             yield docx_path(view), document
 
 
