@@ -98,6 +98,15 @@ def build_site(library: Path, out: Path, *extra: str) -> Run:
     return run_cli("build", library, "--out", out, "--as-of", AS_OF, "--config", REPO / "mkdocs.yml", *extra)
 
 
+def config_with_hook(folder: Path, hook: str) -> Path:
+    """The repository's mkdocs.yml (docs/ still the repository's) plus an MkDocs hook module."""
+    config = folder / "mkdocs.yml"
+    text = (REPO / "mkdocs.yml").read_text(encoding="utf-8")
+    config.write_text(text.replace("docs_dir: docs", f"docs_dir: {REPO / 'docs'}") + "\nhooks:\n  - hook.py\n")
+    (folder / "hook.py").write_text(hook, encoding="utf-8")
+    return config
+
+
 @pytest.fixture(scope="session")
 def sample_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample library built once (internal edition, as of 2024-06-30); tests must not modify it."""

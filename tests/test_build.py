@@ -12,7 +12,7 @@ import pytest
 
 from generator.library import read_library
 from generator.validate import check_library
-from tests.conftest import AS_OF, REPO, SAMPLE, Scratch, build_site
+from tests.conftest import AS_OF, REPO, SAMPLE, Scratch, build_site, config_with_hook
 
 LIBRARY, _ = read_library(SAMPLE)
 ENTRIES = {doc.model.id: doc.model for doc in LIBRARY.typical}
@@ -96,10 +96,7 @@ def test_a_warning_on_a_page_another_process_renders_fails_the_build(tmp_path: P
     from generator.build import BuildOptions, build
     from generator.site_build import SiteBuildFailed
 
-    config = tmp_path / "mkdocs.yml"
-    text = (REPO / "mkdocs.yml").read_text(encoding="utf-8")
-    config.write_text(text.replace("docs_dir: docs", f"docs_dir: {REPO / 'docs'}") + "\nhooks:\n  - hook.py\n")
-    (tmp_path / "hook.py").write_text(PLANTED_WARNING_HOOK, encoding="utf-8")
+    config = config_with_hook(tmp_path, PLANTED_WARNING_HOOK)
     out = tmp_path / "site"
     options = BuildOptions(SAMPLE, out, as_of=dt.date.fromisoformat(AS_OF), config=config, jobs=2)
     with pytest.raises(SiteBuildFailed) as failure:

@@ -10,11 +10,12 @@ from collections.abc import Iterator
 from functools import cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 
 from ..contract import REVIEW_LABELS, VISIBILITY_LABELS
 from ..derive.guide import GuideExtras, derive_extras
 from ..derive.site import SiteModel, counts_by_domain_and_year
-from .text import html_text, md_inline, md_paragraphs
+from .text import html_paragraphs, html_text, join_lines, md_inline, md_paragraphs, title_yaml
 
 # Facets shown on list pages, in this order: (key in the data file, label).
 ENTRY_FACETS = [
@@ -54,6 +55,31 @@ def environment() -> Environment:
     return env
 
 
+@cache
+def html_environment() -> Environment:
+    """Templates of the pages written straight as HTML (*.html.j2 pages, see site_html.py):
+    everything is escaped unless a template marks it safe."""
+    env = Environment(
+        loader=PackageLoader("generator", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        extensions=["jinja2.ext.do"],
+    )
+    env.filters.update(line=line, paras=html_paragraphs, title_yaml=title_yaml)
+    env.globals.update(review_labels=REVIEW_LABELS, visibility_labels=VISIBILITY_LABELS, tag_anchor=tag_anchor)
+    return env
+
+
+def line(text: object) -> str:
+    """Wrapped lines joined; still escaped by the template, unless it is already markup."""
+    if isinstance(text, Markup):
+        return Markup(join_lines(text))
+    return join_lines(str(text))
+
+
 def tag_anchor(tag: str) -> str:
     """The id of a tag's heading on the tags page: readable, stable, no spaces."""
     return "tag-" + "-".join(tag.split())
@@ -61,6 +87,10 @@ def tag_anchor(tag: str) -> str:
 
 def render(template: str, **context: object) -> str:
     return environment().get_template(template).render(**context)
+
+
+def render_html(template: str, **context: object) -> str:
+    return html_environment().get_template(template).render(**context)
 
 
 def render_pages(
@@ -76,7 +106,7 @@ def render_pages(
     yield "index.md", render("index.md.j2", years=years, rows=rows, **common)
     yield "typical/index.md", render("typical_list.md.j2", facets=ENTRY_FACETS, static_rows=STATIC_ROWS, **common)
     for view in site.entries:
-        yield f"typical/{view.entry.id}.md", render("typical.md.j2", view=view, e=view.entry, **common)
+        yield f"typical/{view.entry.id}.md", render_html("typical.html.j2", view=view, e=view.entry, **common)
     yield "classes/index.md", render("classes_list.md.j2", **common)
     for class_view in site.classes:
         yield f"classes/{class_view.case_class.id}.md", guide_page(class_view, site, extras)
@@ -90,8 +120,8 @@ def render_pages(
         for record_view in site.records:
             yield (
                 f"records/{record_view.record.id}.md",
-                render(
-                    "record.md.j2",
+                render_html(
+                    "record.html.j2",
                     view=record_view,
                     r=record_view.record,
                     procedure=record_view.procedure,

@@ -8,8 +8,11 @@ lines are joined without one (Markdown would otherwise show a stray space).
 
 from __future__ import annotations
 
+import json
 import re
 from html import escape
+
+from markupsafe import Markup
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~#])")
 _BLOCK_START = re.compile(r"^(\s*)([-+>]|\d+[.)])(\s)")
@@ -51,3 +54,15 @@ def md_paragraphs(text: object) -> str:
 def html_text(text: object) -> str:
     """Escape for raw HTML blocks, with wrapped lines joined."""
     return escape(join_lines(str(text)))
+
+
+def html_paragraphs(text: object) -> Markup:
+    """Blank-line separated paragraphs as <p> elements, each joined and escaped."""
+    paragraphs = (join_lines(p) for p in re.split(r"\n\s*\n", str(text).strip()))
+    return Markup("\n".join(f"<p>{escape(p)}</p>" for p in paragraphs if p))
+
+
+def title_yaml(text: object) -> Markup:
+    """A page title for front matter: HTML-escaped (MkDocs themes insert titles as HTML),
+    then written as a JSON string, which is valid YAML whatever the title holds."""
+    return Markup(json.dumps(html_text(text), ensure_ascii=False))

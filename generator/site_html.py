@@ -1,0 +1,122 @@
+"""Generated pages written as HTML: MkDocs publishes them without Python-Markdown.
+
+Record and entry pages are almost every page of a large library, and Python-
+Markdown was two thirds of MkDocs's time on them (about 6 ms of CPU a page at
+10,000 records: inline patterns, the raw-HTML parser, the toc pass). Their
+templates (templates/*.html.j2) therefore write HTML, and a page whose front
+matter says `casebook_html: true` skips Markdown. This module does for such a
+page what MkDocs's Markdown pipeline would have done:
+
+- links written to source files (`../classes/LA-001.md#x`) become the site's
+  URLs, and a link to a file that does not exist is a warning (so strict mode
+  fails the build), as for Markdown pages;
+- plain `<h1>`…`<h6>` headings get ids, permalinks and the page's table of
+  contents, following the `toc` extension's settings in mkdocs.yml (slugify,
+  separator, permalink, permalink_class, permalink_title, toc_depth).
+
+Resolved links are remembered per folder: every record page links to the same
+class, tag and sibling pages by the same relative URL.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import posixpath
+import re
+from typing import Any
+
+from markdown.extensions.toc import nest_toc_tokens, slugify, strip_tags, unique
+from mkdocs.structure.toc import get_toc
+
+MARKER = "casebook_html"  # front matter key of a page written as HTML
+
+LINK = re.compile(r'href="([^":#?]+\.md)(#[^"]*)?"')
+HEADING = re.compile(r"<h([1-6])>(.*?)</h\1>", re.S)
+ID = re.compile(r'\sid="([^"]*)"')
+
+log = logging.getLogger("mkdocs.plugins.casebook")
+
+
+class HtmlPages:
+    """Turns the HTML source of a page into its content, links and table of contents."""
+
+    def __init__(self, config: Any, files: Any) -> None:
+        toc = dict((config["mdx_configs"] or {}).get("toc") or {})
+        self.slugify = toc.get("slugify", slugify)
+        self.separator = toc.get("separator", "-")
+        permalink = toc.get("permalink", False)
+        self.permalink = "&para;" if permalink is True else (permalink or None)
+        self.permalink_class = toc.get("permalink_class", "headerlink")
+        self.permalink_title = toc.get("permalink_title", "Permanent link")
+        self.toc_top, self.toc_bottom = _depth(toc.get("toc_depth", 6))
+        self.files = {f.src_uri: f for f in files}
+        self.resolved: dict[tuple[str, bool, str], str] = {}
+
+    def render(self, page: Any) -> None:
+        """Fill in what Page.render would: content, toc, the ids present, the title."""
+        content, tokens, ids = self.headings(self.links(page, page.markdown))
+        page.content = content
+        page.toc = get_toc(tokens)
+        page.present_anchor_ids = ids
+        page.links_to_anchors = {}
+        page._title_from_render = next((t["name"] for t in tokens if t["level"] == 1), None)
+
+    def links(self, page: Any, source: str) -> str:
+        folder = posixpath.dirname(page.file.src_uri)
+        is_index = page.file.name == "index"
+
+        def replace(match: re.Match[str]) -> str:
+            href, anchor = match.group(1), match.group(2) or ""
+            key = (folder, is_index, href)
+            url = self.resolved.get(key)
+            if url is None:
+                target = self.files.get(posixpath.normpath(posixpath.join(folder, href)))
+                if target is None:
+                    log.warning(
+                        "Doc file '%s' contains a link '%s', but the target is not found among documentation files.",
+                        page.file.src_uri,
+                        href,
+                    )
+                    return match.group(0)
+                url = target.url_relative_to(page.file)
+                if target is page.file:
+                    return f'href="{url}{anchor}"'  # a link to itself depends on the page: not remembered
+                self.resolved[key] = url
+            return f'href="{url}{anchor}"'
+
+        return LINK.sub(replace, source)
+
+    def headings(self, source: str) -> tuple[str, list[dict[str, Any]], set[str]]:
+        used = set(ID.findall(source))
+        counters: dict[str, int] = {}
+        tokens: list[dict[str, Any]] = []
+
+        def replace(match: re.Match[str]) -> str:
+            level, inner = int(match.group(1)), match.group(2)
+            name = strip_tags(inner)
+            anchor = unique(self.slugify(html.unescape(name), self.separator), used, counters)
+            if self.toc_top <= level <= self.toc_bottom:
+                tokens.append({"level": level, "id": anchor, "name": name, "html": inner, "data-toc-label": ""})
+            quoted = html.escape(anchor)
+            link = ""
+            if self.permalink:
+                title = f' title="{html.escape(self.permalink_title)}"' if self.permalink_title else ""
+                link = f'<a class="{self.permalink_class}" href="#{quoted}"{title}>{self.permalink}</a>'
+            return f'<h{level} id="{quoted}">{inner}{link}</h{level}>'
+
+        content = HEADING.sub(replace, source)
+        return content, nest_toc_tokens(tokens), used
+
+
+def _depth(setting: Any) -> tuple[int, int]:
+    """toc_depth as the toc extension reads it: "3" (bottom) or "2-4" (top-bottom)."""
+    text = str(setting)
+    if "-" in text:
+        top, bottom = text.split("-", 1)
+        return int(top), int(bottom)
+    return 1, int(text)
+
+
+def is_html_page(page: Any) -> bool:
+    return bool(page.meta.get(MARKER))
