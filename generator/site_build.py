@@ -28,6 +28,7 @@ import datetime as dt
 import logging
 import multiprocessing
 import os
+import pickle
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,7 @@ from .search.text import PageTexts, page_text
 from .site_html import HtmlPages, is_html_page
 
 ASSET_DIR = "assets/casebook"
+PAGE_PACK = "pages.pack"  # the generated pages, beside the staged docs folder
 SKIP_TEMPLATE = "casebook-skip.html"  # renders to "", which MkDocs does not write
 # Generated pages, shared out between processes. All of them carry their title in
 # front matter, so a process that stubs one still knows its title for the nav.
@@ -61,6 +63,8 @@ class MkDocsJob:
 
     config_path: Path
     docs: Path
+    pages: Path | None  # the generated pages (write_pack), or None: all pages are files in `docs`
+    bulk_pages: int  # record and entry pages: the ones worth sharing out between processes
     site_name: str
     copyright: str
     nav: list[Any]  # generated sections, placed before the user's nav
@@ -74,17 +78,34 @@ def epoch_of(day: dt.date) -> int:
     return int(dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC).timestamp())
 
 
-def choose_processes(docs: Path, jobs: int | None) -> int:
+def write_pack(path: Path, pages: list[tuple[str, str]]) -> None:
+    """The generated pages, (path in docs, text) in build order, as one file.
+
+    Ten thousand Markdown files cost more to create, read back and delete than
+    to render (file creation alone was 1-4 s of kernel time at 10,000 records);
+    every MkDocs process reads this one file instead and hands the pages to
+    MkDocs as in-memory files (File.generated)."""
+    with open(path, "wb") as stream:
+        pickle.dump(pages, stream, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def read_pack(path: Path | None) -> list[tuple[str, str]]:
+    if path is None:
+        return []
+    with open(path, "rb") as stream:
+        return pickle.load(stream)  # our own file, written by this build (write_pack)
+
+
+def choose_processes(job: MkDocsJob, jobs: int | None) -> int:
     """`jobs` if given, else one process per core while each gets enough pages to be worth it."""
     if jobs is not None:
         return max(1, jobs)
-    pages = sum(1 for folder in ("records", "typical") for _ in (docs / folder).glob("*.md"))
-    return max(1, min(available_cores(), pages // MIN_PAGES_PER_PROCESS))
+    return max(1, min(available_cores(), job.bulk_pages // MIN_PAGES_PER_PROCESS))
 
 
 def build_site(job: MkDocsJob, built: Path, jobs: int | None = None) -> PageTexts:
     """Build the HTML site into `built`; return the text of every page for the search index."""
-    processes = choose_processes(job.docs, jobs)
+    processes = choose_processes(job, jobs)
     if processes == 1:
         result = _run_part(job, built, 0, 1)
         if result.failure:
@@ -177,7 +198,7 @@ def _run_part(job: MkDocsJob, site_dir: Path, part: int, parts: int) -> PartResu
     logger.addHandler(collector)
     previous_level = logger.level
     logger.setLevel(logging.WARNING)
-    splitter = _PageSplitter(part, parts, job.internal)
+    splitter = _PageSplitter(part, parts, job.internal, job.pages)
     try:
         with open(job.config_path, "rb") as stream:
             config = load_config(
@@ -230,6 +251,10 @@ def mark_internal(page_html: str) -> str:
     return page_html
 
 
+def _size(file: Any) -> int:
+    return os.path.getsize(file.abs_src_path) if file.abs_src_path else len(file.content_bytes)
+
+
 def splits(src_uri: str) -> bool:
     """Whether a page may be rendered by any process (generated, not a section index)."""
     if src_uri in SPLIT_PAGES:
@@ -240,21 +265,25 @@ def splits(src_uri: str) -> bool:
 class _PageSplitter(BasePlugin):
     """MkDocs plugin: render only this process's share of pages; keep their search text."""
 
-    def __init__(self, part: int, parts: int, internal: bool = False) -> None:
+    def __init__(self, part: int, parts: int, internal: bool = False, pack: Path | None = None) -> None:
         super().__init__()
-        self.part, self.parts, self.internal = part, parts, internal
+        self.part, self.parts, self.internal, self.pack = part, parts, internal, pack
         self.owner: dict[str, int] = {}
         self.texts: PageTexts = {}
         self.written: list[str] = []
         self.html_pages: HtmlPages | None = None
 
     def on_files(self, files: Any, config: Any) -> Any:
+        from mkdocs.structure.files import File
+
+        for uri, text in read_pack(self.pack):
+            files.append(File.generated(config, uri, content=text))
         # Every process sees the same files, so every process computes the same shares:
-        # largest page first to the process with the least Markdown so far (a 10,000-record
+        # largest page first to the process with the least text so far (a 10,000-record
         # ledger page weighs as much as hundreds of record pages); all other pages
         # (hand-written ones, section indexes) belong to the lead.
         split = sorted(
-            ((os.path.getsize(f.abs_src_path), f.src_uri) for f in files.documentation_pages() if splits(f.src_uri)),
+            ((_size(f), f.src_uri) for f in files.documentation_pages() if splits(f.src_uri)),
             key=lambda item: (-item[0], item[1]),
         )
         loads = [0] * self.parts

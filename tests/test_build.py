@@ -12,7 +12,7 @@ import pytest
 
 from generator.library import read_library
 from generator.validate import check_library
-from tests.conftest import AS_OF, REPO, SAMPLE, Scratch, build_site, config_with_hook
+from tests.conftest import AS_OF, REPO, SAMPLE, Scratch, build_site, config_with_hook, run_cli
 
 LIBRARY, _ = read_library(SAMPLE)
 ENTRIES = {doc.model.id: doc.model for doc in LIBRARY.typical}
@@ -228,4 +228,17 @@ def test_public_edition_has_only_public_entries(tmp_path: Path) -> None:
 def test_build_refuses_an_unreadable_library(tmp_path: Path) -> None:
     run = build_site(tmp_path / "missing", tmp_path / "site")
     assert run.exit_code == 2
+    assert not (tmp_path / "site").exists()
+
+
+def test_a_hand_written_page_named_like_a_generated_one_is_refused(tmp_path: Path) -> None:
+    """Generated pages never overwrite hand-written ones, although they are no longer files in docs/."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "tags.md").write_text("# 我的标签页\n", encoding="utf-8")
+    config = tmp_path / "mkdocs.yml"
+    config.write_text((REPO / "mkdocs.yml").read_text(encoding="utf-8").replace("docs_dir: docs", f"docs_dir: {docs}"))
+    run = run_cli("build", SAMPLE, "--out", tmp_path / "site", "--as-of", AS_OF, "--config", config)
+    assert run.exit_code != 0
+    assert "docs/tags.md 与生成的文件同名" in run.stdout + run.stderr
     assert not (tmp_path / "site").exists()
