@@ -220,7 +220,7 @@ def measure_queries(site: Path, count: int) -> tuple[tuple[str, int], int]:
         result = index.search(word)
         top = sorted(result.docs, key=lambda d: (-result.docs[d], d))[:20]
         result.files |= {index.snippet_file(d, result.first.get(d)) for d in top}
-        result.files |= {f"meta/{d // index.header['chunk']}.json" for d in top}
+        result.files |= {index.meta_file(d) for d in top}
         size = result.payload_bytes(data)
         sizes.append(size)
         if size > worst[1]:

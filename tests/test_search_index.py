@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from generator.search.codec import deltas, fnv1a, read_varint, varints
-from generator.search.index import DATA_DIR, TEXT_SPAN, TEXT_STEP, text_chunks
+from generator.search.index import DATA_DIR, TEXT_SPAN, TEXT_STEP, TEXT_TAIL, slice_count, text_chunks
 from generator.search.query import SiteIndex
 from generator.search.text import TERM_RUN, normalise
 
@@ -192,12 +192,17 @@ def test_varint_arrays_match_the_scalar_encoder() -> None:
     assert starts.tolist() == [len(varints(values[:i])) for i in range(len(values))]
 
 
-def test_a_snippet_always_lies_inside_the_slice_it_downloads() -> None:
-    text = "".join(chr(0x4E00 + i % 500) for i in range(3_456))
+@pytest.mark.parametrize("length", [0, 1, 599, 1_000, 1_599, 1_600, 1_601, 2_200, 2_600, 2_601, 3_456, 7_386])
+def test_a_snippet_always_lies_inside_the_slice_it_downloads(length: int) -> None:
+    text = "".join(chr(0x4E00 + i % 500) for i in range(length))
     slices = text_chunks(text)
+    assert len(slices) == slice_count(length)
     assert "".join(s[:TEXT_STEP] for s in slices[:-1]) + slices[-1] == text
     for first in range(0, len(text), 7):
-        k = max(0, first - 30) // TEXT_STEP
+        k = min(max(0, first - 30) // TEXT_STEP, len(slices) - 1)  # as casebook.js picks it
         window = text[max(0, first - 30) : first + 90]
         assert window in slices[k], first
-    assert all(len(s) <= TEXT_SPAN for s in slices)
+    assert all(len(s) <= TEXT_SPAN for s in slices[:-1])
+    assert len(slices[-1]) <= TEXT_STEP + TEXT_TAIL
+    if length <= TEXT_STEP + TEXT_TAIL:
+        assert slices == [text]

@@ -429,16 +429,18 @@
     var self = this, chunk = this.meta.chunk;
     var chunks = Array.from(new Set(docs.map(function (d) { return Math.floor(d / chunk); })));
     var loads = chunks.map(function (c) { return fetchOnce("meta/" + c + ".json", "json"); });
-    var step = this.meta.text[0];
-    var slices = terms.length ? docs.map(function (d) {
-      return Math.floor(Math.max(0, scores.get(d).first - 30) / step);
-    }) : [];
-    var texts = terms.length ? docs.map(function (d, i) {
-      return fetchOnce("text/" + d + "-" + slices[i] + ".txt", "text");
-    }) : [];
-    return Promise.all([Promise.all(loads), Promise.all(texts)]).then(function (loaded) {
-      var byChunk = new Map();
-      chunks.forEach(function (c, i) { byChunk.set(c, loaded[0][i]); });
+    var step = this.meta.text[0], byChunk = new Map(), slices = [];
+    return Promise.all(loads).then(function (rows) {
+      chunks.forEach(function (c, i) { byChunk.set(c, rows[i]); });
+      // The slice holding the snippet; the last slice of a page runs to its end (row[3] slices).
+      slices = terms.length ? docs.map(function (d) {
+        var last = byChunk.get(Math.floor(d / chunk))[d % chunk][3] - 1;
+        return Math.min(Math.floor(Math.max(0, scores.get(d).first - 30) / step), last);
+      }) : [];
+      return Promise.all(docs.map(function (d, i) {
+        return terms.length ? fetchOnce("text/" + d + "-" + slices[i] + ".txt", "text") : null;
+      }));
+    }).then(function (texts) {
       self.list.textContent = "";
       docs.forEach(function (doc, i) {
         var row = byChunk.get(Math.floor(doc / chunk))[doc % chunk];
@@ -453,7 +455,7 @@
         if (terms.length) {
           var snippet = document.createElement("p");
           snippet.className = "cb-snippet";
-          appendSnippet(snippet, loaded[1][i], scores.get(doc).first, terms, slices[i] * step);
+          appendSnippet(snippet, texts[i], scores.get(doc).first, terms, slices[i] * step);
           li.appendChild(snippet);
         }
         self.list.appendChild(li);

@@ -13,7 +13,7 @@ Single characters use a document-level unigram index. Files written:
 
     data/docs.json        doc count, facet names and values, shard counts
     data/docs.bin         per-doc columns: kind, title length, facet values
-    data/meta/<k>.json    [href, title, line] of docs k*16 … k*16+15
+    data/meta/<k>.json    [href, title, line, text slices] of docs k*16 … k*16+15
     data/text/<n>-<k>.txt slice k of the page text of doc n, for snippets
     data/bi/<s>.bin       bigram → [(doc, [positions])]
     data/bi/x<hex>.bin    one very common bigram on its own
@@ -44,7 +44,7 @@ from .text import PageTexts, normalise
 
 DATA_DIR = Path("assets/casebook/data")
 META_CHUNK = 16  # titles of 16 pages per file: a page of 20 results fetches little beyond its own rows
-TEXT_STEP, TEXT_SPAN = 1000, 1200  # text slices for snippets (see text_chunks)
+TEXT_STEP, TEXT_SPAN, TEXT_TAIL = 1000, 1200, 600  # text slices for snippets (see text_chunks)
 TARGET_SHARD_BYTES = 8_000  # aim for shards of about this size
 BIG_TERM_BYTES = 16_000  # postings larger than this get a file of their own
 KIND_LABELS = {"typical": "典型案例", "class": "类案指引", "page": "帮助与说明", "record": "案例记录"}
@@ -162,7 +162,7 @@ def write_search_data(site: SiteModel, built: Path, texts: PageTexts) -> dict[st
     (out / "docs.bin").write_bytes(columns)
     _write_json(out / "docs.json", header)
     for start in range(0, len(docs), META_CHUNK):
-        chunk = [[d.href, d.title, d.line] for d in docs[start : start + META_CHUNK]]
+        chunk = [[d.href, d.title, d.line, slice_count(len(d.text))] for d in docs[start : start + META_CHUNK]]
         _write_json(out / "meta" / f"{start // META_CHUNK}.json", chunk)
     return {
         "docs": len(docs),
@@ -205,10 +205,24 @@ def _write_bigrams_and_trigrams(corpus: postings.Corpus, out: Path) -> tuple[dic
 def text_chunks(text: str) -> list[str]:
     """Overlapping slices of a page's text, so a snippet downloads one slice and not the whole page.
 
-    Slice k starts at k * TEXT_STEP and is TEXT_SPAN long: a snippet from 30
-    characters before a hit to 90 after always lies inside the slice where
-    the hit's position minus 30, divided by TEXT_STEP, points."""
-    return [text[start : start + TEXT_SPAN] for start in range(0, max(len(text), 1), TEXT_STEP)]
+    Slice k starts at k * TEXT_STEP and is TEXT_SPAN long, except the last,
+    which runs to the end: a snippet from 30 characters before a hit to 90
+    after always lies inside the slice where the hit's position minus 30,
+    divided by TEXT_STEP, points, or in the last slice if that is beyond it
+    (the number of slices is in the page's meta row)."""
+    count = slice_count(len(text))
+    starts = [k * TEXT_STEP for k in range(count)]
+    return [text[start : start + TEXT_SPAN] for start in starts[:-1]] + [text[starts[-1] :]]
+
+
+def slice_count(length: int) -> int:
+    """How many slices a page text of `length` characters is cut into.
+
+    The last slice runs to the end of the text and is at most TEXT_STEP +
+    TEXT_TAIL long: a page of up to 1,600 characters (two thirds of the pages
+    at 10,000 records) is one file rather than two. Every file created costs
+    kernel time, more so on a disk where a previous site was just deleted."""
+    return max(1, -(-(length - TEXT_TAIL) // TEXT_STEP))
 
 
 def stored_apart(data: bytes) -> bool:

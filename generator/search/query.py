@@ -74,10 +74,15 @@ class SiteIndex:
                 result.docs = {d: n + matches[d] for d, n in result.docs.items() if d in matches}
         return result or QueryResult({}, files)
 
+    def meta_file(self, doc: int) -> str:
+        return f"meta/{doc // self.header['chunk']}.json"
+
     def snippet_file(self, doc: int, first: int | None) -> str:
-        """The text slice a result row downloads for its snippet (see index.text_chunks)."""
+        """The text slice a result row downloads for its snippet (see index.text_chunks);
+        the number of slices comes from the doc's meta row, which the row loads anyway."""
         step = self.header["text"][0]
-        return f"text/{doc}-{max(0, (first or 0) - 30) // step}.txt"
+        slices = json.loads(self.read(self.meta_file(doc)))[doc % self.header["chunk"]][3]
+        return f"text/{doc}-{min(max(0, (first or 0) - 30) // step, slices - 1)}.txt"
 
     def match_term(self, term: str, files: set[str], first: dict[int, int] | None = None) -> dict[int, int]:
         """Doc → occurrences of one whitespace-free term; `first` receives first match positions."""
