@@ -10,7 +10,6 @@ the staging folder: never in docs/ or the library.
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import resource
 import shutil
 import time
@@ -106,11 +105,6 @@ def build(options: BuildOptions, on_stage: Callable[[StageTiming], None] | None 
         # of the memory at 10,000 records) are only needed for messages, and
         # validation is over: let them go before MkDocs and the index need room.
         del library
-        # The model lives until the end of the build and holds millions of objects: moved
-        # out of the collector's sight, later stages stop re-walking it at every collection
-        # (a tenth of the search stage's time at 10,000 records).
-        gc.collect()
-        gc.freeze()
     done()
 
     staging = staging_folder(options.out)
@@ -133,7 +127,6 @@ def build(options: BuildOptions, on_stage: Callable[[StageTiming], None] | None 
         done()
         publish(built, options.out)
     finally:
-        gc.unfreeze()  # a serve session builds again and again: let this build's cycles go
         shutil.rmtree(staging, ignore_errors=True)
     return report
 
