@@ -5,7 +5,8 @@ MkDocs renders one page after another in one process, about 5 ms a page
 the largest stage of the build (49 s) while the second core sat idle. Record
 and entry pages do not depend on each other (they are not in the nav and so
 have no previous/next links), so they are shared out between processes.
-Every process runs a complete MkDocs build of the same docs folder; in each
+Every process runs a complete MkDocs build of the same docs folder and the
+same generated pages (read from one pack file, see write_pack); in each
 one the pages that belong to another process are stubbed out (empty Markdown
 and an empty template, so MkDocs neither converts nor writes them) while
 still existing as files, so links to them resolve and strict mode keeps
