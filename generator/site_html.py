@@ -89,13 +89,12 @@ class HtmlPages:
 
     def headings(self, source: str) -> tuple[str, list[dict[str, Any]], set[str]]:
         used = set(ID.findall(source))
-        counters: dict[str, int] = {}
         tokens: list[dict[str, Any]] = []
 
         def replace(match: re.Match[str]) -> str:
             level, inner = int(match.group(1)), match.group(2)
             name = strip_tags(inner)
-            anchor = unique(self.slugify(html.unescape(name), self.separator), used, counters)
+            anchor = unique(self.slugify(html.unescape(name), self.separator), used)
             if self.toc_top <= level <= self.toc_bottom:
                 tokens.append({"level": level, "id": anchor, "name": name, "html": inner, "data-toc-label": ""})
             quoted = html.escape(anchor)
