@@ -6,8 +6,9 @@ build writes the same bytes every time; nothing here touches the disk.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import cache
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
@@ -38,37 +39,33 @@ STATIC_ROWS = 200
 
 @cache
 def environment() -> Environment:
-    env = Environment(
-        loader=PackageLoader("generator", "templates"),
-        autoescape=False,  # we write Markdown; HTML blocks escape explicitly with |h
-        undefined=StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters.update(md=md_inline, paras=md_paragraphs, h=html_text)
-    env.globals.update(
-        review_labels=REVIEW_LABELS,
-        visibility_labels=VISIBILITY_LABELS,
-        tag_anchor=tag_anchor,
-    )
-    return env
+    """Templates of the Markdown pages (*.md.j2): not autoescaped, since we write Markdown;
+    HTML blocks in them escape explicitly with |h."""
+    return _environment(autoescape=False, filters={"md": md_inline, "paras": md_paragraphs, "h": html_text})
 
 
 @cache
 def html_environment() -> Environment:
     """Templates of the pages written straight as HTML (*.html.j2 pages, see site_html.py):
     everything is escaped unless a template marks it safe."""
+    return _environment(
+        autoescape=True,
+        filters={"line": line, "paras": html_paragraphs, "title_yaml": title_yaml},
+        extensions=["jinja2.ext.do"],
+    )
+
+
+def _environment(autoescape: bool, filters: dict[str, Any], extensions: Sequence[str] = ()) -> Environment:
     env = Environment(
         loader=PackageLoader("generator", "templates"),
-        autoescape=True,
+        autoescape=autoescape,
         undefined=StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
-        extensions=["jinja2.ext.do"],
+        extensions=list(extensions),
     )
-    env.filters.update(line=line, paras=html_paragraphs, title_yaml=title_yaml)
+    env.filters.update(filters)
     env.globals.update(review_labels=REVIEW_LABELS, visibility_labels=VISIBILITY_LABELS, tag_anchor=tag_anchor)
     return env
 

@@ -40,11 +40,15 @@ def md_inline(text: object) -> str:
     return _MD_SPECIAL.sub(r"\\\1", flat)
 
 
+def paragraphs(text: object) -> list[str]:
+    """The blank-line separated paragraphs of a text, as written (not yet joined)."""
+    return re.split(r"\n\s*\n", str(text).strip())
+
+
 def md_paragraphs(text: object) -> str:
     """Blank-line separated paragraphs, each joined and escaped."""
-    paragraphs = re.split(r"\n\s*\n", str(text).strip())
     out = []
-    for paragraph in paragraphs:
+    for paragraph in paragraphs(text):
         escaped = md_inline(paragraph)
         if escaped:
             out.append(_BLOCK_START.sub(r"\1\\\2\3", escaped))
@@ -58,8 +62,8 @@ def html_text(text: object) -> str:
 
 def html_paragraphs(text: object) -> Markup:
     """Blank-line separated paragraphs as <p> elements, each joined and escaped."""
-    paragraphs = (join_lines(p) for p in re.split(r"\n\s*\n", str(text).strip()))
-    return Markup("\n".join(f"<p>{escape(p)}</p>" for p in paragraphs if p))
+    joined = (join_lines(p) for p in paragraphs(text))
+    return Markup("\n".join(f"<p>{escape(p)}</p>" for p in joined if p))
 
 
 def title_yaml(text: object) -> Markup:
