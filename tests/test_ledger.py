@@ -17,7 +17,7 @@ import pytest
 from openpyxl import load_workbook
 
 from generator.contract import BatchRule, CaseClass, CaseRecord, Resolution, Settings
-from generator.derive.deadlines import deadline, procedure_of
+from generator.derive.deadlines import deadline
 from generator.derive.ledger import (
     UNCLASSIFIED,
     UNFILLED,
@@ -27,7 +27,7 @@ from generator.derive.ledger import (
     library_ledger,
     supervision_of,
 )
-from generator.derive.site import ClassView, RecordView, SiteModel, derive_site, district_of
+from generator.derive.site import ClassView, RecordView, SiteModel, derive_site, district_of, record_view
 from generator.office.workbook import (
     ledger_workbook_bytes,
     ledger_workbooks,
@@ -217,14 +217,7 @@ def fast_site(settings: Settings = SETTINGS) -> SiteModel:
         }
     )
     views = [
-        RecordView(
-            record=r,
-            deadline=deadline(r, settings, FAST_AS_OF),
-            year=r.received.year,
-            district=district_of(r.region),
-            procedure=procedure_of(r, settings)[0],
-            case_class=case_class,
-        )
+        record_view(r, settings, FAST_AS_OF, case_class)
         for r in FAST_RECORDS
     ]
     return SiteModel(

@@ -112,6 +112,18 @@ def entry_year(entry: TypicalEntry) -> int:
     return int(entry.id[:4])
 
 
+def record_view(record: CaseRecord, settings: Settings, as_of: dt.date, case_class: CaseClass | None) -> RecordView:
+    """A record with what its pages and ledgers show of it as of a date."""
+    return RecordView(
+        record=record,
+        deadline=deadline(record, settings, as_of),
+        year=record.received.year,
+        district=district_of(record.region),
+        procedure=procedure_of(record, settings)[0],
+        case_class=case_class,
+    )
+
+
 def derive_site(library: Library, audience: Audience, as_of: dt.date) -> SiteModel:
     """Build the site model of a library that has validated cleanly."""
     assert library.settings is not None, "derive_site needs a validated library"
@@ -127,17 +139,7 @@ def derive_site(library: Library, audience: Audience, as_of: dt.date) -> SiteMod
 
     if records:
         model.records = sorted(
-            (
-                RecordView(
-                    record=r,
-                    deadline=deadline(r, settings, as_of),
-                    year=r.received.year,
-                    district=district_of(r.region),
-                    procedure=procedure_of(r, settings)[0],
-                    case_class=class_by_id.get(r.class_ or ""),
-                )
-                for r in records.values()
-            ),
+            (record_view(r, settings, as_of, class_by_id.get(r.class_ or "")) for r in records.values()),
             key=lambda v: (-v.record.received.toordinal(), v.record.id),
         )
 
