@@ -17,7 +17,7 @@ import pytest
 from docx.oxml.ns import qn
 
 from generator.office.reference_docx import TABLE_TEXT_STYLE
-from generator.office.word import Signature, WordError, official_docx_bytes, write_official_docx
+from generator.office.word import Signature, WordError, official_docx_bytes
 from tests.conftest import REPO, require_or_skip
 
 DATE = dt.date(2024, 6, 30)
@@ -64,14 +64,10 @@ def guide(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("guide")
     (folder / "flow.png").write_bytes(png(240, 80))
     out = folder / "guide.docx"
-    write_official_docx(
-        GUIDE,
-        out,
-        title=TITLE,
-        subtitle_lines=["（第 1.1 版）"],
-        date=DATE,
-        version="1.1",
-        resource_path=folder,
+    out.write_bytes(
+        official_docx_bytes(
+            GUIDE, title=TITLE, subtitle_lines=["（第 1.1 版）"], date=DATE, version="1.1", resource_path=folder
+        )
     )
     return out
 
@@ -257,7 +253,7 @@ def to_pdf(docx_path: Path, folder: Path) -> Path:
 def test_libreoffice_prints_a4_pages_of_22_lines_of_28_characters(tmp_path: Path) -> None:
     pdfinfo, pdftotext, pdftoppm = (require_tool(name) for name in ("pdfinfo", "pdftotext", "pdftoppm"))
     source = tmp_path / "lines.docx"
-    write_official_docx("## 一、正文\n\n" + "国" * (28 * 50) + "\n", source, title=TITLE, date=DATE)
+    source.write_bytes(official_docx_bytes("## 一、正文\n\n" + "国" * (28 * 50) + "\n", title=TITLE, date=DATE))
     pdf = to_pdf(source, tmp_path)
     info = subprocess.run([pdfinfo, str(pdf)], capture_output=True, text=True, check=True).stdout
     size = next(line for line in info.splitlines() if line.startswith("Page size:"))

@@ -35,7 +35,7 @@ from ..derive.deadlines import deadline, procedure_of
 from ..errors import EXIT_PROBLEMS, CasebookError, InvalidLibrary, Problem, UsageProblem
 from ..privacy import find_personal_data
 from .reference_docx import ADDRESSEE_STYLE
-from .word import Signature, escape_markdown, styled_block, write_official_docx
+from .word import Signature, escape_markdown, official_docx_bytes, styled_block
 
 PLACEHOLDER = re.compile(r"\{([^{}\n]*)\}")
 RUN_ON_ENDINGS = "，、（“《"
@@ -395,11 +395,12 @@ def write_record_document(
     document = fill(found, record_values(record, settings, case_class, as_of), record.id)
     check_privacy(document, settings)
     target = out or Path(f"{record.id}-{found.template.name}.docx")
-    write_official_docx(
+    data = official_docx_bytes(
         document_markdown(document),
-        target,
         title=document.title,
         date=as_of,
         signature=Signature(settings.library.organization, chinese_date(as_of)),
     )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
     return target

@@ -162,7 +162,7 @@ def pandoc_default_reference() -> bytes:
 
 
 def write_reference_docx(path: Path) -> None:
-    """Write the GB/T 9704 reference.docx that `word.write_official_docx` hands to pandoc."""
+    """Write the GB/T 9704 reference.docx that `word.official_docx_bytes` hands to pandoc."""
     document = docx.Document(io.BytesIO(pandoc_default_reference()))
     set_page(document)
     set_defaults(document)

@@ -107,31 +107,6 @@ def official_docx_bytes(
     return normalize_zip(finish(converted, title=title, date=date, version=version, signature=signature), date)
 
 
-def write_official_docx(
-    markdown: str,
-    out: Path,
-    *,
-    title: str,
-    date: dt.date,
-    subtitle_lines: Sequence[str] = (),
-    version: str | None = None,
-    resource_path: Path | None = None,
-    signature: Signature | None = None,
-) -> None:
-    """Write `out`; the same arguments always give the same bytes."""
-    data = official_docx_bytes(
-        markdown,
-        title=title,
-        date=date,
-        subtitle_lines=subtitle_lines,
-        version=version,
-        resource_path=resource_path,
-        signature=signature,
-    )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(data)
-
-
 def _epoch(date: dt.date) -> int:
     return int(dt.datetime(date.year, date.month, date.day, tzinfo=dt.UTC).timestamp())
 
