@@ -7,11 +7,14 @@ records; small hand-built records check the local fast-track procedures
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import zipfile
 from collections import Counter
 from html.parser import HTMLParser
 from io import BytesIO
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from openpyxl import load_workbook
@@ -433,3 +436,41 @@ def test_ledger_pages_build_in_strict_mkdocs(book: LedgerBook, tmp_path: Path) -
     html = (tmp_path / "site" / "supervision" / "index.html").read_text(encoding="utf-8")
     assert 'href="../records/XF-2024-0001/"' in html
     assert page_states(html) == ["逾期"] * 4 + ["临期"] * 4
+
+
+HOSTILE_TEXTS = ["=HYPERLINK(\"http://x\",\"点此\")", "+1+1", "-2+3", "@SUM(A1:A2)", "=1+1", "\t=1"]
+
+
+def test_text_that_looks_like_a_formula_stays_text_when_edited(book: LedgerBook) -> None:
+    """A title starting with = + - @ is a string cell with quotePrefix (Excel's own
+    apostrophe), so editing the cell in Excel or WPS never turns it into a formula."""
+    view = SITE.classes[0]
+    hostile = [
+        dataclasses.replace(v, record=v.record.model_copy(update={"title": HOSTILE_TEXTS[k % len(HOSTILE_TEXTS)]}))
+        for k, v in enumerate(view.records)
+    ]
+    ledger = class_ledger(ClassView(view.case_class, view.entries, hostile), AS_OF)
+    data = ledger_workbook_bytes(ledger)
+    assert_no_formulas(data)
+    sheet = load_workbook(BytesIO(data))["台账"]
+    titles = [row[1] for row in sheet.iter_rows(min_row=2)]
+    assert [cell.value for cell in titles] == [row.title for row in ledger.rows]
+    assert {cell.value for cell in titles} == set(HOSTILE_TEXTS[: len(hostile)])
+    assert all(cell.data_type == "s" and cell.quotePrefix for cell in titles)
+    ordinary = sheet.cell(row=2, column=1)  # the id XF-…: no prefix needed
+    assert ordinary.value == ledger.rows[0].id and not ordinary.quotePrefix
+
+
+def assert_no_formulas(data: bytes) -> None:
+    with zipfile.ZipFile(BytesIO(data)) as archive:
+        for name in archive.namelist():
+            if name.startswith("xl/worksheets/"):
+                root = ElementTree.fromstring(archive.read(name))
+                assert not [element for element in root.iter() if element.tag.endswith("}f")], name
+
+
+def test_no_generated_workbook_holds_a_formula(sample_site: Path) -> None:
+    workbooks = sorted(sample_site.rglob("*.xlsx"))
+    assert len(workbooks) == len(SITE.classes) + 1
+    for path in workbooks:
+        assert_no_formulas(path.read_bytes())

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -35,6 +35,10 @@ DATE_FORMAT = "yyyy-mm-dd"
 MAX_WIDTH = 50
 MIN_WIDTH = 6
 SHEET_NAME_FORBIDDEN = str.maketrans({c: "_" for c in "[]:*?/\\"})
+# A text cell starting with one of these is taken for a formula when a user
+# edits it in Excel or WPS (CSV/formula injection, OWASP): such cells carry
+# quotePrefix, the apostrophe Excel itself puts before text typed as "=…".
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 Value = str | int | float | dt.date | None
 
@@ -171,12 +175,12 @@ def _table(workbook: Workbook, name: str, headers: Sequence[str], rows: Sequence
         cell.alignment = Alignment(vertical="center")
     for values in rows:
         sheet.append([_clean(value) for value in values])
-    for row in sheet.iter_rows(min_row=2):
+    for row in sheet.iter_rows():
         for cell in row:
             if isinstance(cell.value, dt.date):
                 cell.number_format = DATE_FORMAT
-            elif cell.data_type == "f":
-                cell.data_type = "s"  # a title starting with "=" is text, never a formula
+            elif isinstance(cell.value, str):
+                _keep_text(cell)
     sheet.freeze_panes = "A2"
     last = get_column_letter(len(headers))
     sheet.auto_filter.ref = f"A1:{last}{len(rows) + 1}"
@@ -184,6 +188,16 @@ def _table(workbook: Workbook, name: str, headers: Sequence[str], rows: Sequence
         widest = max([display_width(header), *(display_width(values[index - 1]) for values in rows)])
         sheet.column_dimensions[get_column_letter(index)].width = min(MAX_WIDTH, max(MIN_WIDTH, widest + 2))
     return sheet
+
+
+def _keep_text(cell: Cell) -> None:
+    """Text from the data stays text: openpyxl stores a string starting with "=" as a
+    formula, and Excel turns any text starting with = + - @ into one when the cell is
+    edited; the cell is typed as a string and marked with quotePrefix."""
+    if cell.data_type == "f":
+        cell.data_type = "s"
+    if cell.value.startswith(FORMULA_TRIGGERS):
+        cell.quotePrefix = True
 
 
 def _clean(value: Value) -> Value:
