@@ -18,8 +18,21 @@ from generator.validate import check_library
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "cases"
 MINI = Path(__file__).resolve().parent / "fixtures" / "mini"
-CORPORA = REPO.parent / "shared" / "corpora"
+# ../shared (public test corpora, the seed reports) sits beside the repository on the
+# project's machines and in CI only, never in a user's fresh clone: tests that read it
+# go through shared_folder(), which skips there and fails in CI.
+SHARED = REPO.parent / "shared"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def shared_folder(relative: str) -> Path:
+    """A folder of ../shared; skip (fresh clone) or fail (CI, which always has it) when absent."""
+    path = SHARED / relative
+    if path.is_dir():
+        return path
+    if IN_CI:
+        pytest.fail(f"{path} is missing: CI always has ../shared beside the repository")
+    pytest.skip(f"{path} is absent: ../shared exists only on the project's machines and in CI")
 
 
 @dataclass
