@@ -41,12 +41,14 @@ def new_owned_folder(parent: Path, prefix: str) -> Path:
 def owner_alive(folder: Path) -> bool:
     """Whether the process named in the folder's name still runs (a folder of ours: yes).
 
-    A name without a pid (a folder left by an older version) counts as abandoned.
+    Folders made by older versions carry no pid in the name; theirs is in a `.pid` file,
+    and one without either is abandoned.
     """
     match = _OWNED_NAME.search(folder.name)
-    if match is None:
+    try:
+        pid = int(match.group(1)) if match else int((folder / ".pid").read_text())
+    except (OSError, ValueError):
         return False
-    pid = int(match.group(1))
     if pid == os.getpid():
         return True
     try:
