@@ -26,7 +26,7 @@ from .derive.site import AUDIENCES, SiteModel, derive_site
 from .errors import InvalidLibrary, UsageProblem
 from .guard import check_site, refuse_on_leaks
 from .office.workbook import ledger_workbooks
-from .outdir import ReadPath, build_lock, check_site_out, write_marker
+from .outdir import ReadPath, build_lock, check_site_out, naming, write_marker
 from .parallel import Background
 from .publish import clean_leftovers, publish, staging_folder
 from .render.guides import guide_files
@@ -126,7 +126,7 @@ def _build(
     # included, lives in the staging folder beside the target (workdir.py).
     staging = staging_folder(target)
     try:
-        with scratch_root(staging):
+        with naming(options.out), scratch_root(staging):
             docs, built, pages = staging / "docs", staging / "site", staging / PAGE_PACK
             with report.stage("render"):
                 report.pages = write_pages(site, config_path, docs, pages)

@@ -201,11 +201,27 @@ def write_file(out: Path, data: bytes, work: Path, force: bool) -> None:
 
 
 @contextmanager
+def naming(out: Path) -> Iterator[None]:
+    """An OSError without a path (a write that fails on a full disk) names the output being made.
+
+    The CLI edge (cli.CasebookGroup) turns it into "path：cause"; without this a full disk
+    would be reported without saying where.
+    """
+    try:
+        yield
+    except OSError as error:
+        if error.filename is None:
+            error.filename = str(out)
+        raise
+
+
+@contextmanager
 def file_work(out: Path) -> Iterator[Path]:
     """A private work folder beside the output file, home of every scratch file until the block ends."""
     from .workdir import WORK_PREFIX, owned_folder, scratch_root
 
     parent = out.absolute().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    with owned_folder(parent, WORK_PREFIX) as work, scratch_root(work):
-        yield work
+    with naming(out):
+        parent.mkdir(parents=True, exist_ok=True)
+        with owned_folder(parent, WORK_PREFIX) as work, scratch_root(work):
+            yield work

@@ -295,6 +295,36 @@ def test_an_unwritable_out_is_named_with_its_cause_before_any_work(project: Path
     assert (run.exit_code, run.stderr) == (2, f"错误：无法写入 {folder}/g.docx：{folder} {cause}\n")
 
 
+@pytest.fixture
+def full_disk(tmp_path: Path):
+    """A tiny file system (tmpfs, 300 KB): writing a site or a guide into it runs out of space."""
+    folder = tmp_path / "full"
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", str(folder)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_a_full_disk_is_named_with_its_cause_and_leaves_nothing_half_written(project: Path, full_disk: Path) -> None:
+    run = build_in(project, full_disk / "site")
+    assert run.exit_code == 2
+    message = run.stderr.splitlines()[-1]  # after the stages' timings
+    assert message.startswith("错误：") and message.endswith("：磁盘已满")
+    assert f"{full_disk}/.casebook-staging-site-" in message  # the path that could not be written
+    assert sorted(p.name for p in full_disk.iterdir()) == [".site.casebook-lock"]
+    with contextlib.suppress(OSError), open(full_disk / "filler", "wb") as filler:  # fill what is left
+        while True:
+            filler.write(b"x" * 4096)
+            filler.flush()
+    run = run_cli("guide", "LA-001", "--library", SAMPLE, "--as-of", AS_OF, "--out", full_disk / "g.docx")
+    assert (run.exit_code, run.stderr) == (2, f"错误：{full_disk}/g.docx：磁盘已满\n")
+    assert sorted(p.name for p in full_disk.iterdir()) == [".site.casebook-lock", "filler"]
+
+
 def test_a_file_system_error_inside_any_command_names_the_path_in_chinese_not_an_internal_error(
     tmp_path: Path,
 ) -> None:
@@ -380,8 +410,11 @@ def test_a_killed_guide_leaves_nothing_in_the_temp_folder_and_the_next_one_clean
     command = [PYTHON, "-m", "generator", "guide", "LA-001", "--library", str(SAMPLE), "--as-of", AS_OF]
     guide = subprocess.Popen([*command, "--out", str(out)], env=subprocess_env(tmpdir), start_new_session=True)
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not list((tmpdir.parent / "out").glob(".casebook-work-*/tmp/*")):
-        time.sleep(0.02)  # until pandoc's scratch folder exists
+    scratch_folders = ("casebook-docx-*", "casebook-guide-*", ".casebook-work-*/tmp/casebook-*")
+    while time.monotonic() < deadline and not any(
+        list(folder.glob(pattern)) for folder in (tmpdir, out.parent) for pattern in scratch_folders
+    ):
+        time.sleep(0.02)  # until pandoc's scratch folder exists, wherever it is made
     os.killpg(guide.pid, signal.SIGKILL)
     guide.wait()
     assert _casebook_things(tmpdir) == []
@@ -423,10 +456,12 @@ def test_serve_stopped_with_sigterm_leaves_nothing_and_removes_a_stale_preview(p
             except OSError:
                 time.sleep(0.2)
         assert answered, "serve never answered"
-        assert not stale.exists()
+        stale_removed = not stale.exists()
         assert [p.name.startswith("casebook-serve-") for p in tmpdir.iterdir() if p.name != "jieba.cache"] == [True]
     finally:
         server.send_signal(signal.SIGTERM)
         _, errors = server.communicate(timeout=60)
-    assert server.returncode == 0, errors
     assert _casebook_things(tmpdir) == []
+    assert server.returncode == 0, errors
+    assert "预览已停止，临时网站已删除" in errors
+    assert stale_removed
