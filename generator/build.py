@@ -26,12 +26,14 @@ from .derive.site import AUDIENCES, SiteModel, derive_site
 from .errors import InvalidLibrary, UsageProblem
 from .guard import check_site, refuse_on_leaks
 from .office.workbook import ledger_workbooks
+from .outdir import ReadPath, build_lock, check_site_out, naming, write_marker
 from .parallel import Background
-from .publish import mark_owner, publish, staging_folder
+from .publish import clean_leftovers, publish, staging_folder
 from .render.guides import guide_files
 from .render.pages import render_pages
 from .site_build import ASSET_DIR, PAGE_PACK, MkDocsJob, build_site, epoch_of, write_pack
 from .validate import check_library
+from .workdir import scratch_root
 
 DEFAULT_CONFIG = "mkdocs.yml"
 WORKBOOKS_IN_BACKGROUND_FROM = 2_000  # ledger rows; below this a process costs more than it saves
@@ -84,16 +86,29 @@ def find_config(library: Path, config: Path | None) -> Path:
 
 
 def build(options: BuildOptions, on_stage: Callable[[StageTiming], None] | None = None) -> BuildReport:
-    """Build and publish the site; raise InvalidLibrary (with every problem) on bad input."""
+    """Build and publish the site; raise InvalidLibrary (with every problem) on bad input.
+
+    `--out` is checked and locked before anything is loaded (outdir.py): a build
+    that must not or cannot replace it says so at once, not after a full build.
+    """
     if options.audience not in AUDIENCES:
         raise UsageProblem(f"未知的版本 {options.audience}：应为 {'/'.join(AUDIENCES)}")
     config_path = find_config(options.library, options.config)
+    out = check_site_out(options.out, paths_read(options.library, config_path))
+    with build_lock(out, options.audience):
+        return _build(options, config_path, out.real, on_stage)
+
+
+def _build(
+    options: BuildOptions, config_path: Path, target: Path, on_stage: Callable[[StageTiming], None] | None
+) -> BuildReport:
     report = BuildReport(site=options.out)
 
     def done() -> None:
         if on_stage:
             on_stage(report.stages[-1])
 
+    clean_leftovers(target)
     with report.stage("load+validate"):
         library, problems = check_library(options.library)
         if problems:
@@ -107,28 +122,53 @@ def build(options: BuildOptions, on_stage: Callable[[StageTiming], None] | None 
         del library
     done()
 
-    staging = staging_folder(options.out)
+    # Everything from here on, scratch files of pandoc, openpyxl and MkDocs workers
+    # included, lives in the staging folder beside the target (workdir.py).
+    staging = staging_folder(target)
     try:
-        mark_owner(staging)
-        docs, built, pages = staging / "docs", staging / "site", staging / PAGE_PACK
-        with report.stage("render"):
-            report.pages = write_pages(site, config_path, docs, pages)
-        done()
-        with report.stage("site"):
-            texts = build_site(mkdocs_job(site, config_path, docs, pages), built, options.jobs)
-        done()
-        with report.stage("search"):
-            from .search.index import write_search_data
+        with naming(options.out), scratch_root(staging):
+            docs, built, pages = staging / "docs", staging / "site", staging / PAGE_PACK
+            with report.stage("render"):
+                report.pages = write_pages(site, config_path, docs, pages)
+            done()
+            with report.stage("site"):
+                texts = build_site(mkdocs_job(site, config_path, docs, pages), built, options.jobs)
+            done()
+            with report.stage("search"):
+                from .search.index import write_search_data
 
-            report.search = write_search_data(site, built, texts)
-        done()
-        with report.stage("guard"):
-            refuse_on_leaks(check_site(built, site.settings.protected_names))
-        done()
-        publish(built, options.out)
+                report.search = write_search_data(site, built, texts)
+            done()
+            with report.stage("guard"):
+                refuse_on_leaks(check_site(built, site.settings.protected_names))
+            done()
+            write_marker(built, options.audience, options.as_of)
+            publish(built, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return report
+
+
+def paths_read(library: Path, config_path: Path) -> list[ReadPath]:
+    """Every path a build reads: `--out` must be none of them, hold none, lie in none of the folders."""
+    config = _config_data(config_path)
+    project = config_path.parent
+    reads = [
+        ReadPath(library, "案例库"),
+        ReadPath(config_path, "MkDocs 设置文件"),
+        ReadPath(project, "项目文件夹（mkdocs.yml 所在处）", may_hold_out=True),
+        ReadPath(_docs_dir(config_path), "手写页面文件夹（docs_dir）"),
+        ReadPath(Path(__file__).resolve().parent, "生成器自身的文件夹"),
+    ]
+    theme = config.get("theme")
+    if isinstance(theme, dict) and theme.get("custom_dir"):
+        reads.append(ReadPath(project / str(theme["custom_dir"]), "主题覆盖文件夹（theme.custom_dir）"))
+    hooks = config.get("hooks")
+    for hook in hooks if isinstance(hooks, list) else ():
+        reads.append(ReadPath(project / str(hook), "MkDocs 钩子（hooks）"))
+    if config.get("INHERIT"):
+        reads.append(ReadPath(project / str(config["INHERIT"]), "继承的 MkDocs 设置（INHERIT）"))
+    return reads
 
 
 def write_pages(site: SiteModel, config_path: Path, docs: Path, pack: Path) -> int:
@@ -188,17 +228,25 @@ def _refuse_clash(docs: Path, relative: str) -> None:
         raise UsageProblem(f"docs/{relative} 与生成的文件同名：请改名，生成器不会覆盖手写文件")
 
 
-def _docs_dir(config_path: Path) -> Path:
+def _config_data(config_path: Path) -> dict[str, Any]:
+    """mkdocs.yml's top-level keys as plain data (MkDocs itself reports a broken file later)."""
     import yaml
 
     class _Loader(yaml.SafeLoader):
         pass
 
-    # mkdocs.yml may use !!python tags (slugify); we only need docs_dir here.
+    # mkdocs.yml may use !!python tags (slugify) and !ENV; we only need plain keys here.
     _Loader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, suffix, node: None)
     _Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
-    data = yaml.load(config_path.read_text(encoding="utf-8"), Loader=_Loader) or {}
-    return config_path.parent / str(data.get("docs_dir") or "docs")
+    try:
+        data = yaml.load(config_path.read_text(encoding="utf-8"), Loader=_Loader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _docs_dir(config_path: Path) -> Path:
+    return config_path.parent / str(_config_data(config_path).get("docs_dir") or "docs")
 
 
 def generated_nav(site: SiteModel) -> list[Any]:

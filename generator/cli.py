@@ -8,15 +8,17 @@ turns results into output and exit codes (0 clean, 1 problems found,
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from . import __version__
-from .errors import EXIT_PROBLEMS, Problem
+from .errors import EXIT_PROBLEMS, FileSystemProblem, Problem
 
 DEFAULT_LIBRARY = Path("cases")
 library_argument = click.argument("library", type=click.Path(path_type=Path), default=DEFAULT_LIBRARY, required=False)
@@ -28,7 +30,24 @@ def print_problems(problems: list[Problem]) -> None:
     click.echo(f"共 {len(problems)} 个问题", err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class CasebookGroup(click.Group):
+    """The command group; a file-system error in any command becomes one Chinese message, exit 2.
+
+    A full disk, a read-only mount or a path under a file is the user's situation,
+    not a bug: the message names the path and the cause (errors.FileSystemProblem).
+    This is the one place that translates them, for every command.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OSError as error:
+            if error.errno == errno.EPIPE:  # output piped into `head`: click's own quiet exit
+                raise
+            raise FileSystemProblem(error) from error
+
+
+@click.group(cls=CasebookGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="casebook")
 def cli() -> None:
     """Casebook：信访典型案例库与标准化操作指引生成器。"""
@@ -153,11 +172,14 @@ def serve(library: Path, audience: str, as_of: dt.datetime | None, config: Path 
 @click.option(
     "--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None, help="成文日期，也用于计算办理期限（默认今天）"
 )
-def doc(record_id: str, template_name: str, out: Path | None, library: Path, as_of: dt.datetime | None) -> None:
+@click.option("--force", is_flag=True, help="输出文件已存在时覆盖它（默认不覆盖）")
+def doc(
+    record_id: str, template_name: str, out: Path | None, library: Path, as_of: dt.datetime | None, force: bool
+) -> None:
     """用信访事项的字段填写文书模板（类案模板优先，其次通用模板），生成公文格式的 Word 文件。"""
     from .office.fill import write_record_document
 
-    path = write_record_document(library, record_id, template_name, _as_of(as_of), out)
+    path = write_record_document(library, record_id, template_name, _as_of(as_of), out, force)
     click.echo(path.as_posix())
 
 
@@ -170,11 +192,14 @@ def doc(record_id: str, template_name: str, out: Path | None, library: Path, as_
 @click.option("--library", type=click.Path(path_type=Path), default=DEFAULT_LIBRARY, show_default=True, help="案例库")
 @audience_option
 @as_of_option
-def guide(class_id: str, fmt: str, out: Path | None, library: Path, audience: str, as_of: dt.datetime | None) -> None:
+@click.option("--force", is_flag=True, help="输出文件已存在时覆盖它（默认不覆盖）")
+def guide(
+    class_id: str, fmt: str, out: Path | None, library: Path, audience: str, as_of: dt.datetime | None, force: bool
+) -> None:
     """单独生成一份类案的标准化操作指引（公文格式 Word），与网站上的下载文件相同。"""
     from .render.guides import write_guide
 
-    path = write_guide(library, class_id, fmt, out, audience, _as_of(as_of))
+    path = write_guide(library, class_id, fmt, out, audience, _as_of(as_of), force)
     click.echo(path.as_posix())
 
 
@@ -274,6 +299,10 @@ def main() -> None:
     except KeyboardInterrupt:
         click.echo("已中断", err=True)
         sys.exit(130)
+    except OSError as error:  # outside a command (CasebookGroup handles those): still not a bug
+        problem = FileSystemProblem(error)
+        problem.show()
+        sys.exit(problem.exit_code)
     except Exception as error:
         # A bug, not bad input: one line for the user, the traceback only on request.
         if os.environ.get("CASEBOOK_DEBUG"):

@@ -9,6 +9,8 @@ subclasses, which click turns into one message and an exit code.
 
 from __future__ import annotations
 
+import errno
+import os
 from dataclasses import dataclass
 
 import click
@@ -80,3 +82,53 @@ class UsageProblem(CasebookError):
     """A command was asked for something that cannot be done (e.g. unknown id)."""
 
     exit_code = EXIT_UNREADABLE
+
+
+class OutputRefused(CasebookError):
+    """An output path the command must not or cannot write (a folder it did not make, a file
+    that exists, the library itself, a path under a file), or one another build is writing."""
+
+    exit_code = EXIT_UNREADABLE
+
+
+# The cause of a file-system error in the user's words; anything else falls back to the
+# system's own text. ENOTDIR: some folder on the way is a file.
+_OS_CAUSES = {
+    errno.ENOENT: "不存在",
+    errno.EACCES: "没有权限",
+    errno.EPERM: "没有权限",
+    errno.EROFS: "位于只读的文件系统上",
+    errno.ENOSPC: "磁盘已满",
+    errno.EDQUOT: "超出磁盘配额",
+    errno.EISDIR: "是文件夹，不是文件",
+    errno.ENOTDIR: "路径中有一级是文件，不是文件夹",
+    errno.EEXIST: "已存在",
+    errno.ENOTEMPTY: "文件夹不是空的",
+    errno.ENAMETOOLONG: "路径太长",
+    errno.ELOOP: "符号链接形成循环",
+    errno.EXDEV: "跨越了不同的文件系统",
+    errno.EBUSY: "正被占用",
+    errno.EIO: "读写出错（磁盘或网络存储故障）",
+    errno.EMFILE: "打开的文件太多",
+    errno.ETXTBSY: "正被占用",
+}
+
+
+def os_cause(error: OSError) -> str:
+    """What went wrong, in Chinese."""
+    if error.errno in _OS_CAUSES:
+        return _OS_CAUSES[error.errno]
+    return error.strerror or str(error)
+
+
+class FileSystemProblem(CasebookError):
+    """The file system refused a read or write: named path, cause in Chinese, exit 2."""
+
+    exit_code = EXIT_UNREADABLE
+
+    def __init__(self, error: OSError):
+        where = error.filename if error.filename is not None else ""
+        if error.filename2 is not None:
+            where = f"{where} → {error.filename2}"
+        where = os.fsdecode(where) if isinstance(where, bytes) else str(where)
+        super().__init__(f"{where}：{os_cause(error)}" if where else f"文件操作失败：{os_cause(error)}")

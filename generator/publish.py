@@ -13,8 +13,9 @@ import ctypes
 import ctypes.util
 import os
 import shutil
-import tempfile
 from pathlib import Path
+
+from .workdir import new_owned_folder, remove_abandoned
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
@@ -23,39 +24,21 @@ RETIRED_PREFIX = ".casebook-retired-"
 
 
 def staging_folder(target: Path) -> Path:
-    """A new empty folder on the same file system as `target` (rename must not cross devices)."""
+    """A new empty folder beside `target`, so the swap is a rename on one file system.
+
+    Its name carries this process's pid (workdir.py): a build killed before it could
+    clean up leaves a folder that the next build into the same target removes.
+    """
     target = target.absolute()
-    target.parent.mkdir(parents=True, exist_ok=True)
     clean_leftovers(target)
-    return Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{target.name}-", dir=target.parent))
+    return new_owned_folder(target.parent, f"{STAGING_PREFIX}{target.name}-")
 
 
 def clean_leftovers(target: Path) -> None:
-    """Remove staging folders of builds that were killed before they could clean up."""
+    """Remove staging and retired folders of builds that were killed before they could clean up."""
+    target = target.absolute()
     for prefix in (STAGING_PREFIX, RETIRED_PREFIX):
-        for leftover in target.parent.glob(f"{prefix}{target.name}-*"):
-            if leftover.is_dir() and not _in_use(leftover):
-                shutil.rmtree(leftover, ignore_errors=True)
-
-
-def _in_use(folder: Path) -> bool:
-    """A staging folder whose owner process still runs (its pid is in the folder's .pid file)."""
-    pid_file = folder / ".pid"
-    try:
-        pid = int(pid_file.read_text())
-    except (OSError, ValueError):
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return pid != os.getpid()
-
-
-def mark_owner(staging: Path) -> None:
-    (staging / ".pid").write_text(str(os.getpid()))
+        remove_abandoned(target.parent, f"{prefix}{target.name}-*")
 
 
 def publish(new_site: Path, target: Path) -> None:
@@ -67,7 +50,7 @@ def publish(new_site: Path, target: Path) -> None:
         shutil.rmtree(new_site, ignore_errors=True)  # now holds the old site
         return
     if target.exists():
-        retired = Path(tempfile.mkdtemp(prefix=f"{RETIRED_PREFIX}{target.name}-", dir=target.parent))
+        retired = new_owned_folder(target.parent, f"{RETIRED_PREFIX}{target.name}-")
         retired.rmdir()
         os.rename(target, retired)
         os.rename(new_site, target)

@@ -177,7 +177,8 @@ def test_doc_command_is_byte_identical_and_names_the_file_by_default(tmp_path: P
     first = run_cli("doc", OPEN_RECORD, "--template", "督办函", "--library", SAMPLE, "--as-of", AS_OF)
     assert first.stdout.strip() == f"{OPEN_RECORD}-督办函.docx"
     data = (tmp_path / f"{OPEN_RECORD}-督办函.docx").read_bytes()
-    run_cli("doc", OPEN_RECORD, "--template", "督办函", "--library", SAMPLE, "--as-of", AS_OF)
+    again = run_cli("doc", OPEN_RECORD, "--template", "督办函", "--library", SAMPLE, "--as-of", AS_OF, "--force")
+    assert again.exit_code == 0, again.stderr  # without --force the existing file is kept (test_publish_safety)
     assert (tmp_path / f"{OPEN_RECORD}-督办函.docx").read_bytes() == data
 
 

@@ -367,10 +367,22 @@ def check_privacy(document: FilledDocument, settings: Settings) -> None:
 
 
 def write_record_document(
-    library_root: Path, record_id: str, template_name: str, as_of: dt.date, out: Path | None = None
+    library_root: Path,
+    record_id: str,
+    template_name: str,
+    as_of: dt.date,
+    out: Path | None = None,
+    force: bool = False,
 ) -> Path:
-    """Load the library, fill `template_name` for `record_id` as of `as_of`, write the .docx; return its path."""
+    """Load the library, fill `template_name` for `record_id` as of `as_of`, write the .docx; return its path.
+
+    An existing file is kept unless `force`; a given `out` is checked before the library is loaded.
+    """
+    from ..outdir import check_file_out, file_work, write_file
     from ..validate import check_library
+
+    if out is not None:
+        check_file_out(out, force)
 
     library, problems = check_library(library_root)
     records = {document.model.id: document for document in library.records}
@@ -395,12 +407,13 @@ def write_record_document(
     document = fill(found, record_values(record, settings, case_class, as_of), record.id)
     check_privacy(document, settings)
     target = out or Path(f"{record.id}-{found.template.name}.docx")
-    data = official_docx_bytes(
-        document_markdown(document),
-        title=document.title,
-        date=as_of,
-        signature=Signature(settings.library.organization, chinese_date(as_of)),
-    )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
+    check_file_out(target, force)
+    with file_work(target) as work:
+        data = official_docx_bytes(
+            document_markdown(document),
+            title=document.title,
+            date=as_of,
+            signature=Signature(settings.library.organization, chinese_date(as_of)),
+        )
+        write_file(target, data, work, force)
     return target

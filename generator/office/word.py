@@ -19,15 +19,12 @@ drops the newline instead of turning it into a space.
 
 from __future__ import annotations
 
-import atexit
 import datetime as dt
 import functools
 import io
 import os
 import re
-import shutil
 import subprocess
-import tempfile
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,6 +36,7 @@ from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 
 from ..errors import CasebookError
+from ..workdir import scratch
 from .reference_docx import (
     BODY_SIZE_PT,
     LINE_PITCH_TWIPS,
@@ -72,13 +70,12 @@ class WordError(CasebookError):
 
 
 @functools.cache
-def reference_docx() -> Path:
-    """The reference.docx, built once per process in a private temporary folder."""
-    folder = Path(tempfile.mkdtemp(prefix="casebook-docx-"))
-    atexit.register(shutil.rmtree, folder, True)
-    path = folder / "reference.docx"
-    write_reference_docx(path)
-    return path
+def reference_docx_bytes() -> bytes:
+    """The reference.docx, built once per process; each pandoc run gets its own copy in its scratch folder."""
+    with scratch("casebook-docx-") as folder:
+        path = folder / "reference.docx"
+        write_reference_docx(path)
+        return path.read_bytes()
 
 
 def escape_markdown(text: str) -> str:
@@ -112,7 +109,18 @@ def _epoch(date: dt.date) -> int:
 
 
 def run_pandoc(markdown: str, date: dt.date, resource_path: Path | None) -> bytes:
-    """One pandoc run, Markdown on stdin, the .docx on stdout."""
+    """One pandoc run, Markdown on stdin, the .docx on stdout.
+
+    The reference.docx it needs is written to a scratch folder (workdir.py): beside the
+    output being made, never the system temp folder a killed run would litter.
+    """
+    with scratch("casebook-docx-") as folder:
+        reference = folder / "reference.docx"
+        reference.write_bytes(reference_docx_bytes())
+        return _pandoc(markdown, date, resource_path, reference)
+
+
+def _pandoc(markdown: str, date: dt.date, resource_path: Path | None, reference: Path) -> bytes:
     command = [
         pypandoc.get_pandoc_path(),
         "--from",
@@ -120,7 +128,7 @@ def run_pandoc(markdown: str, date: dt.date, resource_path: Path | None) -> byte
         "--to",
         "docx",
         "--reference-doc",
-        str(reference_docx()),
+        str(reference),
         # `##` is the document's first level: the `#` title is given separately.
         "--shift-heading-level-by=-1",
         "--output",

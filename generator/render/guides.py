@@ -9,7 +9,6 @@ can tell printed editions apart.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 from ..derive.guide import GuideExtras, chinese_number, guide_sections, law_anchors
 from ..derive.ledger import GROUP_LABELS, LEDGER_STATES, OUTCOMES
 from ..derive.site import ClassView, SiteModel
+from ..workdir import scratch
 from .flow import flow_svg, size_of
 from .pages import render
 
@@ -80,15 +80,16 @@ def guide_docx(view: ClassView, site: SiteModel, extras: GuideExtras, svg: str |
     # Word scales a picture to the text width (156 mm); a long flow would then run
     # past the 225 mm text height and be cut, so a tall one is sized by height.
     attributes = f"{{ height={MAX_FIGURE_MM}mm }}" if height / width * TEXT_WIDTH_MM > MAX_FIGURE_MM else ""
-    with tempfile.TemporaryDirectory(prefix="casebook-guide-") as folder:
-        (Path(folder) / "flow.svg").write_text(svg, encoding="utf-8")
+    # The diagram is a file pandoc reads: in a scratch folder beside the output (workdir.py).
+    with scratch("casebook-guide-") as folder:
+        (folder / "flow.svg").write_text(svg, encoding="utf-8")
         return official_docx_bytes(
             guide_markdown(view, site, extras, "flow.svg", attributes),
             title=f"{c.name}标准化操作指引",
             subtitle_lines=[f"（第 {c.version} 版）"],
             date=c.published,
             version=c.version,
-            resource_path=Path(folder),
+            resource_path=folder,
             signature=Signature(c.publisher, chinese_date(c.published)),
         )
 
@@ -110,12 +111,22 @@ def policy_page(site: SiteModel, extras: GuideExtras) -> str:
     return render("policy.md.j2", site=site, laws=extras.laws, list_limit=LIST_LIMIT)
 
 
-def write_guide(library: Path, class_id: str, fmt: str, out: Path | None, audience: str, as_of: Any) -> Path:
-    """`casebook guide`: one class's guide on its own, the same file the site links."""
+def write_guide(
+    library: Path, class_id: str, fmt: str, out: Path | None, audience: str, as_of: Any, force: bool = False
+) -> Path:
+    """`casebook guide`: one class's guide on its own, the same file the site links.
+
+    An existing file is kept unless `force`; a given `--out` is checked before the
+    library is loaded, the default name (it carries the version) once it is known.
+    """
     from ..derive.guide import derive_extras
     from ..derive.site import derive_site
     from ..errors import InvalidLibrary, UsageProblem
+    from ..outdir import check_file_out, file_work, write_file
     from ..validate import check_library
+
+    if out is not None:
+        check_file_out(out, force)
 
     checked, problems = check_library(library)
     if problems:
@@ -127,10 +138,11 @@ def write_guide(library: Path, class_id: str, fmt: str, out: Path | None, audien
         raise UsageProblem(f"{audience} 版本中没有类案 {class_id}（可用：{known}）")
     extras = derive_extras(site)
     target = out or Path(Path(docx_path(view)).name).with_suffix(f".{fmt}")
-    if fmt == "md":
-        data = guide_markdown(view, site, extras, Path(flow_path(view)).name).encode("utf-8")
-    else:
-        data = guide_docx(view, site, extras)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
+    check_file_out(target, force)
+    with file_work(target) as work:
+        if fmt == "md":
+            data = guide_markdown(view, site, extras, Path(flow_path(view)).name).encode("utf-8")
+        else:
+            data = guide_docx(view, site, extras)
+        write_file(target, data, work, force)
     return target
