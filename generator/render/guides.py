@@ -9,6 +9,8 @@ can tell printed editions apart.
 
 from __future__ import annotations
 
+import hashlib
+import re
 import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -27,7 +29,18 @@ TEXT_WIDTH_MM, MAX_FIGURE_MM = 156, 200  # GB/T 9704 text area 156 × 225 mm, ro
 
 def docx_path(view: ClassView) -> str:
     c = view.case_class
-    return f"downloads/guide-{c.id}-v{c.version}.docx"
+    return f"downloads/guide-{c.id}-v{file_part(c.version)}.docx"
+
+
+def file_part(text: str) -> str:
+    """A piece of a file name taken from data (the guide's version): as written when it is
+    letters, digits, `.`, `-` and `_`; otherwise those characters and a short hash, so the
+    name stays inside its folder, needs no quoting in a link and still tells versions apart."""
+    if re.fullmatch(r"[\w.-]+", text) and not text.startswith("."):
+        return text
+    kept = re.sub(r"[^\w.-]+", "_", text).strip("._")
+    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
+    return f"{kept}-{digest}" if kept else digest
 
 
 def flow_path(view: ClassView) -> str:

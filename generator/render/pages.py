@@ -6,6 +6,7 @@ build writes the same bytes every time; nothing here touches the disk.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Sequence
 from functools import cache
 from typing import Any
@@ -41,7 +42,10 @@ STATIC_ROWS = 200
 def environment() -> Environment:
     """Templates of the Markdown pages (*.md.j2): not autoescaped, since we write Markdown;
     HTML blocks in them escape explicitly with |h."""
-    return _environment(autoescape=False, filters={"md": md_inline, "paras": md_paragraphs, "h": html_text})
+    return _environment(
+        autoescape=False,
+        filters={"md": md_inline, "paras": md_paragraphs, "h": html_text, "title_yaml": title_yaml},
+    )
 
 
 @cache
@@ -78,8 +82,16 @@ def line(text: object) -> str:
 
 
 def tag_anchor(tag: str) -> str:
-    """The id of a tag's heading on the tags page: readable, stable, no spaces."""
-    return "tag-" + "-".join(tag.split())
+    """The id of a tag's heading on the tags page: readable, stable, and safe wherever it
+    goes (an href, an attr_list `{#…}`, a URL fragment): letters, digits (CJK included),
+    `-` and `_` only. Spaces become `-`; a tag with any other character keeps its letters
+    and gets a short hash of the whole tag, so two tags that differ only there stay apart."""
+    words = "-".join(tag.split())
+    kept = "".join(char for char in words if char.isalnum() or char in "-_")
+    if kept == words:
+        return f"tag-{kept}"
+    digest = hashlib.sha1(tag.encode("utf-8")).hexdigest()[:8]
+    return f"tag-{kept}-{digest}" if kept else f"tag-{digest}"
 
 
 def render(template: str, **context: object) -> str:
