@@ -36,6 +36,7 @@ LIST_LIMIT = 20
 # A list page renders this many rows as plain HTML (for readers without
 # scripts and for printing); the script pages through the rest.
 STATIC_ROWS = 200
+ANCHOR_LIMIT = 40  # characters of a tag kept in its anchor
 
 
 @cache
@@ -83,14 +84,16 @@ def line(text: object) -> str:
 
 def tag_anchor(tag: str) -> str:
     """The id of a tag's heading on the tags page: readable, stable, and safe wherever it
-    goes (an href, an attr_list `{#…}`, a URL fragment): letters, digits (CJK included),
-    `-` and `_` only. Spaces become `-`; a tag with any other character keeps its letters
-    and gets a short hash of the whole tag, so two tags that differ only there stay apart."""
+    goes (an href, an attr_list `{#…}` in Markdown, a URL fragment): letters, digits (CJK
+    included) and `-` only (`_` would start emphasis inside `{#…}`). Spaces become `-`; a
+    tag with any other character, or a long one, keeps its first letters and gets a short
+    hash of the whole tag, so two tags that differ only there stay apart."""
     words = "-".join(tag.split())
-    kept = "".join(char for char in words if char.isalnum() or char in "-_")
-    if kept == words:
+    kept = "".join(char for char in words if char.isalnum() or char == "-")
+    if kept == words and len(kept) <= ANCHOR_LIMIT:
         return f"tag-{kept}"
     digest = hashlib.sha1(tag.encode("utf-8")).hexdigest()[:8]
+    kept = kept[:ANCHOR_LIMIT].strip("-")
     return f"tag-{kept}-{digest}" if kept else f"tag-{digest}"
 
 
