@@ -400,6 +400,8 @@ def check_element_safety(tree: Any, where: str) -> None:
             assert not name.lower().startswith("on"), f"{where}: event attribute {name} on <{el.tag}>"
             if name.lower() in ("href", "src", "action", "formaction", "xlink:href", "srcdoc"):
                 assert not DANGEROUS_URL.match(value), f"{where}: {name}={value!r}"
+                # the corpus's allowed links (https, relative) stay text too
+                assert not re.search(r"example\.org|x\.png|#id\b", value), f"{where}: {name}={value!r} from data"
         if el.tag in ("script", "style"):
             assert "alert" not in (el.text or ""), f"{where}: <{el.tag}> from data"
 
@@ -433,6 +435,15 @@ def coverage(planted: Built, clean: Built) -> Coverage:
             lines = ["".join(el.text or "" for el in tree.iter("{*}text", "{*}title")), *texts_and_attributes(tree)[1:]]
             shown = check_markers(lines, planted.planter, f"{edition}/{relative}")
             found.combos |= {(planted.planter.fields[m], page_type(relative), edition) for m in shown}
+        for relative, path in outputs(site, ".docx"):
+            # the Word guide (pandoc): no element (hyperlink, picture, field …) beyond the
+            # clean guide's; its text is not compared, pandoc makes quotes typographic
+            clean_docx = next(reference.glob("downloads/guide-LA-001-*.docx"))
+            tags, text = docx_body(path)
+            extra = tags - docx_body(clean_docx)[0]
+            assert not extra, f"{edition}/{relative}: Word elements not in the clean guide: {sorted(extra)}"
+            shown = set(re.findall(r"〔F\d{3}〕", text))
+            found.combos |= {(planted.planter.fields[m], "Word guide", edition) for m in shown}
         for relative, path in outputs(site, ".json"):
             raw = path.read_text(encoding="utf-8")
             strings = list(json_strings(json.loads(raw)))  # parses: the payload broke nothing
@@ -441,6 +452,17 @@ def coverage(planted: Built, clean: Built) -> Coverage:
             shown = {m for s in strings for m in re.findall(r"〔F\d{3}〕", s)}
             found.combos |= {(planted.planter.fields[m], page_type(relative), edition) for m in shown}
     return found
+
+
+def docx_body(path: Path) -> tuple[set[str], str]:
+    """The element names of a .docx's body and its text."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        root = etree.fromstring(archive.read("word/document.xml"))
+    tags = {etree.QName(el).localname for el in root.iter() if isinstance(el.tag, str)}
+    text = "".join(el.text or "" for el in root.iter("{*}t"))
+    return tags, text
 
 
 def json_strings(value: Any) -> Iterator[str]:
@@ -479,7 +501,10 @@ def test_every_page_of_every_edition_shows_planted_text_only_as_text(planted: Bu
         f"({', '.join(f'{e} {per_edition[e]}' for e in EDITIONS)}) over {len(page_types)} page types"
     )
     assert len(coverage.combos) >= 500
-    for expected in ("home", "typical entry", "record", "class guide", "ledger", "tags", "policy", "search"):
+    for expected in (
+        *("home", "typical entry", "record", "class guide", "ledger", "tags", "policy", "search", "Word guide"),
+        *("flow diagram (SVG)", "search data (JSON)", "similar model (JSON)"),
+    ):
         assert expected in page_types, expected
     assert {e for _, _, e in coverage.combos} == set(EDITIONS)
 
