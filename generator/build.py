@@ -20,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from .contract import CaseClass
 from .derive.guide import derive_extras
 from .derive.ledger import LedgerBook
 from .derive.site import AUDIENCES, SiteModel, derive_site
@@ -31,6 +32,7 @@ from .parallel import Background
 from .publish import clean_leftovers, publish, staging_folder
 from .render.guides import guide_files
 from .render.pages import render_pages
+from .render.text import html_markup
 from .site_build import ASSET_DIR, PAGE_PACK, MkDocsJob, build_site, epoch_of, write_pack
 from .validate import check_library
 from .workdir import scratch_root
@@ -250,14 +252,17 @@ def _docs_dir(config_path: Path) -> Path:
 
 
 def generated_nav(site: SiteModel) -> list[Any]:
-    """Generated sections first; records and entries are reached through lists, not the nav."""
+    """Generated sections first; records and entries are reached through lists, not the nav.
+
+    MkDocs and Material insert nav titles into the page as HTML, unescaped, so titles
+    made from data (class names) are HTML-escaped here, like site_name and copyright."""
     nav: list[Any] = [
         {"首页": "index.md"},
         {"典型案例库": "typical/index.md"},
         {
             "类案指引": [
                 "classes/index.md",
-                *({f"{v.case_class.id} {v.case_class.name}": f"classes/{v.case_class.id}.md"} for v in site.classes),
+                *({_nav_title(v.case_class): f"classes/{v.case_class.id}.md"} for v in site.classes),
             ]
         },
     ]
@@ -268,7 +273,7 @@ def generated_nav(site: SiteModel) -> list[Any]:
             {
                 "类案台账": [
                     "ledgers/index.md",
-                    *({f"{c.id} {c.name}": f"ledgers/{c.id}.md"} for c in (v.case_class for v in site.classes)),
+                    *({_nav_title(v.case_class): f"ledgers/{v.case_class.id}.md"} for v in site.classes),
                     {"督办清单": "supervision.md"},
                 ]
             }
@@ -277,14 +282,20 @@ def generated_nav(site: SiteModel) -> list[Any]:
     return nav
 
 
+def _nav_title(case_class: CaseClass) -> str:
+    return html_markup(f"{case_class.id} {case_class.name}")
+
+
 def mkdocs_job(site: SiteModel, config_path: Path, docs: Path, pages: Path) -> MkDocsJob:
     return MkDocsJob(
         config_path=config_path,
         docs=docs,
         pages=pages,
         bulk_pages=len(site.records) + len(site.entries),
-        site_name=site.settings.library.name,
-        copyright=f"{site.settings.library.organization} · {site.audience_label}",
+        # Material writes site_name into text and attributes (aria-label, title) and the
+        # copyright into the footer, both as raw HTML: escaped, they are text.
+        site_name=html_markup(site.settings.library.name),
+        copyright=html_markup(f"{site.settings.library.organization} · {site.audience_label}"),
         nav=generated_nav(site),
         # Byte-identical output: MkDocs stamps the sitemap with the build date
         # unless SOURCE_DATE_EPOCH is set; use the as-of date.

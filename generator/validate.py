@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from .contract import STAGE_RANK, CaseClass, CaseRecord, Settings, TypicalEntry
 from .errors import Problem
 from .library import Document, Library, read_library
+from .links import check_links
 from .load import Path as YamlPath
 from .load import format_path
 from .privacy import PROTECTED_NAME, find_personal_data
@@ -54,6 +55,8 @@ def validate(library: Library) -> list[Problem]:
         problems += check_template_placeholders(doc)
     for doc in [*library.records, *library.typical, *library.classes]:
         problems += check_personal_data(doc, library.settings.model if library.settings else None)
+    for doc in [*library.records, *library.typical, *library.classes, *filter(None, [library.settings])]:
+        problems += check_links(doc, iter_text(doc.model, ()))
     return problems
 
 

@@ -165,8 +165,10 @@ def finish(data: bytes, *, title: str, date: dt.date, version: str | None, signa
         append_signature(document, signature)
     properties = document.core_properties
     moment = dt.datetime(date.year, date.month, date.day)
-    properties.title = title
-    properties.version = version or ""
+    # Core properties hold at most 255 characters (python-docx raises beyond that); the
+    # title and version come from data, and the document itself shows them in full.
+    properties.title = title[:255]
+    properties.version = (version or "")[:255]
     properties.created = moment
     properties.modified = moment
     properties.last_modified_by = ""

@@ -11,7 +11,7 @@ usual Chinese system fonts, with the generic sans-serif last.
 from __future__ import annotations
 
 import re
-from xml.sax.saxutils import escape
+from html import escape  # quotes too: the same rule for text and attributes as on the pages
 
 from ..contract import GuideStep
 
@@ -81,7 +81,7 @@ def flow_svg(steps: list[GuideStep], title: str) -> str:
     total = y + 20
     head = (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {total}" width="{WIDTH}" height="{total}" '
-        f'role="img" aria-label="{escape(title, {chr(34): "&quot;"})}" font-family="{FONT_FAMILY}" '
+        f'role="img" aria-label="{escape(title)}" font-family="{FONT_FAMILY}" '
         f'font-size="{FONT}" fill="#212121">'
     )
     return "\n".join([head, f"<title>{escape(title)}</title>", *parts, "</svg>", ""])

@@ -9,6 +9,8 @@ can tell printed editions apart.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -22,12 +24,25 @@ from .flow import flow_svg, size_of
 from .pages import render
 
 POLICY_PAGE = "policy.md"
+FILE_PART_LIMIT = 32  # characters of a data value kept in a file name
 TEXT_WIDTH_MM, MAX_FIGURE_MM = 156, 200  # GB/T 9704 text area 156 × 225 mm, room left for a caption
 
 
 def docx_path(view: ClassView) -> str:
     c = view.case_class
-    return f"downloads/guide-{c.id}-v{c.version}.docx"
+    return f"downloads/guide-{c.id}-v{file_part(c.version)}.docx"
+
+
+def file_part(text: str) -> str:
+    """A piece of a file name taken from data (the guide's version): as written when it is
+    short and only letters, digits, `.`, `-` and `_`; otherwise the first of those characters
+    and a short hash, so the name stays inside its folder and within file name limits, needs
+    no quoting in a link and still tells versions apart."""
+    if re.fullmatch(rf"[\w.-]{{1,{FILE_PART_LIMIT}}}", text) and not text.startswith("."):
+        return text
+    kept = re.sub(r"[^\w.-]+", "_", text).strip("._")[:FILE_PART_LIMIT].rstrip("._")
+    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
+    return f"{kept}-{digest}" if kept else digest
 
 
 def flow_path(view: ClassView) -> str:

@@ -6,6 +6,7 @@ build writes the same bytes every time; nothing here touches the disk.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Sequence
 from functools import cache
 from typing import Any
@@ -35,13 +36,17 @@ LIST_LIMIT = 20
 # A list page renders this many rows as plain HTML (for readers without
 # scripts and for printing); the script pages through the rest.
 STATIC_ROWS = 200
+ANCHOR_LIMIT = 40  # characters of a tag kept in its anchor
 
 
 @cache
 def environment() -> Environment:
     """Templates of the Markdown pages (*.md.j2): not autoescaped, since we write Markdown;
     HTML blocks in them escape explicitly with |h."""
-    return _environment(autoescape=False, filters={"md": md_inline, "paras": md_paragraphs, "h": html_text})
+    return _environment(
+        autoescape=False,
+        filters={"md": md_inline, "paras": md_paragraphs, "h": html_text, "title_yaml": title_yaml},
+    )
 
 
 @cache
@@ -78,8 +83,18 @@ def line(text: object) -> str:
 
 
 def tag_anchor(tag: str) -> str:
-    """The id of a tag's heading on the tags page: readable, stable, no spaces."""
-    return "tag-" + "-".join(tag.split())
+    """The id of a tag's heading on the tags page: readable, stable, and safe wherever it
+    goes (an href, an attr_list `{#…}` in Markdown, a URL fragment): letters, digits (CJK
+    included) and `-` only (`_` would start emphasis inside `{#…}`). Spaces become `-`; a
+    tag with any other character, or a long one, keeps its first letters and gets a short
+    hash of the whole tag, so two tags that differ only there stay apart."""
+    words = "-".join(tag.split())
+    kept = "".join(char for char in words if char.isalnum() or char == "-")
+    if kept == words and len(kept) <= ANCHOR_LIMIT:
+        return f"tag-{kept}"
+    digest = hashlib.sha1(tag.encode("utf-8")).hexdigest()[:8]
+    kept = kept[:ANCHOR_LIMIT].strip("-")
+    return f"tag-{kept}-{digest}" if kept else f"tag-{digest}"
 
 
 def render(template: str, **context: object) -> str:

@@ -14,7 +14,14 @@ from html import escape
 
 from markupsafe import Markup
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~#])")
+# Backslash escapes Python-Markdown and pandoc both honour: emphasis, code, links and
+# images, tables, headings, attribute lists ({: onclick=…}, { #id }) and admonitions (!!!).
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|#{}!])")
+# Characters with a meaning in common extensions but no Markdown backslash escape
+# (a backslash would show): emoji and definition lists (:), footnotes and superscript (^),
+# strikeout and subscript (~), mark (==), math ($). They become numeric character
+# references, which every Markdown reader turns back into the character.
+_MD_ENTITIES = {ord(c): f"&#{ord(c)};" for c in ":^~=$"}
 _BLOCK_START = re.compile(r"^(\s*)([-+>]|\d+[.)])(\s)")
 
 
@@ -37,7 +44,7 @@ def md_inline(text: object) -> str:
     """Escape text for use inside a Markdown paragraph, list item or table cell."""
     flat = join_lines(str(text))
     flat = flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_SPECIAL.sub(r"\\\1", flat)
+    return _MD_SPECIAL.sub(r"\\\1", flat).translate(_MD_ENTITIES)
 
 
 def paragraphs(text: object) -> list[str]:
@@ -70,3 +77,10 @@ def title_yaml(text: object) -> Markup:
     """A page title for front matter: HTML-escaped (MkDocs themes insert titles as HTML),
     then written as a JSON string, which is valid YAML whatever the title holds."""
     return Markup(json.dumps(html_text(text), ensure_ascii=False))
+
+
+def html_markup(text: object) -> Markup:
+    """Text escaped for HTML and marked as such, for values MkDocs themes insert both raw
+    (`{{ config.site_name }}`) and through Jinja's escape filter (`title="{{ … | e }}"`):
+    the escape filter leaves Markup alone, so both places show the text exactly once."""
+    return Markup(html_text(text))
