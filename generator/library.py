@@ -105,24 +105,29 @@ def read_library(root: Path) -> tuple[Library, list[Problem]]:
 
 
 def discover(root: Path, problems: list[Problem]) -> Iterator[tuple[str, str]]:
-    """Yield `(relative path, kind)` of each data file in a stable order."""
+    """Yield `(relative path, kind)` of each data file in a stable order.
+
+    A linked folder is followed when it stays inside the library and reported
+    when it leaves it; each real folder is read once, so a link back up (a
+    loop) or to a folder already read adds nothing."""
     yield SETTINGS_FILE, "settings"
-    for dirpath, dirnames, filenames in os.walk(root, onerror=_walk_error(root, problems)):
+    seen = {_identity(root)}
+    for dirpath, dirnames, filenames in os.walk(root, onerror=_walk_error(root, problems), followlinks=True):
         here = Path(dirpath)
         dirnames.sort()
         for name in list(dirnames):
             if name.startswith("."):
                 dirnames.remove(name)
             elif (message := _name_or_link_problem(root, here / name)) is not None:
-                # os.walk does not enter a linked folder; one that stays inside the library
-                # is read where it really is, one that leaves it is reported here.
                 dirnames.remove(name)
                 problems.append(Problem(printable(_relative(root, here / name)), 0, 0, "", message))
-            elif (here / name).is_symlink():
+            elif (identity := _identity(here / name)) in seen:
                 dirnames.remove(name)
             elif name.endswith(YAML_SUFFIXES):
                 dirnames.remove(name)
                 problems.append(Problem(_relative(root, here / name), 0, 0, "", "这是文件夹而不是 YAML 文件，已跳过"))
+            elif identity is not None:
+                seen.add(identity)
         for name in sorted(filenames):
             if not name.endswith(YAML_SUFFIXES) or name.startswith("."):
                 continue
@@ -150,35 +155,41 @@ def discover(root: Path, problems: list[Problem]) -> Iterator[tuple[str, str]]:
 BAD_NAME = "文件名不是 UTF-8 编码，未读取；请重命名"
 
 
+def _identity(folder: Path) -> tuple[int, int] | None:
+    """(device, inode) of a folder inside the library (links already checked), None if it cannot be read:
+    os.walk then reports it."""
+    try:
+        info = folder.stat()
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
 def _name_or_link_problem(root: Path, folder: Path) -> str | None:
     """Why a sub-folder is not walked: a name that cannot be printed, or a link out of the library."""
     if not _is_utf8(folder.name):
         return BAD_NAME.replace("文件名", "文件夹名")
-    target = link_outside(root, folder)
+    target = link_outside(root, _relative(root, folder))
     return None if target is None else outside_message(target)
 
 
-def link_outside(root: Path, path: Path) -> str | None:
-    """The real path `path` leads to when a symlink on the way leaves `root`, else None.
+def link_outside(root: Path, relative: str) -> str | None:
+    """The real path `root/relative` leads to when a symlink on the way leaves `root`, else None.
 
     Only links are resolved (readlink and lstat of each step): the target is
     never opened or stat'ed, so neither its content nor whether it exists can
     reach a message. A loop resolves to somewhere inside and is reported by
     the reader as before. os.path.realpath costs about 70 µs a path, so it
     runs only when a step below `root` is a link (one lstat per step)."""
-    try:
-        steps = path.relative_to(root).parts
-    except ValueError:
-        steps = ("..",)
-    probe = root
-    for step in steps:
-        probe = probe / step
-        if step == ".." or probe.is_symlink():
+    probe = os.fspath(root)
+    for step in relative.split("/"):
+        probe = os.path.join(probe, step)
+        if step == ".." or os.path.islink(probe):
             break
     else:
         return None
     real_root = os.path.realpath(root)
-    target = os.path.realpath(path)
+    target = os.path.realpath(os.path.join(root, relative))
     if target == real_root or target.startswith(real_root.rstrip(os.sep) + os.sep):
         return None
     return target
@@ -229,7 +240,7 @@ def read_text(root: Path, relative: str, problems: list[Problem]) -> str | None:
     def fail(message: str, line: int = 0, column: int = 0) -> None:
         problems.append(Problem(relative, line, column, "", message))
 
-    target = link_outside(root, path)
+    target = link_outside(root, relative)
     if target is not None:
         fail(outside_message(target))
         return None
@@ -289,8 +300,8 @@ CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _wide_encoding(raw: bytes) -> str | None:
-    """ "UTF-16" or "UTF-32" when the file is text in one of them, so the user is told
-    what to re-save instead of "binary"; None for anything else."""
+    """The name of the wide encoding (UTF-16, UTF-32) the file is text in, else None:
+    the user is told what to re-save it as instead of "binary"."""
     for bom, codec, name in WIDE_ENCODINGS:
         if raw.startswith(bom):
             return name if _decodes_as_text(raw[len(bom) :], codec) else None

@@ -243,19 +243,26 @@ def check_future_dates(doc: Document[Any], as_of: dt.date) -> list[Problem]:
     return [doc.problem(loc, f"日期 {value} 晚于统计日期 {as_of}") for loc, value in dates if value > as_of]
 
 
-def iter_dates(value: Any, loc: YamlPath) -> Iterator[tuple[YamlPath, dt.date]]:
+def iter_dates(value: Any, loc: YamlPath) -> list[tuple[YamlPath, dt.date]]:
     """Every date inside a model, with its path in the source file's terms."""
+    found: list[tuple[YamlPath, dt.date]] = []
+    _collect_dates(value, loc, found)
+    return found
+
+
+def _collect_dates(value: Any, loc: YamlPath, found: list[tuple[YamlPath, dt.date]]) -> None:
+    # A list, not a generator: every yield would pass up through each level of nesting.
     if isinstance(value, dt.date):
-        yield loc, value
+        found.append((loc, value))
     elif isinstance(value, BaseModel):
         for name, key in _date_fields(type(value)):
-            yield from iter_dates(getattr(value, name), (*loc, key))
+            _collect_dates(getattr(value, name), (*loc, key), found)
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            yield from iter_dates(item, (*loc, i))
+            _collect_dates(item, (*loc, i), found)
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield from iter_dates(item, (*loc, key))
+            _collect_dates(item, (*loc, key), found)
 
 
 @functools.cache

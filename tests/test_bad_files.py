@@ -353,8 +353,9 @@ def test_file_name_that_is_not_utf8_is_named_and_printable(mini: Scratch) -> Non
     assert completed.stdout.decode("utf-8").splitlines() == expected
 
 
-# (replaced line, replacement, exact problem): each once crashed, or printed pydantic's English.
-SURROGATES = {
+# (replaced line, replacement, exact problem): surrogates once crashed validate or build, or printed
+# pydantic's English; control characters and non-characters went into HTML, Word and Excel files.
+INVALID_TEXT = {
     "lone high in a value": (
         "title: 某小区业主再次反映办证进度",
         'title: "某小区\\ud800业主"',
@@ -385,6 +386,26 @@ SURROGATES = {
         'class: LA-001\n"note\\ud800": x',
         "records/XF-2023-0002.yaml:18:6: 键含有无效字符（单独的代理项 U+D800）",
     ),
+    "control character": (
+        "summary: 业主询问首批办证名单。",
+        'summary: "业主\\x01询问\\0"',
+        "records/XF-2023-0002.yaml:11:13: summary: 含有无效字符（控制字符 U+0001）",
+    ),
+    "NUL after an escaped backslash": (
+        "summary: 业主询问首批办证名单。",
+        'summary: "C:\\\\x01\\0"',
+        "records/XF-2023-0002.yaml:11:18: summary: 含有无效字符（控制字符 U+0000）",
+    ),
+    "escape character on a continued line": (
+        "summary: 业主询问首批办证名单。",
+        'summary: "业主询问\\\n  \\e"',
+        "records/XF-2023-0002.yaml:12:3: summary: 含有无效字符（控制字符 U+001B）",
+    ),
+    "non-character": (
+        "topic: 不动产证办理",
+        'topic: "\\uFFFE"',
+        "records/XF-2023-0002.yaml:7:9: topic: 含有无效字符（非字符 U+FFFE）",
+    ),
     "beyond U+10FFFF (crashed validate)": (
         "summary: 业主询问首批办证名单。",
         'summary: "\\U00110000"',
@@ -393,9 +414,9 @@ SURROGATES = {
 }
 
 
-@pytest.mark.parametrize("name", list(SURROGATES))
-def test_surrogates_are_located_in_validate_and_build(mini: Scratch, tmp_path: Path, name: str) -> None:
-    old, new, expected = SURROGATES[name]
+@pytest.mark.parametrize("name", list(INVALID_TEXT))
+def test_invalid_characters_are_located_in_validate_and_build(mini: Scratch, tmp_path: Path, name: str) -> None:
+    old, new, expected = INVALID_TEXT[name]
     mini.replace("records/XF-2023-0002.yaml", old, new)
     # The record is refused, so the entry's citation of it does not cascade.
     assert mini.problems() == [expected]
