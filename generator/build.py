@@ -112,7 +112,7 @@ def _build(
 
     clean_leftovers(target)
     with report.stage("load+validate"):
-        library, problems = check_library(options.library)
+        library, problems = check_library(options.library, options.as_of)
         if problems:
             raise InvalidLibrary(problems)
     done()

@@ -55,11 +55,18 @@ def cli() -> None:
 
 @cli.command()
 @library_argument
-def validate(library: Path) -> None:
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="统计日期：晚于它的日期都是错误（默认今天；与 build 的 --as-of 相同）",
+)
+def validate(library: Path, as_of: dt.datetime | None) -> None:
     """检查案例库：列出全部问题（文件:行:列: 字段: 说明）。"""
     from .validate import check_library
 
-    _, problems = check_library(library)
+    _, problems = check_library(library, _as_of(as_of))
     if problems:
         print_problems(problems)
         sys.exit(EXIT_PROBLEMS)

@@ -5,12 +5,19 @@ allowed). Each file is read defensively — too large, binary, not UTF-8,
 empty, unreadable, a folder named like a file, a symlink loop — and each
 such fault becomes one Problem while the other files are still read.
 Contract errors from pydantic are mapped back to line and column here.
+
+A symlink (file or folder) whose real path leaves the library folder is
+refused and its target never opened: its lines would otherwise come back
+as "unknown field" messages, and a library is often shared or handed to a
+build server, where a link to /etc/passwd or a colleague's home must not
+turn into output.
 """
 
 from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,7 +71,7 @@ def read_library(root: Path) -> tuple[Library, list[Problem]]:
         raise LibraryUnreadable(f"案例库不存在：{root}")
     if not root.is_dir():
         raise LibraryUnreadable(f"案例库应是一个文件夹：{root}")
-    if not (root / SETTINGS_FILE).exists():
+    if not os.path.lexists(root / SETTINGS_FILE):  # a link leading out is reported by read_text, not followed
         raise LibraryUnreadable(f"{root} 不是案例库：缺少 {SETTINGS_FILE}")
     library = Library(root=root)
     problems: list[Problem] = []
@@ -98,22 +105,37 @@ def read_library(root: Path) -> tuple[Library, list[Problem]]:
 
 
 def discover(root: Path, problems: list[Problem]) -> Iterator[tuple[str, str]]:
-    """Yield `(relative path, kind)` of each data file in a stable order."""
+    """Yield `(relative path, kind)` of each data file in a stable order.
+
+    A linked folder is followed when it stays inside the library and reported
+    when it leaves it; each real folder is read once, so a link back up (a
+    loop) or to a folder already read adds nothing."""
     yield SETTINGS_FILE, "settings"
-    for dirpath, dirnames, filenames in os.walk(root, onerror=_walk_error(root, problems)):
+    seen = {_identity(root)}
+    for dirpath, dirnames, filenames in os.walk(root, onerror=_walk_error(root, problems), followlinks=True):
         here = Path(dirpath)
         dirnames.sort()
         for name in list(dirnames):
             if name.startswith("."):
                 dirnames.remove(name)
+            elif (message := _name_or_link_problem(root, here / name)) is not None:
+                dirnames.remove(name)
+                problems.append(Problem(printable(_relative(root, here / name)), 0, 0, "", message))
+            elif (identity := _identity(here / name)) in seen:
+                dirnames.remove(name)
             elif name.endswith(YAML_SUFFIXES):
                 dirnames.remove(name)
                 problems.append(Problem(_relative(root, here / name), 0, 0, "", "这是文件夹而不是 YAML 文件，已跳过"))
+            elif identity is not None:
+                seen.add(identity)
         for name in sorted(filenames):
             if not name.endswith(YAML_SUFFIXES) or name.startswith("."):
                 continue
             relative = _relative(root, here / name)
             if relative == SETTINGS_FILE:
+                continue
+            if not _is_utf8(name):
+                problems.append(Problem(printable(relative), 0, 0, "", BAD_NAME))
                 continue
             top = relative.split("/", 1)[0]
             if top in FOLDERS and "/" in relative:
@@ -130,9 +152,75 @@ def discover(root: Path, problems: list[Problem]) -> Iterator[tuple[str, str]]:
                 )
 
 
+BAD_NAME = "文件名不是 UTF-8 编码，未读取；请重命名"
+
+
+def _identity(folder: Path) -> tuple[int, int] | None:
+    """(device, inode) of a folder inside the library (links already checked), None if it cannot be read:
+    os.walk then reports it."""
+    try:
+        info = folder.stat()
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def _name_or_link_problem(root: Path, folder: Path) -> str | None:
+    """Why a sub-folder is not walked: a name that cannot be printed, or a link out of the library."""
+    if not _is_utf8(folder.name):
+        return BAD_NAME.replace("文件名", "文件夹名")
+    target = link_outside(root, _relative(root, folder))
+    return None if target is None else outside_message(target)
+
+
+def link_outside(root: Path, relative: str) -> str | None:
+    """The real path `root/relative` leads to when a symlink on the way leaves `root`, else None.
+
+    Only links are resolved (readlink and lstat of each step): the target is
+    never opened or stat'ed, so neither its content nor whether it exists can
+    reach a message. A loop resolves to somewhere inside and is reported by
+    the reader as before. os.path.realpath costs about 70 µs a path, so it
+    runs only when a step below `root` is a link (one lstat per step)."""
+    probe = os.fspath(root)
+    for step in relative.split("/"):
+        probe = os.path.join(probe, step)
+        if step == ".." or os.path.islink(probe):
+            break
+    else:
+        return None
+    real_root = os.path.realpath(root)
+    target = os.path.realpath(os.path.join(root, relative))
+    if target == real_root or target.startswith(real_root.rstrip(os.sep) + os.sep):
+        return None
+    return target
+
+
+def outside_message(target: str) -> str:
+    return f"符号链接指向案例库以外（{printable(target)}），未读取"
+
+
+def _is_utf8(name: str) -> bool:
+    """False for a name os.walk decoded with surrogateescape (bytes that are not UTF-8)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable(text: str) -> str:
+    """A path for a message: bytes that are not UTF-8 shown as \\xff, since they cannot be printed."""
+    if _is_utf8(text):
+        return text
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _walk_error(root: Path, problems: list[Problem]):
     def report(error: OSError) -> None:
-        where = _relative(root, Path(error.filename)) if error.filename else "."
+        where = printable(_relative(root, Path(error.filename))) if error.filename else "."
         problems.append(Problem(where, 0, 0, "", f"无法读取文件夹：{error.strerror or error}"))
 
     return report
@@ -152,6 +240,10 @@ def read_text(root: Path, relative: str, problems: list[Problem]) -> str | None:
     def fail(message: str, line: int = 0, column: int = 0) -> None:
         problems.append(Problem(relative, line, column, "", message))
 
+    target = link_outside(root, relative)
+    if target is not None:
+        fail(outside_message(target))
+        return None
     try:
         if path.is_symlink() and not path.exists():
             fail("符号链接指向不存在的文件或形成循环")
@@ -170,6 +262,10 @@ def read_text(root: Path, relative: str, problems: list[Problem]) -> str | None:
     if not raw.strip():
         fail("文件为空")
         return None
+    wide = _wide_encoding(raw)
+    if wide is not None:
+        fail(f"文件是 {wide} 编码，请另存为 UTF-8")
+        return None
     if b"\x00" in raw:
         fail("这是二进制文件，不是 YAML 文本")
         return None
@@ -183,6 +279,44 @@ def read_text(root: Path, relative: str, problems: list[Problem]) -> str | None:
         hint = "（看起来是 GBK/GB18030 编码）" if _looks_like_gbk(raw) else ""
         fail(f"文件不是 UTF-8 编码{hint}，请另存为 UTF-8", line, column)
         return None
+
+
+# YAML 1.2 §5.2: a stream's encoding shows in its BOM, or else in where the
+# NUL bytes fall around its first (ASCII) character. Longest patterns first:
+# a UTF-32 LE BOM begins with the UTF-16 LE one.
+WIDE_ENCODINGS = (
+    (b"\x00\x00\xfe\xff", "utf-32-be", "UTF-32"),
+    (b"\xff\xfe\x00\x00", "utf-32-le", "UTF-32"),
+    (b"\xfe\xff", "utf-16-be", "UTF-16"),
+    (b"\xff\xfe", "utf-16-le", "UTF-16"),
+)
+WIDE_WITHOUT_BOM = (
+    (re.compile(rb"\x00\x00\x00[^\x00]", re.S), "utf-32-be", "UTF-32"),
+    (re.compile(rb"[^\x00]\x00\x00\x00", re.S), "utf-32-le", "UTF-32"),
+    (re.compile(rb"\x00[^\x00]", re.S), "utf-16-be", "UTF-16"),
+    (re.compile(rb"[^\x00]\x00", re.S), "utf-16-le", "UTF-16"),
+)
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _wide_encoding(raw: bytes) -> str | None:
+    """The name of the wide encoding (UTF-16, UTF-32) the file is text in, else None:
+    the user is told what to re-save it as instead of "binary"."""
+    for bom, codec, name in WIDE_ENCODINGS:
+        if raw.startswith(bom):
+            return name if _decodes_as_text(raw[len(bom) :], codec) else None
+    for pattern, codec, name in WIDE_WITHOUT_BOM:
+        if pattern.match(raw):
+            return name if _decodes_as_text(raw, codec) else None
+    return None
+
+
+def _decodes_as_text(raw: bytes, codec: str) -> bool:
+    try:
+        text = raw.decode(codec)
+    except UnicodeDecodeError:
+        return False
+    return CONTROL.search(text) is None
 
 
 def _looks_like_gbk(raw: bytes) -> bool:

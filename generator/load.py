@@ -8,11 +8,17 @@ So we let PyYAML compose the node graph and build the data ourselves:
   `true`/`false` (bool); the contract converts strings to ints and dates
   where a field asks for one, so codes and ids never change shape;
 * a duplicate key is a problem located at the second occurrence;
+* a character that a YAML file may not hold raw, made by an escape in a
+  double-quoted scalar (a surrogate `"\\ud800"`, a control character
+  `"\\x01"`, `"\\0"`, a non-character `"\\uffff"`), is a problem located at
+  its escape: a surrogate cannot be printed or written as UTF-8 at all, and
+  HTML, Word and Excel files may not contain the others;
 * positions are kept per path (`("stages", 2, "date")`) for values and keys.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +43,13 @@ PLAIN_TAGS = {
 # Aliases can expand a small file into an enormous tree ("billion laughs").
 MAX_NODES = 200_000
 MAX_DEPTH = 64
+# YAML 1.2's c-printable (PyYAML's reader refuses anything else in a file), negated.
+NOT_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Escapes that can make such a character; a file without any needs no search of its strings.
+MAYBE_NOT_PRINTABLE = re.compile(r"\\[0abefvxuU]|" + NOT_PRINTABLE.pattern)
+ESCAPE = re.compile(r"\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})|(.))", re.S)
+CONTROL_ESCAPES = {"0": "\0", "a": "\a", "b": "\b", "v": "\v", "f": "\f", "e": "\x1b"}
+BEYOND_UNICODE = re.compile(r"\\U([0-9a-fA-F]{8})")
 
 Path = tuple[str | int, ...]
 
@@ -144,6 +157,8 @@ def parse_yaml(text: str, defer_conformance: bool = False) -> tuple[LoadedYaml |
         return None, [YamlIssue(line, column, "", f"YAML 读取错误：{_reader_reason(error)}")]
     except RecursionError:
         return None, [YamlIssue(1, 1, "", f"YAML 嵌套超过 {MAX_DEPTH} 层")]
+    except ValueError:  # PyYAML's chr() on an escape beyond U+10FFFF
+        return None, [_beyond_unicode(text)]
     documents = [d for d in documents if d is not None]
     if not documents:
         return None, [YamlIssue(1, 1, "", "文件没有内容")]
@@ -157,7 +172,7 @@ def parse_yaml(text: str, defer_conformance: bool = False) -> tuple[LoadedYaml |
         strict = conformance_issues(text, fast=fast is not None)
         if strict:
             return None, strict[:1]
-    builder = _Builder()
+    builder = _Builder(text if MAYBE_NOT_PRINTABLE.search(text) else None)
     data = builder.build(documents[0], ())
     loaded = LoadedYaml(data, builder.values, builder.keys, text.splitlines(), conformance_deferred=deferred)
     return loaded, builder.issues
@@ -201,6 +216,53 @@ def explain_yaml_error(problem: str) -> str:
     return problem
 
 
+def _beyond_unicode(text: str) -> YamlIssue:
+    for match in BEYOND_UNICODE.finditer(text):
+        if int(match.group(1), 16) > 0x10FFFF:
+            line, column = _line_column(text, match.start())
+            return YamlIssue(
+                line, column, "", f"YAML 语法错误：转义 {match.group()} 超出 Unicode 范围（最大 \\U0010FFFF）"
+            )
+    return YamlIssue(1, 1, "", "YAML 语法错误：无法解析")
+
+
+def _line_column(text: str, index: int) -> tuple[int, int]:
+    """1-based position of `index`, counting line breaks as PyYAML's reader does."""
+    before = text[:index]
+    breaks = list(re.finditer("\r\n|[\n\r\x85\u2028\u2029]", before))
+    if not breaks:
+        return 1, index + 1
+    return len(breaks) + 1, index - breaks[-1].end() + 1
+
+
+def invalid_character_message(value: str, at: int) -> str:
+    """Why the string cannot be used, naming the code point (and the character a surrogate pair meant)."""
+    first = ord(value[at])
+    following = ord(value[at + 1]) if at + 1 < len(value) else 0
+    if 0xD800 <= first <= 0xDBFF and 0xDC00 <= following <= 0xDFFF:
+        meant = value[at : at + 2].encode("utf-16-le", "surrogatepass").decode("utf-16-le")
+        return f"含有无效字符（代理项对 U+{first:04X} U+{following:04X}；请直接写 “{meant}” 或 \\U{ord(meant):08X}）"
+    if 0xD800 <= first <= 0xDFFF:
+        return f"含有无效字符（单独的代理项 U+{first:04X}）"
+    if first in (0xFFFE, 0xFFFF):
+        return f"含有无效字符（非字符 U+{first:04X}）"
+    return f"含有无效字符（控制字符 U+{first:04X}）"
+
+
+def _escape_of_invalid(text: str, start: int, end: int) -> int | None:
+    """Index of the first escape in text[start:end] that makes a character YAML may not hold raw."""
+    for match in ESCAPE.finditer(text, start, end):
+        digits = match.group(1) or match.group(2) or match.group(3)
+        if digits:
+            code = int(digits, 16)
+            char = chr(code) if code <= 0x10FFFF else ""
+        else:
+            char = CONTROL_ESCAPES.get(match.group(4), "")
+        if char and NOT_PRINTABLE.match(char):
+            return match.start()
+    return None
+
+
 def _reader_reason(error: yaml.YAMLError) -> str:
     reason = getattr(error, "reason", None)
     return str(reason) if reason else str(error).splitlines()[0]
@@ -209,7 +271,10 @@ def _reader_reason(error: yaml.YAMLError) -> str:
 class _Builder:
     """Walks a composed node graph into plain data, recording spans and issues."""
 
-    def __init__(self) -> None:
+    def __init__(self, text: str | None = None) -> None:
+        # The source text when an escape may have made a character YAML may not hold
+        # raw (nearly never): only then is every string searched for one.
+        self.text = text
         self.values: dict[Path, tuple[int, int, str | None]] = {}
         self.keys: dict[Path, tuple[int, int, str | None]] = {}
         self.issues: list[YamlIssue] = []
@@ -222,6 +287,8 @@ class _Builder:
             # Most nodes: a plain scalar cannot form a cycle, so skip the checks below.
             self._built += 1
             self.values[path] = (mark.line + 1, mark.column + 1, node.style)
+            if self.text is not None and self._has_invalid_character(node, path):
+                return None
             return self._scalar(node)
         span = Span(mark.line + 1, mark.column + 1, getattr(node, "style", None))
         self.values[path] = (span.line, span.column, span.style)
@@ -239,6 +306,8 @@ class _Builder:
         self._active.add(id(node))
         try:
             if isinstance(node, ScalarNode):
+                if self.text is not None and self._has_invalid_character(node, path):
+                    return None
                 return self._scalar(node)
             if isinstance(node, SequenceNode):
                 return [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
@@ -270,6 +339,8 @@ class _Builder:
                 self._issue(Span(*key_span), path, "键必须是简单文本（不支持复杂键和 << 合并）")
                 continue
             key = key_node.value
+            if self.text is not None and self._has_invalid_character(key_node, path, key=True):
+                continue
             if key in first_seen:
                 self._issue(
                     Span(*key_span),
@@ -281,6 +352,23 @@ class _Builder:
             self.keys[(*path, key)] = key_span
             result[key] = self.build(value_node, (*path, key))
         return result
+
+    def _has_invalid_character(self, node: ScalarNode, path: Path, *, key: bool = False) -> bool:
+        """Record an issue at the escape that made an invalid character in this scalar, if any.
+
+        A key's issue is reported on its mapping: the key itself cannot be
+        printed as a field name."""
+        found = NOT_PRINTABLE.search(node.value)
+        if found is None or self.text is None:
+            return False
+        at = _escape_of_invalid(self.text, node.start_mark.index, node.end_mark.index)
+        if at is not None:
+            line, column = _line_column(self.text, at)
+        else:  # the character itself, in text that did not come from a file
+            line, column = node.start_mark.line + 1, node.start_mark.column + 1
+        message = invalid_character_message(node.value, found.start())
+        self._issue(Span(line, column), path, f"键{message}" if key else message)
+        return True
 
     def _issue(self, span: Span, path: Path, message: str) -> None:
         self.issues.append(YamlIssue(span.line, span.column, format_path(path), message))

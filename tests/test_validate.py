@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import MINI, Scratch, run_cli
+from tests.conftest import MINI, SAMPLE, Scratch, run_cli
 
 RECORD = "records/XF-2023-0001.yaml"
 RECORD2 = "records/XF-2023-0002.yaml"
@@ -207,6 +207,16 @@ CASES = {
             f"{TYPICAL}:7:10: records: 个案（编号第三段为 1）只能对应 1 件来源案例",
         ],
     ),
+    "stage date compared with the step that holds it": (
+        RECORD,
+        "date: 2023-05-05, days: 30, reason: 需联合审查}\n  - {stage: 答复, date: 2023-05-30",
+        "date: 2023-03-07, days: 30, reason: 需联合审查}\n  - {stage: 答复, date: 2023-03-07",
+        [
+            f"{RECORD}:26:23: stages[2].date: 延期日期 2023-03-07 早于受理日期 2023-03-08",
+            # Before: “早于延期日期 2023-03-08”, naming the step just read with the date of another.
+            f"{RECORD}:27:23: stages[3].date: 答复日期 2023-03-07 早于受理日期 2023-03-08",
+        ],
+    ),
     "yes stays text": (
         RECORD2,
         "summary: 业主询问首批办证名单。",
@@ -334,3 +344,79 @@ def test_unknown_placeholder_in_a_class_template_is_located(sample_copy: Scratch
     assert "templates[1].body" in problems[0] and "{deadline}" in problems[0]
     block_start = int(problems[0].split(":")[1])
     assert block_start < line  # the body's position: a block scalar starts above the line itself
+
+
+# ── dates after the reference date (--as-of, default today) ────────────────
+FUTURE = {
+    "record closed": (RECORD, "closed: 2023-06-20", "closed: 2031-06-20", f"{RECORD}:32:11: resolution.closed"),
+    "record stage": (
+        RECORD2,
+        "{stage: 受理, date: 2023-04-03}",
+        "{stage: 受理, date: 2031-04-03}",
+        f"{RECORD2}:16:23: stages[1].date",
+    ),
+    "entry process step": (
+        TYPICAL,
+        "{date: 2023-05-30, action: 容缺办理首批办证}",
+        "{date: 2031-05-30, action: 容缺办理首批办证}",
+        f"{TYPICAL}:12:12: process[1].date",
+    ),
+    "entry review": (TYPICAL, "date: 2023-07-10}", "date: 2031-07-10}", f"{TYPICAL}:17:54: review.date"),
+    "class published": (CLASS, "published: 2023-07-01", "published: 2031-07-01", f"{CLASS}:21:12: published"),
+}
+
+
+@pytest.mark.parametrize("name", list(FUTURE))
+def test_date_after_as_of_is_located(mini: Scratch, name: str) -> None:
+    relative, old, new, where = FUTURE[name]
+    mini.replace(relative, old, new)
+    date = new.split("date: ")[-1].split("closed: ")[-1].split("published: ")[-1][:10]
+    result = run_cli("validate", mini.root, "--as-of", "2024-06-30")
+    assert (result.exit_code, result.stdout.splitlines()) == (1, [f"{where}: 日期 {date} 晚于统计日期 2024-06-30"])
+
+
+def test_record_of_2031_in_a_2024_library(mini: Scratch) -> None:
+    """The finding: a record received in 2031 passed and showed “未收到”."""
+    text = mini.read(RECORD2).replace("XF-2023-0002", "XF-2031-0001").replace("2023-04-0", "2031-03-0")
+    mini.write("records/XF-2031-0001.yaml", text)
+    result = run_cli("validate", mini.root, "--as-of", "2024-06-30")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        "records/XF-2031-0001.yaml:3:11: received: 日期 2031-03-02 晚于统计日期 2024-06-30",
+        "records/XF-2031-0001.yaml:15:23: stages[0].date: 日期 2031-03-02 晚于统计日期 2024-06-30",
+        "records/XF-2031-0001.yaml:16:23: stages[1].date: 日期 2031-03-03 晚于统计日期 2024-06-30",
+    ]
+
+
+def test_as_of_is_inclusive_and_defaults_to_today(mini: Scratch) -> None:
+    import datetime as dt
+
+    # The mini library's latest date is the entry's review, 2023-07-10.
+    assert run_cli("validate", mini.root, "--as-of", "2023-07-10").exit_code == 0
+    early = run_cli("validate", mini.root, "--as-of", "2023-07-09")
+    assert early.stdout.splitlines() == [f"{TYPICAL}:17:54: review.date: 日期 2023-07-10 晚于统计日期 2023-07-09"]
+    today, tomorrow = dt.date.today(), dt.date.today() + dt.timedelta(days=1)
+    mini.replace(TYPICAL, "date: 2023-07-10}", f"date: {today}}}")
+    assert run_cli("validate", mini.root).exit_code == 0
+    mini.replace(TYPICAL, f"date: {today}}}", f"date: {tomorrow}}}")
+    late = run_cli("validate", mini.root)
+    assert late.stdout.splitlines() == [f"{TYPICAL}:17:54: review.date: 日期 {tomorrow} 晚于统计日期 {today}"]
+
+
+def test_build_checks_dates_against_its_own_as_of(mini: Scratch, tmp_path) -> None:
+    """build passes --as-of to validation: refused before anything is written."""
+    out = tmp_path / "site"
+    result = run_cli("build", mini.root, "--out", out, "--as-of", "2023-07-09")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [f"{TYPICAL}:17:54: review.date: 日期 2023-07-10 晚于统计日期 2023-07-09"]
+    assert not out.exists()
+
+
+def test_sample_library_validates_as_of_its_reference_date() -> None:
+    """README and tests build cases/ as of 2024-06-30; its latest date is 2024-06-28."""
+    assert run_cli("validate", SAMPLE, "--as-of", "2024-06-30").exit_code == 0
+    assert run_cli("validate", SAMPLE).exit_code == 0  # today is later than every sample date
+    early = run_cli("validate", SAMPLE, "--as-of", "2024-06-27")
+    assert early.stdout.splitlines() == [
+        "records/XF-2024-0003.yaml:47:11: stages[3].date: 日期 2024-06-28 晚于统计日期 2024-06-27"
+    ]
