@@ -16,16 +16,10 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import EXIT_PROBLEMS, Problem
+from .errors import EXIT_PROBLEMS
 
 DEFAULT_LIBRARY = Path("cases")
 library_argument = click.argument("library", type=click.Path(path_type=Path), default=DEFAULT_LIBRARY, required=False)
-
-
-def print_problems(problems: list[Problem]) -> None:
-    for problem in problems:
-        click.echo(str(problem))
-    click.echo(f"共 {len(problems)} 个问题", err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -38,13 +32,17 @@ def cli() -> None:
 @library_argument
 def validate(library: Path) -> None:
     """检查案例库：列出全部问题（文件:行:列: 字段: 说明）。"""
-    from .validate import check_library
+    from .validate import check_citations, check_library
 
-    _, problems = check_library(library)
+    loaded, problems = check_library(library)
+    warnings = check_citations(loaded)
+    for problem in sorted(problems + warnings):
+        click.echo(str(problem))
+    noted = f"，{len(warnings)} 个警告" if warnings else ""
     if problems:
-        print_problems(problems)
+        click.echo(f"共 {len(problems)} 个问题{noted}", err=True)
         sys.exit(EXIT_PROBLEMS)
-    click.echo(f"{library}: 未发现问题", err=True)
+    click.echo(f"{library}: 未发现问题{noted}", err=True)
 
 
 @cli.command()
