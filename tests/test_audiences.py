@@ -233,6 +233,22 @@ def test_an_entry_whose_class_is_internal_shows_no_class_in_training(editions: d
     assert ["所属类案", "LA-006 涉法涉诉导入法定途径"] in internal.rows
 
 
+def test_the_home_page_says_what_its_counts_count(editions: dict[str, Path]) -> None:
+    """Records are counted only where every record is in the edition; the training edition
+    has some records but counts its typical entries, and used to call them 案例记录."""
+    heads = {
+        audience: [
+            p for p in PageText.of(site / "index.html").text.split("\n") if p.endswith("数量（" + label + "）：")
+        ]
+        for (audience, site), label in zip(editions.items(), ("内部版", "培训版", "公开版"), strict=True)
+    }
+    assert heads == {
+        "internal": ["案例记录数量（内部版）："],
+        "training": ["典型案例数量（培训版）："],
+        "public": ["典型案例数量（公开版）："],
+    }
+
+
 # ── the derived models ──────────────────────────────────────────────────────
 
 
