@@ -321,6 +321,27 @@ def test_a_wider_edition_model_names_no_excluded_id(
     )
 
 
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        ("阻工（XF-2021-0001），柳湾", "阻工（未收录的信访事项），柳湾"),
+        ("参照（LA-006、2022-04-1-001）办理", "参照（未收录的类案、未收录的典型案例）办理"),
+        ("另见 XF-2021-0001。", "另见 （未收录的信访事项）。"),
+        ("第一行。\nXF-2021-0001 另案办理", "第一行。\n（未收录的信访事项） 另案办理"),
+        ("（甲）XF-2021-0001（乙）", "（甲）（未收录的信访事项）（乙）"),
+        ("编号XF-2021-00012", "编号（未收录的信访事项）2"),
+        ("与 XF-2021-0002 同属一个项目（LA-002）", "与 XF-2021-0002 同属一个项目（LA-002）"),  # both training
+    ],
+)
+def test_how_a_training_record_writes_an_excluded_id(wide_library: Library, text: str, written: str) -> None:
+    from generator.edition import EDITIONS
+
+    documents = [doc.model for doc in [*wide_library.records, *wide_library.typical, *wide_library.classes]]
+    (source,) = [m for m in documents if m.id == "XF-2021-0012"]  # marked training
+    shown = EDITIONS["training"].select(documents).record(source.model_copy(update={"summary": text}))
+    assert shown.summary == written
+
+
 def test_validate_warns_where_free_text_cites_an_id_its_edition_excludes(mini: Scratch) -> None:
     """A warning, located, with exit code 0; the build writes the text without the id."""
     record, entry = "records/XF-2023-0001.yaml", "typical/2023-01-2-001.yaml"
