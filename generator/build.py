@@ -268,7 +268,7 @@ def generated_nav(site: SiteModel) -> list[Any]:
     ]
     if site.shows_records:
         nav.append({"案例记录": "records/index.md"})
-    if site.is_internal:
+    if site.edition.ledgers:
         nav.append(
             {
                 "类案台账": [
@@ -300,5 +300,6 @@ def mkdocs_job(site: SiteModel, config_path: Path, docs: Path, pages: Path) -> M
         # Byte-identical output: MkDocs stamps the sitemap with the build date
         # unless SOURCE_DATE_EPOCH is set; use the as-of date.
         epoch=epoch_of(site.as_of),
-        internal=site.audience == "internal",
+        banner=site.edition.banner,
+        noindex=site.edition.noindex,
     )

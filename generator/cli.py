@@ -18,16 +18,10 @@ from typing import Any
 import click
 
 from . import __version__
-from .errors import EXIT_PROBLEMS, FileSystemProblem, Problem
+from .errors import EXIT_PROBLEMS, FileSystemProblem
 
 DEFAULT_LIBRARY = Path("cases")
 library_argument = click.argument("library", type=click.Path(path_type=Path), default=DEFAULT_LIBRARY, required=False)
-
-
-def print_problems(problems: list[Problem]) -> None:
-    for problem in problems:
-        click.echo(str(problem))
-    click.echo(f"共 {len(problems)} 个问题", err=True)
 
 
 class CasebookGroup(click.Group):
@@ -64,13 +58,17 @@ def cli() -> None:
 )
 def validate(library: Path, as_of: dt.datetime | None) -> None:
     """检查案例库：列出全部问题（文件:行:列: 字段: 说明）。"""
-    from .validate import check_library
+    from .validate import check_citations, check_library
 
-    _, problems = check_library(library, _as_of(as_of))
+    loaded, problems = check_library(library, _as_of(as_of))
+    warnings = check_citations(loaded)
+    for problem in sorted(problems + warnings):
+        click.echo(str(problem))
+    noted = f"，{len(warnings)} 个警告" if warnings else ""
     if problems:
-        print_problems(problems)
+        click.echo(f"共 {len(problems)} 个问题{noted}", err=True)
         sys.exit(EXIT_PROBLEMS)
-    click.echo(f"{library}: 未发现问题", err=True)
+    click.echo(f"{library}: 未发现问题{noted}", err=True)
 
 
 @cli.command()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import os
 from dataclasses import dataclass
+from typing import Literal
 
 import click
 
@@ -27,6 +28,8 @@ class Problem:
     `path` is relative to the library root with forward slashes, so messages
     read the same on every machine and sort stably. `line` and `column` are
     1-based; 0 means "the file as a whole" (e.g. it could not be decoded).
+    A warning points at something the build handles on its own (and says
+    how); only errors stop a command.
     """
 
     path: str
@@ -34,13 +37,15 @@ class Problem:
     column: int
     field: str
     message: str
+    severity: Literal["error", "warning"] = "error"
 
     def __str__(self) -> str:
         where = self.path
         if self.line:
             where += f":{self.line}:{self.column}"
         field = f" {self.field}:" if self.field else ""
-        return f"{where}:{field} {self.message}"
+        flag = "警告：" if self.severity == "warning" else ""
+        return f"{where}:{field} {flag}{self.message}"
 
 
 def sort_problems(problems: list[Problem]) -> list[Problem]:

@@ -31,7 +31,9 @@ import multiprocessing
 import os
 import pickle
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +72,8 @@ class MkDocsJob:
     copyright: str
     nav: list[Any]  # generated sections, placed before the user's nav
     epoch: int  # SOURCE_DATE_EPOCH: the sitemap date, for byte-identical builds
-    internal: bool = False  # mark every page noindex and show the 内部资料 banner
+    banner: str | None = None  # shown at the top of every page (edition.Edition.banner)
+    noindex: bool = False  # every page asks search engines to keep out
     extra_css: list[str] = field(default_factory=lambda: [f"{ASSET_DIR}/casebook.css"])
     extra_javascript: list[str] = field(default_factory=lambda: [f"{ASSET_DIR}/casebook.js", f"{ASSET_DIR}/similar.js"])
 
@@ -199,7 +202,7 @@ def _run_part(job: MkDocsJob, site_dir: Path, part: int, parts: int) -> PartResu
     logger.addHandler(collector)
     previous_level = logger.level
     logger.setLevel(logging.WARNING)
-    splitter = _PageSplitter(part, parts, job.internal, job.pages)
+    splitter = _PageSplitter(part, parts, job.pages, lambda html: mark_edition(html, job.banner, job.noindex))
     try:
         with open(job.config_path, "rb") as stream:
             config = load_config(
@@ -239,16 +242,17 @@ NAV_CACHE_WRAPPER = (
     "{%- endif -%}"
 )
 NOINDEX = '<meta name="robots" content="noindex, nofollow">'
-BANNER = '<div class="cb-internal-banner" role="note">内部资料 · 注意保密 · 不得对外提供</div>'
 
 
-def mark_internal(page_html: str) -> str:
-    """An internal edition's page: search engines told to keep out, readers told it is internal."""
-    page_html = page_html.replace("<head>", f"<head>\n{NOINDEX}", 1)
+def mark_edition(page_html: str, banner: str | None, noindex: bool) -> str:
+    """A page as its edition marks it: search engines told to keep out, readers told it is internal."""
+    if noindex:
+        page_html = page_html.replace("<head>", f"<head>\n{NOINDEX}", 1)
     body = page_html.find("<body")
-    if body != -1:
+    if banner and body != -1:
         end = page_html.find(">", body) + 1
-        page_html = page_html[:end] + BANNER + page_html[end:]
+        marked = f'<div class="cb-internal-banner" role="note">{escape(banner)}</div>'
+        page_html = page_html[:end] + marked + page_html[end:]
     return page_html
 
 
@@ -266,9 +270,11 @@ def splits(src_uri: str) -> bool:
 class _PageSplitter(BasePlugin):
     """MkDocs plugin: render only this process's share of pages; keep their search text."""
 
-    def __init__(self, part: int, parts: int, internal: bool = False, pack: Path | None = None) -> None:
+    def __init__(
+        self, part: int, parts: int, pack: Path | None = None, mark: Callable[[str], str] | None = None
+    ) -> None:
         super().__init__()
-        self.part, self.parts, self.internal, self.pack = part, parts, internal, pack
+        self.part, self.parts, self.pack, self.mark = part, parts, pack, mark
         self.owner: dict[str, int] = {}
         self.texts: PageTexts = {}
         self.written: list[str] = []
@@ -355,8 +361,8 @@ class _PageSplitter(BasePlugin):
         return ""
 
     def on_post_page(self, output: str, page: Any, config: Any) -> str:
-        if self.internal and output:
-            output = mark_internal(output)
+        if self.mark is not None and output:
+            output = self.mark(output)
         if self.owns(page):
             extracted = page_text(output)
             if extracted is not None:

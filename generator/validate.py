@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from .contract import STAGE_RANK, CaseClass, CaseRecord, Settings, TypicalEntry
+from .edition import EDITIONS, REFERENCE_FIELDS
 from .errors import Problem
 from .library import Document, Library, read_library
 from .links import check_links
@@ -66,6 +67,43 @@ def validate(library: Library, as_of: dt.date | None = None) -> list[Problem]:
     for doc in [*library.records, *library.typical, *library.classes, *filter(None, [library.settings])]:
         problems += check_links(doc, iter_text(doc.model, ()))
     return problems
+
+
+def check_citations(library: Library) -> list[Problem]:
+    """Warnings: free text of a training or public document that cites an id its edition excludes.
+
+    The build writes such a citation as （未收录的信访事项） in that edition (edition.py), so
+    this is no error; the warning tells the editor the text reads differently there. Each
+    document is checked against the narrowest edition it is in, the one that excludes most."""
+    documents = [*library.records, *library.typical, *library.classes]
+    problems = []
+    for edition in EDITIONS.values():
+        if edition.complete:
+            continue
+        selection = edition.select(doc.model for doc in documents)
+        for doc in documents:
+            if doc.model.visibility != edition.name:
+                continue
+            for loc, text in iter_text(doc.model, ()):
+                if loc[0] in REFERENCE_ALIASES:
+                    continue
+                for citation in selection.withheld(text):
+                    line, column = doc.source.text_position(loc, citation.start)
+                    message = (
+                        f"引用了{edition.label}不收录的{citation.kind} {citation.id}，"
+                        f"{edition.label}中写作“{citation.replacement}”"
+                    )
+                    problems.append(Problem(doc.path, line, column, format_path(loc), message, "warning"))
+    return sorted(problems)
+
+
+# The reference fields as the source files spell them (`class`, not `class_`).
+REFERENCE_ALIASES = frozenset(
+    info.alias or name
+    for model in (CaseRecord, TypicalEntry, CaseClass)
+    for name, info in model.model_fields.items()
+    if name in REFERENCE_FIELDS
+)
 
 
 def check_template_placeholders(doc: Document[CaseClass]) -> list[Problem]:

@@ -7,8 +7,8 @@ per 责任单位, most overdue first, because that is the order a supervisor
 sends 督办函 in.
 
 Pure data: no rendering and no files. The site model is already filtered
-for its audience, so a ledger can only contain what that edition may show;
-ledgers exist only when the model has records (the internal edition).
+for its edition, so a ledger can only contain what that edition may show;
+ledgers exist only in an edition that has them (edition.py: the internal one).
 Deadline states come from `deadlines.deadline` (time limits are settings),
 and everything is judged as of the model's date: stages dated later do not
 count, records received later are left out, and a result whose 办结日期 is
@@ -223,16 +223,16 @@ class LedgerBook:
 
 
 def derive_ledgers(site: SiteModel) -> LedgerBook | None:
-    """All ledgers of a site model; None when the edition shows no records."""
-    if not site.is_internal:
+    """All ledgers of a site model; None when the edition has none."""
+    if not site.edition.ledgers:
         return None
     library = library_ledger(site)
     return LedgerBook(class_ledgers(site), library, supervision_of(library, site.settings.time_limits.warning_days))
 
 
 def class_ledgers(site: SiteModel) -> list[Ledger]:
-    """One ledger per class, by class id; none unless the edition shows records."""
-    if not site.is_internal:
+    """One ledger per class, by class id; none unless the edition has ledgers."""
+    if not site.edition.ledgers:
         return []
     return [class_ledger(view, site.as_of) for view in site.classes]
 

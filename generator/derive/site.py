@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Any, get_args
+from typing import Any
 
-from ..contract import VISIBILITY_LABELS, CaseClass, CaseRecord, Settings, TypicalEntry, Visibility
+from ..contract import CaseClass, CaseRecord, Settings, TypicalEntry
+from ..edition import EDITION_NAMES, EDITIONS, Edition
 from ..library import Library
 from .classify import Suggestion, suggest_classes
 from .deadlines import Deadline, deadline, procedure_of
@@ -27,16 +28,8 @@ from .similar import (
     record_text,
 )
 
-Audience = str  # "internal" | "training" | "public"
-AUDIENCES: tuple[str, ...] = get_args(Visibility)
-
-# Which visibility values each edition may show: an entry marked training is
-# in the internal and training editions, public ones everywhere.
-ALLOWED = {
-    "internal": {"internal", "training", "public"},
-    "training": {"training", "public"},
-    "public": {"public"},
-}
+Audience = str  # "internal" | "training" | "public": a key of edition.EDITIONS
+AUDIENCES: tuple[str, ...] = EDITION_NAMES
 
 
 @dataclass(frozen=True)
@@ -56,6 +49,7 @@ class EntryView:
     district: str
     records: list[CaseRecord]  # source records, sorted by id
     case_class: CaseClass | None
+    withheld: int = 0  # source records this edition excludes: counted, never named
 
 
 @dataclass(frozen=True)
@@ -67,7 +61,7 @@ class ClassView:
 
 @dataclass
 class SiteModel:
-    """The derived, audience-filtered content of one site build."""
+    """The derived content of one edition's site build (edition.py: applied in `derive_site`)."""
 
     settings: Settings
     audience: Audience
@@ -87,18 +81,17 @@ class SiteModel:
         return self.related.get(f"{kind}:{id_}", [])
 
     @property
+    def edition(self) -> Edition:
+        return EDITIONS[self.audience]
+
+    @property
     def audience_label(self) -> str:
-        return VISIBILITY_LABELS[self.audience]
+        return self.edition.label
 
     @property
     def shows_records(self) -> bool:
         """Whether this edition has record pages: all of them internally, elsewhere those marked for it."""
         return bool(self.records)
-
-    @property
-    def is_internal(self) -> bool:
-        """Ledgers, 督办, class suggestions and internal-only fields exist only in the internal edition."""
-        return self.audience == "internal"
 
 
 def district_of(region: str) -> str:
@@ -125,14 +118,23 @@ def record_view(record: CaseRecord, settings: Settings, as_of: dt.date, case_cla
 
 
 def derive_site(library: Library, audience: Audience, as_of: dt.date) -> SiteModel:
-    """Build the site model of a library that has validated cleanly."""
+    """Build the site model of a library that has validated cleanly.
+
+    The edition is applied here, once: excluded documents are left out, and the
+    included ones lose their internal-only fields and every id the edition
+    excludes (edition.py), so nothing downstream can show them."""
     assert library.settings is not None, "derive_site needs a validated library"
     settings = library.settings.model
-    allowed = ALLOWED[audience]
-    records = {doc.model.id: doc.model for doc in library.records if doc.model.visibility in allowed}
-    visible_entries = [doc.model for doc in library.typical if doc.model.visibility in allowed]
+    edition = EDITIONS[audience]
+    selection = edition.select(doc.model for doc in [*library.records, *library.typical, *library.classes])
+    records = {
+        doc.model.id: selection.record(doc.model) for doc in library.records if edition.includes(doc.model.visibility)
+    }
+    cited = {doc.model.id: len(doc.model.records) for doc in library.typical}
+    visible_entries = [selection.entry(doc.model) for doc in library.typical if edition.includes(doc.model.visibility)]
     visible_classes = sorted(
-        (doc.model for doc in library.classes if doc.model.visibility in allowed), key=lambda c: c.id
+        (selection.document(doc.model) for doc in library.classes if edition.includes(doc.model.visibility)),
+        key=lambda c: c.id,
     )
     model = SiteModel(settings=settings, audience=audience, as_of=as_of)
     class_by_id = {c.id: c for c in visible_classes}
@@ -151,6 +153,7 @@ def derive_site(library: Library, audience: Audience, as_of: dt.date) -> SiteMod
                 district=district_of(e.region),
                 records=sorted((records[i] for i in e.records if i in records), key=lambda r: r.id),
                 case_class=class_by_id.get(e.class_ or ""),
+                withheld=cited[e.id] - len(e.records),
             )
             for e in visible_entries
         ),
@@ -173,7 +176,7 @@ def derive_site(library: Library, audience: Audience, as_of: dt.date) -> SiteMod
     if index is not None:
         # Only records without a class, as the site lists them; judging every classed
         # record too is `casebook classify`'s job (3 s more at 10,000 records).
-        if model.is_internal:
+        if edition.class_suggestions:
             model.suggestions = suggest_classes(library, index, check_assigned=False)
         pages = {v.entry.id: (v.entry.title, f"../typical/{v.entry.id}/") for v in model.entries}
         names = {v.case_class.id: v.case_class.name for v in model.classes}
@@ -208,11 +211,12 @@ def tag_index(model: SiteModel) -> dict[str, list[tuple[str, str, str]]]:
 def counts_by_domain_and_year(model: SiteModel) -> tuple[list[int], list[tuple[str, list[int], int]]]:
     """Home-page table: rows are domains (settings order), columns years ascending.
 
-    Counts records in the internal edition and typical entries otherwise, so
-    that a training or public edition never reveals how many internal records exist.
+    Counts records in an edition that has every document (the internal one) and
+    typical entries otherwise, so that a training or public edition never reveals
+    how many internal records exist.
     """
     counter: Counter[tuple[str, int]] = Counter()
-    if model.is_internal:
+    if model.edition.complete:
         for v in model.records:
             counter[(v.record.domain, v.year)] += 1
     else:
