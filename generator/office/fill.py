@@ -384,6 +384,7 @@ def write_record_document(
     if out is not None:
         check_file_out(out, force)
 
+    # Dates are checked against today, not `as_of`: a letter may be dated before later records.
     library, problems = check_library(library_root)
     records = {document.model.id: document for document in library.records}
     record_document = records.get(record_id)

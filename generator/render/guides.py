@@ -143,7 +143,7 @@ def write_guide(
     if out is not None:
         check_file_out(out, force)
 
-    checked, problems = check_library(library)
+    checked, problems = check_library(library, as_of)
     if problems:
         raise InvalidLibrary(problems)
     site = derive_site(checked, audience, as_of)
