@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 
@@ -74,17 +74,34 @@ PROVINCES = frozenset(
     )
 )
 
-_ID18 = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{16}[\dXx](?![0-9A-Za-z])")
-_ID15 = re.compile(r"(?<![0-9A-Za-z])[1-8]\d{14}(?![0-9A-Za-z])")
-_MOBILE = re.compile(r"(?<![\d+])(?:(?:\+|00)86[ -]?)?(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})(?!\d)")
-# Card numbers: 16–19 digits, optionally in groups of four split by space or dash.
-_CARD = re.compile(r"(?<!\d)(?:\d{4}[ -]?){3}\d{4}(?:[ -]?\d{1,3})?(?!\d)")
+# Writers space, dot and dash numbers as they like (138.1234.5678, 440306 19900307 2411,
+# 0571—87654321) and type them full width (１３８１２３４５６７８). Before the number and
+# e-mail detectors run, `normalize` maps each such character to its ASCII form one for one,
+# so a finding's span in the normalized text is its span in the original; the patterns
+# then allow one separator (space, dot, dash) between any two digits.
+_SEP = r"[ .\-]?"
+_D = rf"(?:{_SEP}\d)"
+# A number does not start or end inside a longer one: not after or before a digit, nor
+# after or before a dot or dash that joins it to one (2024.03.15.8, 0571-2023-0001).
+_BEFORE = r"(?<![0-9A-Za-z])(?<![0-9][.\-])"
+_AFTER = r"(?![0-9A-Za-z]|[.\-][0-9])"
+_ID18 = re.compile(rf"{_BEFORE}[1-9]{_D}{{16}}{_SEP}[\dXx]{_AFTER}")
+_ID15 = re.compile(rf"{_BEFORE}[1-8]{_D}{{14}}{_AFTER}")
+_MOBILE = re.compile(
+    rf"(?<![\d+])(?<![0-9][.\-])(?:(?:\+|00) ?86(?:[ .\-]|[ .\-]?\(0\)[ .\-]?)?)?1{_SEP}[3-9]{_D}{{9}}(?!\d|[.\-]\d)"
+)
+# Card numbers: 16–19 digits, in groups split by one separator or not at all.
+_CARD = re.compile(rf"(?<!\d)(?<![0-9][.\-])\d{_D}{{15,18}}(?!\d)")
 # Issuer prefixes of cards in use in China: UnionPay 62, Visa 4, Mastercard 5, Amex 34/37, JCB 35.
 _CARD_PREFIXES = ("62", "4", "5", "34", "37", "35")
+# The area code may be split from the local number by any separator; the local number
+# itself only by a space (0755 8765 4321): a dash or a dot inside it is how codes and
+# dates are written (010-2023-0001, 0571.2023.05).
 _LANDLINE = re.compile(
-    r"(?<![0-9A-Za-z+\-])"
-    r"(?:\((?P<p>0(?:10|2\d|[3-9]\d{2}))\)|（(?P<f>0(?:10|2\d|[3-9]\d{2}))）|(?P<a>0(?:10|2\d|[3-9]\d{2}))[ -]?)"
-    r"(?P<local>[1-9]\d{6,7}|[1-9]\d{2,3} \d{4})(?![0-9A-Za-z])"
+    r"(?<![0-9A-Za-z+\-])(?<![0-9]\.)"
+    r"(?:(?:\+|00) ?86[ .\-]?(?P<i>10|2\d|[3-9]\d{2})[ .\-]?"
+    r"|\((?P<p>0(?:10|2\d|[3-9]\d{2}))\) ?|（(?P<f>0(?:10|2\d|[3-9]\d{2}))） ?|(?P<a>0(?:10|2\d|[3-9]\d{2}))[ .\-]?)"
+    r"(?P<local>[1-9]\d{6,7}|[1-9]\d{2,3} \d{4})(?![0-9A-Za-z]|\.\d)"  # 0571-87654321-8021: an extension
 )
 _EMAIL = re.compile(
     r"(?<![A-Za-z0-9._%+*\-])[A-Za-z0-9][A-Za-z0-9._%+\-]*@"
@@ -156,8 +173,22 @@ _ROLE = re.compile("(?:" + "|".join(w if w != "业主" else f"(?<![{_NOT_OWNER_B
 _NAME_AFTER_ROLE = re.compile(_ROLE.pattern + rf"(?:[：:] ?| |为|是|系)?(?P<name>{_SURNAME}{_GIVEN}){_AFTER_NAME}")
 _NEXT_NAME = re.compile(rf"(?:、|和|及|与)(?P<name>{_SURNAME}{_GIVEN}){_AFTER_NAME}")
 _DIGIT = re.compile(r"\d")
-# A run of seven digits, possibly split by separators: every phone, ID and card number has one.
-_DIGIT_RUN = re.compile(r"\d(?:[ \-)）]?\d){6}")
+# What `normalize` maps, one character to one: full-width digits, letters, ＋ ＠ ． －, the
+# dashes and spaces people type between digit groups.
+_WIDTH = {code: code - 0xFEE0 for code in (*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B))}
+_TO_ASCII = {
+    **_WIDTH,
+    **dict.fromkeys(map(ord, "＋"), "+"),
+    **dict.fromkeys(map(ord, "＠"), "@"),
+    **dict.fromkeys(map(ord, "．"), "."),
+    **dict.fromkeys(map(ord, "－—‐‑–―−﹣"), "-"),
+    **dict.fromkeys(map(ord, "\u3000\u00a0\u2002\u2003\u2009\u202f"), " "),
+}
+_SEPARATORS = "".join(chr(code) for code, to in _TO_ASCII.items() if to in (" ", ".", "-")) + " .-"
+# A run of seven digits (\d is any digit, full width too), possibly split by separators:
+# every phone, ID and card number has one. Run on the original text, so that the one
+# regular expression is all that most values cost.
+_DIGIT_RUN = re.compile(rf"\d(?:[{re.escape(_SEPARATORS)})）]?\d){{6}}")
 
 
 @dataclass(frozen=True)
@@ -191,8 +222,12 @@ class Finding:
         if self.kind == MOBILE:
             return mask_digits(self.text, keep=4, keep_first=count_digits(self.text) - 8)
         if self.kind == LANDLINE:
-            match = _LANDLINE.fullmatch(self.text)
-            area = len(next(g for g in match.group("p", "f", "a") if g)) if match else 0
+            match = _LANDLINE.fullmatch(normalize(self.text))
+            area = 0
+            if match and match.group("i"):
+                area = 2 + len(match.group("i"))  # 86 and the area code
+            elif match:
+                area = len(next(g for g in match.group("p", "f", "a") if g))
             return mask_digits(self.text, keep=4, keep_first=area)
         if self.kind == BANK_CARD:
             return mask_digits(self.text, keep=4, keep_first=4)
@@ -250,11 +285,11 @@ def find_personal_data(text: str, protected_names: Iterable[str] = ()) -> list[F
     findings: list[Finding] = []
     if _DIGIT.search(text):
         if _DIGIT_RUN.search(text):
-            _find_numbers(text, findings)
+            _find_numbers(text, normalize(text), findings)
         if _ADDRESS_HINT.search(text):
             _add_all(findings, ADDRESS, _ADDRESS.finditer(text))
-    if "@" in text:
-        _add_all(findings, EMAIL, _EMAIL.finditer(text))
+    if "@" in text or "＠" in text:
+        _add_all(findings, EMAIL, _EMAIL.finditer(normalize(text)), text)
     for name in protected_names:
         start = text.find(name) if name else -1
         while start != -1:
@@ -266,23 +301,69 @@ def find_personal_data(text: str, protected_names: Iterable[str] = ()) -> list[F
     return sorted(findings, key=lambda finding: finding.start)
 
 
-def _find_numbers(text: str, findings: list[Finding]) -> None:
-    for match in _ID18.finditer(text):
-        if is_resident_id(match.group()):
-            _add(findings, Finding(ID_NUMBER, match.start(), match.end(), match.group()))
-    for match in _ID15.finditer(text):
-        if is_old_resident_id(match.group()):
-            _add(findings, Finding(ID_NUMBER, match.start(), match.end(), match.group()))
-    for match in _CARD.finditer(text):
-        digits = re.sub(r"[ -]", "", match.group())
-        if 16 <= len(digits) <= 19 and digits.startswith(_CARD_PREFIXES) and luhn_valid(digits):
-            _add(findings, Finding(BANK_CARD, match.start(), match.end(), match.group()))
-    _add_all(findings, MOBILE, _MOBILE.finditer(text))
-    for match in _LANDLINE.finditer(text):
+def normalize(text: str) -> str:
+    """`text` with full-width digits, letters and signs, and the dashes and spaces written
+    between digit groups, as ASCII: one character for one, so offsets stay those of `text`."""
+    return text.translate(_TO_ASCII) if not text.isascii() else text
+
+
+def digits_of(number: str) -> str:
+    """The digits (and an ID's X) of a number as written, in ASCII, without separators."""
+    return re.sub(r"[^\dXx]", "", normalize(number)).upper()
+
+
+def _find_numbers(text: str, plain: str, findings: list[Finding]) -> None:
+    """Number detectors over `plain` (normalize(text)); spans and texts are `text`'s."""
+    for match in _candidates(_ID18, plain, lambda m: is_resident_id(digits_of(m.group()))):
+        _add(findings, Finding(ID_NUMBER, match.start(), match.end(), text[match.start() : match.end()]))
+    for match in _candidates(_ID15, plain, lambda m: is_old_resident_id(digits_of(m.group()))):
+        _add(findings, Finding(ID_NUMBER, match.start(), match.end(), text[match.start() : match.end()]))
+    for match in _candidates(_CARD, plain, lambda m: _card_end(m) is not None):
+        end = _card_end(match)
+        assert end is not None
+        _add(findings, Finding(BANK_CARD, match.start(), end, text[match.start() : end]))
+    _add_all(findings, MOBILE, _MOBILE.finditer(plain), text)
+    for match in _candidates(_LANDLINE, plain, _is_landline):
+        _add(findings, Finding(LANDLINE, match.start(), match.end(), text[match.start() : match.end()]))
+
+
+def _candidates(
+    pattern: re.Pattern[str], text: str, accept: Callable[[re.Match[str]], bool]
+) -> Iterator[re.Match[str]]:
+    """Accepted matches of `pattern`; after a rejected one the search goes on from its next
+    character, so a spaced run of digits that is no ID does not hide the ID inside it."""
+    position = 0
+    while (match := pattern.search(text, position)) is not None:
+        if accept(match):
+            yield match
+            position = match.end()
+        else:
+            position = match.start() + 1
+
+
+def _card_end(match: re.Match[str]) -> int | None:
+    """Where the card number in a candidate ends: the candidate may have taken a few digits
+    of what follows it (4111 1111 1111 1111 20 …); a card ends at a separator or at the end."""
+    digits = digits_of(match.group())
+    ends = [i + 1 for i, char in enumerate(match.group()) if char.isdigit()]
+    for length in range(min(len(digits), 19), 15, -1):
+        end = ends[length - 1]
+        cut = match.start() + end
+        if end < len(match.group()) and match.group()[end].isdigit():
+            continue
+        card = digits[:length]
+        if card.startswith(_CARD_PREFIXES) and luhn_valid(card):
+            return cut
+    return None
+
+
+def _is_landline(match: re.Match[str]) -> bool:
+    if match.group("i"):  # +86 571 …: the area code is written without its 0
+        area = "0" + match.group("i")
+    else:
         area = match.group("p") or match.group("f") or match.group("a")
-        local = match.group("local").replace(" ", "")
-        if len(area) == 4 or len(local) == 8:  # 010 and 02x numbers have 8 local digits
-            _add(findings, Finding(LANDLINE, match.start(), match.end(), match.group()))
+    local = match.group("local").replace(" ", "")
+    return len(area) == 4 or len(local) == 8  # 010 and 02x numbers have 8 local digits
 
 
 def _find_names(text: str, first_role: int, findings: list[Finding]) -> None:
@@ -296,9 +377,11 @@ def _find_names(text: str, first_role: int, findings: list[Finding]) -> None:
             follower = _NEXT_NAME.match(text, end)
 
 
-def _add_all(findings: list[Finding], kind: str, matches: Iterable[re.Match[str]]) -> None:
+def _add_all(findings: list[Finding], kind: str, matches: Iterable[re.Match[str]], text: str | None = None) -> None:
+    """One finding per match; with `text`, the matches are in its normalized form."""
     for match in matches:
-        _add(findings, Finding(kind, match.start(), match.end(), match.group()))
+        found = match.group() if text is None else text[match.start() : match.end()]
+        _add(findings, Finding(kind, match.start(), match.end(), found))
 
 
 def _add(findings: list[Finding], finding: Finding) -> None:
@@ -312,16 +395,17 @@ def count_digits(text: str) -> int:
 
 
 def mask_digits(text: str, keep: int = 4, keep_first: int = 0) -> str:
-    """Replace every digit but the first `keep_first` and the last `keep` with *, keeping separators."""
-    positions = [i for i, char in enumerate(text) if char.isdigit() or char in "Xx"]
+    """Replace every digit but the first `keep_first` and the last `keep` with *, keeping
+    separators (and full-width digits stay full width: the mask is written in place)."""
+    positions = [i for i, char in enumerate(text) if char.isdigit() or char in "XxＸｘ"]
     hide = set(positions[keep_first : len(positions) - keep])
     return "".join("*" if i in hide else char for i, char in enumerate(text))
 
 
 def mask_email(address: str) -> str:
     """x***@domain: the domain says which provider, not who."""
-    local, _, domain = address.partition("@")
-    return f"{local[:1]}***@{domain}"
+    at = normalize(address).index("@")
+    return f"{address[:1]}***{address[at:]}"
 
 
 def mask_address(address: str) -> str:
