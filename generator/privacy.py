@@ -175,20 +175,20 @@ _NEXT_NAME = re.compile(rf"(?:、|和|及|与)(?P<name>{_SURNAME}{_GIVEN}){_AFTE
 _DIGIT = re.compile(r"\d")
 # What `normalize` maps, one character to one: full-width digits, letters, ＋ ＠ ． －, the
 # dashes and spaces people type between digit groups.
-_WIDTH = {code: code - 0xFEE0 for code in (*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B))}
+_FULL_WIDTH = "".join(chr(code) for code in (*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B)))
+_DASHES = "－—‐‑–―−﹣"
+_SPACES = "\u3000\u00a0\u2002\u2003\u2009\u202f"
 _TO_ASCII = {
-    **_WIDTH,
-    **dict.fromkeys(map(ord, "＋"), "+"),
-    **dict.fromkeys(map(ord, "＠"), "@"),
-    **dict.fromkeys(map(ord, "．"), "."),
-    **dict.fromkeys(map(ord, "－—‐‑–―−﹣"), "-"),
-    **dict.fromkeys(map(ord, "\u3000\u00a0\u2002\u2003\u2009\u202f"), " "),
+    **{char: chr(ord(char) - 0xFEE0) for char in _FULL_WIDTH + "＋＠．"},
+    **dict.fromkeys(_DASHES, "-"),
+    **dict.fromkeys(_SPACES, " "),
 }
-_SEPARATORS = "".join(chr(code) for code, to in _TO_ASCII.items() if to in (" ", ".", "-")) + " .-"
+_WIDE = re.compile("[" + "".join(_TO_ASCII) + "]")
+_SEPARATORS = re.escape(" .-．" + _DASHES + _SPACES)
 # A run of seven digits (\d is any digit, full width too), possibly split by separators:
 # every phone, ID and card number has one. Run on the original text, so that the one
 # regular expression is all that most values cost.
-_DIGIT_RUN = re.compile(rf"\d(?:[{re.escape(_SEPARATORS)})）]?\d){{6}}")
+_DIGIT_RUN = re.compile(rf"\d(?:[{_SEPARATORS})）]?\d){{6}}")
 
 
 @dataclass(frozen=True)
@@ -304,7 +304,11 @@ def find_personal_data(text: str, protected_names: Iterable[str] = ()) -> list[F
 def normalize(text: str) -> str:
     """`text` with full-width digits, letters and signs, and the dashes and spaces written
     between digit groups, as ASCII: one character for one, so offsets stay those of `text`."""
-    return text.translate(_TO_ASCII) if not text.isascii() else text
+    # Nearly every text has none of these characters; str.translate would still look up
+    # each character of it, which costs more than all the detectors together.
+    if text.isascii() or _WIDE.search(text) is None:
+        return text
+    return _WIDE.sub(lambda match: _TO_ASCII[match.group()], text)
 
 
 def digits_of(number: str) -> str:
