@@ -95,7 +95,7 @@ def build(options: BuildOptions, on_stage: Callable[[StageTiming], None] | None 
             on_stage(report.stages[-1])
 
     with report.stage("load+validate"):
-        library, problems = check_library(options.library)
+        library, problems = check_library(options.library, options.config)
         if problems:
             raise InvalidLibrary(problems)
     done()
