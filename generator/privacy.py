@@ -9,16 +9,27 @@ masked forms (138****1234, 张某, 李某某, 张XX, x***@qq.com, 和平路**号
 
 What counts, detector by detector:
 
+Numbers are found however they are typed: full-width digits and letters
+(１３８１２３４５６７８, ＋８６, Ｘ), one space, dot or dash (any of - － — ‐ ‑ –, or an
+ideographic space) between any two digits (138.1234.5678, 440306 19900307 2411).
+`normalize` maps those characters to ASCII one for one, so a finding's span
+is where the writer wrote it and `casebook redact` masks it in place. A number
+never starts or ends inside a longer one joined by a dot or dash (dates
+2024.03.15, codes 2023-440306-47-01-012345, XF-2024-0001), and one dot alone
+is a decimal point (13.812345678 亿元), not a separator.
+
 * 身份证号码: 18 characters with a plausible birth date and the ISO 7064
   MOD 11-2 check character; or the old 15-digit form (province code, a real
   YYMMDD birth date, 3 digits — it has no check digit, so the province and
   date are all that tell it from a code).
-* 手机号码: 1[3-9] + 9 digits, optionally +86/0086 and space or dash groups.
-* 固定电话: 0 + area code (010, 02x, or 0 + three digits 3–9xx), an optional
-  dash, space or parentheses, then a 7–8 digit local number (8 for 010/02x).
-  Dates and amounts never start with 0 at a digit boundary.
+* 手机号码: 1[3-9] + 9 digits, optionally after +86/0086 (and "(0)").
+* 固定电话: 0 + area code (010, 02x, or 0 + three digits 3–9xx), or +86 and
+  the area code without its 0, an optional separator or parentheses, then a
+  7–8 digit local number (8 for 010/02x), split by a space at most (a dash or
+  dot inside it is how codes are written: 010-2023-0001). Dates and amounts
+  never start with 0 at a digit boundary.
 * 银行卡号: 16–19 digits with a card-issuer prefix and a valid Luhn sum.
-* 电子邮箱: local@domain.tld.
+* 电子邮箱: local@domain.tld (full width too).
 * 详细地址: only an address that reaches a household — a room or house number:
   …号…室, …栋/幢/座/号楼…单元…(室), …栋/号楼…室, …村…组…号. A road and
   building number alone (和平路12号), a building (3 号楼 24 间), a stairwell
@@ -38,7 +49,8 @@ What counts, detector by detector:
 
 The scan is called for every text value of a library (about a million at
 10,000 records), so each detector only runs when a cheap pre-check passes:
-seven digits in a row (separators allowed) for the number detectors, a
+seven digits in a row (separators allowed) for the number detectors (only
+then is the text normalized, and only if it holds a character to map), a
 digit next to 室/房/单元/组…号 for addresses, "@" for e-mail, a role word for
 names.
 """
@@ -318,17 +330,24 @@ def digits_of(number: str) -> str:
 
 def _find_numbers(text: str, plain: str, findings: list[Finding]) -> None:
     """Number detectors over `plain` (normalize(text)); spans and texts are `text`'s."""
-    for match in _candidates(_ID18, plain, lambda m: is_resident_id(digits_of(m.group()))):
+    for match in _candidates(_ID18, plain, lambda m: _not_decimal(m) and is_resident_id(digits_of(m.group()))):
         _add(findings, Finding(ID_NUMBER, match.start(), match.end(), text[match.start() : match.end()]))
-    for match in _candidates(_ID15, plain, lambda m: is_old_resident_id(digits_of(m.group()))):
+    for match in _candidates(_ID15, plain, lambda m: _not_decimal(m) and is_old_resident_id(digits_of(m.group()))):
         _add(findings, Finding(ID_NUMBER, match.start(), match.end(), text[match.start() : match.end()]))
     for match in _candidates(_CARD, plain, lambda m: _card_end(m) is not None):
         end = _card_end(match)
         assert end is not None
         _add(findings, Finding(BANK_CARD, match.start(), end, text[match.start() : end]))
-    _add_all(findings, MOBILE, _MOBILE.finditer(plain), text)
+    for match in _candidates(_MOBILE, plain, _not_decimal):
+        _add(findings, Finding(MOBILE, match.start(), match.end(), text[match.start() : match.end()]))
     for match in _candidates(_LANDLINE, plain, _is_landline):
         _add(findings, Finding(LANDLINE, match.start(), match.end(), text[match.start() : match.end()]))
+
+
+def _not_decimal(match: re.Match[str]) -> bool:
+    """One dot in a run of digits is a decimal point (13.812345678 亿元); a number written
+    with dots has two or more (138.1234.5678, 440306.19900307.2411)."""
+    return match.group().count(".") != 1
 
 
 def _candidates(
@@ -348,24 +367,22 @@ def _candidates(
 def _card_end(match: re.Match[str]) -> int | None:
     """Where the card number in a candidate ends: the candidate may have taken a few digits
     of what follows it (4111 1111 1111 1111 20 …); a card ends at a separator or at the end."""
-    digits = digits_of(match.group())
-    ends = [i + 1 for i, char in enumerate(match.group()) if char.isdigit()]
+    written = match.group()
+    digits = digits_of(written)
+    ends = [i + 1 for i, char in enumerate(written) if char.isdigit()]
     for length in range(min(len(digits), 19), 15, -1):
         end = ends[length - 1]
-        cut = match.start() + end
-        if end < len(match.group()) and match.group()[end].isdigit():
+        if end < len(written) and written[end].isdigit():
             continue
         card = digits[:length]
-        if card.startswith(_CARD_PREFIXES) and luhn_valid(card):
-            return cut
+        if written[:end].count(".") != 1 and card.startswith(_CARD_PREFIXES) and luhn_valid(card):
+            return match.start() + end
     return None
 
 
 def _is_landline(match: re.Match[str]) -> bool:
-    if match.group("i"):  # +86 571 …: the area code is written without its 0
-        area = "0" + match.group("i")
-    else:
-        area = match.group("p") or match.group("f") or match.group("a")
+    # +86 571 …: the area code is written without its 0
+    area = "0" + match.group("i") if match.group("i") else match.group("p") or match.group("f") or match.group("a")
     local = match.group("local").replace(" ", "")
     return len(area) == 4 or len(local) == 8  # 010 and 02x numbers have 8 local digits
 

@@ -290,7 +290,10 @@ def _remaining(root: Path, protected_names: list[str], not_masked: list[str]) ->
             column = finding.start - line_starts[line - 1] + 1
             if (relative, line, column) not in seen:
                 found.add(Problem(relative, line, column, "", personal_data_message(finding)))
-    found.update(Problem(path, 0, 0, "", "不是 UTF-8 文本，未能检查和脱敏，原样保留；请另存为 UTF-8 后重新运行") for path in not_masked)
+    found.update(
+        Problem(path, 0, 0, "", "不是 UTF-8 文本，未能检查和脱敏，原样保留；请另存为 UTF-8 后重新运行")
+        for path in not_masked
+    )
     return sorted(found)
 
 

@@ -17,8 +17,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from .contract import STAGE_RANK, CaseClass, CaseRecord, Settings, TypicalEntry
-from .errors import Problem
 from .docs_check import check_docs
+from .errors import Problem
 from .library import FOLDERS, Document, Library, read_library, read_text
 from .load import Path as YamlPath
 from .load import format_path, parse_yaml
