@@ -54,7 +54,8 @@ _ATTRIBUTE = re.compile(r"""\s([^\s=/>"'<]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 GEOMETRY = frozenset({"d", "points", "viewbox", "transform", "x", "y", "x1", "x2", "y1", "y2", "cx", "cy", "r"})
 # An ASCII value can only hold an e-mail address, an escaped character or a number.
 _MAY_HOLD_DATA = re.compile(r"[@%&]|(?:\d[ .\-()+]?){7}")
-_PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
+# A URL or path (anything between spaces and quotes) with a percent escape in it.
+_ESCAPED = re.compile(r"""[^\s"'<>]*%[0-9A-Fa-f]{2}[^\s"'<>]*""")
 
 
 @dataclass(frozen=True)
@@ -128,8 +129,10 @@ def markup_views(markup: str) -> str:
 
 
 def with_decoded_urls(text: str) -> str:
-    """`text`, and once more percent-decoded when it holds escapes (tel:%2B86…, /13812345678%E5…)."""
-    return text + "\n" + unquote(text) if _PERCENT.search(text) else text
+    """`text`, then each URL in it that holds percent escapes, decoded (tel:%2B86…, /%E5%BC%A0…)."""
+    if "%" not in text:
+        return text
+    return "\n".join([text, *(unquote(url) for url in _ESCAPED.findall(text))])
 
 
 # The search data's text slices are cut from the pages' article text, which is read
