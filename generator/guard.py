@@ -49,7 +49,7 @@ _SCRIPT = re.compile(r"<script\b.*?</script>", re.S)
 # in the text itself is only read twice.
 _COMMENT = re.compile(r"<!--(.*?)-->", re.S)
 _INLINE_SCRIPT = re.compile(r"<script\b[^>]*>(.+?)</script>", re.S)
-_ATTRIBUTE = re.compile(r"""\s([^\s=/>"'<]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_ATTRIBUTE = re.compile(r"""\s([^\s=/>"'<]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""")
 # SVG geometry: lists of coordinates, no one's data (and many digits in a row).
 GEOMETRY = frozenset({"d", "points", "viewbox", "transform", "x", "y", "x1", "x2", "y1", "y2", "cx", "cy", "r"})
 # An ASCII value can only hold an e-mail address, an escaped character or a number.
@@ -93,9 +93,11 @@ def readable_text(path: Path) -> str:
     name = path.name
     if name.endswith(ZIP_SUFFIXES):
         with zipfile.ZipFile(path) as archive:
-            names = sorted(n for n in archive.namelist() if n.endswith(".xml"))
-            parts = [archive.read(n).decode("utf-8", "replace") for n in names]
-        return html.unescape(_TAG.sub(" ", "\n".join(parts)))
+            names = sorted(n for n in archive.namelist() if n.endswith((".xml", ".rels")))
+            parts = {n: archive.read(n).decode("utf-8", "replace") for n in names}
+        # The parts' text; and the relationships' targets, where a document's links (tel:, mailto:) are.
+        text = html.unescape(_TAG.sub(" ", "\n".join(v for n, v in parts.items() if n.endswith(".xml"))))
+        return text + "\n" + markup_views("\n".join(v for n, v in parts.items() if n.endswith(".rels")))
     data = path.read_bytes()
     if name.endswith(".gz"):
         data = gzip.decompress(data)
@@ -116,9 +118,7 @@ def markup_views(markup: str) -> str:
     number), entities decoded; and all of it percent-decoded where it holds escapes."""
     hidden = _COMMENT.findall(markup) + _INLINE_SCRIPT.findall(markup)
     hidden += [
-        double or single
-        for name, double, single in _ATTRIBUTE.findall(markup)
-        if name.lower() not in GEOMETRY and (double or single)
+        "".join(values) for name, *values in _ATTRIBUTE.findall(markup) if name.lower() not in GEOMETRY and any(values)
     ]
     # Most values are the theme's: class names, relative links, repeated on every page.
     wanted = [value for value in dict.fromkeys(hidden) if not value.isascii() or _MAY_HOLD_DATA.search(value)]

@@ -335,8 +335,7 @@ def _find_numbers(text: str, plain: str, findings: list[Finding]) -> None:
     for match in _candidates(_ID15, plain, lambda m: _not_decimal(m) and is_old_resident_id(digits_of(m.group()))):
         _add(findings, Finding(ID_NUMBER, match.start(), match.end(), text[match.start() : match.end()]))
     for match in _candidates(_CARD, plain, lambda m: _card_end(m) is not None):
-        end = _card_end(match)
-        assert end is not None
+        end = _card_end(match) or match.end()
         _add(findings, Finding(BANK_CARD, match.start(), end, text[match.start() : end]))
     for match in _candidates(_MOBILE, plain, _not_decimal):
         _add(findings, Finding(MOBILE, match.start(), match.end(), text[match.start() : match.end()]))
