@@ -54,8 +54,9 @@ _ATTRIBUTE = re.compile(r"""\s([^\s=/>"'<]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"
 GEOMETRY = frozenset({"d", "points", "viewbox", "transform", "x", "y", "x1", "x2", "y1", "y2", "cx", "cy", "r"})
 # An ASCII value can only hold an e-mail address, an escaped character or a number.
 _MAY_HOLD_DATA = re.compile(r"[@%&]|(?:\d[ .\-()+]?){7}")
-# A URL or path (anything between spaces and quotes) with a percent escape in it.
-_ESCAPED = re.compile(r"""[^\s"'<>]*%[0-9A-Fa-f]{2}[^\s"'<>]*""")
+_PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
+# What ends a URL or path in text, markup or JSON.
+_URL_END = re.compile(r"""[\s"'<>]+""")
 
 
 @dataclass(frozen=True)
@@ -130,9 +131,9 @@ def markup_views(markup: str) -> str:
 
 def with_decoded_urls(text: str) -> str:
     """`text`, then each URL in it that holds percent escapes, decoded (tel:%2B86…, /%E5%BC%A0…)."""
-    if "%" not in text:
+    if not _PERCENT.search(text):
         return text
-    return "\n".join([text, *(unquote(url) for url in _ESCAPED.findall(text))])
+    return "\n".join([text, *(unquote(url) for url in _URL_END.split(text) if _PERCENT.search(url))])
 
 
 # The search data's text slices are cut from the pages' article text, which is read
