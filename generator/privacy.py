@@ -116,12 +116,20 @@ _CARD_PREFIXES = ("62", "4", "5", "34", "37", "35")
 # The area code may be split from the local number by any separator; the local number
 # itself only by a space (0755 8765 4321): a dash or a dot inside it is how codes and
 # dates are written (010-2023-0001, 0571.2023.05).
+_AREA = r"(?:10|2\d|[3-9]\d{2})"  # an area code without its 0
+# Not inside a longer number; looked back at from the first character, which each
+# alternative starts with, so the regex engine can skip ahead to a candidate.
+_PLUS, _ZERO, _PAREN, _WIDE_PAREN = (rf"{c}(?<![0-9A-Za-z+\-]{c})(?<![0-9]\.{c})" for c in (r"\+", "0", r"\(", "（"))
 _LANDLINE = re.compile(
-    r"(?<![0-9A-Za-z+\-])(?<![0-9]\.)"
-    r"(?:(?:\+|00) ?86[ .\-]?(?P<i>10|2\d|[3-9]\d{2})[ .\-]?"
-    r"|\((?P<p>0(?:10|2\d|[3-9]\d{2}))\) ?|（(?P<f>0(?:10|2\d|[3-9]\d{2}))） ?|(?P<a>0(?:10|2\d|[3-9]\d{2}))[ .\-]?)"
+    r"(?:"
+    rf"{_PLUS} ?86[ .\-]?(?P<i>{_AREA})[ .\-]?"
+    rf"|{_ZERO}(?:0 ?86[ .\-]?(?P<j>{_AREA})[ .\-]?|(?P<a>{_AREA})[ .\-]?)"
+    rf"|{_PAREN}(?P<p>0{_AREA})\) ?"
+    rf"|{_WIDE_PAREN}(?P<f>0{_AREA})） ?"
+    r")"
     r"(?P<local>[1-9]\d{6,7}|[1-9]\d{2,3} \d{4})(?![0-9A-Za-z]|\.\d)"  # 0571-87654321-8021: an extension
 )
+_AREA_GROUPS = ("i", "j", "p", "f", "a")
 _EMAIL = re.compile(
     r"(?<![A-Za-z0-9._%+*\-])[A-Za-z0-9][A-Za-z0-9._%+\-]*@"
     r"[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}"
@@ -241,13 +249,10 @@ class Finding:
         if self.kind == MOBILE:
             return mask_digits(self.text, keep=4, keep_first=count_digits(self.text) - 8)
         if self.kind == LANDLINE:
+            # Every digit up to the end of the area code (0571, +86 571, 0086 571) stays.
             match = _LANDLINE.fullmatch(normalize(self.text))
-            area = 0
-            if match and match.group("i"):
-                area = 2 + len(match.group("i"))  # 86 and the area code
-            elif match:
-                area = len(next(g for g in match.group("p", "f", "a") if g))
-            return mask_digits(self.text, keep=4, keep_first=area)
+            end = max(match.end(group) for group in _AREA_GROUPS) if match else 0
+            return mask_digits(self.text, keep=4, keep_first=count_digits(self.text[:end]))
         if self.kind == BANK_CARD:
             return mask_digits(self.text, keep=4, keep_first=4)
         if self.kind in (NAME, PROTECTED_NAME):
@@ -387,10 +392,9 @@ def _card_end(match: re.Match[str]) -> int | None:
 
 
 def _is_landline(match: re.Match[str]) -> bool:
-    # +86 571 …: the area code is written without its 0
-    area = "0" + match.group("i") if match.group("i") else match.group("p") or match.group("f") or match.group("a")
+    area = next(match.group(group) for group in _AREA_GROUPS if match.group(group)).lstrip("0")
     local = match.group("local").replace(" ", "")
-    return len(area) == 4 or len(local) == 8  # 010 and 02x numbers have 8 local digits
+    return len(area) == 3 or len(local) == 8  # 010 and 02x numbers have 8 local digits
 
 
 def _find_names(text: str, first_role: int, findings: list[Finding]) -> None:
