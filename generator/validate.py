@@ -331,10 +331,14 @@ def check_personal_data(doc: Document[Any], settings: Settings | None) -> list[P
     """Personal data in any text value is an error at its exact position."""
     problems = []
     names = [name for name in (settings.protected_names if settings else []) if name]
-    # Value by value: most values fail the detectors' cheap pre-checks (no run of seven
-    # digits, no role word), while a whole file joined always has a date that passes them.
-    # At 10,000 records this takes 3.4 s of CPU; joining each file's values first took 6 s.
-    for loc, text in iter_text(doc.model, ()):
+    texts = list(iter_text(doc.model, ()))
+    # One scan of all values joined by newlines first: no detector matches across a line
+    # break (none of them allows one inside, before or after a match that its edge of a
+    # value would not allow), so a clean joined text means clean values, which is nearly
+    # every file; at 10,000 records 2.5 s of CPU, against 3.5 s for 700,000 short scans.
+    if not find_personal_data("\n".join(text for _, text in texts), names):
+        return problems
+    for loc, text in texts:
         # Protected names go through the same detector, so a name after 业主 is reported once.
         for finding in find_personal_data(text, names):
             line, column = doc.source.text_position(loc, finding.start)

@@ -417,9 +417,10 @@ FRAGMENTS = [text for _, text, _ in POSITIVE_CASES] + [text for _, text in NEGAT
 
 @given(st.lists(st.tuples(st.sampled_from(FRAGMENTS), st.integers(0, 40), st.booleans()), min_size=1, max_size=6))
 def test_values_joined_by_newlines_have_exactly_the_findings_of_the_values(picks: list[tuple[str, int, bool]]) -> None:
-    """`casebook redact` scans a file's whole text and the guard a page's, while validate scans value by
-    value: they agree only if nothing matches across a line break. Cut the table's texts at any point,
-    so that a role word ends one value and the name starts the next, a number is split…"""
+    """validate.check_personal_data scans a file's values joined by newlines first and looks at each value
+    only when that finds something (and redact scans a file's whole text): sound only if nothing matches
+    across a line break. Cut the table's texts at any point, so that a role word ends one value and the
+    name starts the next, a number is split…"""
     values = []
     for text, cut, keep_head in picks:
         cut = min(cut, len(text))
