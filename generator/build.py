@@ -112,7 +112,7 @@ def _build(
 
     clean_leftovers(target)
     with report.stage("load+validate"):
-        library, problems = check_library(options.library, options.as_of)
+        library, problems = check_library(options.library, options.as_of, options.config)
         if problems:
             raise InvalidLibrary(problems)
     done()

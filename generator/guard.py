@@ -7,12 +7,19 @@ template, a generated sentence or a hand-written page. On any hit the build
 stops before the new site replaces the old one, naming the output file and
 the source it came from.
 
-What is read: every file the build generated. Word and Excel files are zip
-archives of XML in which Chinese may be written as character references, so
-their text is unzipped and unescaped first. The theme's own scripts, styles
-and images are not data and are skipped. For pages, the HTML is reduced to
-its text (tags dropped, entities decoded), so a number split by markup is
-still seen.
+What is read: every byte of every file the build generated that a reader can
+get at, not only what a browser shows. For pages (and XML, SVG): the text
+with tags dropped and entities decoded, so a number split by markup is still
+seen; and, each on its own, every attribute value (alt, title, href, src,
+content of a meta tag …), every comment and every inline script, entities
+decoded. Anything holding percent escapes (a `tel:%2B86…` link, a sitemap
+URL) is read percent-decoded as well. Word and Excel files are zip archives of
+XML in which Chinese may be written as character references, so their text
+is unzipped and unescaped first. The path of every output file, whatever its
+kind (an image copied from docs/ named after a phone number), is read
+percent-decoded too. The theme's own scripts, styles and images are not data
+and are skipped; so is the geometry of inline SVG icons (d, points, viewBox:
+numbers that are no one's).
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
 from .errors import CasebookError
 from .parallel import Background
@@ -36,6 +44,19 @@ ZIP_SUFFIXES = (".docx", ".xlsx")
 FULL_PAGES = ("index.html", "404.html")  # read whole: they carry the frame every page shares
 _TAG = re.compile(r"<[^>]+>")
 _SCRIPT = re.compile(r"<script\b.*?</script>", re.S)
+# What a page carries besides its text: comments, inline scripts and attribute values.
+# Attributes are found anywhere in the markup, not tag by tag: quicker, and a name="value"
+# in the text itself is only read twice.
+_COMMENT = re.compile(r"<!--(.*?)-->", re.S)
+_INLINE_SCRIPT = re.compile(r"<script\b[^>]*>(.+?)</script>", re.S)
+_ATTRIBUTE = re.compile(r"""\s([^\s=/>"'<]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""")
+# SVG geometry: lists of coordinates, no one's data (and many digits in a row).
+GEOMETRY = frozenset({"d", "points", "viewbox", "transform", "x", "y", "x1", "x2", "y1", "y2", "cx", "cy", "r"})
+# An ASCII value can only hold an e-mail address, an escaped character or a number.
+_MAY_HOLD_DATA = re.compile(r"[@%&]|(?:\d[ .\-()+]?){7}")
+_PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
+# What ends a URL or path in text, markup or JSON.
+_URL_END = re.compile(r"""[\s"'<>]+""")
 
 
 @dataclass(frozen=True)
@@ -73,21 +94,46 @@ def readable_text(path: Path) -> str:
     name = path.name
     if name.endswith(ZIP_SUFFIXES):
         with zipfile.ZipFile(path) as archive:
-            names = sorted(n for n in archive.namelist() if n.endswith(".xml"))
-            parts = [archive.read(n).decode("utf-8", "replace") for n in names]
-        return html.unescape(_TAG.sub(" ", "\n".join(parts)))
+            names = sorted(n for n in archive.namelist() if n.endswith((".xml", ".rels")))
+            parts = {n: archive.read(n).decode("utf-8", "replace") for n in names}
+        # The parts' text; and the relationships' targets, where a document's links (tel:, mailto:) are.
+        text = html.unescape(_TAG.sub(" ", "\n".join(v for n, v in parts.items() if n.endswith(".xml"))))
+        return text + "\n" + markup_views("\n".join(v for n, v in parts.items() if n.endswith(".rels")))
     data = path.read_bytes()
     if name.endswith(".gz"):
         data = gzip.decompress(data)
     text = data.decode("utf-8", "replace")
     if name.endswith((".html", ".xml", ".svg", ".gz")):
-        text = markup_text(text)
-    return text
+        return markup_views(text)
+    return with_decoded_urls(text)
 
 
 def markup_text(markup: str) -> str:
     """HTML or XML reduced to what a reader sees: scripts and tags dropped, entities decoded."""
     return html.unescape(_TAG.sub("", _SCRIPT.sub("", markup)))
+
+
+def markup_views(markup: str) -> str:
+    """Everything a reader can get out of some markup: its text, then each comment, inline
+    script and attribute value on a line of its own (so that no two of them join into one
+    number), entities decoded; and all of it percent-decoded where it holds escapes."""
+    hidden = _COMMENT.findall(markup) + _INLINE_SCRIPT.findall(markup)
+    hidden += [
+        "".join(values) for name, *values in _ATTRIBUTE.findall(markup) if name.lower() not in GEOMETRY and any(values)
+    ]
+    # Most values are the theme's: class names, relative links, repeated on every page.
+    wanted = [value for value in dict.fromkeys(hidden) if not value.isascii() or _MAY_HOLD_DATA.search(value)]
+    text = markup_text(markup)
+    if wanted:
+        text += "\n" + html.unescape("\n".join(value.replace("\n", " ") for value in wanted))
+    return with_decoded_urls(text)
+
+
+def with_decoded_urls(text: str) -> str:
+    """`text`, then each URL in it that holds percent escapes, decoded (tel:%2B86…, /%E5%BC%A0…)."""
+    if not _PERCENT.search(text):
+        return text
+    return "\n".join([text, *(unquote(url) for url in _URL_END.split(text) if _PERCENT.search(url))])
 
 
 # The search data's text slices are cut from the pages' article text, which is read
@@ -96,32 +142,40 @@ DERIVED = ("assets/casebook/data/text/",)
 
 
 def scanned(site: Path) -> list[Path]:
+    """Every output file but the theme's own: each is read by its path, most by their content too."""
     files = []
     for path in sorted(site.rglob("*")):
         relative = path.relative_to(site).as_posix()
-        if not path.is_file() or relative.startswith((*THEME_ASSETS, *DERIVED)) or relative.endswith(".bin"):
-            continue
-        if path.name.endswith((*TEXT_SUFFIXES, *ZIP_SUFFIXES, ".gz")):
+        if path.is_file() and not relative.startswith(THEME_ASSETS):
             files.append(path)
     return files
 
 
-_FRAME = re.compile(r"<title>.*?</title>|<article\b.*?</article>", re.S)
+def content_is_read(relative: str) -> bool:
+    """The search data's text slices and .bin shards are read by their path only (see DERIVED)."""
+    if relative.startswith(DERIVED) or relative.endswith(".bin"):
+        return False
+    return relative.endswith((*TEXT_SUFFIXES, *ZIP_SUFFIXES, ".gz"))
+
+
+_FRAME = re.compile(r"<head\b.*?</head>|<article\b.*?</article>", re.S)
 
 
 def page_content(text: str) -> str:
-    """A generated page's own part: its title and article. The rest is the theme's frame
-    (header, nav, footer), the same on every page and checked in full on the home page."""
+    """A generated page's own part: its head (title, meta description, links) and article.
+    The rest is the theme's frame (header, nav, footer), the same on every page but for
+    the links to the pages before and after (checked on those pages) and checked in full
+    on the home page."""
     return "\n".join(match.group() for match in _FRAME.finditer(text))
 
 
 def check_file(site: Path, path: Path, protected: list[str]) -> list[Leak]:
     relative = path.relative_to(site).as_posix()
-    if path.suffix == ".html" and relative not in FULL_PAGES:
-        raw = path.read_text(encoding="utf-8", errors="replace")
-        text = markup_text(page_content(raw))
-    else:
-        text = readable_text(path)
+    text = unquote(relative)
+    if content_is_read(relative) and path.suffix == ".html" and relative not in FULL_PAGES:
+        text += "\n" + markup_views(page_content(path.read_text(encoding="utf-8", errors="replace")))
+    elif content_is_read(relative):
+        text += "\n" + readable_text(path)
     leaks = [Leak(relative, source_of(relative), f.kind, f.masked) for f in find_personal_data(text)]
     leaks += [Leak(relative, source_of(relative), "受保护姓名", mask_name(name)) for name in protected if name in text]
     return leaks

@@ -9,16 +9,27 @@ masked forms (138****1234, 张某, 李某某, 张XX, x***@qq.com, 和平路**号
 
 What counts, detector by detector:
 
+Numbers are found however they are typed: full-width digits and letters
+(１３８１２３４５６７８, ＋８６, Ｘ), one space, dot or dash (any of - － — ‐ ‑ –, or an
+ideographic space) between any two digits (138.1234.5678, 440306 19900307 2411).
+`normalize` maps those characters to ASCII one for one, so a finding's span
+is where the writer wrote it and `casebook redact` masks it in place. A number
+never starts or ends inside a longer one joined by a dot or dash (dates
+2024.03.15, codes 2023-440306-47-01-012345, XF-2024-0001), and one dot alone
+is a decimal point (13.812345678 亿元), not a separator.
+
 * 身份证号码: 18 characters with a plausible birth date and the ISO 7064
   MOD 11-2 check character; or the old 15-digit form (province code, a real
   YYMMDD birth date, 3 digits — it has no check digit, so the province and
   date are all that tell it from a code).
-* 手机号码: 1[3-9] + 9 digits, optionally +86/0086 and space or dash groups.
-* 固定电话: 0 + area code (010, 02x, or 0 + three digits 3–9xx), an optional
-  dash, space or parentheses, then a 7–8 digit local number (8 for 010/02x).
-  Dates and amounts never start with 0 at a digit boundary.
+* 手机号码: 1[3-9] + 9 digits, optionally after +86/0086 (and "(0)").
+* 固定电话: 0 + area code (010, 02x, or 0 + three digits 3–9xx), or +86 and
+  the area code without its 0, an optional separator or parentheses, then a
+  7–8 digit local number (8 for 010/02x), split by a space at most (a dash or
+  dot inside it is how codes are written: 010-2023-0001). Dates and amounts
+  never start with 0 at a digit boundary.
 * 银行卡号: 16–19 digits with a card-issuer prefix and a valid Luhn sum.
-* 电子邮箱: local@domain.tld.
+* 电子邮箱: local@domain.tld (full width too).
 * 详细地址: only an address that reaches a household — a room or house number:
   …号…室, …栋/幢/座/号楼…单元…(室), …栋/号楼…室, …村…组…号. A road and
   building number alone (和平路12号), a building (3 号楼 24 间), a stairwell
@@ -38,7 +49,8 @@ What counts, detector by detector:
 
 The scan is called for every text value of a library (about a million at
 10,000 records), so each detector only runs when a cheap pre-check passes:
-seven digits in a row (separators allowed) for the number detectors, a
+seven digits in a row (separators allowed) for the number detectors (only
+then is the text normalized, and only if it holds a character to map), a
 digit next to 室/房/单元/组…号 for addresses, "@" for e-mail, a role word for
 names.
 """
@@ -47,7 +59,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 
@@ -74,18 +86,50 @@ PROVINCES = frozenset(
     )
 )
 
-_ID18 = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{16}[\dXx](?![0-9A-Za-z])")
-_ID15 = re.compile(r"(?<![0-9A-Za-z])[1-8]\d{14}(?![0-9A-Za-z])")
-_MOBILE = re.compile(r"(?<![\d+])(?:(?:\+|00)86[ -]?)?(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})(?!\d)")
-# Card numbers: 16–19 digits, optionally in groups of four split by space or dash.
-_CARD = re.compile(r"(?<!\d)(?:\d{4}[ -]?){3}\d{4}(?:[ -]?\d{1,3})?(?!\d)")
+# Writers space, dot and dash numbers as they like (138.1234.5678, 440306 19900307 2411,
+# 0571—87654321) and type them full width (１３８１２３４５６７８). Before the number and
+# e-mail detectors run, `normalize` maps each such character to its ASCII form one for one,
+# so a finding's span in the normalized text is its span in the original; the patterns
+# then allow one separator (space, dot, dash) between any two digits.
+_SEP = r"[ .\-]?"
+_D = rf"(?:{_SEP}\d)"
+# A number does not start or end inside a longer one: not after or before a digit, nor
+# after or before a dot or dash that joins it to one (2024.03.15.8, 0571-2023-0001).
+# Each pattern starts with its first digit and looks back from there: a pattern that starts
+# with a character class lets the regex engine skip ahead to the next candidate quickly.
+_BEFORE = r"(?<![0-9A-Za-z].)(?<![0-9][.\-].)"
+_AFTER = r"(?![0-9A-Za-z]|[.\-][0-9])"
+_ID18 = re.compile(rf"[1-9]{_BEFORE}{_D}{{16}}{_SEP}[\dXx]{_AFTER}")
+_ID15 = re.compile(rf"[1-8]{_BEFORE}{_D}{{14}}{_AFTER}")
+_MOBILE_REST = rf"1{_SEP}[3-9]{_D}{{9}}"
+_MOBILE = re.compile(
+    r"(?:"
+    rf"\+(?<![\d+]\+)(?<![0-9][.\-]\+) ?86(?:[ .\-]|[ .\-]?\(0\)[ .\-]?)?{_MOBILE_REST}"  # +86 138…
+    rf"|0(?<![\d+]0)(?<![0-9][.\-]0)0 ?86(?:[ .\-]|[ .\-]?\(0\)[ .\-]?)?{_MOBILE_REST}"  # 0086 138…
+    rf"|1(?<![\d+]1)(?<![0-9][.\-]1){_SEP}[3-9]{_D}{{9}}"  # 138…
+    r")(?!\d|[.\-]\d)"
+)
+# Card numbers: 16–19 digits, in groups split by one separator or not at all.
+_CARD = re.compile(rf"\d(?<!\d.)(?<![0-9][.\-].){_D}{{15,18}}(?!\d)")
 # Issuer prefixes of cards in use in China: UnionPay 62, Visa 4, Mastercard 5, Amex 34/37, JCB 35.
 _CARD_PREFIXES = ("62", "4", "5", "34", "37", "35")
+# The area code may be split from the local number by any separator; the local number
+# itself only by a space (0755 8765 4321): a dash or a dot inside it is how codes and
+# dates are written (010-2023-0001, 0571.2023.05).
+_AREA = r"(?:10|2\d|[3-9]\d{2})"  # an area code without its 0
+# Not inside a longer number; looked back at from the first character, which each
+# alternative starts with, so the regex engine can skip ahead to a candidate.
+_PLUS, _ZERO, _PAREN, _WIDE_PAREN = (rf"{c}(?<![0-9A-Za-z+\-]{c})(?<![0-9]\.{c})" for c in (r"\+", "0", r"\(", "（"))
 _LANDLINE = re.compile(
-    r"(?<![0-9A-Za-z+\-])"
-    r"(?:\((?P<p>0(?:10|2\d|[3-9]\d{2}))\)|（(?P<f>0(?:10|2\d|[3-9]\d{2}))）|(?P<a>0(?:10|2\d|[3-9]\d{2}))[ -]?)"
-    r"(?P<local>[1-9]\d{6,7}|[1-9]\d{2,3} \d{4})(?![0-9A-Za-z])"
+    r"(?:"
+    rf"{_PLUS} ?86[ .\-]?(?P<i>{_AREA})[ .\-]?"
+    rf"|{_ZERO}(?:0 ?86[ .\-]?(?P<j>{_AREA})[ .\-]?|(?P<a>{_AREA})[ .\-]?)"
+    rf"|{_PAREN}(?P<p>0{_AREA})\) ?"
+    rf"|{_WIDE_PAREN}(?P<f>0{_AREA})） ?"
+    r")"
+    r"(?P<local>[1-9]\d{6,7}|[1-9]\d{2,3} \d{4})(?![0-9A-Za-z]|\.\d)"  # 0571-87654321-8021: an extension
 )
+_AREA_GROUPS = ("i", "j", "p", "f", "a")
 _EMAIL = re.compile(
     r"(?<![A-Za-z0-9._%+*\-])[A-Za-z0-9][A-Za-z0-9._%+\-]*@"
     r"[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}"
@@ -156,8 +200,22 @@ _ROLE = re.compile("(?:" + "|".join(w if w != "业主" else f"(?<![{_NOT_OWNER_B
 _NAME_AFTER_ROLE = re.compile(_ROLE.pattern + rf"(?:[：:] ?| |为|是|系)?(?P<name>{_SURNAME}{_GIVEN}){_AFTER_NAME}")
 _NEXT_NAME = re.compile(rf"(?:、|和|及|与)(?P<name>{_SURNAME}{_GIVEN}){_AFTER_NAME}")
 _DIGIT = re.compile(r"\d")
-# A run of seven digits, possibly split by separators: every phone, ID and card number has one.
-_DIGIT_RUN = re.compile(r"\d(?:[ \-)）]?\d){6}")
+# What `normalize` maps, one character to one: full-width digits, letters, ＋ ＠ ． －, the
+# dashes and spaces people type between digit groups.
+_FULL_WIDTH = "".join(chr(code) for code in (*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B)))
+_DASHES = "－—‐‑–―−﹣"
+_SPACES = "\u3000\u00a0\u2002\u2003\u2009\u202f"
+_TO_ASCII = {
+    **{char: chr(ord(char) - 0xFEE0) for char in _FULL_WIDTH + "＋＠．"},
+    **dict.fromkeys(_DASHES, "-"),
+    **dict.fromkeys(_SPACES, " "),
+}
+_WIDE = re.compile("[" + "".join(_TO_ASCII) + "]")
+_SEPARATORS = re.escape(" .-．" + _DASHES + _SPACES)
+# A run of seven digits (\d is any digit, full width too), possibly split by separators:
+# every phone, ID and card number has one. Run on the original text, so that the one
+# regular expression is all that most values cost.
+_DIGIT_RUN = re.compile(rf"\d(?:[{_SEPARATORS})）]?\d){{6}}")
 
 
 @dataclass(frozen=True)
@@ -191,9 +249,10 @@ class Finding:
         if self.kind == MOBILE:
             return mask_digits(self.text, keep=4, keep_first=count_digits(self.text) - 8)
         if self.kind == LANDLINE:
-            match = _LANDLINE.fullmatch(self.text)
-            area = len(next(g for g in match.group("p", "f", "a") if g)) if match else 0
-            return mask_digits(self.text, keep=4, keep_first=area)
+            # Every digit up to the end of the area code (0571, +86 571, 0086 571) stays.
+            match = _LANDLINE.fullmatch(normalize(self.text))
+            end = max(match.end(group) for group in _AREA_GROUPS) if match else 0
+            return mask_digits(self.text, keep=4, keep_first=count_digits(self.text[:end]))
         if self.kind == BANK_CARD:
             return mask_digits(self.text, keep=4, keep_first=4)
         if self.kind in (NAME, PROTECTED_NAME):
@@ -250,11 +309,11 @@ def find_personal_data(text: str, protected_names: Iterable[str] = ()) -> list[F
     findings: list[Finding] = []
     if _DIGIT.search(text):
         if _DIGIT_RUN.search(text):
-            _find_numbers(text, findings)
+            _find_numbers(text, normalize(text), findings)
         if _ADDRESS_HINT.search(text):
             _add_all(findings, ADDRESS, _ADDRESS.finditer(text))
-    if "@" in text:
-        _add_all(findings, EMAIL, _EMAIL.finditer(text))
+    if "@" in text or "＠" in text:
+        _add_all(findings, EMAIL, _EMAIL.finditer(normalize(text)), text)
     for name in protected_names:
         start = text.find(name) if name else -1
         while start != -1:
@@ -266,23 +325,76 @@ def find_personal_data(text: str, protected_names: Iterable[str] = ()) -> list[F
     return sorted(findings, key=lambda finding: finding.start)
 
 
-def _find_numbers(text: str, findings: list[Finding]) -> None:
-    for match in _ID18.finditer(text):
-        if is_resident_id(match.group()):
-            _add(findings, Finding(ID_NUMBER, match.start(), match.end(), match.group()))
-    for match in _ID15.finditer(text):
-        if is_old_resident_id(match.group()):
-            _add(findings, Finding(ID_NUMBER, match.start(), match.end(), match.group()))
-    for match in _CARD.finditer(text):
-        digits = re.sub(r"[ -]", "", match.group())
-        if 16 <= len(digits) <= 19 and digits.startswith(_CARD_PREFIXES) and luhn_valid(digits):
-            _add(findings, Finding(BANK_CARD, match.start(), match.end(), match.group()))
-    _add_all(findings, MOBILE, _MOBILE.finditer(text))
-    for match in _LANDLINE.finditer(text):
-        area = match.group("p") or match.group("f") or match.group("a")
-        local = match.group("local").replace(" ", "")
-        if len(area) == 4 or len(local) == 8:  # 010 and 02x numbers have 8 local digits
-            _add(findings, Finding(LANDLINE, match.start(), match.end(), match.group()))
+def normalize(text: str) -> str:
+    """`text` with full-width digits, letters and signs, and the dashes and spaces written
+    between digit groups, as ASCII: one character for one, so offsets stay those of `text`."""
+    # Nearly every text has none of these characters; str.translate would still look up
+    # each character of it, which costs more than all the detectors together.
+    if text.isascii() or _WIDE.search(text) is None:
+        return text
+    return _WIDE.sub(lambda match: _TO_ASCII[match.group()], text)
+
+
+def digits_of(number: str) -> str:
+    """The digits (and an ID's X) of a number as written, in ASCII, without separators."""
+    return re.sub(r"[^\dXx]", "", normalize(number)).upper()
+
+
+def _find_numbers(text: str, plain: str, findings: list[Finding]) -> None:
+    """Number detectors over `plain` (normalize(text)); spans and texts are `text`'s."""
+    for match in _candidates(_ID18, plain, lambda m: _not_decimal(m) and is_resident_id(digits_of(m.group()))):
+        _add(findings, Finding(ID_NUMBER, match.start(), match.end(), text[match.start() : match.end()]))
+    for match in _candidates(_ID15, plain, lambda m: _not_decimal(m) and is_old_resident_id(digits_of(m.group()))):
+        _add(findings, Finding(ID_NUMBER, match.start(), match.end(), text[match.start() : match.end()]))
+    for match in _candidates(_CARD, plain, lambda m: _card_end(m) is not None):
+        end = _card_end(match) or match.end()
+        _add(findings, Finding(BANK_CARD, match.start(), end, text[match.start() : end]))
+    for match in _candidates(_MOBILE, plain, _not_decimal):
+        _add(findings, Finding(MOBILE, match.start(), match.end(), text[match.start() : match.end()]))
+    for match in _candidates(_LANDLINE, plain, _is_landline):
+        _add(findings, Finding(LANDLINE, match.start(), match.end(), text[match.start() : match.end()]))
+
+
+def _not_decimal(match: re.Match[str]) -> bool:
+    """One dot in a run of digits is a decimal point (13.812345678 亿元); a number written
+    with dots has two or more (138.1234.5678, 440306.19900307.2411)."""
+    return match.group().count(".") != 1
+
+
+def _candidates(
+    pattern: re.Pattern[str], text: str, accept: Callable[[re.Match[str]], bool]
+) -> Iterator[re.Match[str]]:
+    """Accepted matches of `pattern`; after a rejected one the search goes on from its next
+    character, so a spaced run of digits that is no ID does not hide the ID inside it."""
+    position = 0
+    while (match := pattern.search(text, position)) is not None:
+        if accept(match):
+            yield match
+            position = match.end()
+        else:
+            position = match.start() + 1
+
+
+def _card_end(match: re.Match[str]) -> int | None:
+    """Where the card number in a candidate ends: the candidate may have taken a few digits
+    of what follows it (4111 1111 1111 1111 20 …); a card ends at a separator or at the end."""
+    written = match.group()
+    digits = digits_of(written)
+    ends = [i + 1 for i, char in enumerate(written) if char.isdigit()]
+    for length in range(min(len(digits), 19), 15, -1):
+        end = ends[length - 1]
+        if end < len(written) and written[end].isdigit():
+            continue
+        card = digits[:length]
+        if written[:end].count(".") != 1 and card.startswith(_CARD_PREFIXES) and luhn_valid(card):
+            return match.start() + end
+    return None
+
+
+def _is_landline(match: re.Match[str]) -> bool:
+    area = next(match.group(group) for group in _AREA_GROUPS if match.group(group)).lstrip("0")
+    local = match.group("local").replace(" ", "")
+    return len(area) == 3 or len(local) == 8  # 010 and 02x numbers have 8 local digits
 
 
 def _find_names(text: str, first_role: int, findings: list[Finding]) -> None:
@@ -296,9 +408,11 @@ def _find_names(text: str, first_role: int, findings: list[Finding]) -> None:
             follower = _NEXT_NAME.match(text, end)
 
 
-def _add_all(findings: list[Finding], kind: str, matches: Iterable[re.Match[str]]) -> None:
+def _add_all(findings: list[Finding], kind: str, matches: Iterable[re.Match[str]], text: str | None = None) -> None:
+    """One finding per match; with `text`, the matches are in its normalized form."""
     for match in matches:
-        _add(findings, Finding(kind, match.start(), match.end(), match.group()))
+        found = match.group() if text is None else text[match.start() : match.end()]
+        _add(findings, Finding(kind, match.start(), match.end(), found))
 
 
 def _add(findings: list[Finding], finding: Finding) -> None:
@@ -312,16 +426,17 @@ def count_digits(text: str) -> int:
 
 
 def mask_digits(text: str, keep: int = 4, keep_first: int = 0) -> str:
-    """Replace every digit but the first `keep_first` and the last `keep` with *, keeping separators."""
-    positions = [i for i, char in enumerate(text) if char.isdigit() or char in "Xx"]
+    """Replace every digit but the first `keep_first` and the last `keep` with *, keeping
+    separators (and full-width digits stay full width: the mask is written in place)."""
+    positions = [i for i, char in enumerate(text) if char.isdigit() or char in "XxＸｘ"]
     hide = set(positions[keep_first : len(positions) - keep])
     return "".join("*" if i in hide else char for i, char in enumerate(text))
 
 
 def mask_email(address: str) -> str:
     """x***@domain: the domain says which provider, not who."""
-    local, _, domain = address.partition("@")
-    return f"{local[:1]}***@{domain}"
+    at = normalize(address).index("@")
+    return f"{address[:1]}***{address[at:]}"
 
 
 def mask_address(address: str) -> str:

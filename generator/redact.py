@@ -16,8 +16,11 @@ The input is never modified unless `in_place`; then every file about to change
 is first copied into a backup folder and read back, and if that fails nothing
 is changed. The report names each change by file:line:column and shows the
 original only masked, so the report itself can be passed around. After
-writing, the result is validated again: what the validator still finds (a
-name split across a folded line, say) is listed for a person to fix.
+writing, the written copy is scanned again, as raw text (comments and keys
+too) and as the validator reads it (a name split across a folded line, say;
+a file whose contract check fails): whatever is still found, and every YAML
+file that is not UTF-8 text and so could be neither read nor masked, is
+listed for a person to fix, and `casebook redact` exits with 1.
 """
 
 from __future__ import annotations
@@ -85,7 +88,6 @@ class RedactReport:
         summary = f"共脱敏 {len(self.changes)} 处，涉及 {len(self.changed_files)} 个文件"
         out.append(summary + ("" if self.in_place else f"；共写出 {self.copied_files} 个文件"))
         out += [f"未复制：{name}/（备份中是未脱敏的原文件）" for name in self.skipped]
-        out += [f"{path}: 不是 UTF-8 文本，未能脱敏，原样保留" for path in self.not_masked]
         if self.keeps_protected_names:
             out.append("settings.yaml 的 protected_names 原样保留（该文件不发布；把副本交给他人前请删去其中的姓名）")
         if self.remaining:
@@ -131,7 +133,7 @@ def redact_library(
     else:
         _write_copy(out, files)
         report.copied_files = len(files)
-    report.remaining = _remaining(out)
+    report.remaining = _remaining(out, names, report.not_masked)
     return report
 
 
@@ -270,11 +272,42 @@ def _replace_file(path: Path, data: bytes) -> None:
     os.replace(temporary, path)
 
 
-def _remaining(root: Path) -> list[Problem]:
-    """Personal data the validator still finds in the result (findings that raw text could not see)."""
-    from .validate import check_personal_data
+def _remaining(root: Path, protected_names: list[str], not_masked: list[str]) -> list[Problem]:
+    """Personal data still in the written copy, and the files that could not be checked at all."""
+    from .validate import check_personal_data, check_unread_personal_data, personal_data_message
 
-    library, _ = read_library(root)
+    library, problems = read_library(root)
     settings = library.settings.model if library.settings else None
     documents = [*library.records, *library.typical, *library.classes]
-    return sorted({problem for doc in documents for problem in check_personal_data(doc, settings)})
+    found = {problem for doc in documents for problem in check_personal_data(doc, settings)}
+    found.update(check_unread_personal_data(library, problems))
+    seen = {(problem.path, problem.line, problem.column) for problem in found}
+    for relative, text in _yaml_texts(root, not_masked):
+        names = () if relative == SETTINGS_FILE else protected_names
+        line_starts = [0] + [match.end() for match in re.finditer("\n", text)]
+        for finding in find_personal_data(text, names):
+            line = bisect.bisect_right(line_starts, finding.start)
+            column = finding.start - line_starts[line - 1] + 1
+            if (relative, line, column) not in seen:
+                found.add(Problem(relative, line, column, "", personal_data_message(finding)))
+    found.update(
+        Problem(path, 0, 0, "", "不是 UTF-8 文本，未能检查和脱敏，原样保留；请另存为 UTF-8 后重新运行")
+        for path in not_masked
+    )
+    return sorted(found)
+
+
+def _yaml_texts(root: Path, not_masked: list[str]) -> list[tuple[str, str]]:
+    """The text of every YAML file of the written copy (without a byte order mark)."""
+    texts = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        dirnames[:] = sorted(name for name in dirnames if not NOT_COPIED.match(name))
+        for name in sorted(filenames):
+            relative = (here / name).relative_to(root).as_posix()
+            if name.endswith(YAML_SUFFIXES) and relative not in not_masked:
+                try:
+                    texts.append((relative, (here / name).read_bytes().decode("utf-8").removeprefix(BOM)))
+                except (OSError, UnicodeDecodeError):
+                    continue
+    return texts

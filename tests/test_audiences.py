@@ -394,7 +394,7 @@ def planted_docs(tmp_path: Path, text: str) -> Path:
     ],
 )
 def test_personal_data_in_any_output_stops_publishing(tmp_path: Path, planted: str, kind: str) -> None:
-    """Hand-written pages are not validated: the guard over the built files catches what they leak."""
+    """Hand-written pages are validated like the records (issue 13): the build stops before writing anything."""
     library = copy_library(SAMPLE, tmp_path / "cases")
     text = library.read("settings.yaml")
     library.write("settings.yaml", re.sub(r"protected_names:\n", "protected_names:\n  - 张卫东\n", text, count=1))
@@ -408,7 +408,7 @@ def test_personal_data_in_any_output_stops_publishing(tmp_path: Path, planted: s
     run = run_cli("build", library.root, "--out", out, "--as-of", AS_OF, "--config", config)
     assert run.exit_code == 1
     message = run.stdout + run.stderr
-    assert "help/staff/index.html" in message and kind in message and "未发布" in message
+    assert "docs/help/staff.md:105:" in message and kind in message and "未生成网站" in message
     assert "13812345678" not in message and "11010519491231002X" not in message  # the message masks it
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
 

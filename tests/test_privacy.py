@@ -7,6 +7,8 @@ sample library and the seed reports really write (业主代表, 柳湾村一组,
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -39,6 +41,16 @@ DETECTORS: dict[str, tuple[dict[str, str], list[str]]] = {
             "11010519491231002x": "11010519491231002x",
             "老身份证号110105491231002。": "110105491231002",
             "310104850101123": "310104850101123",
+            # every spelling: full width, spaces, dots, dashes, ideographic spaces (issue 13)
+            "身份证４４０３０６１９９００３０７２４１１。": "４４０３０６１９９００３０７２４１１",
+            "身份证 440306 19900307 2411": "440306 19900307 2411",
+            "440306-19900307-2411": "440306-19900307-2411",
+            "440306.19900307.2411": "440306.19900307.2411",
+            "4403 0619 9003 0724 11": "4403 0619 9003 0724 11",
+            "身份证：440306\u300019900307\u30002411": "440306\u300019900307\u30002411",
+            "440306－19900307－2411": "440306－19900307－2411",
+            "11010519491231002Ｘ": "11010519491231002Ｘ",
+            "老身份证 310104 850101 123": "310104 850101 123",
         },
         [
             "110101199003074515",  # an 18-digit project code with a wrong check digit
@@ -49,6 +61,15 @@ DETECTORS: dict[str, tuple[dict[str, str], list[str]]] = {
             "合同编号 2023110101199003",
             "11010519491231002",  # 17 digits
             "1101**********4514",  # masked
+            "4403** ******** 2411",  # masked with its spaces
+            "４４０３**********２４１１",  # masked full width
+            "日期 2024.03.15、2024-03-15、2024 03 15",
+            "1990.03.07-1991.03.07",  # a date range: 16 digits
+            "1990 03 07 1991 03 07",
+            "项目代码 2023-440306-47-01-012345",  # a project code: an ID's digits inside a longer number
+            "440306.199003072411",  # a decimal number
+            "4403061990.03072411",
+            "GB/T 2260-2007、GB 11643-1999",  # standard numbers
         ],
     ),
     MOBILE: (
@@ -60,6 +81,17 @@ DETECTORS: dict[str, tuple[dict[str, str], list[str]]] = {
             "+8613812345678": "+8613812345678",
             "0086-13812345678": "0086-13812345678",
             "手机19912345678，": "19912345678",
+            "手机１３８１２３４５６７８": "１３８１２３４５６７８",
+            "138.1234.5678": "138.1234.5678",
+            "138—1234—5678": "138—1234—5678",
+            "138－1234－5678": "138－1234－5678",
+            "138\u30001234\u30005678": "138\u30001234\u30005678",
+            "１３８ １２３４ ５６７８": "１３８ １２３４ ５６７８",
+            "＋８６ １３８１２３４５６７８": "＋８６ １３８１２３４５６７８",
+            "0086 138-1234-5678": "0086 138-1234-5678",
+            "+86 (0) 138 1234 5678": "+86 (0) 138 1234 5678",
+            "1381 234 5678": "1381 234 5678",
+            "2024-03-15 13812345678": "13812345678",  # a date before it does not hide it
         },
         [
             "2023年5月6日",
@@ -70,6 +102,19 @@ DETECTORS: dict[str, tuple[dict[str, str], list[str]]] = {
             "138123456789",  # twelve digits
             "金额 13500000 元",
             "编号 XF-2023-0001",
+            "138.****.5678",  # masked with its dots
+            "１３８****５６７８",  # masked full width
+            "13.812345678 亿元",  # a decimal number
+            "138.12345678",
+            "2024.03.15",
+            "2024-03-15 13:45",
+            "2024 03 15",
+            "编号 XF-2024-0001、2023-01-2-001",
+            "1913.12.31-1914.01.01",
+            "《信访工作条例》第十三条、第 138 条",
+            "共 138 件 1234 人 5678 元",
+            "12.1234.5678",  # no mobile starts with 12
+            "2013.1234.5678.9",  # a longer dotted number
         ],
     ),
     LANDLINE: (
@@ -82,6 +127,12 @@ DETECTORS: dict[str, tuple[dict[str, str], list[str]]] = {
             "拨打021 62345678": "021 62345678",
             "01062345678": "01062345678",
             "0571-87654321-8021": "0571-87654321",  # the extension is no one's
+            "０５７１－８７６５４３２１": "０５７１－８７６５４３２１",
+            "0571.87654321": "0571.87654321",
+            "0571—8765 4321": "0571—8765 4321",
+            "(0571) 87654321": "(0571) 87654321",
+            "+86 571 8765 4321": "+86 571 8765 4321",
+            "+86-10-62345678": "+86-10-62345678",
         },
         [
             "2023-12345678",
@@ -93,6 +144,11 @@ DETECTORS: dict[str, tuple[dict[str, str], list[str]]] = {
             "010-2023-0001",
             "0571-****4321",  # masked
             "比例为 05-06",
+            "010.2023.0001",
+            "0571-2023-0001",  # a code with an area code's digits
+            "０５７１－****４３２１",  # masked full width
+            "2024.03.15-0571",
+            "3.0571 87654321",
         ],
     ),
     BANK_CARD: (
@@ -100,21 +156,30 @@ DETECTORS: dict[str, tuple[dict[str, str], list[str]]] = {
             "6222021234567890128": "6222021234567890128",
             "卡号 6222 0212 3456 7890 128。": "6222 0212 3456 7890 128",
             "4111111111111111": "4111111111111111",
+            "６２２２０２１２３４５６７８９０１２８": "６２２２０２１２３４５６７８９０１２８",
+            "6222.0212.3456.7890.128": "6222.0212.3456.7890.128",
+            "6222-0212-3456-7890-128": "6222-0212-3456-7890-128",
+            "卡号 4111 1111 1111 1111 20 日到期": "4111 1111 1111 1111",  # the card ends where its sum holds
         },
         [
             "6222021234567890127",  # card with a failing Luhn sum
             "1234567812345670",  # Luhn passes, but 12 is no card issuer prefix
             "6222 **** **** ***0 128",  # masked
+            "金额 4111111111.111111 元",  # a decimal number
+            "2019.01.01-2019.12.31",  # a date range
+            "2023440306470101012345",  # 22 digits: no card is that long
         ],
     ),
     EMAIL: (
         {
             "邮箱 zhangsan@example.com。": "zhangsan@example.com",
             "li.si+xf@mail.city.gov.cn": "li.si+xf@mail.city.gov.cn",
+            "邮箱 ｚｓ＠ｅｘａｍｐｌｅ．ｃｏｍ。": "ｚｓ＠ｅｘａｍｐｌｅ．ｃｏｍ",
             "请发送邮件至 3231169@qq.com 举报": "3231169@qq.com",
         },
         [
             "x***@qq.com",  # masked
+            "ｘ***＠ｑｑ．ｃｏｍ",  # masked full width
             "@某某 在群里发言",
             "user@localhost",
             "版本 v1.2@2023",
@@ -277,6 +342,12 @@ MASKS = {
     "(0571)87654321": ("(****)****4321", "(0571)****4321"),
     "6222 0212 3456 7890 128": ("**** **** **** ***0 128", "6222 **** **** ***0 128"),
     "zhangsan@example.com": ("z***@example.com", "z***@example.com"),
+    "１３８．１２３４．５６７８": ("***．****．５６７８", "１３８．****．５６７８"),
+    "440306 19900307 2411": ("****** ******** 2411", "4403** ******** 2411"),
+    "１１０１０５１９４９１２３１００２Ｘ": ("**************００２Ｘ", "１１０１**********００２Ｘ"),
+    "+86 571 8765 4321": ("+** *** **** 4321", "+86 571 **** 4321"),
+    "０５７１－８７６５４３２１": ("****－****４３２１", "０５７１－****４３２１"),
+    "ｚｓ＠ｑｑ．ｃｏｍ": ("ｚ***＠ｑｑ．ｃｏｍ", "ｚ***＠ｑｑ．ｃｏｍ"),
     "和平路12号3单元502室": ("**号**单元**室", "**号**单元**室"),
     "信访人欧阳小明反映": ("欧阳**", "欧阳某"),
     "业主张三称": ("张*", "张某"),
@@ -349,8 +420,9 @@ FRAGMENTS = [text for _, text, _ in POSITIVE_CASES] + [text for _, text in NEGAT
 @given(st.lists(st.tuples(st.sampled_from(FRAGMENTS), st.integers(0, 40), st.booleans()), min_size=1, max_size=6))
 def test_values_joined_by_newlines_have_exactly_the_findings_of_the_values(picks: list[tuple[str, int, bool]]) -> None:
     """validate.check_personal_data scans a file's values joined by newlines first and looks at each value
-    only when that finds something: sound only if nothing matches across a line break. Cut the table's
-    texts at any point, so that a role word ends one value and the name starts the next, a number is split…"""
+    only when that finds something (and redact scans a file's whole text): sound only if nothing matches
+    across a line break. Cut the table's texts at any point, so that a role word ends one value and the
+    name starts the next, a number is split…"""
     values = []
     for text, cut, keep_head in picks:
         cut = min(cut, len(text))
@@ -358,3 +430,106 @@ def test_values_joined_by_newlines_have_exactly_the_findings_of_the_values(picks
     each = [(f.kind, f.text) for value in values for f in find_personal_data(value, ["王建国"])]
     joined = [(f.kind, f.text) for f in find_personal_data("\n".join(values), ["王建国"])]
     assert joined == each
+
+
+# ── every spelling (issue 13): full width, separators anywhere, +86 ─────────────
+
+SEPARATORS = ["", " ", "-", ".", "\u3000", "－", "—", "‐", "‑", "–"]
+WIDE = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
+
+
+@st.composite
+def spellings(draw: st.DrawFn, number: str) -> str:
+    """`number` as someone might type it: one separator at any cuts, any digit full width."""
+    cuts = draw(st.sets(st.integers(1, len(number) - 1), max_size=len(number) - 1))
+    separator = draw(st.sampled_from(SEPARATORS))
+    if separator == ".":  # one dot reads as a decimal point (13.812345678 亿): see the near misses
+        cuts = cuts if len(cuts) != 1 else cuts | {len(number) - 1 if min(cuts) != len(number) - 1 else 1}
+    wide = draw(st.lists(st.booleans(), min_size=len(number), max_size=len(number)))
+    chars = [char.translate(WIDE) if wide[i] else char for i, char in enumerate(number)]
+    return "".join(separator + char if i in cuts else char for i, char in enumerate(chars))
+
+
+@given(st.data(), st.sampled_from("3456789"), st.text(alphabet="0123456789", min_size=9, max_size=9))
+def test_every_spelling_of_a_mobile_number_is_found_where_it_is_written(
+    data: st.DataObject, second: str, rest: str
+) -> None:
+    spelled = data.draw(spellings(f"1{second}{rest}"))
+    prefix = data.draw(st.sampled_from(["", "+86 ", "+86-", "0086 ", "＋８６ ", "+86(0)"]))
+    text = f"联系电话{prefix}{spelled}。"
+    (finding,) = find_personal_data(text)
+    assert (finding.kind, finding.text, finding.start) == (MOBILE, prefix + spelled, 4)
+    assert find_personal_data(finding.replacement) == []
+    assert [c for c in finding.replacement if not c.isdigit() and c != "*"] == [
+        c for c in finding.text if not c.isdigit()
+    ]  # masked in place: the writer's separators and widths stay
+
+
+BIRTH_DATES = st.dates(dt.date(1900, 1, 1), dt.date(2099, 12, 31))
+
+
+@given(st.data(), st.integers(1, 9), st.text(alphabet="0123456789", min_size=5, max_size=5), BIRTH_DATES)
+def test_every_spelling_of_an_id_number_is_found_where_it_is_written(
+    data: st.DataObject, first: int, region: str, born: dt.date
+) -> None:
+    body = f"{first}{region}{born:%Y%m%d}{data.draw(st.text(alphabet='0123456789', min_size=3, max_size=3))}"
+    spelled = data.draw(spellings(body + id_check_digit(body)))
+    text = f"身份证号：{spelled}，"
+    (finding,) = find_personal_data(text)
+    assert (finding.kind, finding.text, finding.start) == (ID_NUMBER, spelled, 5)
+    assert find_personal_data(finding.replacement) == []
+
+
+@given(
+    BIRTH_DATES,  # the dates a case text can hold
+    BIRTH_DATES,
+    st.sampled_from(SEPARATORS),
+    st.sampled_from(["-", "—", "至", " ", "～"]),
+    st.booleans(),
+)
+def test_dates_and_date_ranges_in_any_spelling_are_no_personal_data(
+    first: dt.date, second: dt.date, separator: str, between: str, wide: bool
+) -> None:
+    def spelled(day: dt.date) -> str:
+        text = f"{day.year:04d}{separator}{day.month:02d}{separator}{day.day:02d}"
+        return text.translate(WIDE) if wide else text
+
+    assert find_personal_data(f"于 {spelled(first)} 受理") == []
+    assert find_personal_data(f"办理期间 {spelled(first)}{between}{spelled(second)}。") == []
+
+
+@given(
+    st.integers(0, 10**12), st.integers(0, 10**8), st.sampled_from(["元", "万元", "亩", "平方米", ""]), st.booleans()
+)
+def test_amounts_and_decimal_numbers_are_no_personal_data(whole: int, fraction: int, unit: str, wide: bool) -> None:
+    """A decimal point or thousands commas (a bare run of digits may be a real number: 13812345678)."""
+    for text in (f"{whole}.{fraction}{unit}", f"{whole:,}.{fraction % 100:02d}{unit}", f"{whole:,}{unit}"):
+        if "," not in text and "." not in text:
+            continue
+        text = text.translate(WIDE).replace(".", "．") if wide else text
+        assert find_personal_data(f"金额 {text}，") == []
+
+
+def detector_counts() -> dict[str, tuple[int, int, int]]:
+    """(true positives, false positives, false negatives) of each detector over the tables above:
+    a positive is found when exactly its span is reported with its kind; any finding in a near miss,
+    or a second or other finding in a positive, is a false positive of the detector that made it."""
+    counts = {kind: [0, 0, 0] for kind in DETECTORS}
+    for kind, text, span in POSITIVE_CASES:
+        found = [(f.kind, f.text) for f in find_personal_data(text)]
+        if (kind, span) in found:
+            counts[kind][0] += 1
+        else:
+            counts[kind][2] += 1
+        for other in found:
+            if other != (kind, span):
+                counts.setdefault(other[0], [0, 0, 0])[1] += 1
+    for _, text in NEGATIVE_CASES:
+        for finding in find_personal_data(text):
+            counts.setdefault(finding.kind, [0, 0, 0])[1] += 1
+    return {kind: (tp, fp, fn) for kind, (tp, fp, fn) in counts.items()}
+
+
+def test_detector_tables_have_no_false_positive_or_negative() -> None:
+    counts = detector_counts()
+    assert {kind: (fp, fn) for kind, (_, fp, fn) in counts.items()} == dict.fromkeys(DETECTORS, (0, 0))

@@ -248,10 +248,11 @@ def test_all_faults_reported_in_one_run(mini: Scratch) -> None:
         f"{CLASS}:14:7",
         f"{RECORD}:6:9",
         f"{RECORD}:27:23",
+        f"{RECORD2}:11:16",  # the ID number, though the file's duplicate key keeps it from loading (issue 13)
         f"{RECORD2}:18:1",
         f"{TYPICAL}:7:25",
     ]
-    assert "共 5 个问题" in result.stderr
+    assert "共 6 个问题" in result.stderr
 
 
 def test_string_values_keep_their_shape(mini: Scratch) -> None:
