@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import LibraryUnreadable, Problem, UsageProblem
-from .library import SETTINGS_FILE, YAML_SUFFIXES, read_document, read_library
+from .library import SETTINGS_FILE, YAML_SUFFIXES, link_outside, read_document, read_library
 from .load import parse_yaml
 from .privacy import Finding, find_personal_data
 
@@ -162,9 +162,19 @@ def _check_out(library: Path, out: Path) -> None:
         raise UsageProblem(f"输出文件夹 {out} 已存在且不为空，未写入；请指定一个新的文件夹")
 
 
+def _outside(library: Path, path: Path, outside: list[str]) -> bool:
+    """Whether `path` is a symlink leading out of the library (noted in `outside`)."""
+    relative = path.relative_to(library).as_posix()
+    target = link_outside(library, relative)
+    if target is not None:
+        outside.append(f"{relative}：符号链接指向案例库以外（{target}），未读取")
+    return target is not None
+
+
 def _read_files(library: Path, report: RedactReport) -> list[_File]:
     """Every file of the library, read before anything is written."""
     files = []
+    outside: list[str] = []
     for dirpath, dirnames, filenames in os.walk(library):
         here = Path(dirpath)
         dirnames.sort()
@@ -172,12 +182,21 @@ def _read_files(library: Path, report: RedactReport) -> list[_File]:
             if NOT_COPIED.match(name):
                 dirnames.remove(name)
                 report.skipped.append((here / name).relative_to(library).as_posix())
+        for name in list(dirnames):
+            # A link out of the library (to /etc/passwd, another office's files) is
+            # never read, let alone copied: validate refuses it the same way.
+            if _outside(library, here / name, outside):
+                dirnames.remove(name)
         for name in sorted(filenames):
             path = here / name
+            if _outside(library, path, outside):
+                continue
             try:
                 files.append(_File(path.relative_to(library).as_posix(), path.read_bytes()))
             except OSError as error:
                 raise UsageProblem(f"无法读取 {path}：{error.strerror or error}") from None
+    if outside:
+        raise UsageProblem("案例库中有指向库外的符号链接，未脱敏、未写出任何文件：\n  " + "\n  ".join(sorted(outside)))
     return files
 
 

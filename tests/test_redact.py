@@ -223,3 +223,23 @@ def test_cli_missing_library(tmp_path: Path) -> None:
     result = run_cli("redact", tmp_path / "nothing", "--out", tmp_path / "out")
     assert result.exit_code == 2
     assert "案例库不存在" in result.stderr
+
+
+@pytest.mark.parametrize("link", ["records/XF-2024-0099.yaml", "records/outside", "extra"])
+def test_links_out_of_the_library_are_neither_read_nor_copied(
+    sample_copy: Scratch, tmp_path: Path, link: str
+) -> None:
+    """A link to another folder (another office's files, /etc) must not be copied into the
+    masked copy nor its content shown: redact refuses, naming the link, and writes nothing."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    secret = outside / "XF-2024-0099.yaml"
+    secret.write_text("id: XF-2024-0099\npassword: 机密口令hunter2\n", encoding="utf-8")
+    target = secret if link.endswith(".yaml") else outside
+    sample_copy.path(link).symlink_to(target)
+    out = tmp_path / "copy"
+    run = run_cli("redact", sample_copy.root, "--out", out)
+    assert run.exit_code == 2
+    assert f"{link}：符号链接指向案例库以外（{target}），未读取" in run.stderr
+    assert "hunter2" not in run.stdout + run.stderr
+    assert not out.exists()
