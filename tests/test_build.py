@@ -183,11 +183,18 @@ def test_the_site_loads_no_external_url(sample_site: Path) -> None:
 
 def test_no_broken_internal_link(sample_site: Path) -> None:
     parsed: dict[Path, _Links] = {}
+
+    def parsed_page(path: Path) -> _Links:
+        """Each page parsed once (setdefault would parse the target again for every anchored link)."""
+        if path not in parsed:
+            parsed[path] = parse(path)
+        return parsed[path]
+
     broken = []
     for page in sorted(sample_site.rglob("*.html")):
         if page.name == "404.html":
             continue  # MkDocs writes it with site-absolute links for any depth
-        links = parsed.setdefault(page, parse(page))
+        links = parsed_page(page)
         for _, link in links.links:
             parts = urlsplit(link)
             if parts.scheme or link.startswith(("//", "mailto:", "javascript:")):
@@ -199,7 +206,7 @@ def test_no_broken_internal_link(sample_site: Path) -> None:
                 broken.append(f"{page.relative_to(sample_site)} → {link}")
                 continue
             if parts.fragment and target.suffix == ".html":
-                ids = parsed.setdefault(target, parse(target)).ids
+                ids = parsed_page(target).ids
                 if unquote(parts.fragment) not in ids:
                     broken.append(f"{page.relative_to(sample_site)} → {link} (no such anchor)")
     assert broken == []
