@@ -30,11 +30,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from .contract import VISIBILITY_LABELS
 from .errors import OutputRefused
 
 MARKER = ".casebook-site.json"
 LOCK_SUFFIX = ".casebook-lock"
-EDITION_LABELS = {"internal": "内部版", "training": "培训版", "public": "公开版"}
 
 
 @dataclass(frozen=True)
@@ -165,7 +165,7 @@ def build_lock(out: SiteOut, edition: str) -> Iterator[None]:
 def _holder(descriptor: int) -> str:
     try:
         holder = json.loads(os.pread(descriptor, 4096, 0).decode("utf-8"))
-        edition = EDITION_LABELS.get(holder["edition"], holder["edition"])
+        edition = VISIBILITY_LABELS.get(holder["edition"], holder["edition"])
         return f"进程 {holder['pid']}，{edition}，开始于 {holder['started']}"
     except (OSError, ValueError, KeyError, TypeError):
         return "它刚刚开始，详情暂不可读"
