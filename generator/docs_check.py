@@ -25,7 +25,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from .errors import CasebookError, Problem
-from .privacy import PROTECTED_NAME, Finding, find_personal_data
+from .privacy import Finding, find_personal_data, personal_data_message
 
 MAX_PAGE_BYTES = 5 * 1024 * 1024  # larger files are attachments, checked by name only
 # An HTML character reference, or a run of percent escapes (one UTF-8 character is several).
@@ -56,7 +56,7 @@ def check_docs(library: Path, protected_names: Iterable[str] = (), config: Path 
     for relative, path in _files(docs):
         shown = f"{prefix}/{relative}"
         for finding in find_personal_data(unquote(relative), names):
-            problems.append(Problem(shown, 0, 0, "文件名", _message(finding)))
+            problems.append(Problem(shown, 0, 0, "文件名", _message_of(finding)))
         text = _page_text(path)
         if text is not None:
             problems += check_page(shown, text, names)
@@ -68,7 +68,7 @@ def check_page(shown: str, text: str, protected_names: list[str]) -> list[Proble
     problems = []
     for number, line in enumerate(text.splitlines(), start=1):
         as_written = find_personal_data(line, protected_names)
-        problems += [Problem(shown, number, f.start + 1, "", _message(f)) for f in as_written]
+        problems += [Problem(shown, number, f.start + 1, "", _message_of(f)) for f in as_written]
         if not _ENCODED.search(line):
             continue
         found = {(f.start, f.kind) for f in as_written}
@@ -76,7 +76,7 @@ def check_page(shown: str, text: str, protected_names: list[str]) -> list[Proble
         for finding in find_personal_data(decoded, protected_names):
             start = origin[finding.start]
             if (start, finding.kind) not in found:
-                problems.append(Problem(shown, number, start + 1, "", _message(finding)))
+                problems.append(Problem(shown, number, start + 1, "", _message_of(finding)))
     return problems
 
 
@@ -99,10 +99,8 @@ def decode_line(line: str) -> tuple[str, list[int]]:
     return "".join(parts), origin
 
 
-def _message(finding: Finding) -> str:
-    if finding.kind == PROTECTED_NAME:
-        return "含有受保护姓名（settings.yaml protected_names），请改为“某某”"
-    return f"含有{finding.kind}（{finding.masked}），请删除或脱敏（手写页面同样会发布）"
+def _message_of(finding: Finding) -> str:
+    return personal_data_message(finding, "（手写页面同样会发布）")
 
 
 def _files(docs: Path) -> list[tuple[str, Path]]:

@@ -421,6 +421,13 @@ def _add(findings: list[Finding], finding: Finding) -> None:
         findings.append(finding)
 
 
+def personal_data_message(finding: Finding, suffix: str = "") -> str:
+    """What validate says of a finding (the data itself only masked); `suffix` adds where it matters."""
+    if finding.kind == PROTECTED_NAME:
+        return "含有受保护姓名（settings.yaml protected_names），请改为“某某”"
+    return f"含有{finding.kind}（{finding.masked}），请删除或脱敏{suffix}"
+
+
 def count_digits(text: str) -> int:
     return sum(char.isdigit() for char in text)
 

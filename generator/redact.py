@@ -37,7 +37,7 @@ from pathlib import Path
 from .errors import LibraryUnreadable, Problem, UsageProblem
 from .library import SETTINGS_FILE, YAML_SUFFIXES, link_outside, read_document, read_library
 from .load import parse_yaml
-from .privacy import Finding, find_personal_data
+from .privacy import Finding, find_personal_data, personal_data_message
 
 BACKUP_PREFIX = ".casebook-backup-"
 BOM = "\ufeff"
@@ -293,12 +293,13 @@ def _replace_file(path: Path, data: bytes) -> None:
 
 def _remaining(root: Path, protected_names: list[str], not_masked: list[str]) -> list[Problem]:
     """Personal data still in the written copy, and the files that could not be checked at all."""
-    from .validate import check_personal_data, check_unread_personal_data, personal_data_message
+    from .validate import check_personal_data, check_unread_personal_data
+    from .validate import protected_names as names_of
 
     library, problems = read_library(root)
-    settings = library.settings.model if library.settings else None
+    names = names_of(library)
     documents = [*library.records, *library.typical, *library.classes]
-    found = {problem for doc in documents for problem in check_personal_data(doc, settings)}
+    found = {problem for doc in documents for problem in check_personal_data(doc, names)}
     found.update(check_unread_personal_data(library, problems))
     seen = {(problem.path, problem.line, problem.column) for problem in found}
     for relative, text in _yaml_texts(root, not_masked):

@@ -365,6 +365,15 @@ def test_validate_warns_where_free_text_cites_an_id_its_edition_excludes(mini: S
     assert run.stderr.splitlines()[-1] == "共 1 个问题，2 个警告"
 
 
+def test_no_warning_for_an_internal_only_field_the_edition_never_shows(mini: Scratch) -> None:
+    """信访人说明 and 包案领导 are removed from the training model, so an id in them is never published."""
+    record = "records/XF-2023-0001.yaml"
+    mini.replace(record, "  representatives: 5\n", "  representatives: 5\n  note: 与 XF-2023-0002 为同一批业主\n")
+    mini.replace(record, "subject: 某某小区\n", "subject: 某某小区\nlead_official: 区委副书记（另包案 XF-2023-0002）\n")
+    run = run_cli("validate", mini.root)
+    assert (run.exit_code, run.stdout) == (0, "")
+
+
 def test_internal_pages_are_marked_and_kept_out_of_search_engines(editions: dict[str, Path]) -> None:
     for audience, site in editions.items():
         page = (site / "index.html").read_text(encoding="utf-8")
