@@ -107,9 +107,10 @@ def read_library(root: Path) -> tuple[Library, list[Problem]]:
 def discover(root: Path, problems: list[Problem]) -> Iterator[tuple[str, str]]:
     """Yield `(relative path, kind)` of each data file in a stable order.
 
-    A linked folder is followed when it stays inside the library and reported
-    when it leaves it; each real folder is read once, so a link back up (a
-    loop) or to a folder already read adds nothing."""
+    A linked folder is reported when it leaves the library; inside it, it is
+    followed only into a hidden folder, which the walk does not reach otherwise
+    (any other folder is read where it is). Each real folder is read once, so a
+    link back up (a loop) or to a folder already read adds nothing."""
     yield SETTINGS_FILE, "settings"
     seen = {_identity(root)}
     for dirpath, dirnames, filenames in os.walk(root, onerror=_walk_error(root, problems), followlinks=True):
@@ -121,7 +122,7 @@ def discover(root: Path, problems: list[Problem]) -> Iterator[tuple[str, str]]:
             elif (message := _name_or_link_problem(root, here / name)) is not None:
                 dirnames.remove(name)
                 problems.append(Problem(printable(_relative(root, here / name)), 0, 0, "", message))
-            elif (identity := _identity(here / name)) in seen:
+            elif _walked_anyway(root, here / name) or (identity := _identity(here / name)) in seen:
                 dirnames.remove(name)
             elif name.endswith(YAML_SUFFIXES):
                 dirnames.remove(name)
@@ -163,6 +164,18 @@ def _identity(folder: Path) -> tuple[int, int] | None:
     except OSError:
         return None
     return info.st_dev, info.st_ino
+
+
+def _walked_anyway(root: Path, folder: Path) -> bool:
+    """A folder link whose target the walk reaches under its own path (not in a hidden folder).
+
+    Such a link is not followed: the folder is read once, where it really is, whatever
+    the names sort like (a link `latest -> records/2024` must not claim records/2024
+    and leave its records reported under the wrong path)."""
+    if not os.path.islink(folder):
+        return False
+    target = os.path.relpath(os.path.realpath(folder), os.path.realpath(root))
+    return target == "." or not any(part.startswith(".") for part in Path(target).parts)
 
 
 def _name_or_link_problem(root: Path, folder: Path) -> str | None:

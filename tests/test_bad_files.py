@@ -308,6 +308,20 @@ def test_folder_links_that_loop_or_repeat_are_read_once(mini: Scratch) -> None:
     assert sorted(doc.path for doc in library.records) == ["records/XF-2023-0001.yaml", "records/XF-2023-0002.yaml"]
 
 
+def test_a_link_that_sorts_before_its_folder_does_not_claim_it(mini: Scratch) -> None:
+    """`latest -> records/2023` sorts before records/: the folder is still read where it is."""
+    os.mkdir(mini.path("records/2023"))
+    os.rename(mini.path("records/XF-2023-0002.yaml"), mini.path("records/2023/XF-2023-0002.yaml"))
+    os.symlink("records/2023", mini.path("latest"))
+    os.symlink("2023", mini.path("records/0-newest"))
+    assert mini.problems() == []
+    library, _ = check_library(mini.root)
+    assert sorted(doc.path for doc in library.records) == [
+        "records/2023/XF-2023-0002.yaml",
+        "records/XF-2023-0001.yaml",
+    ]
+
+
 # ── text that cannot be printed or written ──────────────────────────────────
 
 
