@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import LibraryUnreadable, Problem, UsageProblem
-from .library import SETTINGS_FILE, YAML_SUFFIXES, link_outside, read_document, read_library
+from .library import SETTINGS_FILE, YAML_SUFFIXES, link_outside, outside_message, read_document, read_library
 from .load import parse_yaml
 from .privacy import Finding, find_personal_data, personal_data_message
 
@@ -167,7 +167,7 @@ def _outside(library: Path, path: Path, outside: list[str]) -> bool:
     relative = path.relative_to(library).as_posix()
     target = link_outside(library, relative)
     if target is not None:
-        outside.append(f"{relative}：符号链接指向案例库以外（{target}），未读取")
+        outside.append(f"{relative}：{outside_message(target)}")
     return target is not None
 
 
