@@ -10,30 +10,34 @@ the staging folder: never in docs/ or the library.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import resource
 import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from .contract import CaseClass
+from .dependencies import code_digest, fingerprint, front_matter, identity, page_key, site_key, tree_digest
 from .derive.guide import derive_extras
 from .derive.ledger import LedgerBook
 from .derive.site import AUDIENCES, SiteModel, derive_site
 from .errors import InvalidLibrary, UsageProblem
 from .guard import check_site, refuse_on_leaks
 from .office.workbook import ledger_workbooks
-from .outdir import ReadPath, build_lock, check_site_out, naming, write_marker
+from .outdir import MARKER, ReadPath, build_lock, check_site_out, naming, read_marker, write_marker
 from .parallel import Background
 from .publish import clean_leftovers, publish, staging_folder
 from .render.guides import guide_files
 from .render.pages import render_pages
 from .render.text import html_markup
+from .search.index import DATA_DIR
 from .site_build import ASSET_DIR, PAGE_PACK, MkDocsJob, build_site, epoch_of, write_pack
+from .state import BuildState, FileRecord, StateStore, digest, key_of
 from .validate import check_library
 from .workdir import scratch_root
 
@@ -55,6 +59,10 @@ class BuildReport:
     pages: int = 0
     stages: list[StageTiming] = field(default_factory=list)
     search: dict[str, Any] = field(default_factory=dict)
+    reason: str = ""  # why the build could not reuse the published site ("" when it could)
+    unchanged: bool = False  # nothing changed since the published build: nothing was done
+    rendered: int = 0  # pages MkDocs made
+    reused: int = 0  # pages taken from the published site
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -73,6 +81,7 @@ class BuildOptions:
     as_of: dt.date = field(default_factory=dt.date.today)
     config: Path | None = None  # mkdocs.yml; default: beside the library, else the packaged one
     jobs: int | None = None  # MkDocs processes; default: one per core for large libraries
+    full: bool = False  # ignore the build state: make every file anew
 
 
 def find_config(library: Path, config: Path | None) -> Path:
@@ -111,6 +120,18 @@ def _build(
             on_stage(report.stages[-1])
 
     clean_leftovers(target)
+    store = StateStore(target)
+    with report.stage("state"):
+        inputs = fingerprint(options.audience, options.as_of.isoformat(), options.library, input_paths(config_path))
+        if options.full:
+            state, report.reason = None, "要求完整构建（--full）"
+        else:
+            state, report.reason = _published_state(store, target, options)
+        if state is not None and state.fingerprint == inputs and site_as_recorded(target, state):
+            report.unchanged = True
+    done()
+    if report.unchanged:
+        return report
     with report.stage("load+validate"):
         library, problems = check_library(options.library, options.as_of, options.config)
         if problems:
@@ -118,8 +139,8 @@ def _build(
     done()
     with report.stage("derive"):
         site = derive_site(library, options.audience, options.as_of)
-        # The models live on in `site`; the positions of every YAML value (a third
-        # of the memory at 10,000 records) are only needed for messages, and
+        # The models live on in `site`; the positions of every YAML value (a third of
+        # the memory at 10,000 records) are only needed for messages, and
         # validation is over: let them go before MkDocs and the index need room.
         del library
     done()
@@ -129,26 +150,161 @@ def _build(
     staging = staging_folder(target)
     try:
         with naming(options.out), scratch_root(staging):
-            docs, built, pages = staging / "docs", staging / "site", staging / PAGE_PACK
+            docs, built, fresh, pages = staging / "docs", staging / "site", staging / "mkdocs", staging / PAGE_PACK
+            # The published files that may be kept are linked into the new site first: a
+            # link, never a copy, and never written through (every writer below replaces).
+            kept = link_published(target, built, state) if state is not None else set()
             with report.stage("render"):
-                report.pages = write_pages(site, config_path, docs, pages)
+                report.pages, job = write_pages(site, config_path, docs, pages, state, target)
             done()
             with report.stage("site"):
-                texts = build_site(mkdocs_job(site, config_path, docs, pages), built, options.jobs)
+                result = build_site(job, fresh, options.jobs)
+                report.rendered, report.reused = len(result.keys) - len(result.reused), len(result.reused)
+                made = move_tree(fresh, built)
+                remove_stale(built, kept - made - set(result.reused))
+                texts = dict(result.texts)
+                for url in result.reused.values():
+                    if state is not None and url in state.texts:
+                        title, body = state.texts[url]
+                        texts[url] = (title, body)
             done()
             with report.stage("search"):
                 from .search.index import write_search_data
 
+                shutil.rmtree(built / DATA_DIR, ignore_errors=True)  # linked files: removed, never rewritten
                 report.search = write_search_data(site, built, texts)
             done()
             with report.stage("guard"):
-                refuse_on_leaks(check_site(built, site.settings.protected_names))
+                records, digests_known = record_files(built, state, set(result.reused))
+                guard_key = key_of(code_digest(), *site.settings.protected_names)
+                passed = set() if state is None or state.guard_key != guard_key else digests_known
+                refuse_on_leaks(check_site(built, site.settings.protected_names, skip=passed))
             done()
-            write_marker(built, options.audience, options.as_of)
+            new_state = BuildState(
+                build_id=new_build_id(),
+                identity=identity(options.audience),
+                fingerprint=inputs,
+                files=records,
+                pages={src: [dest, key] for src, (dest, key) in sorted(result.keys.items())},
+                texts={url: [title, body] for url, (title, body) in sorted(texts.items())},
+                guard_key=guard_key,
+            )
+            write_marker(built, options.audience, options.as_of, new_state.build_id)
+            store.save(new_state)
             publish(built, target)
+            store.prune(new_state.build_id)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return report
+
+
+def _published_state(store: StateStore, target: Path, options: BuildOptions) -> tuple[BuildState | None, str]:
+    marker = read_marker(target)
+    if marker is None:
+        return None, "首次构建" if not target.exists() else "网站没有可用的标记文件"
+    build_id = marker.get("build")
+    return store.load(build_id if isinstance(build_id, str) else None, identity(options.audience))
+
+
+def site_as_recorded(site: Path, state: BuildState) -> bool:
+    """Whether the published site holds exactly the files the state records, each as it was left."""
+    present = set()
+    for folder, _, filenames in os.walk(site):
+        for name in filenames:
+            present.add((Path(folder) / name).relative_to(site).as_posix())
+    expected = set(state.files) | {MARKER}
+    return present == expected and all(state.unchanged_on_disk(site, p) for p in state.files)
+
+
+def link_published(site: Path, new_site: Path, state: BuildState) -> set[str]:
+    """Hard-link into `new_site` every published file that is still as the state records it.
+
+    Links cost no copy (1.2 s for 30,000 files at 10,000 records) and keep the
+    published file's bytes and mtime; the swap then changes only what changed."""
+    kept = set()
+    made_folders: set[Path] = set()
+    for relative in state.files:
+        if state.unchanged_on_disk(site, relative) is None:
+            continue
+        destination = new_site / relative
+        if destination.parent not in made_folders:
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            made_folders.add(destination.parent)
+        try:
+            os.link(site / relative, destination)
+        except OSError:  # another file system, or links not allowed: that file is made again
+            continue
+        kept.add(relative)
+    return kept
+
+
+def move_tree(source: Path, destination: Path) -> set[str]:
+    """Move every file of `source` into `destination`, replacing (never writing through) what is there."""
+    moved = set()
+    for folder, _, filenames in os.walk(source):
+        for name in filenames:
+            path = Path(folder) / name
+            relative = path.relative_to(source).as_posix()
+            target = destination / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, target)
+            moved.add(relative)
+    return moved
+
+
+def remove_stale(site: Path, relatives: set[str]) -> None:
+    """Published files the new build does not make (a deleted record's page): gone, with empty folders."""
+    for relative in sorted(relatives):
+        path = site / relative
+        path.unlink(missing_ok=True)
+        for parent in path.relative_to(site).parents:
+            if parent == Path("."):
+                break
+            try:
+                (site / parent).rmdir()
+            except OSError:
+                break
+
+
+def record_files(site: Path, state: BuildState | None, reused: set[str]) -> tuple[dict[str, FileRecord], set[str]]:
+    """Size, mtime and digest of every file of the new site; and the files the guard passed before.
+
+    A reused page is the published file itself (a link), so its digest is the
+    recorded one; every other file is read once here."""
+    records: dict[str, FileRecord] = {}
+    unchanged: set[str] = set()
+    for folder, _, filenames in os.walk(site):
+        for name in filenames:
+            path = Path(folder) / name
+            relative = path.relative_to(site).as_posix()
+            stat = path.stat()
+            previous = state.files.get(relative) if state is not None else None
+            linked = relative in reused and previous is not None
+            file_digest = previous.digest if linked else digest(path.read_bytes())
+            records[relative] = FileRecord(stat.st_size, stat.st_mtime_ns, file_digest)
+            if previous is not None and previous.digest == file_digest:
+                unchanged.add(relative)
+    return dict(sorted(records.items())), unchanged
+
+
+def new_build_id() -> str:
+    """Unique per build (the marker and the state file name carry it); not part of the site's content."""
+    return key_of(str(time.time_ns()), str(os.getpid()), os.urandom(8))[:24]
+
+
+def input_paths(config_path: Path) -> list[Path]:
+    """The files and folders besides the library that a build's output depends on."""
+    config = _config_data(config_path)
+    project = config_path.parent
+    paths = [config_path, _docs_dir(config_path)]
+    theme = config.get("theme")
+    if isinstance(theme, dict) and theme.get("custom_dir"):
+        paths.append(project / str(theme["custom_dir"]))
+    hooks = config.get("hooks")
+    paths += [project / str(hook) for hook in (hooks if isinstance(hooks, list) else ())]
+    if config.get("INHERIT"):
+        paths.append(project / str(config["INHERIT"]))
+    return paths
 
 
 def paths_read(library: Path, config_path: Path) -> list[ReadPath]:
@@ -173,10 +329,20 @@ def paths_read(library: Path, config_path: Path) -> list[ReadPath]:
     return reads
 
 
-def write_pages(site: SiteModel, config_path: Path, docs: Path, pack: Path) -> int:
+def write_pages(
+    site: SiteModel,
+    config_path: Path,
+    docs: Path,
+    pack: Path,
+    state: BuildState | None = None,
+    published: Path | None = None,
+) -> tuple[int, MkDocsJob]:
     """Hand-written docs/ pages into `docs`, the generated ones into the one file `pack`
     (site_build.write_pack: MkDocs takes them from there, so ten thousand pages are
-    not written, read and deleted as files), then downloads and our assets into `docs`."""
+    not written, read and deleted as files), then downloads and our assets into `docs`.
+
+    Returns the page count and the MkDocs job, keyed for an incremental build: the
+    pages `state` says the `published` site has with the same key are not made again."""
     hand_written = _docs_dir(config_path)
     if hand_written.is_dir():
         shutil.copytree(hand_written, docs, dirs_exist_ok=True)
@@ -202,7 +368,24 @@ def write_pages(site: SiteModel, config_path: Path, docs: Path, pack: Path) -> i
         source = resources.files("generator") / "assets" / name
         (assets / name).write_bytes(source.read_bytes())
     (assets / "similar.json").write_text(similar_model_json(site), encoding="utf-8")
-    return len(pages)
+    job = mkdocs_job(site, config_path, docs, pack)
+    frame = site_key(
+        [tree_digest(path) for path in input_paths(config_path)],  # mkdocs.yml, docs/, theme overrides, hooks
+        job.frame_fields(),
+        [f"{uri}\n{front_matter(text)}" for uri, text in pages if not splits_bulk(uri)],
+    )
+    published_pages = state.published_pages(published) if state is not None and published is not None else {}
+    to_render = sum(
+        1
+        for uri, text in pages
+        if splits_bulk(uri) and published_pages.get(uri) != page_key(frame, uri, text.encode(), None)
+    )
+    return len(pages), replace(job, site_key=frame, published=published_pages, bulk_pages=to_render)
+
+
+def splits_bulk(uri: str) -> bool:
+    """Record and entry pages: not in the nav, so their titles are in no other page."""
+    return uri.startswith(("records/", "typical/")) and not uri.endswith("/index.md")
 
 
 def similar_model_json(site: SiteModel) -> str:

@@ -137,8 +137,15 @@ config_option = click.option(
 @as_of_option
 @config_option
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="MkDocs 进程数（默认：大型案例库每核一个）")
+@click.option("--full", is_flag=True, help="不沿用上次构建的结果，全部重新生成（默认只重新生成有变化的部分）")
 def build(
-    library: Path, out: Path, audience: str, as_of: dt.datetime | None, config: Path | None, jobs: int | None
+    library: Path,
+    out: Path,
+    audience: str,
+    as_of: dt.datetime | None,
+    config: Path | None,
+    jobs: int | None,
+    full: bool,
 ) -> None:
     """校验案例库并生成网站；有任何问题则不生成，原网站保持不变。"""
     from .build import BuildOptions
@@ -147,11 +154,18 @@ def build(
     def progress(stage) -> None:
         click.echo(f"  {stage.name:<14} {stage.seconds:6.2f} s", err=True)
 
-    report = run_build(
-        BuildOptions(library=library, out=out, audience=audience, as_of=_as_of(as_of), config=config, jobs=jobs),
-        progress,
+    options = BuildOptions(
+        library=library, out=out, audience=audience, as_of=_as_of(as_of), config=config, jobs=jobs, full=full
     )
-    click.echo(f"已生成 {report.pages} 个页面 → {out}", err=True)
+    report = run_build(options, progress)
+    if report.unchanged:
+        click.echo(f"没有变化：{out} 与案例库一致，未重新生成", err=True)
+        return
+    if report.reason:
+        click.echo(f"完整构建：{report.reason}", err=True)
+    click.echo(
+        f"已生成 {report.pages} 个页面 → {out}（重新生成 {report.rendered} 页，沿用 {report.reused} 页）", err=True
+    )
 
 
 @cli.command()

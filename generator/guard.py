@@ -28,6 +28,7 @@ import gzip
 import html
 import re
 import zipfile
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
@@ -181,10 +182,13 @@ def check_file(site: Path, path: Path, protected: list[str]) -> list[Leak]:
     return leaks
 
 
-def check_site(site: Path, protected_names: list[str]) -> list[Leak]:
-    """Every leak in every generated file of a built site, sorted by file."""
+def check_site(site: Path, protected_names: list[str], skip: Collection[str] = frozenset()) -> list[Leak]:
+    """Every leak in every generated file of a built site, sorted by file.
+
+    `skip`: site-relative paths of files this guard has passed before, byte for
+    byte, with the same protected names (an incremental build: build.record_files)."""
     names = sorted({name for name in protected_names if name})
-    files = scanned(site)
+    files = [path for path in scanned(site) if path.relative_to(site).as_posix() not in skip]
     # Regular expressions hold the GIL: two other processes halve the 10,000-record scan.
     large = len(files) >= PARALLEL_FROM
     halves = [Background.start(check_files, site, files[k::2], names, wanted=large) for k in (0, 1)]

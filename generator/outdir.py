@@ -111,11 +111,7 @@ def check_site_out(out: Path, reads: Iterable[ReadPath]) -> SiteOut:
 
 
 def is_casebook_site(folder: Path) -> bool:
-    try:
-        marker = json.loads((folder / MARKER).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(marker, dict) and marker.get("generator") == "casebook"
+    return read_marker(folder) is not None
 
 
 def build_time() -> str:
@@ -125,7 +121,16 @@ def build_time() -> str:
     return moment.replace(microsecond=0).isoformat()
 
 
-def write_marker(site: Path, edition: str, as_of: dt.date) -> None:
+def read_marker(folder: Path) -> dict[str, object] | None:
+    """The marker of a Casebook site, or None (absent, unreadable, not ours)."""
+    try:
+        marker = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return marker if isinstance(marker, dict) and marker.get("generator") == "casebook" else None
+
+
+def write_marker(site: Path, edition: str, as_of: dt.date, build_id: str | None = None) -> None:
     """The marker that lets the next build replace this folder; also says what it holds.
 
     It is the one file of a site that differs between two builds of the same input.
@@ -139,6 +144,8 @@ def write_marker(site: Path, edition: str, as_of: dt.date) -> None:
         "as_of": as_of.isoformat(),
         "built": build_time(),
     }
+    if build_id is not None:
+        data["build"] = build_id  # names the build state (state.py) that describes this site
     (site / MARKER).write_text(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n", "utf-8")
 
 

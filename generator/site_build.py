@@ -39,10 +39,12 @@ from typing import Any
 
 from mkdocs.plugins import BasePlugin
 
+from .dependencies import page_key
 from .errors import CasebookError
 from .parallel import available_cores
 from .search.text import PageTexts, page_text
 from .site_html import HtmlPages, is_html_page
+from .state import key_of
 
 ASSET_DIR = "assets/casebook"
 PAGE_PACK = "pages.pack"  # the generated pages, beside the staged docs folder
@@ -52,6 +54,7 @@ SKIP_TEMPLATE = "casebook-skip.html"  # renders to "", which MkDocs does not wri
 SPLIT_FOLDERS = ("records/", "typical/", "classes/", "ledgers/")
 SPLIT_PAGES = ("tags.md", "policy.md", "supervision.md")
 MIN_PAGES_PER_PROCESS = 500  # below this, starting a process costs more than it saves
+REUSED = -1  # the owner of a page the published site already has as it would be made
 
 
 class SiteBuildFailed(CasebookError):
@@ -76,6 +79,33 @@ class MkDocsJob:
     noindex: bool = False  # every page asks search engines to keep out
     extra_css: list[str] = field(default_factory=lambda: [f"{ASSET_DIR}/casebook.css"])
     extra_javascript: list[str] = field(default_factory=lambda: [f"{ASSET_DIR}/casebook.js", f"{ASSET_DIR}/similar.js"])
+    # Incremental builds (state.py): the key every page shares, and the pages of the published
+    # site that are still as it left them (source path → page key). A page whose key is unchanged
+    # is neither converted nor written: the build takes the published file.
+    site_key: str = ""
+    published: dict[str, str] = field(default_factory=dict)
+
+    def frame_fields(self) -> list[str]:
+        """What every page's frame is made of, besides mkdocs.yml and docs/ (dependencies.site_key)."""
+        return [
+            self.site_name,
+            self.copyright,
+            repr(self.nav),
+            repr(self.banner),
+            str(self.noindex),
+            *self.extra_css,
+            "|",
+            *self.extra_javascript,
+        ]
+
+
+@dataclass
+class SiteResult:
+    """What MkDocs made: the search text of the pages it rendered, and which pages it did not."""
+
+    texts: PageTexts  # page url → (title, body), rendered pages only
+    keys: dict[str, tuple[str, str]]  # source path → (dest path, page key), every page
+    reused: dict[str, str]  # dest path → page url, pages left to the published file
 
 
 def epoch_of(day: dt.date) -> int:
@@ -107,14 +137,14 @@ def choose_processes(job: MkDocsJob, jobs: int | None) -> int:
     return max(1, min(available_cores(), job.bulk_pages // MIN_PAGES_PER_PROCESS))
 
 
-def build_site(job: MkDocsJob, built: Path, jobs: int | None = None) -> PageTexts:
-    """Build the HTML site into `built`; return the text of every page for the search index."""
+def build_site(job: MkDocsJob, built: Path, jobs: int | None = None) -> SiteResult:
+    """Build the HTML site into `built` (but the pages `job.published` still holds)."""
     processes = choose_processes(job, jobs)
     if processes == 1:
         result = _run_part(job, built, 0, 1)
         if result.failure:
             raise SiteBuildFailed(result.failure)
-        return result.texts
+        return SiteResult(result.texts, result.keys, result.reused)
 
     context = multiprocessing.get_context("spawn")  # no fork: a serve session has threads
     queue = context.Queue()
@@ -151,7 +181,7 @@ def build_site(job: MkDocsJob, built: Path, jobs: int | None = None) -> PageText
             os.replace(folder / destination, target)
         texts.update(result.texts)
         shutil.rmtree(folder, ignore_errors=True)
-    return texts
+    return SiteResult(texts, lead.keys, lead.reused)
 
 
 def _collect(queue: Any, processes: list[Any]) -> list[PartResult] | None:
@@ -178,6 +208,8 @@ class PartResult:
     failure: str | None = None
     texts: PageTexts = field(default_factory=dict)
     written: list[str] = field(default_factory=list)  # destination paths, relative to the site
+    keys: dict[str, tuple[str, str]] = field(default_factory=dict)  # source → (dest, key); every process knows all
+    reused: dict[str, str] = field(default_factory=dict)  # dest path → url of pages nobody renders
 
 
 def _worker(job: MkDocsJob, folder: Path, part: int, parts: int, queue: Any) -> None:
@@ -202,7 +234,9 @@ def _run_part(job: MkDocsJob, site_dir: Path, part: int, parts: int) -> PartResu
     logger.addHandler(collector)
     previous_level = logger.level
     logger.setLevel(logging.WARNING)
-    splitter = _PageSplitter(part, parts, job.pages, lambda html: mark_edition(html, job.banner, job.noindex))
+    splitter = _PageSplitter(
+        part, parts, job.pages, lambda html: mark_edition(html, job.banner, job.noindex), job.site_key, job.published
+    )
     try:
         with open(job.config_path, "rb") as stream:
             config = load_config(
@@ -227,7 +261,8 @@ def _run_part(job: MkDocsJob, site_dir: Path, part: int, parts: int) -> PartResu
             os.environ.pop("SOURCE_DATE_EPOCH", None)
         else:
             os.environ["SOURCE_DATE_EPOCH"] = previous_epoch
-    return PartResult(part, texts=splitter.texts, written=sorted(splitter.written))
+    reused = {dest: splitter.urls[dest] for dest in splitter.reused}
+    return PartResult(part, texts=splitter.texts, written=sorted(splitter.written), keys=splitter.keys, reused=reused)
 
 
 CACHED_PARTIALS = ("partials/nav.html", "partials/tabs.html")
@@ -271,11 +306,21 @@ class _PageSplitter(BasePlugin):
     """MkDocs plugin: render only this process's share of pages; keep their search text."""
 
     def __init__(
-        self, part: int, parts: int, pack: Path | None = None, mark: Callable[[str], str] | None = None
+        self,
+        part: int,
+        parts: int,
+        pack: Path | None = None,
+        mark: Callable[[str], str] | None = None,
+        site_key: str = "",
+        published: dict[str, str] | None = None,
     ) -> None:
         super().__init__()
         self.part, self.parts, self.pack, self.mark = part, parts, pack, mark
+        self.site_key, self.published = site_key, published or {}
         self.owner: dict[str, int] = {}
+        self.keys: dict[str, tuple[str, str]] = {}  # source path → (dest path, page key)
+        self.urls: dict[str, str] = {}  # dest path → page url
+        self.reused: list[str] = []
         self.texts: PageTexts = {}
         self.written: list[str] = []
         self.html_pages: HtmlPages | None = None
@@ -283,14 +328,21 @@ class _PageSplitter(BasePlugin):
     def on_files(self, files: Any, config: Any) -> Any:
         from mkdocs.structure.files import File
 
+        generated = set()
         for uri, text in read_pack(self.pack):
             files.append(File.generated(config, uri, content=text))
+            generated.add(uri)
+        self._reuse_unchanged(files, generated)
         # Every process sees the same files, so every process computes the same shares:
         # largest page first to the process with the least text so far (a 10,000-record
         # ledger page weighs as much as hundreds of record pages); all other pages
         # (hand-written ones, section indexes) belong to the lead.
         split = sorted(
-            ((_size(f), f.src_uri) for f in files.documentation_pages() if splits(f.src_uri)),
+            (
+                (_size(f), f.src_uri)
+                for f in files.documentation_pages()
+                if splits(f.src_uri) and f.src_uri not in self.owner
+            ),
             key=lambda item: (-item[0], item[1]),
         )
         loads = [0] * self.parts
@@ -300,6 +352,18 @@ class _PageSplitter(BasePlugin):
             loads[part] += size
         self.html_pages = HtmlPages(config, files)
         return files
+
+    def _reuse_unchanged(self, files: Any, generated: set[str]) -> None:
+        """Key every page (dependencies.page_key); one the published site has with that key is nobody's."""
+        all_pages = key_of(*sorted(f.src_uri for f in files))
+        for file in files.documentation_pages():
+            source = file.content_bytes
+            key = page_key(self.site_key, file.src_uri, source, None if file.src_uri in generated else all_pages)
+            self.keys[file.src_uri] = (file.dest_uri, key)
+            self.urls[file.dest_uri] = file.url
+            if self.site_key and self.published.get(file.src_uri) == key:
+                self.owner[file.src_uri] = REUSED
+                self.reused.append(file.dest_uri)
 
     def owns(self, page: Any) -> bool:
         return self.owner.get(page.file.src_uri, 0) == self.part

@@ -135,7 +135,11 @@ def test_an_interrupted_build_leaves_the_previous_site(
         raise KeyboardInterrupt
 
     monkeypatch.setattr("generator.search.index.write_search_data", interrupted)
+    # Incremental: the new site is staged from links to the published files; none is written through.
+    sample_copy.replace("records/XF-2022-0002.yaml", "\ntitle: ", "\ntitle: 修订：")
     assert build_site(sample_copy.root, out).exit_code != 0  # click reports the interrupt as an abort
+    assert tree_digest(out) == before
+    assert build_site(sample_copy.root, out, "--full").exit_code != 0
     assert tree_digest(out) == before
     assert not list(tmp_path.glob(".casebook-*"))
 

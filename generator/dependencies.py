@@ -1,0 +1,109 @@
+"""Which inputs each kind of output is made from: the one place that says so.
+
+An incremental build reuses a published file only when the key of its inputs
+is unchanged (state.py), so a key that forgets an input makes an incremental
+site differ from a full build. The property test (tests/test_incremental.py)
+builds both after random edits and compares every byte; this table is what it
+checks.
+
+- Anything at all: `identity`, the generator's own files (code, templates,
+  assets, defaults), the versions of MkDocs, Material, Markdown,
+  pymdown-extensions, jieba, openpyxl and pandoc, and the edition. A change
+  means no state is reused: a full build.
+- The whole site: `fingerprint`, identity plus every library file (path and
+  bytes), mkdocs.yml, every file under docs_dir, the theme's custom_dir and
+  hooks, and `--as-of`. Equal to the published site's: the build stops at once.
+- An HTML page made by MkDocs: `page_key`, the site key (mkdocs.yml, every
+  file under docs_dir, the theme's custom_dir, hooks and INHERIT; site name,
+  copyright, the generated nav, the front matter (titles) of the generated
+  pages that are in the nav, banner, noindex, extra CSS and scripts) plus the
+  page's path and source. A hand-written page also depends on the list of all
+  pages (its links are checked against it); a generated page's links come
+  from the same model as its text, so its text changes with them.
+- Search data, sitemap, 404 page, theme assets, downloads: made anew by every
+  build (the search index numbers every page: see docs/performance.md).
+- The guard's verdict on a file: the file's digest and `guard_key` (the
+  library's protected names, the generator's code).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+
+from .state import STATE_FORMAT, digest, key_of
+
+PACKAGE = Path(__file__).resolve().parent
+VERSIONED = ("mkdocs", "mkdocs-material", "markdown", "pymdown-extensions", "jieba", "openpyxl", "pypandoc-binary")
+_FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
+
+
+@cache
+def code_digest() -> str:
+    """The generator's own files and the versions of what renders: any change, a full build."""
+    parts: list[str] = []
+    for path in sorted(PACKAGE.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            parts += [path.relative_to(PACKAGE).as_posix(), digest(path.read_bytes())]
+    for name in VERSIONED:
+        try:
+            parts += [name, metadata.version(name)]
+        except metadata.PackageNotFoundError:
+            parts += [name, "-"]
+    return key_of(*parts)
+
+
+def identity(edition: str) -> dict[str, str]:
+    """What a reusable state must share with this build (state.StateStore.load compares it)."""
+    return {"format": str(STATE_FORMAT), "code": code_digest(), "edition": edition}
+
+
+def tree_digest(root: Path) -> str:
+    """Every file under `root` (path and bytes, links not followed into), or "-" when absent."""
+    if not root.is_dir():
+        return key_of("-", str(root.is_file()), _file_digest(root) if root.is_file() else "")
+    parts: list[str] = []
+    for folder, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in sorted(filenames):
+            path = Path(folder) / name
+            parts += [path.relative_to(root).as_posix(), _file_digest(path)]
+    return key_of(*parts)
+
+
+def _file_digest(path: Path) -> str:
+    try:
+        return digest(path.read_bytes())
+    except OSError as error:  # unreadable: the build will say so; the key must only differ
+        return f"error:{error.errno}"
+
+
+def fingerprint(edition: str, as_of: str, library: Path, read_paths: Iterable[Path]) -> str:
+    """Every input of a build at once (see the table above)."""
+    parts = [*identity(edition).values(), as_of, tree_digest(library)]
+    for path in sorted({p.absolute() for p in read_paths}):
+        parts += [str(path), tree_digest(path)]
+    return key_of(*parts)
+
+
+def site_key(project_digests: Iterable[str], job_fields: Iterable[str], nav_titles: Iterable[str]) -> str:
+    """What every MkDocs page shares: its frame (header, nav, footer) and the build's settings.
+
+    `project_digests`: tree_digest of each of build.input_paths (mkdocs.yml, docs/, the theme's
+    custom_dir, hooks, INHERIT)."""
+    return key_of(*project_digests, "|", *job_fields, "|", *nav_titles)
+
+
+def page_key(site: str, src_uri: str, source: bytes, all_pages: str | None) -> str:
+    """One MkDocs page: the site key, its path and its source (and the page list, if hand-written)."""
+    return key_of(site, src_uri, source, all_pages or "")
+
+
+def front_matter(text: str) -> str:
+    """The front matter of a generated page (its title lives there), or "" without one."""
+    match = _FRONT_MATTER.match(text)
+    return match.group(1) if match else ""

@@ -1,0 +1,184 @@
+"""The build state: what every file of the published site was made from.
+
+An incremental build must give the same bytes as a full build of the same
+input, so reuse is decided by keys, never by timestamps: every output file
+is recorded with the key of its inputs (dependencies.py says which inputs
+each kind of output has) and the size, mtime and digest it was published
+with. The next build reuses a file when its key is unchanged and the
+published file is still the one recorded (same size and mtime: a file
+edited on the server is made again, not trusted).
+
+Where it lives: in a cache folder beside the site, `.<site>.casebook-cache/`
+(the site itself is served, and the state names every input). Each state is
+a file `state-<build id>.json`, written before the site is swapped in; the
+site's marker (.casebook-site.json) names the build id it belongs to. So a
+build killed at any point leaves a published site whose marker still names
+a complete state, and a state is only ever read for the site it describes:
+a missing, corrupt or foreign state falls back to a full build, with one
+line saying why. JSON rather than pickle: reading the cache must never run
+code, whoever could write beside the site.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .workdir import new_owned_folder
+
+STATE_FORMAT = 1
+CACHE_SUFFIX = ".casebook-cache"
+CACHE_MARKER = ".casebook-cache.json"  # says the folder is ours, so we may delete in it
+STATE_PREFIX = "state-"
+
+
+def digest(data: bytes) -> str:
+    """The digest recorded for a file's content (and used for keys): blake2b, 20 bytes, hex."""
+    return hashlib.blake2b(data, digest_size=20).hexdigest()
+
+
+def key_of(*parts: str | bytes) -> str:
+    """One key for several inputs; parts are length-prefixed, so ("ab", "c") ≠ ("a", "bc")."""
+    hasher = hashlib.blake2b(digest_size=20)
+    for part in parts:
+        raw = part.encode("utf-8", "surrogatepass") if isinstance(part, str) else part
+        hasher.update(len(raw).to_bytes(8, "little"))
+        hasher.update(raw)
+    return hasher.hexdigest()
+
+
+@dataclass
+class FileRecord:
+    """A published file as the build left it: a later change on disk is noticed by size and mtime."""
+
+    size: int
+    mtime_ns: int
+    digest: str
+
+
+@dataclass
+class BuildState:
+    """Everything the next build needs to know about the site this build published."""
+
+    build_id: str
+    identity: dict[str, str]  # format, generator code, edition: a state of another kind is foreign
+    fingerprint: str  # every input at once: equal means there is nothing to build
+    files: dict[str, FileRecord] = field(default_factory=dict)  # site-relative path → record
+    pages: dict[str, list[str]] = field(default_factory=dict)  # MkDocs page source path → [dest path, page key]
+    texts: dict[str, list[str]] = field(default_factory=dict)  # page url → [title, body], for search
+    guard_key: str = ""  # the guard's inputs (protected names, its code): files it passed need no rescan
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["files"] = {p: [r.size, r.mtime_ns, r.digest] for p, r in sorted(self.files.items())}
+        return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> BuildState:
+        data = json.loads(text)
+        files = {p: FileRecord(int(s), int(m), str(d)) for p, (s, m, d) in data["files"].items()}
+        return cls(
+            build_id=str(data["build_id"]),
+            identity={str(k): str(v) for k, v in data["identity"].items()},
+            fingerprint=str(data["fingerprint"]),
+            files=files,
+            pages={str(src): [str(dest), str(key)] for src, (dest, key) in data["pages"].items()},
+            texts={str(u): [str(t), str(b)] for u, (t, b) in data["texts"].items()},
+            guard_key=str(data["guard_key"]),
+        )
+
+    def unchanged_on_disk(self, site: Path, relative: str) -> FileRecord | None:
+        """The record of `relative` if the published file is still exactly as this build left it."""
+        record = self.files.get(relative)
+        if record is None:
+            return None
+        try:
+            stat = os.lstat(site / relative)
+        except OSError:
+            return None
+        if stat.st_size != record.size or stat.st_mtime_ns != record.mtime_ns or not os.path.isfile(site / relative):
+            return None
+        return record
+
+    def published_pages(self, site: Path) -> dict[str, str]:
+        """Page source path → key, for the pages whose published file is as this build left it."""
+        return {src: key for src, (dest, key) in self.pages.items() if self.unchanged_on_disk(site, dest)}
+
+
+class StateStore:
+    """The cache folder beside a site: its states, and scratch space that belongs with them."""
+
+    def __init__(self, site: Path) -> None:
+        site = site.absolute()
+        self.site = site
+        self.folder = site.parent / f".{site.name}{CACHE_SUFFIX}"
+
+    def usable(self) -> str | None:
+        """None if the folder is ours (or absent); else why it is not used."""
+        if not os.path.lexists(self.folder):
+            return None
+        if self.folder.is_symlink() or not self.folder.is_dir():
+            return f"{self.folder} 不是 Casebook 的缓存文件夹"
+        if not (self.folder / CACHE_MARKER).is_file():
+            return f"{self.folder} 已存在，但不是 Casebook 的缓存文件夹（没有 {CACHE_MARKER}）"
+        return None
+
+    def load(self, build_id: str | None, identity: dict[str, str]) -> tuple[BuildState | None, str]:
+        """The state of the published site, or None and the reason a full build is needed."""
+        if build_id is None:
+            return None, "网站没有构建编号（首次构建或旧版本生成）"
+        problem = self.usable()
+        if problem is not None:
+            return None, problem
+        path = self.folder / f"{STATE_PREFIX}{build_id}.json"
+        try:
+            state = BuildState.from_json(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None, "构建状态缺失"
+        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
+            return None, "构建状态文件损坏"
+        if state.build_id != build_id:
+            return None, "构建状态与网站不符"
+        if state.identity != identity:
+            names = identity.keys() | state.identity.keys()
+            changed = sorted(k for k in names if identity.get(k) != state.identity.get(k))
+            return None, f"生成器或设置已变（{', '.join(changed)}）"
+        return state, ""
+
+    def save(self, state: BuildState) -> Path:
+        """Write the state atomically; the site is swapped in only after this returns."""
+        if (problem := self.usable()) is not None:
+            raise FileExistsError(problem)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        marker = self.folder / CACHE_MARKER
+        if not marker.exists():
+            marker.write_text('{"generator": "casebook"}\n', encoding="utf-8")
+        path = self.folder / f"{STATE_PREFIX}{state.build_id}.json"
+        scratch = new_owned_folder(self.folder, ".writing-")
+        try:
+            temporary = scratch / path.name
+            temporary.write_text(state.to_json(), encoding="utf-8")
+            os.replace(temporary, path)
+        finally:
+            scratch.rmdir() if scratch.exists() and not any(scratch.iterdir()) else None
+        return path
+
+    def prune(self, keep: str) -> None:
+        """Remove every state but `keep` (the published site's), once that site is in place."""
+        if self.usable() is not None or not self.folder.is_dir():
+            return
+        for path in self.folder.glob(f"{STATE_PREFIX}*.json"):
+            if path.name != f"{STATE_PREFIX}{keep}.json":
+                path.unlink(missing_ok=True)
+
+
+def read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None

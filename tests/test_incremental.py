@@ -1,0 +1,257 @@
+"""Incremental builds are exact: after any edits, the same bytes as a full build.
+
+Two sites are kept side by side through a sequence of edits to one project
+(library, mkdocs.yml, docs/, a theme override): one built incrementally
+after every edit, one built with --full. After every step they must hold
+the same files with the same bytes (the marker, which names its build,
+aside). The incremental one must also have reused pages where it could:
+otherwise the comparison would pass for a build that is never incremental.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from generator.outdir import MARKER
+from generator.state import StateStore
+from tests.conftest import MINI, REPO, run_cli
+
+REUSED = re.compile(r"沿用 (\d+) 页")
+
+
+class Project:
+    """A copy of the mini library with a project of its own: mkdocs.yml, docs/, a theme override."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        shutil.copytree(MINI, root / "cases")
+        shutil.copytree(REPO / "docs", root / "docs")
+        config = (REPO / "mkdocs.yml").read_text(encoding="utf-8")
+        config = config.replace("theme:\n  name: material\n", "theme:\n  name: material\n  custom_dir: overrides\n")
+        (root / "mkdocs.yml").write_text(config, encoding="utf-8")
+        (root / "overrides").mkdir()
+        self.template(0)
+        self.as_of = "2024-06-30"
+        self.added = 0
+
+    def path(self, relative: str) -> Path:
+        return self.root / "cases" / relative
+
+    def edit(self, relative: str, old: str, new: str) -> None:
+        path = self.path(relative)
+        text = path.read_text(encoding="utf-8")
+        assert old in text, (old, relative)
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+    def template(self, version: int) -> None:
+        (self.root / "overrides" / "main.html").write_text(
+            '{% extends "base.html" %}\n{% block footer %}<p class="cb-test">第 ' + str(version) + " 版页脚</p>"
+            "{{ super() }}{% endblock %}\n",
+            encoding="utf-8",
+        )
+
+    def records(self) -> list[str]:
+        return sorted(p.stem for p in (self.root / "cases" / "records").glob("*.yaml"))
+
+    def build(self, out: str, *extra: str) -> str:
+        run = run_cli(
+            "build", self.root / "cases", "--out", self.root / out, "--as-of", self.as_of,
+            "--config", self.root / "mkdocs.yml", *extra,
+        )  # fmt: skip
+        assert run.exit_code == 0, run.stdout + run.stderr
+        return run.stderr
+
+
+# Edits: each takes the project and a number that varies it.
+def add_record(project: Project, n: int) -> None:
+    project.added += 1
+    new_id = f"XF-2023-{100 + project.added:04d}"
+    text = project.path("records/XF-2023-0002.yaml").read_text(encoding="utf-8")
+    text = text.replace("XF-2023-0002", new_id).replace("再次反映办证进度", f"第{n}次反映车位销售")
+    project.path(f"records/{new_id}.yaml").write_text(text, encoding="utf-8")
+
+
+def edit_title(project: Project, n: int) -> None:
+    record = project.records()[n % len(project.records())]
+    path = project.path(f"records/{record}.yaml")
+    text = path.read_text(encoding="utf-8")
+    path.write_text(re.sub(r"^title: (.*)$", rf"title: \1（修订{n}）", text, count=1, flags=re.M), encoding="utf-8")
+
+
+def edit_summary(project: Project, n: int) -> None:
+    project.edit("records/XF-2023-0002.yaml", "summary: ", f"summary: 业主第{n}次询问物业维修基金去向，")
+
+
+def delete_record(project: Project, n: int) -> None:
+    added = [r for r in project.records() if r >= "XF-2023-0100"]
+    if added:
+        project.path(f"records/{added[n % len(added)]}.yaml").unlink()
+    else:
+        add_record(project, n)
+
+
+def rename_record(project: Project, n: int) -> None:
+    added = [r for r in project.records() if r >= "XF-2023-0100"]
+    if not added:
+        add_record(project, n)
+        return
+    old = added[0]
+    project.added += 1
+    new = f"XF-2023-{100 + project.added:04d}"
+    path = project.path(f"records/{old}.yaml")
+    text = path.read_text(encoding="utf-8").replace(old, new)
+    path.unlink()
+    project.path(f"records/{new}.yaml").write_text(text, encoding="utf-8")
+
+
+def change_entry_class(project: Project, n: int) -> None:
+    second = project.path("classes/LA-002.yaml")
+    if not second.exists():
+        text = project.path("classes/LA-001.yaml").read_text(encoding="utf-8")
+        second.write_text(text.replace("LA-001", "LA-002").replace("问题楼盘办证", "回迁安置办证"), encoding="utf-8")
+    entry = project.path("typical/2023-01-2-001.yaml")
+    now = "LA-002" if "class: LA-001" in entry.read_text(encoding="utf-8") else "LA-001"
+    # The entry's source records move with it (validation: an entry and its records share a class).
+    for path in (entry, project.path("records/XF-2023-0001.yaml"), project.path("records/XF-2023-0002.yaml")):
+        text = path.read_text(encoding="utf-8")
+        path.write_text(re.sub(r"^class: LA-00\d$", f"class: {now}", text, flags=re.M), encoding="utf-8")
+
+
+def edit_guide(project: Project, n: int) -> None:
+    project.edit("classes/LA-001.yaml", "action: 登记并受理", f"action: 登记并受理（第{n}次修订）")
+
+
+def edit_settings(project: Project, n: int) -> None:
+    path = project.path("settings.yaml")
+    text = path.read_text(encoding="utf-8")
+    path.write_text(re.sub(r"name: 测试案例库.*", f"name: 测试案例库{n}", text, count=1), encoding="utf-8")
+
+
+def edit_template(project: Project, n: int) -> None:
+    project.template(n)
+
+
+def edit_docs(project: Project, n: int) -> None:
+    page = project.root / "docs" / "help" / "staff.md"
+    page.write_text(page.read_text(encoding="utf-8") + f"\n\n补充说明第 {n} 条。\n", encoding="utf-8")
+
+
+def change_as_of(project: Project, n: int) -> None:
+    project.as_of = f"2024-{7 + n % 5:02d}-{1 + n % 28:02d}"
+
+
+EDITS: list[Callable[[Project, int], None]] = [
+    add_record,
+    edit_title,
+    edit_summary,
+    delete_record,
+    rename_record,
+    change_entry_class,
+    edit_guide,
+    edit_settings,
+    edit_template,
+    edit_docs,
+    change_as_of,
+]
+
+
+def site_files(site: Path) -> dict[str, str]:
+    files = {}
+    for folder, _, names in os.walk(site):
+        for name in names:
+            path = Path(folder) / name
+            relative = path.relative_to(site).as_posix()
+            if relative != MARKER:
+                files[relative] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return files
+
+
+def assert_same_site(incremental: Path, full: Path, after: str = "") -> None:
+    a, b = site_files(incremental), site_files(full)
+    assert sorted(a) == sorted(b), (after, sorted(set(a) - set(b))[:10], sorted(set(b) - set(a))[:10])
+    differ = sorted(p for p in a if a[p] != b[p])
+    assert not differ, (after, differ[:10])
+
+
+def test_every_kind_of_edit_gives_the_bytes_of_a_full_build(tmp_path: Path) -> None:
+    project = Project(tmp_path)
+    project.build("inc")
+    project.build("full", "--full")
+    reused_any = 0
+    for number, edit in enumerate(EDITS):
+        edit(project, number)
+        said = project.build("inc")
+        project.build("full", "--full")
+        assert_same_site(tmp_path / "inc", tmp_path / "full", edit.__name__)
+        if edit in (edit_title, edit_summary, add_record, edit_guide):
+            match = REUSED.search(said)
+            assert match and int(match.group(1)) > 0, f"{edit.__name__}: nothing reused\n{said}"
+            reused_any += 1
+    assert reused_any == 4
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(EDITS), st.integers(0, 50)), min_size=1, max_size=4))
+def test_random_edit_sequences_give_the_bytes_of_a_full_build(steps: list[tuple[Callable, int]]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        project = Project(Path(folder))
+        project.build("inc")
+        project.build("full", "--full")
+        for edit, number in steps:
+            edit(project, number)
+            project.build("inc")
+            project.build("full", "--full")
+            assert_same_site(project.root / "inc", project.root / "full")
+
+
+def test_nothing_changed_does_nothing_and_a_touched_site_is_repaired(tmp_path: Path) -> None:
+    project = Project(tmp_path)
+    project.build("inc")
+    before = site_files(tmp_path / "inc")
+    said = project.build("inc")
+    assert "没有变化" in said
+    assert site_files(tmp_path / "inc") == before
+    # A published page edited on the server is made again, a stray file removed.
+    page = tmp_path / "inc" / "records" / "XF-2023-0001" / "index.html"
+    page.write_text("changed on the server", encoding="utf-8")
+    (tmp_path / "inc" / "stray.html").write_text("x", encoding="utf-8")
+    said = project.build("inc")
+    assert "没有变化" not in said
+    assert site_files(tmp_path / "inc") == before
+
+
+@pytest.mark.parametrize("damage", ["missing", "corrupt", "foreign", "other-edition"])
+def test_a_missing_corrupt_or_foreign_state_falls_back_to_a_full_build(tmp_path: Path, damage: str) -> None:
+    project = Project(tmp_path)
+    project.build("inc")
+    before = site_files(tmp_path / "inc")
+    states = list(StateStore(tmp_path / "inc").folder.glob("state-*.json"))
+    assert len(states) == 1
+    if damage == "missing":
+        states[0].unlink()
+    elif damage == "corrupt":
+        states[0].write_text("{not json", encoding="utf-8")
+    elif damage == "foreign":
+        states[0].write_text(states[0].read_text(encoding="utf-8").replace('"format":"1"', '"format":"0"'))
+    edit_title(project, 1)
+    extra = ("--audience", "training") if damage == "other-edition" else ()
+    said = project.build("inc", *extra)
+    lines = [line for line in said.splitlines() if line.startswith("完整构建")]
+    assert len(lines) == 1, said
+    reason = {"missing": "缺失", "corrupt": "损坏", "foreign": "已变", "other-edition": "已变"}[damage]
+    assert reason in lines[0]
+    assert site_files(tmp_path / "inc") != before
+    if damage != "other-edition":
+        project.build("full", "--full")
+        assert_same_site(tmp_path / "inc", tmp_path / "full")
+    assert len(list(StateStore(tmp_path / "inc").folder.glob("state-*.json"))) == 1
