@@ -363,6 +363,20 @@ def test_rebuilding_without_changes_writes_the_same_bytes() -> None:
     assert first[0] != changes_json(again, current)  # the head now says 无变化 instead of 首次生成
 
 
+def test_a_snapshot_made_with_the_previous_one_reuses_only_what_is_unchanged() -> None:
+    site = with_record(SITE, INTERNAL_RECORD, title="改过的标题")
+    assert snapshot(site, BEFORE) == snapshot(site)
+    # Marked field hashes show which documents took theirs from the previous snapshot.
+    marked = json.loads(json.dumps(BEFORE))
+    for state in marked["records"].values():
+        state["hashes"] = "a" * len(state["hashes"])
+    again = snapshot(site, marked)
+    assert {id_ for id_, state in again["records"].items() if set(state["hashes"]) != {"a"}} == {INTERNAL_RECORD}
+    # Field hashes made for other field names are never taken.
+    marked["fields"]["records"] = marked["fields"]["records"][::-1]
+    assert snapshot(site, marked) == snapshot(site)
+
+
 def test_snapshot_and_file_do_not_depend_on_the_order_of_the_model() -> None:
     shuffled = random.Random(7)
     records, entries, classes = list(SITE.records), list(SITE.entries), list(SITE.classes)
@@ -383,9 +397,10 @@ def test_hashes_are_short_letters_that_no_number_detector_can_mistake(tmp_path: 
         names = BEFORE["fields"][kind]
         for state in BEFORE[kind].values():
             assert re.fullmatch(f"[a-p]{{{12 * len(names)}}}", state["hashes"])
+            assert re.fullmatch("[a-p]{12}", state["hash"])
     (tmp_path / CHANGES_FILE).write_text(text, encoding="utf-8")
     assert check_site(tmp_path, SITE.settings.protected_names) == []
-    assert len(text.encode()) < 400 * len(SITE.records) + 20_000  # about 300 bytes a record
+    assert len(text.encode()) < 400 * len(SITE.records) + 20_000  # about 330 bytes a record
 
 
 @pytest.mark.parametrize(
@@ -417,8 +432,10 @@ def damaged(mutate: Any) -> bytes:
 @pytest.mark.parametrize(
     "mutate",
     [
-        lambda d: d["snapshot"]["records"].update({"<script>": {"hashes": ""}}),
+        lambda d: d["snapshot"]["records"].update({"<script>": d["snapshot"]["records"][OPEN_RECORD]}),
         lambda d: d["snapshot"]["records"][OPEN_RECORD].update({"hashes": "abc"}),
+        lambda d: d["snapshot"]["records"][OPEN_RECORD].update({"hash": "abcdef"}),
+        lambda d: d["snapshot"]["records"][OPEN_RECORD].pop("hash"),
         lambda d: d["snapshot"]["records"][OPEN_RECORD].update({"hashes": "0" * 12 * 23}),
         lambda d: d["snapshot"]["records"][OPEN_RECORD].update({"closed": "soon"}),
         lambda d: d["snapshot"].update({"edition": "everyone"}),

@@ -33,6 +33,8 @@ class ItemView:
 
 @dataclass(frozen=True)
 class SectionView:
+    """One list of one build: 新增的案例记录（12 件） and its documents."""
+
     heading: str
     count: int
     unit: str
@@ -43,6 +45,8 @@ class SectionView:
 
 @dataclass(frozen=True)
 class BuildView:
+    """One build's part of the page, under its date."""
+
     date: str
     first: bool
     empty: bool
