@@ -448,8 +448,16 @@ class LibraryInfo(Contract):
     description: str | None = field("简介", "首页简介", default=None)
 
 
+class ChangeLog(Contract):
+    """How much of the 本次更新 log (derive/changes.py) a site keeps: one entry per build that changed something."""
+
+    keep_builds: int = field(
+        "保留次数", "“本次更新”页和 changes.json 保留最近几次有变化的生成，缺省 20 次", default=20, ge=1
+    )
+
+
 class Settings(Contract):
-    """settings.yaml: vocabularies, time limits, indicators, protected names."""
+    """settings.yaml: vocabularies, time limits, indicators, protected names, the change log's length."""
 
     library: LibraryInfo = field("案例库", "名称与编制单位")
     vocabularies: Vocabularies = field("受控词表", "本地维护的取值列表")
@@ -458,6 +466,7 @@ class Settings(Contract):
     protected_names: list[str] = field(
         "受保护姓名", "不得出现在任何输出中的姓名（本文件本身不会被发布）", default_factory=list
     )
+    changes: ChangeLog = field("更新记录", "“本次更新”页保留多少次生成的变化", default_factory=ChangeLog)
 
 
 KINDS: dict[str, type[Contract]] = {
