@@ -23,6 +23,16 @@ from typing import Any
 
 from .contract import CaseClass
 from .dependencies import code_digest, fingerprint, front_matter, identity, page_key, site_key, tree_digest
+from .derive.changes import (
+    CHANGES_FILE,
+    ChangeSet,
+    Snapshot,
+    changes_json,
+    compare,
+    next_history,
+    read_previous,
+    snapshot,
+)
 from .derive.guide import derive_extras
 from .derive.ledger import LedgerBook
 from .derive.site import AUDIENCES, SiteModel, derive_site
@@ -143,6 +153,11 @@ def _build(
         # the memory at 10,000 records) are only needed for messages, and
         # validation is over: let them go before MkDocs and the index need room.
         del library
+        # The change log compares with the site readers have now (derive/changes.py).
+        previous, history = read_previous(target)
+        current = snapshot(site, previous)
+        changes = compare(previous, current, options.as_of)
+        history = next_history(history, changes, site.settings.changes.keep_builds)
     done()
 
     # Everything from here on, scratch files of pandoc, openpyxl and MkDocs workers
@@ -155,7 +170,7 @@ def _build(
             # link, never a copy, and never written through (every writer below replaces).
             kept = link_published(target, built, state) if state is not None else set()
             with report.stage("render"):
-                report.pages, job = write_pages(site, config_path, docs, pages, state, target)
+                report.pages, job = write_pages(site, config_path, docs, pages, state, target, (history, current))
             done()
             with report.stage("site"):
                 result = build_site(job, fresh, options.jobs)
@@ -336,6 +351,7 @@ def write_pages(
     pack: Path,
     state: BuildState | None = None,
     published: Path | None = None,
+    changes: tuple[list[ChangeSet], Snapshot] | None = None,
 ) -> tuple[int, MkDocsJob]:
     """Hand-written docs/ pages into `docs`, the generated ones into the one file `pack`
     (site_build.write_pack: MkDocs takes them from there, so ten thousand pages are
@@ -355,10 +371,13 @@ def write_pages(
     book = extras.ledgers
     large = book is not None and book.library.tally.total >= WORKBOOKS_IN_BACKGROUND_FROM
     workbooks = Background.start(write_workbooks, book, docs, wanted=large)
-    pages = list(render_pages(site, existing, extras))
+    history, current = changes if changes is not None else ([], None)
+    pages = list(render_pages(site, existing, extras, history))
     for relative, _ in pages:
         _refuse_clash(docs, relative)
     write_pack(pack, pages)
+    if current is not None:
+        _write_new(docs, CHANGES_FILE, changes_json(history, current).encode("utf-8"))
     for relative, data in guide_files(site, extras):
         _write_new(docs, relative, data)
     workbooks.result()
@@ -368,7 +387,7 @@ def write_pages(
         source = resources.files("generator") / "assets" / name
         (assets / name).write_bytes(source.read_bytes())
     (assets / "similar.json").write_text(similar_model_json(site), encoding="utf-8")
-    job = mkdocs_job(site, config_path, docs, pack)
+    job = mkdocs_job(site, config_path, docs, pack, changes=bool(history))
     frame = site_key(
         [tree_digest(path) for path in input_paths(config_path)],  # mkdocs.yml, docs/, theme overrides, hooks
         job.frame_fields(),
@@ -434,7 +453,7 @@ def _docs_dir(config_path: Path) -> Path:
     return config_path.parent / str(_config_data(config_path).get("docs_dir") or "docs")
 
 
-def generated_nav(site: SiteModel) -> list[Any]:
+def generated_nav(site: SiteModel, changes: bool = False) -> list[Any]:
     """Generated sections first; records and entries are reached through lists, not the nav.
 
     MkDocs and Material insert nav titles into the page as HTML, unescaped, so titles
@@ -462,6 +481,8 @@ def generated_nav(site: SiteModel) -> list[Any]:
             }
         )
     nav += [{"政策依据": "policy.md"}, {"标签": "tags.md"}, {"检索": "search.md"}, {"类案检索": "similar.md"}]
+    if changes:
+        nav.append({"本次更新": "changes.md"})
     return nav
 
 
@@ -469,7 +490,7 @@ def _nav_title(case_class: CaseClass) -> str:
     return html_markup(f"{case_class.id} {case_class.name}")
 
 
-def mkdocs_job(site: SiteModel, config_path: Path, docs: Path, pages: Path) -> MkDocsJob:
+def mkdocs_job(site: SiteModel, config_path: Path, docs: Path, pages: Path, changes: bool = False) -> MkDocsJob:
     return MkDocsJob(
         config_path=config_path,
         docs=docs,
@@ -479,7 +500,7 @@ def mkdocs_job(site: SiteModel, config_path: Path, docs: Path, pages: Path) -> M
         # copyright into the footer, both as raw HTML: escaped, they are text.
         site_name=html_markup(site.settings.library.name),
         copyright=html_markup(f"{site.settings.library.organization} · {site.audience_label}"),
-        nav=generated_nav(site),
+        nav=generated_nav(site, changes),
         # Byte-identical output: MkDocs stamps the sitemap with the build date
         # unless SOURCE_DATE_EPOCH is set; use the as-of date.
         epoch=epoch_of(site.as_of),

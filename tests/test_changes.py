@@ -329,14 +329,15 @@ def test_history_keeps_the_newest_n_and_lets_no_change_builds_push_nothing_out()
     for day in (1, 2, 3):
         history = next_history(history, changed_on(day), 3)
     assert [c.date.day for c in history] == [3, 2, 1]
-    unchanged = ChangeSet(date=dt.date(2024, 7, 4))
-    history = next_history(history, unchanged, 3)
-    assert history[0] == unchanged and [c.date.day for c in history] == [4, 3, 2]
-    # A second build without changes replaces the first; a build with changes drops it.
-    history = next_history(history, ChangeSet(date=dt.date(2024, 7, 5)), 3)
-    assert [c.date.day for c in history] == [5, 3, 2]
+    # A build without changes adds nothing: the published log stays byte for byte.
+    before = list(history)
+    history = next_history(history, ChangeSet(date=dt.date(2024, 7, 4)), 3)
+    assert history == before
     history = next_history(history, changed_on(6), 3)
     assert [c.date.day for c in history] == [6, 3, 2]
+    # An empty entry written by an older version is dropped.
+    history = next_history([ChangeSet(date=dt.date(2024, 7, 7)), *history], changed_on(8), 3)
+    assert [c.date.day for c in history] == [8, 6, 3]
     assert next_history(history, compare(None, BEFORE, LATER), 3) == [compare(None, BEFORE, LATER)]
 
 
@@ -360,7 +361,8 @@ def test_rebuilding_without_changes_writes_the_same_bytes() -> None:
         changes_json(next_history(history, compare(BEFORE, current, AS_OF), 20), current),
         render_changes_page(next_history(history, compare(BEFORE, current, AS_OF), 20), SITE),
     )
-    assert first[0] != changes_json(again, current)  # the head now says 无变化 instead of 首次生成
+    # Nothing changed since the first build: no entry is added, the head still says 首次生成.
+    assert (changes_json(again, current), render_changes_page(again, SITE)) == first
 
 
 def test_a_snapshot_made_with_the_previous_one_reuses_only_what_is_unchanged() -> None:

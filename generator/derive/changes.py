@@ -17,7 +17,7 @@ exactly what readers saw:
   and removed. No previous snapshot (the first build, or one of another edition)
   gives a ChangeSet that says so instead of listing every document as new.
 - `next_history` keeps the last N change sets (settings `changes.keep_builds`),
-  newest first; a build that changed nothing does not push out older ones.
+  newest first; a build that changed nothing adds nothing.
 - `changes_json` / `read_previous` write and read `changes.json`: the history and
   the snapshot, as deterministic bytes. Anything unreadable reads as "no previous
   build", never as an error: the log then starts again.
@@ -378,14 +378,14 @@ def next_history(history: Sequence[ChangeSet], changeset: ChangeSet, keep: int) 
     """The history after this build: `changeset` first, then the older ones, at most `keep` in all.
 
     A first build starts a new history (there was none, or it was of another
-    edition). A build that changed nothing is kept only while it is the newest,
-    so that the page says "无变化" for today but repeated rebuilds do not push the
-    last real changes out; rebuilding with nothing changed thus writes the same bytes."""
+    edition). A build that changed nothing adds nothing: the history, and so
+    changes.json, the page and the home line, stay byte for byte as they were,
+    which is what an incremental build that finds nothing to do leaves published."""
     if changeset.first:
         return [changeset]
-    older = list(history)
-    while older and older[0].empty:
-        older.pop(0)
+    older = [entry for entry in history if not entry.empty]  # written by older versions
+    if changeset.empty:
+        return older[: max(keep, 1)]
     return [changeset, *older][: max(keep, 1)]
 
 

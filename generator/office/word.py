@@ -25,6 +25,7 @@ import io
 import os
 import re
 import subprocess
+import threading
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -69,9 +70,20 @@ class WordError(CasebookError):
     """pandoc failed, or a picture the Markdown names cannot be read."""
 
 
-@functools.cache
+# python-docx parses with one module-wide lxml parser, which two threads must not use at
+# once (guides are made on two threads; the XML of two parts came out interleaved:
+# "Opening and ending tag mismatch: wp … and Types"). pandoc, the slow part, runs unlocked.
+_python_docx = threading.Lock()
+
+
 def reference_docx_bytes() -> bytes:
     """The reference.docx, built once per process; each pandoc run gets its own copy in its scratch folder."""
+    with _python_docx:
+        return _reference_docx_bytes()
+
+
+@functools.cache
+def _reference_docx_bytes() -> bytes:
     with scratch("casebook-docx-") as folder:
         path = folder / "reference.docx"
         write_reference_docx(path)
@@ -101,7 +113,9 @@ def official_docx_bytes(
     """The finished .docx as bytes; `resource_path` is where relative image paths are found."""
     head = styled_block("Title", title) + "".join(styled_block("Subtitle", line) for line in subtitle_lines)
     converted = run_pandoc(head + "\n" + markdown, date, resource_path)
-    return normalize_zip(finish(converted, title=title, date=date, version=version, signature=signature), date)
+    with _python_docx:
+        finished = finish(converted, title=title, date=date, version=version, signature=signature)
+    return normalize_zip(finished, date)
 
 
 def _epoch(date: dt.date) -> int:

@@ -15,6 +15,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from ..contract import REVIEW_LABELS, VISIBILITY_LABELS
+from ..derive.changes import ChangeSet
 from ..derive.guide import GuideExtras, derive_extras
 from ..derive.site import SiteModel, counts_by_domain_and_year
 from .text import html_paragraphs, html_text, join_lines, md_inline, md_paragraphs, title_yaml
@@ -106,16 +107,25 @@ def render_html(template: str, **context: object) -> str:
 
 
 def render_pages(
-    site: SiteModel, hand_written: frozenset[str] = frozenset(), extras: GuideExtras | None = None
+    site: SiteModel,
+    hand_written: frozenset[str] = frozenset(),
+    extras: GuideExtras | None = None,
+    changes: Sequence[ChangeSet] = (),
 ) -> Iterator[tuple[str, str]]:
-    """All generated pages of one build, in a fixed order; `hand_written` lists docs/ pages that exist."""
+    """All generated pages of one build, in a fixed order; `hand_written` lists docs/ pages that exist.
+
+    `changes`: the change log, newest first (derive/changes.py): its page and the home page's line."""
+    from .changes import PAGE, home_line, render_changes_page
     from .guides import POLICY_PAGE, guide_page, policy_page
     from .ledger_pages import ledger_pages
 
     extras = extras if extras is not None else derive_extras(site)
     common = {"site": site, "as_of": site.as_of.isoformat(), "hand_written": hand_written}
     years, rows = counts_by_domain_and_year(site)
-    yield "index.md", render("index.md.j2", years=years, rows=rows, **common)
+    change_line = home_line(changes[0]) if changes else None
+    yield "index.md", render("index.md.j2", years=years, rows=rows, change_line=change_line, **common)
+    if changes:
+        yield PAGE, render_changes_page(changes, site)
     yield "typical/index.md", render("typical_list.md.j2", facets=ENTRY_FACETS, static_rows=STATIC_ROWS, **common)
     for view in site.entries:
         yield f"typical/{view.entry.id}.md", render_html("typical.html.j2", view=view, e=view.entry, **common)
