@@ -29,6 +29,7 @@ from .contract import KINDS, CaseClass, CaseRecord, Settings, TypicalEntry
 from .errors import LibraryUnreadable, Problem
 from .load import LoadedYaml, format_path, parse_yaml
 from .parallel import Background
+from .parse_cache import LazyPositions, ParseCache
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -44,7 +45,7 @@ class Document(Generic[M]):
 
     path: str
     model: M
-    source: LoadedYaml
+    source: LoadedYaml | LazyPositions  # a file from the parse cache is parsed again only for a message
 
     def problem(self, loc: tuple[str | int, ...], message: str, *, key: bool = False) -> Problem:
         span = self.source.span(loc, key=key)
@@ -65,8 +66,11 @@ class Library:
     unreadable_ids: set[str] = field(default_factory=set)
 
 
-def read_library(root: Path) -> tuple[Library, list[Problem]]:
-    """Read every YAML file of the library; never raise for a bad file."""
+def read_library(root: Path, cache: ParseCache | None = None) -> tuple[Library, list[Problem]]:
+    """Read every YAML file of the library; never raise for a bad file.
+
+    With a `cache` (parse_cache.py), a file whose text was parsed cleanly
+    before is only validated against its contract again."""
     if not root.exists():
         raise LibraryUnreadable(f"案例库不存在：{root}")
     if not root.is_dir():
@@ -76,16 +80,31 @@ def read_library(root: Path) -> tuple[Library, list[Problem]]:
     library = Library(root=root)
     problems: list[Problem] = []
     files = list(discover(root, problems))
-    checker = Background.start(
-        conformance_by_file, root, [relative for relative, _ in files], wanted=len(files) >= PARALLEL_FROM
-    )
-    read: list[tuple[str, str, Document[Any] | None, list[Problem], bool]] = []
+    cache = cache if cache is not None else ParseCache(None)
+    read: list[tuple[str, str, Document[Any] | None, list[Problem], bool, str | None]] = []
+    missed: list[tuple[int, str]] = []
     for relative, kind in files:
         own: list[Problem] = []
-        document, deferred = read_document(root, relative, kind, own, defer_conformance=checker.in_background)
-        read.append((relative, kind, document, own, deferred))
+        text = read_text(root, relative, own)
+        key = ParseCache.key(relative, kind, text) if text is not None else None
+        data = cache.get(key) if key is not None else None
+        document = None
+        if data is not None and text is not None:
+            document = cached_document(relative, kind, text, data, own)
+        if document is None and text is not None:
+            missed.append((len(read), text))
+        read.append((relative, kind, document, own, False, key))
+    checker = Background.start(
+        conformance_by_file, root, [read[i][0] for i, _ in missed], wanted=len(missed) >= PARALLEL_FROM
+    )
+    for i, text in missed:
+        relative, kind, _, own, _, key = read[i]
+        document, deferred = read_document(
+            root, relative, kind, own, defer_conformance=checker.in_background, text=text
+        )
+        read[i] = (relative, kind, document, own, deferred, key)
     strict = checker.result() if checker.in_background else {}
-    for relative, kind, document, own, deferred in read:
+    for relative, kind, document, own, deferred, key in read:
         issue = strict.get(relative) if deferred else None
         if issue is not None:  # as parse_yaml would have: the spec violation alone, no model
             document, own = None, [Problem(relative, issue.line, issue.column, issue.field, issue.message)]
@@ -93,6 +112,8 @@ def read_library(root: Path) -> tuple[Library, list[Problem]]:
         if document is None:
             library.unreadable_ids.add(Path(relative).stem)
             continue
+        if key is not None and isinstance(document.source, LoadedYaml):
+            cache.put(key, document.source.data)
         if kind == "settings":
             library.settings = document
         elif kind == "record":
@@ -102,6 +123,15 @@ def read_library(root: Path) -> tuple[Library, list[Problem]]:
         else:
             library.classes.append(document)
     return library, problems
+
+
+def cached_document(relative: str, kind: str, text: str, data: Any, problems: list[Problem]) -> Document[Any] | None:
+    """A file parsed cleanly before, from its data; None sends it back to the parser (the contract changed)."""
+    try:
+        model = KINDS[kind].model_validate(data)
+    except ValidationError:
+        return None
+    return Document(relative, model, LazyPositions(text))
 
 
 def discover(root: Path, problems: list[Problem]) -> Iterator[tuple[str, str]]:
@@ -341,13 +371,19 @@ def _looks_like_gbk(raw: bytes) -> bool:
 
 
 def read_document(
-    root: Path, relative: str, kind: str, problems: list[Problem], defer_conformance: bool = False
+    root: Path,
+    relative: str,
+    kind: str,
+    problems: list[Problem],
+    defer_conformance: bool = False,
+    text: str | None = None,
 ) -> tuple[Document[Any] | None, bool]:
-    """Parse and check one file against its contract model.
+    """Parse and check one file against its contract model (`text`: already read).
 
     Returns the document (None on any problem) and whether the YAML parsed but
     its conformance rules were deferred to the caller."""
-    text = read_text(root, relative, problems)
+    if text is None:
+        text = read_text(root, relative, problems)
     if text is None:
         return None, False
     loaded, issues = parse_yaml(text, defer_conformance)

@@ -149,14 +149,19 @@ class StateStore:
             return None, f"生成器或设置已变（{', '.join(changed)}）"
         return state, ""
 
-    def save(self, state: BuildState) -> Path:
-        """Write the state atomically; the site is swapped in only after this returns."""
+    def prepare(self) -> Path:
+        """The cache folder, made and marked as ours if it was not there."""
         if (problem := self.usable()) is not None:
             raise FileExistsError(problem)
         self.folder.mkdir(parents=True, exist_ok=True)
         marker = self.folder / CACHE_MARKER
         if not marker.exists():
             marker.write_text('{"generator": "casebook"}\n', encoding="utf-8")
+        return self.folder
+
+    def save(self, state: BuildState) -> Path:
+        """Write the state atomically; the site is swapped in only after this returns."""
+        self.prepare()
         path = self.folder / f"{STATE_PREFIX}{state.build_id}.json"
         scratch = new_owned_folder(self.folder, ".writing-")
         try:

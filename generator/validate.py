@@ -27,11 +27,12 @@ from .library import FOLDERS, Document, Library, read_library, read_text
 from .links import check_links
 from .load import Path as YamlPath
 from .load import format_path, parse_yaml
+from .parse_cache import ParseCache
 from .privacy import find_personal_data, personal_data_message
 
 
 def check_library(
-    root: Path, as_of: dt.date | None = None, config: Path | None = None
+    root: Path, as_of: dt.date | None = None, config: Path | None = None, cache: ParseCache | None = None
 ) -> tuple[Library, list[Problem]]:
     """Read and validate a library; the problems are sorted and complete.
 
@@ -39,7 +40,7 @@ def check_library(
     date in the library may lie after it. `config` is the mkdocs.yml a build
     would use (None: the one it finds), whose hand-written pages are checked
     for personal data too."""
-    library, problems = read_library(root)
+    library, problems = read_library(root, cache)
     problems.extend(validate(library, as_of or dt.date.today()))
     problems.extend(check_unread_personal_data(library, problems))
     problems.extend(check_docs(root, protected_names(library), config))
