@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from .bench_anchor import AnchorResult, anchor_lines, build_anchor, median_anchor
 from .build import BuildOptions, StageTiming, build
 from .library import read_library
 from .memory import PeakSampler
@@ -48,6 +49,14 @@ class BenchReport:
     median_query_bytes: int = 0
     similar_seconds: float = 0.0  # related cases of every record and entry (segment, index, top 5)
     quality: dict[str, Any] = field(default_factory=dict)
+    full_runs: list[float] = field(default_factory=list)  # seconds of each full build, sorted
+    anchors: list[AnchorResult] = field(default_factory=list)
+    incremental: dict[str, list[float]] = field(default_factory=dict)  # case → sorted seconds (and peaks)
+    identical: bool | None = None  # the incremental site after edits = a full build of the same input
+    anchor_missing: str = ""  # why there is no anchor (Pagefind not installed)
+
+    def incremental_lines(self) -> list[str]:
+        return _incremental_lines(self)
 
     def lines(self) -> list[str]:
         out = [f"records: {self.records}", "stage            seconds   peak MB  worker MB"]
@@ -70,11 +79,34 @@ class BenchReport:
             )
         else:
             out.append(f"similar-case quality: evaluation set {EVAL_SET} not found (run from the repository)")
+        out += self.incremental_lines()
         query, size = self.largest_query
         out.append(
             f"largest query payload: {size / 1e3:.0f} KB ({query}); median {self.median_query_bytes / 1e3:.0f} KB"
         )
         return out
+
+
+def _spread(values: list[float]) -> str:
+    ordered = sorted(values)
+    return f"median {ordered[len(ordered) // 2]:.2f} s ({' / '.join(f'{v:.2f}' for v in ordered)})"
+
+
+def _incremental_lines(report: BenchReport) -> list[str]:
+    out = [f"full build: {_spread(report.full_runs)}"]
+    if report.anchors:
+        median = median_anchor(report.anchors)
+        out += anchor_lines(median, full_build_seconds=sorted(report.full_runs)[len(report.full_runs) // 2])
+        out.append(f"anchor runs: {_spread([a.total_seconds for a in report.anchors])}")
+    elif report.anchor_missing:
+        out.append(f"anchor: not built ({report.anchor_missing})")
+    for name, _ in INCREMENTAL_CASES:
+        if name in report.incremental:
+            peak = max(report.incremental.get(f"{name} peak MB", [0.0]))
+            out.append(f"incremental, {name}: {_spread(report.incremental[name])}, peak {peak:.0f} MB")
+    if report.identical is not None:
+        out.append(f"incremental site = full build, byte for byte: {'yes' if report.identical else 'NO'}")
+    return out
 
 
 def synthesize(target: Path, count: int, seed: int = 2024) -> Path:
@@ -149,23 +181,44 @@ def _write_yaml(path: Path, data: dict[str, Any]) -> None:
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000), encoding="utf-8")
 
 
-def run_bench(count: int, keep: Path | None = None, queries: int = 200) -> BenchReport:
-    """Synthesize, build (internal edition), measure; the folder is removed unless `keep`."""
+def run_bench(
+    count: int, keep: Path | None = None, queries: int = 200, repeats: int = 3, anchor: bool = True
+) -> BenchReport:
+    """Synthesize, build (internal edition), measure; the folder is removed unless `keep`.
+
+    Full builds, the anchor and the incremental updates are each run `repeats`
+    times and reported as medians, full builds and anchors alternating so that
+    both see the same machine."""
     folder = Path(tempfile.mkdtemp(prefix="casebook-bench-")) if keep is None else keep
     try:
         library = synthesize(folder, count)
         config = Path(str(resources.files("generator") / "defaults" / "mkdocs.yml"))
         out = folder / "site"
-        start = time.perf_counter()
-        with PeakSampler() as sampler:
-            result = build(BuildOptions(library=library, out=out, as_of=BENCH_AS_OF, config=config))
-        report = BenchReport(records=count, stages=result.stages, search=result.search)
-        report.total_seconds = time.perf_counter() - start
+        report = BenchReport(records=count)
+        fulls: list[tuple[float, Any, float]] = []
+        for run in range(repeats):
+            shutil.rmtree(out, ignore_errors=True)
+            start = time.perf_counter()
+            with PeakSampler() as sampler:
+                result = build(BuildOptions(library=library, out=out, as_of=BENCH_AS_OF, config=config, full=True))
+            fulls.append((time.perf_counter() - start, result, sampler.peak_mb))
+            if anchor and not report.anchor_missing:
+                try:
+                    report.anchors.append(build_anchor(count, folder / f"anchor-{run}"))
+                except RuntimeError as error:  # Pagefind 1.5.2 is a test dependency: pip install -e '.[test]'
+                    report.anchor_missing = str(error)
+                shutil.rmtree(folder / f"anchor-{run}", ignore_errors=True)
+        fulls.sort(key=lambda item: item[0])
+        report.full_runs = [seconds for seconds, _, _ in fulls]
+        report.total_seconds, result, _ = fulls[len(fulls) // 2]
+        report.stages, report.search = result.stages, result.search
         report.peak_mb = max(s.peak_mb for s in result.stages)
-        report.all_processes_peak_mb = sampler.peak_mb
+        report.all_processes_peak_mb = max(peak for _, _, peak in fulls)
         files = [p for p in out.rglob("*") if p.is_file()]
         report.site_files = len(files)
         report.site_bytes = sum(p.stat().st_size for p in files)
+        report.incremental = measure_incremental(library, out, config, repeats)
+        report.identical = incremental_equals_full(library, out, config, folder / "full-check")
         report.largest_query, report.median_query_bytes = measure_queries(out, queries)
         report.similar_seconds = time_related(library)
         report.quality = similarity_quality()
@@ -173,6 +226,60 @@ def run_bench(count: int, keep: Path | None = None, queries: int = 200) -> Bench
     finally:
         if keep is None:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+INCREMENTAL_CASES = (("no change", 0), ("1 record edited", 1), ("100 records edited", 100))
+
+
+def measure_incremental(library: Path, out: Path, config: Path, repeats: int) -> dict[str, list[float]]:
+    """Seconds from command to published site after no change, one edited record, a hundred."""
+    times: dict[str, list[float]] = {}
+    for name, edited in INCREMENTAL_CASES:
+        runs = []
+        for run in range(repeats):
+            if edited:
+                edit_titles(library, edited, f"{name}-{run}")
+            with PeakSampler() as sampler:
+                start = time.perf_counter()
+                build(BuildOptions(library=library, out=out, as_of=BENCH_AS_OF, config=config))
+                runs.append(time.perf_counter() - start)
+            times.setdefault(f"{name} peak MB", []).append(sampler.peak_mb)
+        times[name] = sorted(runs)
+    return times
+
+
+def edit_titles(library: Path, count: int, tag: str) -> None:
+    """Append a revision mark to the title of the first `count` records (spread over the years)."""
+    files = sorted((library / "records").glob("*.yaml"))
+    step = max(1, len(files) // max(count, 1))
+    for path in files[::step][:count]:
+        text = path.read_text(encoding="utf-8")
+        text = re.sub(r"^title: (.*?)(（修订[^）]*）)?$", rf"title: \1（修订{tag}）", text, count=1, flags=re.M)
+        path.write_text(text, encoding="utf-8")
+
+
+def incremental_equals_full(library: Path, out: Path, config: Path, check: Path) -> bool:
+    """One more edit, built incrementally into `out` and in full into a copy of the site before it:
+    the two must hold the same bytes (the change log reads the site it replaces, so both start
+    from the same one)."""
+    shutil.copytree(out, check, symlinks=True)
+    edit_titles(library, 7, "exactness")
+    build(BuildOptions(library=library, out=out, as_of=BENCH_AS_OF, config=config))
+    build(BuildOptions(library=library, out=check, as_of=BENCH_AS_OF, config=config, full=True))
+    same = _digests(out) == _digests(check)
+    shutil.rmtree(check, ignore_errors=True)
+    return same
+
+
+def _digests(site: Path) -> dict[str, str]:
+    from .outdir import MARKER
+    from .state import digest
+
+    return {
+        p.relative_to(site).as_posix(): digest(p.read_bytes())
+        for p in site.rglob("*")
+        if p.is_file() and p.name != MARKER
+    }
 
 
 EVAL_SET = SAMPLE_LIBRARY.parent / "tests" / "data" / "similar_eval.yaml"

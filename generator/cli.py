@@ -292,13 +292,20 @@ def redact(library: Path, out: Path | None, in_place: bool, backup: Path | None)
 @cli.command()
 @click.option("--records", "count", type=int, default=1000, show_default=True, help="合成记录数")
 @click.option("--keep", type=click.Path(path_type=Path), default=None, help="保留合成的案例库和网站于此文件夹")
-def bench(count: int, keep: Path | None) -> None:
-    """基准测试：合成 N 件记录的案例库，构建并报告各阶段耗时、峰值内存、网站大小和单次检索下载量。"""
+@click.option(
+    "--repeats", type=click.IntRange(min=1), default=3, show_default=True, help="每项测量的次数（报告中位数）"
+)
+@click.option(
+    "--anchor/--no-anchor", default=True, show_default=True, help="同时构建基准网站（MkDocs-Material + Pagefind）"
+)
+def bench(count: int, keep: Path | None, repeats: int, anchor: bool) -> None:
+    """基准测试：合成 N 件记录的案例库，完整构建与增量构建各测数次（取中位数），
+    与基准（MkDocs-Material + Pagefind）比较；报告各阶段耗时、峰值内存、网站大小和单次检索下载量。"""
     from .bench import run_bench
 
     if keep is not None and keep.exists():
         raise click.UsageError(f"{keep} 已存在")
-    report = run_bench(count, keep)
+    report = run_bench(count, keep, repeats=repeats, anchor=anchor)
     for line in report.lines():
         click.echo(line)
 
