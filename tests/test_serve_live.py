@@ -193,11 +193,15 @@ def test_a_failed_build_shows_the_located_problem_above_the_last_good_page_until
     assert banner.bounding_box()["y"] < heading.bounding_box()["y"]
     assert f"{RECORD}:{line}:{column}" in preview.log_text()  # the terminal has it too
 
-    # Every HTML page the preview sends carries the banner, not only the open one; the site's files never do.
+    # Every HTML page the preview sends carries the banner, not only the open one (a missing page too,
+    # with the reload script, so it comes back by itself); the site's files never do.
     other = preview.page.context.browser.new_page()
     try:
         other.goto(preview.url)
         assert other.locator(BANNER).count() == 1
+        missing = other.goto(preview.url + "records/XF-2099-0001/")
+        assert missing is not None and missing.status == 404
+        assert other.locator(BANNER).count() == 1 and "livereload(" in other.content()
     finally:
         other.close()
     files = preview.site_files()
