@@ -38,6 +38,7 @@ from .derive.ledger import LedgerBook
 from .derive.site import AUDIENCES, SiteModel, derive_site
 from .errors import CasebookError, InvalidLibrary, UsageProblem
 from .guard import check_site, content_is_read, refuse_on_leaks
+from .memo import BlobMemo, SegmentMemo
 from .office.workbook import ledger_workbooks
 from .outdir import MARKER, ReadPath, build_lock, check_site_out, naming, read_marker, write_marker
 from .parallel import Background
@@ -158,7 +159,8 @@ def _build(
             raise InvalidLibrary(problems)
     done()
     with report.stage("derive"):
-        site = derive_site(library, options.audience, options.as_of)
+        cache_folder = None if store.usable() else store.prepare()
+        site = derive_site(library, options.audience, options.as_of, SegmentMemo(cache_folder))
         # The models live on in `site`; the positions of every YAML value (a third of
         # the memory at 10,000 records) are only needed for messages, and
         # validation is over: let them go before MkDocs and the index need room.
@@ -177,7 +179,11 @@ def _build(
         with naming(options.out), scratch_root(staging):
             docs, built, fresh, pages = staging / "docs", staging / "site", staging / "mkdocs", staging / PAGE_PACK
             with report.stage("render"):
-                report.pages, job = write_pages(site, config_path, docs, pages, state, target, (history, current))
+                blobs = BlobMemo(cache_folder)
+                report.pages, job = write_pages(
+                    site, config_path, docs, pages, state, target, (history, current), blobs
+                )
+                blobs.prune()
             done()
             with report.stage("site"):
                 result = build_site(job, fresh, options.jobs)
@@ -349,6 +355,7 @@ def write_pages(
     state: BuildState | None = None,
     published: Path | None = None,
     changes: tuple[list[ChangeSet], Snapshot] | None = None,
+    blobs: BlobMemo | None = None,
 ) -> tuple[int, MkDocsJob]:
     """Hand-written docs/ pages into `docs`, the generated ones into the one file `pack`
     (site_build.write_pack: MkDocs takes them from there, so ten thousand pages are
@@ -375,7 +382,7 @@ def write_pages(
     write_pack(pack, pages)
     if current is not None:
         _write_new(docs, CHANGES_FILE, changes_json(history, current).encode("utf-8"))
-    for relative, data in guide_files(site, extras):
+    for relative, data in guide_files(site, extras, blobs):
         _write_new(docs, relative, data)
     workbooks.result()
     assets = docs / ASSET_DIR

@@ -146,6 +146,7 @@ class Segmenter:
         self._inner = {w: [d for d in self._domain if d != w and d in w] for w in self._domain}
         self._emit: dict[str, tuple[str, ...]] = {}
         self.cache: dict[str, list[str]] = cache if cache is not None else {}
+        self.used: dict[str, list[str]] = {}  # what this segmenter cut or took from `cache`: what to keep
         self.fingerprint = hashlib.sha256(
             "\n".join(
                 [jieba.__version__, str(HMM), *sorted(STOP_WORDS), *self._domain, *sorted(self._blocked)]
@@ -181,6 +182,7 @@ class Segmenter:
             if cached is None:
                 cached = [term for word in self._jieba.cut(sentence, HMM=HMM) for term in self.expand(word)]
                 self.cache[sentence] = cached
+            self.used[sentence] = cached
             out.extend(cached)
         return out
 

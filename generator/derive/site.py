@@ -16,6 +16,7 @@ from typing import Any
 from ..contract import CaseClass, CaseRecord, Settings, TypicalEntry
 from ..edition import EDITION_NAMES, EDITIONS, Edition
 from ..library import Library
+from ..memo import SegmentMemo
 from .classify import Suggestion, suggest_classes
 from .deadlines import Deadline, deadline, procedure_of
 from .similar import (
@@ -117,7 +118,7 @@ def record_view(record: CaseRecord, settings: Settings, as_of: dt.date, case_cla
     )
 
 
-def derive_site(library: Library, audience: Audience, as_of: dt.date) -> SiteModel:
+def derive_site(library: Library, audience: Audience, as_of: dt.date, segments: SegmentMemo | None = None) -> SiteModel:
     """Build the site model of a library that has validated cleanly.
 
     The edition is applied here, once: excluded documents are left out, and the
@@ -172,7 +173,7 @@ def derive_site(library: Library, audience: Audience, as_of: dt.date) -> SiteMod
             )
         )
     model.tags = tag_index(model)
-    index, model.related = similar_cases(library, model)
+    index, model.related = similar_cases(library, model, segments)
     if index is not None:
         # Only records without a class, as the site lists them; judging every classed
         # record too is `casebook classify`'s job (3 s more at 10,000 records).
@@ -184,7 +185,9 @@ def derive_site(library: Library, audience: Audience, as_of: dt.date) -> SiteMod
     return model
 
 
-def similar_cases(library: Library, model: SiteModel) -> tuple[SimilarityIndex | None, dict[str, list[Match]]]:
+def similar_cases(
+    library: Library, model: SiteModel, segments: SegmentMemo | None = None
+) -> tuple[SimilarityIndex | None, dict[str, list[Match]]]:
     """The 5 most similar records and entries of every page, among what this edition shows.
 
     The index holds only the edition's own records and entries, so a training
@@ -192,7 +195,12 @@ def similar_cases(library: Library, model: SiteModel) -> tuple[SimilarityIndex |
     texts = [record_text(v.record) for v in model.records] + [entry_text(v.entry) for v in model.entries]
     if len(texts) < 2:
         return None, {}
-    index = SimilarityIndex.build(texts, library_segmenter(library))
+    segmenter = library_segmenter(library)
+    if segments is not None:  # sentences cut by an earlier build (memo.py): the same cut, not done again
+        segmenter.cache = segments.for_fingerprint(segmenter.fingerprint)
+    index = SimilarityIndex.build(texts, segmenter)
+    if segments is not None:
+        segments.save(segmenter.fingerprint, segmenter.used)
     return index, index.related(top_k=5)
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from ..derive.guide import GuideExtras, chinese_number, guide_sections, law_anchors
 from ..derive.ledger import GROUP_LABELS, LEDGER_STATES, OUTCOMES
 from ..derive.site import ClassView, SiteModel
+from ..memo import BlobMemo, remembered
 from ..workdir import scratch
 from .flow import flow_svg, size_of
 from .pages import render
@@ -84,8 +85,13 @@ def flow_diagram(view: ClassView) -> str:
     return flow_svg(c.steps, f"{c.name}办理流程图")
 
 
-def guide_docx(view: ClassView, site: SiteModel, extras: GuideExtras, svg: str | None = None) -> bytes:
-    """The guide as an official-format .docx (GB/T 9704, see office/word.py); `svg` if already drawn."""
+def guide_docx(
+    view: ClassView, site: SiteModel, extras: GuideExtras, svg: str | None = None, memo: BlobMemo | None = None
+) -> bytes:
+    """The guide as an official-format .docx (GB/T 9704, see office/word.py); `svg` if already drawn.
+
+    With a `memo` (memo.py), a guide whose Markdown, diagram and heading are unchanged since
+    the last build is taken from it: pandoc is most of a build's time on a small library."""
     from ..office.fill import chinese_date
     from ..office.word import Signature, official_docx_bytes
 
@@ -95,26 +101,34 @@ def guide_docx(view: ClassView, site: SiteModel, extras: GuideExtras, svg: str |
     # Word scales a picture to the text width (156 mm); a long flow would then run
     # past the 225 mm text height and be cut, so a tall one is sized by height.
     attributes = f"{{ height={MAX_FIGURE_MM}mm }}" if height / width * TEXT_WIDTH_MM > MAX_FIGURE_MM else ""
-    # The diagram is a file pandoc reads: in a scratch folder beside the output (workdir.py).
-    with scratch("casebook-guide-") as folder:
-        (folder / "flow.svg").write_text(svg, encoding="utf-8")
-        return official_docx_bytes(
-            guide_markdown(view, site, extras, "flow.svg", attributes),
-            title=f"{c.name}标准化操作指引",
-            subtitle_lines=[f"（第 {c.version} 版）"],
-            date=c.published,
-            version=c.version,
-            resource_path=folder,
-            signature=Signature(c.publisher, chinese_date(c.published)),
-        )
+    markdown = guide_markdown(view, site, extras, "flow.svg", attributes)
+    title, subtitle = f"{c.name}标准化操作指引", f"（第 {c.version} 版）"
+    signature = Signature(c.publisher, chinese_date(c.published))
+
+    def make() -> bytes:
+        # The diagram is a file pandoc reads: in a scratch folder beside the output (workdir.py).
+        with scratch("casebook-guide-") as folder:
+            (folder / "flow.svg").write_text(svg, encoding="utf-8")
+            return official_docx_bytes(
+                markdown,
+                title=title,
+                subtitle_lines=[subtitle],
+                date=c.published,
+                version=c.version,
+                resource_path=folder,
+                signature=signature,
+            )
+
+    inputs = ("guide.docx", markdown, svg, title, subtitle, c.published.isoformat(), c.version, repr(signature))
+    return remembered(memo, inputs, make)
 
 
-def guide_files(site: SiteModel, extras: GuideExtras) -> Iterator[tuple[str, bytes]]:
+def guide_files(site: SiteModel, extras: GuideExtras, memo: BlobMemo | None = None) -> Iterator[tuple[str, bytes]]:
     """(path in the docs folder, bytes) of every class's flow diagram and Word guide."""
     # Two at a time: most of a guide's time is pandoc, a separate program.
     diagrams = [flow_diagram(view) for view in site.classes]
     with ThreadPoolExecutor(2) as pool:
-        documents = pool.map(lambda view, svg: guide_docx(view, site, extras, svg), site.classes, diagrams)
+        documents = pool.map(lambda view, svg: guide_docx(view, site, extras, svg, memo), site.classes, diagrams)
         for view, svg, document in zip(site.classes, diagrams, documents, strict=True):
             yield flow_path(view), svg.encode("utf-8")
             yield docx_path(view), document

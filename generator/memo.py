@@ -1,0 +1,114 @@
+"""Work kept between builds, by content: what was computed once from the same input is not computed again.
+
+Two memos live in the build's cache folder (state.py), beside the parsed files
+(parse_cache.py):
+
+- `SegmentMemo`: jieba's cut of every sentence (derive/similar.py Segmenter.cache),
+  under the segmenter's fingerprint (jieba's version, the library's domain words,
+  protected names). Cutting is the cold part of the similar-case index.
+- `BlobMemo`: finished files made by another program (a guide's .docx from pandoc,
+  0.2-0.4 s each), under a key of everything that goes in.
+
+Each keeps only what the build that saved it used, so it never grows past one
+library's worth. Both are JSON or plain files: reading a cache never runs code.
+A memo without a folder (no cache: `casebook doc`, tests) remembers nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from .dependencies import code_digest
+from .state import key_of
+from .workdir import new_owned_folder
+
+SEGMENTS_FILE = "segments.json"
+BLOB_FOLDER = "blobs"
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scratch = new_owned_folder(path.parent, ".writing-")
+    try:
+        temporary = scratch / path.name
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
+    finally:
+        for leftover in scratch.iterdir():
+            leftover.unlink()
+        scratch.rmdir()
+
+
+class SegmentMemo:
+    """sentence → terms for one segmenter fingerprint."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.path = folder / SEGMENTS_FILE if folder is not None else None
+        self.loaded_fingerprint = ""
+        self.sentences: dict[str, list[str]] = {}
+        if self.path is not None:
+            try:
+                data = json.loads(self.path.read_text(encoding="utf-8"))
+                if isinstance(data, dict) and isinstance(data.get("sentences"), dict):
+                    self.loaded_fingerprint = str(data.get("fingerprint", ""))
+                    self.sentences = data["sentences"]
+            except (OSError, UnicodeDecodeError, ValueError):
+                pass
+
+    def for_fingerprint(self, fingerprint: str) -> dict[str, list[str]]:
+        """The cut sentences of a segmenter with this fingerprint (another one's are of no use)."""
+        return dict(self.sentences) if fingerprint == self.loaded_fingerprint else {}
+
+    def save(self, fingerprint: str, used: dict[str, list[str]]) -> None:
+        if self.path is None or (fingerprint == self.loaded_fingerprint and used.keys() == self.sentences.keys()):
+            return
+        payload = {"fingerprint": fingerprint, "sentences": dict(sorted(used.items()))}
+        write_atomically(self.path, json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+
+class BlobMemo:
+    """Finished files by key; those not asked for by the build that saves are removed."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder / BLOB_FOLDER if folder is not None else None
+        self.used: set[str] = set()
+
+    @staticmethod
+    def key(*parts: str | bytes) -> str:
+        return key_of(code_digest(), *parts)
+
+    def get(self, key: str) -> bytes | None:
+        if self.folder is None:
+            return None
+        self.used.add(key)
+        try:
+            return (self.folder / key).read_bytes()
+        except OSError:
+            return None
+
+    def put(self, key: str, data: bytes) -> None:
+        if self.folder is not None:
+            self.used.add(key)
+            write_atomically(self.folder / key, data)
+
+    def prune(self) -> None:
+        if self.folder is None or not self.folder.is_dir():
+            return
+        for path in self.folder.iterdir():
+            if path.is_file() and path.name not in self.used:
+                path.unlink(missing_ok=True)
+
+
+def remembered(memo: BlobMemo | None, key_parts: tuple[str | bytes, ...], make: Any) -> bytes:
+    """`make()`'s bytes, or the bytes it gave before for the same key parts."""
+    if memo is None:
+        return make()
+    key = memo.key(*key_parts)
+    found = memo.get(key)
+    if found is None:
+        found = make()
+        memo.put(key, found)
+    return found
