@@ -46,7 +46,7 @@ from .parse_cache import CACHE_FILE as PARSE_CACHE_FILE
 from .parse_cache import ParseCache
 from .publish import clean_leftovers, publish, staging_folder
 from .render.guides import guide_files
-from .render.pages import render_pages
+from .render.pages import RenderMemo, render_pages
 from .render.text import html_markup
 from .search.index import DATA_DIR
 from .site_build import ASSET_DIR, PAGE_PACK, MkDocsJob, build_site, epoch_of, write_pack
@@ -82,6 +82,7 @@ class BuildReport:
     unchanged: bool = False  # nothing changed since the published build: nothing was done
     rendered: int = 0  # pages MkDocs made
     reused: int = 0  # pages taken from the published site
+    stubbed: int = 0  # of those, record and entry pages whose template was not even rendered
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -180,9 +181,10 @@ def _build(
             docs, built, fresh, pages = staging / "docs", staging / "site", staging / "mkdocs", staging / PAGE_PACK
             with report.stage("render"):
                 blobs = BlobMemo(cache_folder)
-                report.pages, job = write_pages(
+                report.pages, job, render_keys = write_pages(
                     site, config_path, docs, pages, state, target, (history, current), blobs
                 )
+                report.stubbed = len(job.stubbed)
                 blobs.prune()
             done()
             with report.stage("site"):
@@ -214,7 +216,8 @@ def _build(
                 identity=identity(options.audience),
                 fingerprint=inputs,
                 files=records,
-                pages={src: [dest, key] for src, (dest, key) in sorted(result.keys.items())},
+                pages={src: [dest, key, render_keys.get(src, "")] for src, (dest, key) in sorted(result.keys.items())},
+                frame_key=job.site_key,
                 texts={url: [title, body] for url, (title, body) in sorted(texts.items())},
                 guard_key=guard_key,
             )
@@ -356,13 +359,15 @@ def write_pages(
     published: Path | None = None,
     changes: tuple[list[ChangeSet], Snapshot] | None = None,
     blobs: BlobMemo | None = None,
-) -> tuple[int, MkDocsJob]:
+) -> tuple[int, MkDocsJob, dict[str, str]]:
     """Hand-written docs/ pages into `docs`, the generated ones into the one file `pack`
     (site_build.write_pack: MkDocs takes them from there, so ten thousand pages are
     not written, read and deleted as files), then downloads and our assets into `docs`.
 
-    Returns the page count and the MkDocs job, keyed for an incremental build: the
-    pages `state` says the `published` site has with the same key are not made again."""
+    Returns the page count, the MkDocs job and the render keys of record and entry
+    pages, keyed for an incremental build: the pages `state` says the `published`
+    site has with the same key are not made again, and record and entry pages made
+    from the same inputs (render/pages.py RenderMemo) are not even rendered."""
     hand_written = _docs_dir(config_path)
     if hand_written.is_dir():
         shutil.copytree(hand_written, docs, dirs_exist_ok=True)
@@ -376,7 +381,20 @@ def write_pages(
     large = book is not None and book.library.tally.total >= WORKBOOKS_IN_BACKGROUND_FROM
     workbooks = Background.start(write_workbooks, book, docs, wanted=large)
     history, current = changes if changes is not None else ([], None)
-    pages = list(render_pages(site, existing, extras, history))
+    published_pages = state.published_pages(published) if state is not None and published is not None else {}
+    memo = RenderMemo(state.render_keys(published_pages) if state is not None else {})
+    pages = list(render_pages(site, existing, extras, history, memo))
+    job = mkdocs_job(site, config_path, docs, pack, changes=bool(history))
+    frame = site_key(
+        [tree_digest(path) for path in input_paths(config_path)],  # mkdocs.yml, docs/, theme overrides, hooks
+        job.frame_fields(),
+        [f"{uri}\n{front_matter(text)}" for uri, text in pages if not splits_bulk(uri)],
+    )
+    if memo.stubbed and (state is None or frame != state.frame_key):
+        # A stub stands for the published page, which had another frame (nav, settings):
+        # every page is made again (see dependencies.py: what forces a full rebuild).
+        memo = RenderMemo({})
+        pages = list(render_pages(site, existing, extras, history, memo))
     for relative, _ in pages:
         _refuse_clash(docs, relative)
     write_pack(pack, pages)
@@ -391,19 +409,17 @@ def write_pages(
         source = resources.files("generator") / "assets" / name
         (assets / name).write_bytes(source.read_bytes())
     (assets / "similar.json").write_text(similar_model_json(site), encoding="utf-8")
-    job = mkdocs_job(site, config_path, docs, pack, changes=bool(history))
-    frame = site_key(
-        [tree_digest(path) for path in input_paths(config_path)],  # mkdocs.yml, docs/, theme overrides, hooks
-        job.frame_fields(),
-        [f"{uri}\n{front_matter(text)}" for uri, text in pages if not splits_bulk(uri)],
-    )
-    published_pages = state.published_pages(published) if state is not None and published is not None else {}
     to_render = sum(
         1
         for uri, text in pages
-        if splits_bulk(uri) and published_pages.get(uri) != page_key(frame, uri, text.encode(), None)
+        if splits_bulk(uri)
+        and uri not in memo.stubbed
+        and published_pages.get(uri) != page_key(frame, uri, text.encode(), None)
     )
-    return len(pages), replace(job, site_key=frame, published=published_pages, bulk_pages=to_render)
+    keyed = replace(
+        job, site_key=frame, published=published_pages, bulk_pages=to_render, stubbed=frozenset(memo.stubbed)
+    )
+    return len(pages), keyed, memo.keys
 
 
 def splits_bulk(uri: str) -> bool:

@@ -30,7 +30,7 @@ from typing import Any
 
 from .workdir import new_owned_folder
 
-STATE_FORMAT = 1
+STATE_FORMAT = 2
 CACHE_SUFFIX = ".casebook-cache"
 CACHE_MARKER = ".casebook-cache.json"  # says the folder is ours, so we may delete in it
 STATE_PREFIX = "state-"
@@ -68,7 +68,9 @@ class BuildState:
     identity: dict[str, str]  # format, generator code, edition: a state of another kind is foreign
     fingerprint: str  # every input at once: equal means there is nothing to build
     files: dict[str, FileRecord] = field(default_factory=dict)  # site-relative path → record
-    pages: dict[str, list[str]] = field(default_factory=dict)  # MkDocs page source path → [dest path, page key]
+    # MkDocs page source path → [dest path, page key, render key ("" for pages always rendered)]
+    pages: dict[str, list[str]] = field(default_factory=dict)
+    frame_key: str = ""  # dependencies.site_key of this build: what every page's frame was made from
     texts: dict[str, list[str]] = field(default_factory=dict)  # page url → [title, body], for search
     guard_key: str = ""  # the guard's inputs (protected names, its code): files it passed need no rescan
 
@@ -86,7 +88,8 @@ class BuildState:
             identity={str(k): str(v) for k, v in data["identity"].items()},
             fingerprint=str(data["fingerprint"]),
             files=files,
-            pages={str(src): [str(dest), str(key)] for src, (dest, key) in data["pages"].items()},
+            pages={str(src): [str(dest), str(key), str(render)] for src, (dest, key, render) in data["pages"].items()},
+            frame_key=str(data["frame_key"]),
             texts={str(u): [str(t), str(b)] for u, (t, b) in data["texts"].items()},
             guard_key=str(data["guard_key"]),
         )
@@ -106,7 +109,11 @@ class BuildState:
 
     def published_pages(self, site: Path) -> dict[str, str]:
         """Page source path → key, for the pages whose published file is as this build left it."""
-        return {src: key for src, (dest, key) in self.pages.items() if self.unchanged_on_disk(site, dest)}
+        return {src: key for src, (dest, key, _) in self.pages.items() if self.unchanged_on_disk(site, dest)}
+
+    def render_keys(self, published: dict[str, str]) -> dict[str, str]:
+        """Source path → render key of the `published` pages that have one (record and entry pages)."""
+        return {src: self.pages[src][2] for src in published if self.pages[src][2]}
 
 
 class StateStore:

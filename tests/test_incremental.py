@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from generator.outdir import MARKER
-from generator.state import StateStore
+from generator.state import STATE_FORMAT, StateStore
 from tests.conftest import MINI, REPO, run_cli
 
 REUSED = re.compile(r"沿用 (\d+) 页")
@@ -243,7 +243,9 @@ def test_a_missing_corrupt_or_foreign_state_falls_back_to_a_full_build(tmp_path:
     elif damage == "corrupt":
         states[0].write_text("{not json", encoding="utf-8")
     elif damage == "foreign":
-        states[0].write_text(states[0].read_text(encoding="utf-8").replace('"format":"1"', '"format":"0"'))
+        text = states[0].read_text(encoding="utf-8")
+        assert f'"format":"{STATE_FORMAT}"' in text
+        states[0].write_text(text.replace(f'"format":"{STATE_FORMAT}"', '"format":"0"'), encoding="utf-8")
     edit_title(project, 1)
     extra = ("--audience", "training") if damage == "other-edition" else ()
     said = project.build("inc", *extra)
@@ -256,3 +258,27 @@ def test_a_missing_corrupt_or_foreign_state_falls_back_to_a_full_build(tmp_path:
         project.build("full", "--full")
         assert_same_site(tmp_path / "inc", tmp_path / "full")
     assert len(list(StateStore(tmp_path / "inc").folder.glob("state-*.json"))) == 1
+
+
+def test_unchanged_record_pages_are_not_even_rendered(tmp_path: Path) -> None:
+    """A record page made from the same inputs is a stub for MkDocs: its key says so (RenderMemo)."""
+    import datetime as dt
+
+    from generator.build import BuildOptions, build
+
+    project = Project(tmp_path)
+    options = BuildOptions(
+        library=tmp_path / "cases", out=tmp_path / "inc", as_of=dt.date(2024, 6, 30), config=tmp_path / "mkdocs.yml"
+    )
+    add_record(project, 1)
+    add_record(project, 2)
+    assert build(options).stubbed == 0
+    edit_guide(project, 3)  # the class page changes; no record or entry shows the step's wording
+    report = build(options)
+    assert report.stubbed == 5 and report.reused >= 5  # 4 records and 1 entry
+    shutil.copytree(tmp_path / "inc", tmp_path / "full")  # the same published site before the edit
+    project.edit("records/XF-2023-0001.yaml", "count: 23", "count: 24")  # shown on its own page only
+    report = build(options)
+    assert report.stubbed == 3  # not itself, nor the entry citing it (its key holds its records)
+    project.build("full", "--full")
+    assert_same_site(tmp_path / "inc", tmp_path / "full")

@@ -6,6 +6,7 @@ build writes the same bytes every time; nothing here touches the disk.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Iterator, Sequence
 from functools import cache
@@ -14,9 +15,10 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from ..contract import REVIEW_LABELS, VISIBILITY_LABELS
+from ..contract import REVIEW_LABELS, VISIBILITY_LABELS, CaseClass
 from ..derive.changes import ChangeSet
 from ..derive.guide import GuideExtras, derive_extras
+from ..derive.similar import Match
 from ..derive.site import SiteModel, counts_by_domain_and_year
 from .text import html_paragraphs, html_text, join_lines, md_inline, md_paragraphs, title_yaml
 
@@ -111,10 +113,13 @@ def render_pages(
     hand_written: frozenset[str] = frozenset(),
     extras: GuideExtras | None = None,
     changes: Sequence[ChangeSet] = (),
+    memo: RenderMemo | None = None,
 ) -> Iterator[tuple[str, str]]:
     """All generated pages of one build, in a fixed order; `hand_written` lists docs/ pages that exist.
 
-    `changes`: the change log, newest first (derive/changes.py): its page and the home page's line."""
+    `changes`: the change log, newest first (derive/changes.py): its page and the home page's line.
+    `memo`: an incremental build's record of what each record and entry page was made from;
+    a page made from the same inputs as the published one comes out as STUB (not rendered)."""
     from .changes import PAGE, home_line, render_changes_page
     from .guides import POLICY_PAGE, guide_page, policy_page
     from .ledger_pages import ledger_pages
@@ -127,8 +132,17 @@ def render_pages(
     if changes:
         yield PAGE, render_changes_page(changes, site)
     yield "typical/index.md", render("typical_list.md.j2", facets=ENTRY_FACETS, static_rows=STATIC_ROWS, **common)
+    shared = memo.shared_key(site, hand_written) if memo is not None else ""
+    # Record and entry pages see only what their keys hold (record_page_key, entry_page_key): not `site`.
+    own = {"as_of": common["as_of"], "hand_written": hand_written}
     for view in site.entries:
-        yield f"typical/{view.entry.id}.md", render_html("typical.html.j2", view=view, e=view.entry, **common)
+        uri = f"typical/{view.entry.id}.md"
+        if memo is not None and memo.unchanged(uri, entry_page_key(shared, view, site)):
+            yield uri, STUB
+            continue
+        shown = dataclasses.replace(view, case_class=class_name(view.case_class))
+        related = shown_matches(site.related_to("typical", view.entry.id))
+        yield uri, render_html("typical.html.j2", view=shown, e=view.entry, related=related, **own)
     yield "classes/index.md", render("classes_list.md.j2", **common)
     for class_view in site.classes:
         yield f"classes/{class_view.case_class.id}.md", guide_page(class_view, site, extras)
@@ -140,16 +154,22 @@ def render_pages(
         citing = entries_citing(site)
         yield "records/index.md", render("records_list.md.j2", facets=RECORD_FACETS, static_rows=STATIC_ROWS, **common)
         for record_view in site.records:
+            uri = f"records/{record_view.record.id}.md"
+            cited_by = citing.get(record_view.record.id, [])
+            if memo is not None and memo.unchanged(uri, record_page_key(shared, record_view, cited_by, site)):
+                yield uri, STUB
+                continue
             yield (
-                f"records/{record_view.record.id}.md",
+                uri,
                 render_html(
                     "record.html.j2",
                     view=record_view,
                     r=record_view.record,
                     procedure=record_view.procedure,
-                    view_class=record_view.case_class,
-                    entries=citing.get(record_view.record.id, []),
-                    **common,
+                    view_class=class_name(record_view.case_class),
+                    entries=cited_by,
+                    related=shown_matches(site.related_to("record", record_view.record.id)),
+                    **own,
                 ),
             )
     yield "tags.md", render("tags.md.j2", list_limit=LIST_LIMIT, **common)
@@ -162,6 +182,103 @@ def render_pages(
             facets=RECORD_FACETS if site.shows_records else ENTRY_FACETS,
             **common,
         ),
+    )
+
+
+STUB = "---\ntitle: 未变\n---\n"  # a page the published site has, made from the same inputs
+
+
+class RenderMemo:
+    """What each record and entry page was made from (render keys), now and in the published build.
+
+    A record page shows its record, its deadline as of the build, its class, the
+    entries citing it and its five similar cases: all of that, and the templates,
+    go into its key (`record_page_key`), so an unchanged key means the same text."""
+
+    def __init__(self, previous: dict[str, str]) -> None:
+        self.previous = previous
+        self.keys: dict[str, str] = {}
+        self.stubbed: set[str] = set()
+
+    @staticmethod
+    def shared_key(site: SiteModel, hand_written: frozenset[str]) -> str:
+        from ..dependencies import code_digest
+        from ..state import key_of
+
+        return key_of(code_digest(), site.audience, site.as_of.isoformat(), *sorted(hand_written))
+
+    def unchanged(self, uri: str, key: str) -> bool:
+        self.keys[uri] = key
+        if self.previous.get(uri) == key:
+            self.stubbed.add(uri)
+            return True
+        return False
+
+
+def _json(model: Any) -> str:
+    return model.model_dump_json() if model is not None else "-"
+
+
+@dataclasses.dataclass(frozen=True)
+class ClassName:
+    """All a record or entry page shows of its class: what its key holds, and all its template can read."""
+
+    id: str
+    name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ShownMatch:
+    """A similar case as its page shows it: the score to two places, as printed (not 0.8213 but 0.82),
+    so that a score moving in the fourth place does not make every page of a library anew."""
+
+    kind: str
+    id: str
+    title: str
+    score: float
+    reason: str
+
+
+def shown_matches(matches: Sequence[Match]) -> list[ShownMatch]:
+    return [ShownMatch(m.kind, m.id, m.title, float(f"{m.score:.2f}"), m.reason) for m in matches]
+
+
+def class_name(case_class: CaseClass | None) -> ClassName | None:
+    return ClassName(case_class.id, case_class.name) if case_class is not None else None
+
+
+def record_page_key(shared: str, view: Any, cited_by: list[tuple[str, str]], site: SiteModel) -> str:
+    """Every input of a record page (templates/record.html.j2)."""
+    from ..state import key_of
+
+    return key_of(
+        shared,
+        "record",
+        _json(view.record),
+        repr(view.deadline),
+        str(view.year),
+        view.district,
+        view.procedure,
+        repr(class_name(view.case_class)),
+        repr(cited_by),
+        repr(shown_matches(site.related_to("record", view.record.id))),
+    )
+
+
+def entry_page_key(shared: str, view: Any, site: SiteModel) -> str:
+    """Every input of a typical entry's page (templates/typical.html.j2)."""
+    from ..state import key_of
+
+    return key_of(
+        shared,
+        "typical",
+        _json(view.entry),
+        str(view.year),
+        view.district,
+        *(_json(record) for record in view.records),
+        repr(class_name(view.case_class)),
+        str(view.withheld),
+        repr(shown_matches(site.related_to("typical", view.entry.id))),
     )
 
 
