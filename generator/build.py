@@ -44,7 +44,7 @@ from .outdir import MARKER, ReadPath, build_lock, check_site_out, naming, read_m
 from .parallel import Background
 from .parse_cache import CACHE_FILE as PARSE_CACHE_FILE
 from .parse_cache import ParseCache
-from .publish import clean_leftovers, publish, staging_folder
+from .publish import clean_leftovers, clean_retired, publish, staging_folder
 from .render.guides import guide_files
 from .render.pages import RenderMemo, render_pages
 from .render.text import html_markup
@@ -55,6 +55,7 @@ from .validate import check_library
 from .workdir import scratch_root
 
 DEFAULT_CONFIG = "mkdocs.yml"
+RETIRE_IN_BACKGROUND_FROM = 5_000  # files of the old site: fewer are removed before the build returns
 WORKBOOKS_IN_BACKGROUND_FROM = 2_000  # ledger rows; below this a process costs more than it saves
 
 
@@ -141,6 +142,8 @@ def _build(
 
     clean_leftovers(target)
     store = StateStore(target)
+    if store.usable() is None:
+        clean_retired(store.folder)
     with report.stage("state"):
         inputs = fingerprint(options.audience, options.as_of.isoformat(), options.library, input_paths(config_path))
         if options.full:
@@ -223,7 +226,8 @@ def _build(
             )
             write_marker(built, options.audience, options.as_of, new_state.build_id)
             store.save(new_state)
-            publish(built, target)
+            large = state is not None and len(state.files) >= RETIRE_IN_BACKGROUND_FROM
+            publish(built, target, retire_to=store.folder if large else None)
             store.prune(new_state.build_id)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -20,6 +20,12 @@ checks.
   page's path and source. A hand-written page also depends on the list of all
   pages (its links are checked against it); a generated page's links come
   from the same model as its text, so its text changes with them.
+- A record or entry page's text: its render key (render/pages.py
+  record_page_key, entry_page_key: the record or entry, its deadline, year,
+  district, procedure, class id and name, the entries citing it or the records
+  it cites, its similar cases as printed, `--as-of`, the edition, the
+  hand-written pages, the generator). Its template gets nothing else. Same
+  render key and same site key as the published page: not even rendered.
 - Search data, sitemap, 404 page, theme assets, downloads: made anew by every
   build (the search index numbers every page: see docs/performance.md).
 - The guard's verdict on a file: the file's digest and `guard_key` (the

@@ -13,6 +13,8 @@ import ctypes
 import ctypes.util
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from .workdir import new_owned_folder, remove_abandoned
@@ -41,13 +43,19 @@ def clean_leftovers(target: Path) -> None:
         remove_abandoned(target.parent, f"{prefix}{target.name}-*")
 
 
-def publish(new_site: Path, target: Path) -> None:
-    """Swap `new_site` into `target`; the old site is removed after the swap."""
+def publish(new_site: Path, target: Path, retire_to: Path | None = None) -> None:
+    """Swap `new_site` into `target`; the old site is removed after the swap.
+
+    With `retire_to` (a folder of ours on the same file system), the old site is
+    moved there and removed by a process of its own, so the command ends once the
+    new site is in place: deleting 30,000 files took 3-10 s at 10,000 records. A
+    removal that is cut short is finished by the next build (`clean_retired`)."""
     target = target.absolute()
     if target.exists() and not target.is_dir():
         raise NotADirectoryError(f"{target} 不是文件夹，拒绝覆盖")
     if target.exists() and _exchange(new_site, target):
-        shutil.rmtree(new_site, ignore_errors=True)  # now holds the old site
+        if retire_to is None or not _remove_in_background(new_site, retire_to):
+            shutil.rmtree(new_site, ignore_errors=True)  # now holds the old site
         return
     if target.exists():
         retired = new_owned_folder(target.parent, f"{RETIRED_PREFIX}{target.name}-")
@@ -57,6 +65,27 @@ def publish(new_site: Path, target: Path) -> None:
         shutil.rmtree(retired, ignore_errors=True)
     else:
         os.rename(new_site, target)
+
+
+def _remove_in_background(old_site: Path, retire_to: Path) -> bool:
+    try:
+        retired = new_owned_folder(retire_to, RETIRED_PREFIX)
+        os.rename(old_site, retired / "site")
+        subprocess.Popen(
+            [sys.executable, "-c", "import shutil, sys; shutil.rmtree(sys.argv[1], ignore_errors=True)", str(retired)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    except OSError:
+        return False
+    return True
+
+
+def clean_retired(folder: Path) -> None:
+    """Old sites whose removal was cut short (its build's pid is in the name, see workdir.py)."""
+    remove_abandoned(folder, f"{RETIRED_PREFIX}*")
 
 
 def _exchange(a: Path, b: Path) -> bool:

@@ -81,7 +81,10 @@ class BuildState:
 
     @classmethod
     def from_json(cls, text: str) -> BuildState:
-        data = json.loads(text)
+        return cls.from_data(json.loads(text))
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> BuildState:
         files = {p: FileRecord(int(s), int(m), str(d)) for p, (s, m, d) in data["files"].items()}
         return cls(
             build_id=str(data["build_id"]),
@@ -143,7 +146,11 @@ class StateStore:
             return None, problem
         path = self.folder / f"{STATE_PREFIX}{build_id}.json"
         try:
-            state = BuildState.from_json(path.read_text(encoding="utf-8"))
+            data = json.loads(path.read_text(encoding="utf-8"))
+            identity_found = data.get("identity") if isinstance(data, dict) else None
+            if not isinstance(identity_found, dict) or identity_found.get("format") != str(STATE_FORMAT):
+                return None, "构建状态来自另一版本的生成器"
+            state = BuildState.from_data(data)
         except FileNotFoundError:
             return None, "构建状态缺失"
         except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):

@@ -251,7 +251,7 @@ def test_a_missing_corrupt_or_foreign_state_falls_back_to_a_full_build(tmp_path:
     said = project.build("inc", *extra)
     lines = [line for line in said.splitlines() if line.startswith("完整构建")]
     assert len(lines) == 1, said
-    reason = {"missing": "缺失", "corrupt": "损坏", "foreign": "已变", "other-edition": "已变"}[damage]
+    reason = {"missing": "缺失", "corrupt": "损坏", "foreign": "另一版本", "other-edition": "已变"}[damage]
     assert reason in lines[0]
     assert site_files(tmp_path / "inc") != before
     if damage != "other-edition":
@@ -282,3 +282,24 @@ def test_unchanged_record_pages_are_not_even_rendered(tmp_path: Path) -> None:
     assert report.stubbed == 3  # not itself, nor the entry citing it (its key holds its records)
     project.build("full", "--full")
     assert_same_site(tmp_path / "inc", tmp_path / "full")
+
+
+def test_a_large_old_site_is_removed_after_the_build_returns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The old site goes to the cache folder and a process of its own deletes it; nothing is left."""
+    import time
+
+    from generator.publish import RETIRED_PREFIX
+
+    monkeypatch.setattr("generator.build.RETIRE_IN_BACKGROUND_FROM", 0)
+    project = Project(tmp_path)
+    project.build("inc")
+    edit_title(project, 1)
+    project.build("inc")
+    cache = StateStore(tmp_path / "inc").folder
+    deadline = time.monotonic() + 30
+    while list(cache.glob(f"{RETIRED_PREFIX}*")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not list(cache.glob(f"{RETIRED_PREFIX}*"))
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".casebook-")]
+    shutil.copytree(tmp_path / "inc", tmp_path / "copy")  # the published site is whole
+    assert (tmp_path / "copy" / "index.html").is_file()
