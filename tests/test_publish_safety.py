@@ -16,6 +16,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -150,15 +151,24 @@ def test_a_marked_site_is_replaced_and_carries_the_edition_version_date_and_buil
     assert second.exit_code == 0, second.stderr
     assert not (out / "stale.html").exists()
     assert (out / "index.html").is_file()
-    assert json.loads((out / MARKER).read_text(encoding="utf-8")) == {
+    marker = json.loads((out / MARKER).read_text(encoding="utf-8"))
+    assert re.fullmatch(r"[0-9a-f]{24}", marker.pop("build"))  # names the build state (state.py)
+    assert marker == {
         "generator": "casebook",
         "version": __version__,
         "edition": "public",
         "as_of": AS_OF,
         "built": "2024-06-30T00:00:00+00:00",
     }
-    # beside the site: only the lock file (never removed, harmless) and the library's project
-    assert sorted(p.name for p in project.iterdir()) == [".site.casebook-lock", "cases", "docs", "mkdocs.yml", "site"]
+    # beside the site: the lock file (never removed, harmless), the build's cache and the library's project
+    assert sorted(p.name for p in project.iterdir()) == [
+        ".site.casebook-cache",
+        ".site.casebook-lock",
+        "cases",
+        "docs",
+        "mkdocs.yml",
+        "site",
+    ]
 
 
 # ── finding 5: no lock; a symlinked --out is replaced by a real folder ──────
@@ -174,7 +184,11 @@ def test_a_symlinked_out_is_published_through_the_link(project: Path, tmp_path: 
     assert (project / "site").is_symlink() and os.readlink(project / "site") == str(releases / "current")
     assert (releases / "current" / "index.html").is_file() and (releases / "current" / MARKER).is_file()
     # staged beside the real folder (one file system), and nothing left there but the lock
-    assert sorted(p.name for p in releases.iterdir()) == [".current.casebook-lock", "current"]
+    assert sorted(p.name for p in releases.iterdir()) == [
+        ".current.casebook-cache",
+        ".current.casebook-lock",
+        "current",
+    ]
 
 
 def test_a_second_build_into_the_same_out_exits_2_naming_the_running_one(project: Path, tmp_path: Path) -> None:
@@ -315,14 +329,22 @@ def test_a_full_disk_is_named_with_its_cause_and_leaves_nothing_half_written(pro
     message = run.stderr.splitlines()[-1]  # after the stages' timings
     assert message.startswith("错误：") and message.endswith("：磁盘已满")
     assert f"{full_disk}/.casebook-staging-site-" in message  # the path that could not be written
-    assert sorted(p.name for p in full_disk.iterdir()) == [".site.casebook-lock"]
+    # The cache (parsed files) is written whole or not at all: no half-written file in it.
+    assert sorted(p.name for p in full_disk.iterdir()) in (
+        [".site.casebook-lock"],
+        [".site.casebook-cache", ".site.casebook-lock"],
+    )
+    assert not [p for p in full_disk.rglob(".writing-*")]
     with contextlib.suppress(OSError), open(full_disk / "filler", "wb") as filler:  # fill what is left
         while True:
             filler.write(b"x" * 4096)
             filler.flush()
     run = run_cli("guide", "LA-001", "--library", SAMPLE, "--as-of", AS_OF, "--out", full_disk / "g.docx")
     assert (run.exit_code, run.stderr) == (2, f"错误：{full_disk}/g.docx：磁盘已满\n")
-    assert sorted(p.name for p in full_disk.iterdir()) == [".site.casebook-lock", "filler"]
+    assert sorted(p.name for p in full_disk.iterdir() if p.name != ".site.casebook-cache") == [
+        ".site.casebook-lock",
+        "filler",
+    ]
 
 
 def test_a_file_system_error_inside_any_command_names_the_path_in_chinese_not_an_internal_error(
@@ -354,8 +376,9 @@ KILL_AFTER = [
 
 
 def _start_build(project: Path, tmpdir: Path) -> subprocess.Popen:
+    """A full build (--full: the library does not change between them, so an incremental one does nothing)."""
     return subprocess.Popen(
-        [PYTHON, "-m", "generator", "build", "cases", "--out", "site", "--as-of", AS_OF],
+        [PYTHON, "-m", "generator", "build", "cases", "--out", "site", "--as-of", AS_OF, "--full"],
         cwd=project,
         env=subprocess_env(tmpdir),
         stderr=subprocess.PIPE,
@@ -399,7 +422,14 @@ def test_a_build_killed_at_any_point_leaves_the_temp_folder_clean_and_the_old_si
     assert leftovers, "no kill landed while a staging folder existed: the test did not test anything"
     final = _start_build(project, tmpdir)
     assert final.wait(timeout=600) == 0, final.stderr.read()
-    assert sorted(p.name for p in project.iterdir()) == [".site.casebook-lock", "cases", "docs", "mkdocs.yml", "site"]
+    assert sorted(p.name for p in project.iterdir()) == [
+        ".site.casebook-cache",
+        ".site.casebook-lock",
+        "cases",
+        "docs",
+        "mkdocs.yml",
+        "site",
+    ]
     assert _casebook_things(tmpdir) == []
 
 

@@ -96,7 +96,7 @@ def collect_docs(site: SiteModel, texts: PageTexts) -> list[SearchDoc]:
                 {"domain": [c.domain]},
             )
         )
-    generated = {"", "search/", "tags/", "policy/", "similar/"}
+    generated = {"", "search/", "tags/", "policy/", "similar/", "changes/"}
     for href in sorted(texts):
         top = href.split("/", 1)[0]
         if href in generated or top in {"typical", "classes", "records", "ledgers", "supervision"}:
