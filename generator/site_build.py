@@ -20,7 +20,8 @@ Python-Markdown altogether (site_html.py): that took the stage from 31 s to
 
 While it renders, each process keeps the searchable text of its pages
 (search.text.page_text of the final HTML), so the search index does not read
-ten thousand files back from disk.
+ten thousand files back from disk; and adds each page it writes to one count
+all processes share (PageCount), which the lead shows on the stage's bar.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import os
 import pickle
 import shutil
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
@@ -42,6 +44,7 @@ from mkdocs.plugins import BasePlugin
 from .dependencies import page_key
 from .errors import CasebookError
 from .parallel import available_cores
+from .progress import NO_BAR, Bar
 from .search.text import PageTexts, page_text
 from .site_html import HtmlPages, is_html_page
 from .state import key_of
@@ -140,26 +143,29 @@ def choose_processes(job: MkDocsJob, jobs: int | None) -> int:
     return max(1, min(available_cores(), job.bulk_pages // MIN_PAGES_PER_PROCESS))
 
 
-def build_site(job: MkDocsJob, built: Path, jobs: int | None = None) -> SiteResult:
-    """Build the HTML site into `built` (but the pages `job.published` still holds)."""
+def build_site(job: MkDocsJob, built: Path, jobs: int | None = None, bar: Bar = NO_BAR) -> SiteResult:
+    """Build the HTML site into `built` (but the pages `job.published` still holds); `bar` counts the pages."""
     processes = choose_processes(job, jobs)
     if processes == 1:
-        result = _run_part(job, built, 0, 1)
+        result = _run_part(job, built, 0, 1, PageCount(bar))
         if result.failure:
             raise SiteBuildFailed(result.failure)
         return SiteResult(result.texts, result.keys, result.reused)
 
     context = multiprocessing.get_context("spawn")  # no fork: a serve session has threads
     queue = context.Queue()
+    written = context.Array("q", 2)  # pages converted and written by all processes (PageCount)
     workers = []
     for part in range(1, processes):
         folder = built.parent / f"{built.name}-part{part}"
-        process = context.Process(target=_worker, args=(job, folder, part, processes, queue), daemon=True)
+        process = context.Process(target=_worker, args=(job, folder, part, processes, queue, written), daemon=True)
         process.start()
         workers.append((process, folder))
     try:
-        lead = _run_part(job, built, 0, processes)
-        results = _collect(queue, [process for process, _ in workers])
+        count = PageCount(bar, written)
+        lead = _run_part(job, built, 0, processes, count)
+        results = _collect(queue, [process for process, _ in workers], count.show)
+        count.show()  # the pages the workers wrote since the lead last looked
         for process, _ in workers:
             process.join()
     finally:
@@ -172,7 +178,7 @@ def build_site(job: MkDocsJob, built: Path, jobs: int | None = None) -> SiteResu
         # cannot spawn): build everything here, as if there were one core.
         for _, folder in workers:
             shutil.rmtree(folder, ignore_errors=True)
-        return build_site(job, built, jobs=1)
+        return build_site(job, built, jobs=1, bar=bar)
     failures = [r.failure for r in (lead, *results) if r.failure]
     if failures:
         raise SiteBuildFailed("\n".join(failures))
@@ -187,13 +193,14 @@ def build_site(job: MkDocsJob, built: Path, jobs: int | None = None) -> SiteResu
     return SiteResult(texts, lead.keys, lead.reused)
 
 
-def _collect(queue: Any, processes: list[Any]) -> list[PartResult] | None:
+def _collect(queue: Any, processes: list[Any], waiting: Callable[[], None] = lambda: None) -> list[PartResult] | None:
     """Every worker's result, or None if one ended without sending it (read before join:
-    a worker blocks on a full pipe until its result is taken)."""
+    a worker blocks on a full pipe until its result is taken). `waiting` is called every second."""
     import queue as queues
 
     results: list[PartResult] = []
     while len(results) < len(processes):
+        waiting()
         try:
             results.append(queue.get(timeout=1))
         except queues.Empty:
@@ -215,16 +222,60 @@ class PartResult:
     reused: dict[str, str] = field(default_factory=dict)  # dest path → url of pages nobody renders
 
 
-def _worker(job: MkDocsJob, folder: Path, part: int, parts: int, queue: Any) -> None:
+def _worker(job: MkDocsJob, folder: Path, part: int, parts: int, queue: Any, written: Any) -> None:
     """Entry point of a worker process: never raises, reports through the queue."""
     try:
-        result = _run_part(job, folder, part, parts)
+        result = _run_part(job, folder, part, parts, PageCount(NO_BAR, written))
     except BaseException as error:  # the lead must hear about it rather than wait forever
         result = PartResult(part, failure=f"MkDocs 子进程 {part} 出错：{error!r}")
     queue.put(result)
 
 
-def _run_part(job: MkDocsJob, site_dir: Path, part: int, parts: int) -> PartResult:
+CONVERTED, WRITTEN = 0, 1  # MkDocs' two passes over the pages
+
+
+class PageCount:
+    """How far MkDocs has got with the pages, in every process together; the lead shows it on the bar.
+
+    MkDocs goes over the pages twice, each pass about half the stage: it converts
+    every page (Markdown, or our HTML: site_html.py), then puts each into the
+    theme's template and writes it. The bar counts the pass the lead is in. With
+    several processes both counts are integers in shared memory (`shared`, a
+    multiprocessing.Array of two): each process adds its own pages, and the lead
+    reads the sums as it works and while it waits for the others."""
+
+    UNITS = ("个页面已转换", "个页面已写出")
+
+    def __init__(self, bar: Bar = NO_BAR, shared: Any = None) -> None:
+        self.bar = bar
+        self.counts = shared if shared is not None else [0, 0]
+        self.lock = shared.get_lock() if shared is not None else nullcontext()
+        self.total, self.step, self.shown = 0, CONVERTED, 0
+
+    def expect(self, total: int) -> None:
+        """Every process together has `total` pages to make (each computes the same shares)."""
+        self.total = total
+        self.begin(CONVERTED)
+
+    def begin(self, step: int) -> None:
+        """The lead starts the pass `step`: the bar counts it from here."""
+        self.step, self.shown = step, 0
+        self.bar.count(self.total, self.UNITS[step])
+        self.show()
+
+    def add(self, step: int) -> None:
+        with self.lock:
+            self.counts[step] += 1
+        self.show()
+
+    def show(self) -> None:
+        done = self.counts[self.step]
+        if done != self.shown:
+            self.bar.advance(done - self.shown)
+            self.shown = done
+
+
+def _run_part(job: MkDocsJob, site_dir: Path, part: int, parts: int, count: PageCount | None = None) -> PartResult:
     """One MkDocs build that renders only the pages of `part`; warnings fail it (strict)."""
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.config import load_config
@@ -245,6 +296,7 @@ def _run_part(job: MkDocsJob, site_dir: Path, part: int, parts: int) -> PartResu
         job.site_key,
         job.published,
         job.stubbed,
+        count or PageCount(),
     )
     try:
         with open(job.config_path, "rb") as stream:
@@ -323,10 +375,12 @@ class _PageSplitter(BasePlugin):
         site_key: str = "",
         published: dict[str, str] | None = None,
         stubbed: frozenset[str] = frozenset(),
+        count: PageCount | None = None,
     ) -> None:
         super().__init__()
         self.part, self.parts, self.pack, self.mark = part, parts, pack, mark
         self.site_key, self.published, self.stubbed = site_key, published or {}, stubbed
+        self.page_count = count or PageCount()
         self.owner: dict[str, int] = {}
         self.keys: dict[str, tuple[str, str]] = {}  # source path → (dest path, page key)
         self.urls: dict[str, str] = {}  # dest path → page url
@@ -360,6 +414,7 @@ class _PageSplitter(BasePlugin):
             part = min(range(self.parts), key=lambda k: (loads[k], k))
             self.owner[uri] = part
             loads[part] += size
+        self.page_count.expect(sum(1 for f in files.documentation_pages() if self.owner.get(f.src_uri, 0) != REUSED))
         self.html_pages = HtmlPages(config, files)
         return files
 
@@ -408,6 +463,7 @@ class _PageSplitter(BasePlugin):
             return html
 
         env.globals.update(casebook_nav_key=cache_key, casebook_nav_cache=cache, casebook_nav_remember=remember)
+        self.page_count.begin(WRITTEN)  # every page is converted (by this process): MkDocs now writes them
         return env
 
     def on_pre_page(self, page: Any, config: Any, files: Any) -> Any:
@@ -438,6 +494,11 @@ class _PageSplitter(BasePlugin):
         page.meta["template"] = SKIP_TEMPLATE
         return ""
 
+    def on_page_content(self, html: str, page: Any, config: Any, files: Any) -> str:
+        if self.owns(page):
+            self.page_count.add(CONVERTED)
+        return html
+
     def on_post_page(self, output: str, page: Any, config: Any) -> str:
         if self.mark is not None and output:
             output = self.mark(output)
@@ -446,6 +507,7 @@ class _PageSplitter(BasePlugin):
             if extracted is not None:
                 self.texts[page.url] = extracted
             self.written.append(page.file.dest_uri)
+            self.page_count.add(WRITTEN)
         return output
 
 
