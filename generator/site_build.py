@@ -20,8 +20,8 @@ Python-Markdown altogether (site_html.py): that took the stage from 31 s to
 
 While it renders, each process keeps the searchable text of its pages
 (search.text.page_text of the final HTML), so the search index does not read
-ten thousand files back from disk; and adds each page it writes to one count
-all processes share (PageCount), which the lead shows on the stage's bar.
+ten thousand files back from disk; and adds each page it makes to a count all
+processes share (PageCount), which the lead shows on the stage's bar.
 """
 
 from __future__ import annotations
@@ -32,8 +32,9 @@ import multiprocessing
 import os
 import pickle
 import shutil
-from collections.abc import Callable
-from contextlib import nullcontext
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
@@ -147,7 +148,9 @@ def build_site(job: MkDocsJob, built: Path, jobs: int | None = None, bar: Bar = 
     """Build the HTML site into `built` (but the pages `job.published` still holds); `bar` counts the pages."""
     processes = choose_processes(job, jobs)
     if processes == 1:
-        result = _run_part(job, built, 0, 1, PageCount(bar))
+        count = PageCount(bar)
+        with count.shown():
+            result = _run_part(job, built, 0, 1, count)
         if result.failure:
             raise SiteBuildFailed(result.failure)
         return SiteResult(result.texts, result.keys, result.reused)
@@ -163,9 +166,9 @@ def build_site(job: MkDocsJob, built: Path, jobs: int | None = None, bar: Bar = 
         workers.append((process, folder))
     try:
         count = PageCount(bar, written)
-        lead = _run_part(job, built, 0, processes, count)
-        results = _collect(queue, [process for process, _ in workers], count.show)
-        count.show()  # the pages the workers wrote since the lead last looked
+        with count.shown():
+            lead = _run_part(job, built, 0, processes, count)
+            results = _collect(queue, [process for process, _ in workers])
         for process, _ in workers:
             process.join()
     finally:
@@ -193,14 +196,13 @@ def build_site(job: MkDocsJob, built: Path, jobs: int | None = None, bar: Bar = 
     return SiteResult(texts, lead.keys, lead.reused)
 
 
-def _collect(queue: Any, processes: list[Any], waiting: Callable[[], None] = lambda: None) -> list[PartResult] | None:
+def _collect(queue: Any, processes: list[Any]) -> list[PartResult] | None:
     """Every worker's result, or None if one ended without sending it (read before join:
-    a worker blocks on a full pipe until its result is taken). `waiting` is called every second."""
+    a worker blocks on a full pipe until its result is taken)."""
     import queue as queues
 
     results: list[PartResult] = []
     while len(results) < len(processes):
-        waiting()
         try:
             results.append(queue.get(timeout=1))
         except queues.Empty:
@@ -232,6 +234,7 @@ def _worker(job: MkDocsJob, folder: Path, part: int, parts: int, queue: Any, wri
 
 
 CONVERTED, WRITTEN = 0, 1  # MkDocs' two passes over the pages
+SHOW_EVERY = 0.1  # seconds
 
 
 class PageCount:
@@ -239,10 +242,11 @@ class PageCount:
 
     MkDocs goes over the pages twice, each pass about half the stage: it converts
     every page (Markdown, or our HTML: site_html.py), then puts each into the
-    theme's template and writes it. The bar counts the pass the lead is in. With
-    several processes both counts are integers in shared memory (`shared`, a
-    multiprocessing.Array of two): each process adds its own pages, and the lead
-    reads the sums as it works and while it waits for the others."""
+    theme's template and writes it. Each process adds its own pages to two counts
+    (with several processes, integers in shared memory: `shared`, a
+    multiprocessing.Array of two); a thread of the lead's shows the count of the
+    pass the lead is in (`shown`), also while the lead is busy with one large page
+    or waits for the others."""
 
     UNITS = ("个页面已转换", "个页面已写出")
 
@@ -250,7 +254,8 @@ class PageCount:
         self.bar = bar
         self.counts = shared if shared is not None else [0, 0]
         self.lock = shared.get_lock() if shared is not None else nullcontext()
-        self.total, self.step, self.shown = 0, CONVERTED, 0
+        self.total, self.step, self.seen = 0, CONVERTED, 0
+        self.showing = threading.Lock()  # the lead's two threads: MkDocs' and the one that shows
 
     def expect(self, total: int) -> None:
         """Every process together has `total` pages to make (each computes the same shares)."""
@@ -259,20 +264,42 @@ class PageCount:
 
     def begin(self, step: int) -> None:
         """The lead starts the pass `step`: the bar counts it from here."""
-        self.step, self.shown = step, 0
-        self.bar.count(self.total, self.UNITS[step])
+        self.show()  # the last pass as far as it got
+        with self.showing:
+            self.step, self.seen = step, 0
+            self.bar.count(self.total, self.UNITS[step])
         self.show()
 
     def add(self, step: int) -> None:
         with self.lock:
             self.counts[step] += 1
-        self.show()
 
     def show(self) -> None:
-        done = self.counts[self.step]
-        if done != self.shown:
-            self.bar.advance(done - self.shown)
-            self.shown = done
+        with self.showing:
+            done = self.counts[self.step]
+            if done != self.seen:
+                self.bar.advance(done - self.seen)
+                self.seen = done
+
+    @contextmanager
+    def shown(self) -> Iterator[None]:
+        """Show the count every SHOW_EVERY seconds while the block runs, and once at its end."""
+        stop = threading.Event()
+
+        def watch() -> None:
+            while not stop.wait(SHOW_EVERY):
+                self.show()
+
+        watcher = threading.Thread(target=watch, name="casebook-page-count", daemon=True)
+        if self.bar is not NO_BAR:
+            watcher.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            if watcher.is_alive():
+                watcher.join()
+            self.show()
 
 
 def _run_part(job: MkDocsJob, site_dir: Path, part: int, parts: int, count: PageCount | None = None) -> PartResult:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from generator.build import BuildOptions, StageTiming, build
-from generator.progress import PlainProgress, Progress, TerminalProgress, for_terminal, shows_bars
+from generator.progress import PUSH_EVERY, PlainProgress, Progress, TerminalProgress, for_terminal, shows_bars
 from tests.conftest import AS_OF, MINI, REPO, build_site
 
 STAGES = ["state", "load+validate", "derive", "render", "site", "search", "guard"]
@@ -62,7 +62,7 @@ def test_a_terminal_sees_counts_and_time_left_then_the_same_lines() -> None:
         with progress.stage("render") as bar:
             bar.count(40, "个案例页面")
             for _ in range(10):
-                time.sleep(0.02)
+                time.sleep(PUSH_EVERY)  # each count reaches the display
                 bar.advance()
             progress.live.refresh()
             counting = lines_seen(stream.getvalue())[-1]
