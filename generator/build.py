@@ -44,6 +44,7 @@ from .outdir import MARKER, ReadPath, build_lock, check_site_out, naming, read_m
 from .parallel import Background
 from .parse_cache import CACHE_FILE as PARSE_CACHE_FILE
 from .parse_cache import ParseCache
+from .progress import NO_BAR, NO_PROGRESS, Bar, Progress
 from .publish import clean_leftovers, clean_retired, publish, staging_folder
 from .render.guides import guide_files
 from .render.pages import RenderMemo, render_pages
@@ -117,22 +118,31 @@ def find_config(library: Path, config: Path | None) -> Path:
     return Path(str(resources.files("generator") / "defaults" / DEFAULT_CONFIG))
 
 
-def build(options: BuildOptions, on_stage: Callable[[StageTiming], None] | None = None) -> BuildReport:
+def build(
+    options: BuildOptions,
+    on_stage: Callable[[StageTiming], None] | None = None,
+    progress: Progress = NO_PROGRESS,
+) -> BuildReport:
     """Build and publish the site; raise InvalidLibrary (with every problem) on bad input.
 
     `--out` is checked and locked before anything is loaded (outdir.py): a build
     that must not or cannot replace it says so at once, not after a full build.
+    `progress` is told how far each stage has got (progress.py; the default shows nothing).
     """
     if options.audience not in AUDIENCES:
         raise UsageProblem(f"未知的版本 {options.audience}：应为 {'/'.join(AUDIENCES)}")
     config_path = find_config(options.library, options.config)
     out = check_site_out(options.out, paths_read(options.library, config_path))
     with build_lock(out, options.audience):
-        return _build(options, config_path, out.real, on_stage)
+        return _build(options, config_path, out.real, on_stage, progress)
 
 
 def _build(
-    options: BuildOptions, config_path: Path, target: Path, on_stage: Callable[[StageTiming], None] | None
+    options: BuildOptions,
+    config_path: Path,
+    target: Path,
+    on_stage: Callable[[StageTiming], None] | None,
+    progress: Progress = NO_PROGRESS,
 ) -> BuildReport:
     report = BuildReport(site=options.out)
 
@@ -144,7 +154,7 @@ def _build(
     store = StateStore(target)
     if store.usable() is None:
         clean_retired(store.folder)
-    with report.stage("state"):
+    with report.stage("state"), progress.stage("state"):
         inputs = fingerprint(options.audience, options.as_of.isoformat(), options.library, input_paths(config_path))
         if options.full:
             state, report.reason = None, "要求完整构建（--full）"
@@ -155,14 +165,14 @@ def _build(
     done()
     if report.unchanged:
         return report
-    with report.stage("load+validate"):
+    with report.stage("load+validate"), progress.stage("load+validate") as bar:
         parsed = ParseCache(None if store.usable() else store.prepare() / PARSE_CACHE_FILE)
-        library, problems = check_library(options.library, options.as_of, options.config, parsed)
+        library, problems = check_library(options.library, options.as_of, options.config, parsed, bar)
         parsed.save()  # clean files stay clean whatever the others hold: kept even when the build stops here
         if problems:
             raise InvalidLibrary(problems)
     done()
-    with report.stage("derive"):
+    with report.stage("derive"), progress.stage("derive"):
         cache_folder = None if store.usable() else store.prepare()
         site = derive_site(library, options.audience, options.as_of, SegmentMemo(cache_folder))
         # The models live on in `site`; the positions of every YAML value (a third of
@@ -182,16 +192,16 @@ def _build(
     try:
         with naming(options.out), scratch_root(staging):
             docs, built, fresh, pages = staging / "docs", staging / "site", staging / "mkdocs", staging / PAGE_PACK
-            with report.stage("render"):
+            with report.stage("render"), progress.stage("render") as bar:
                 blobs = BlobMemo(cache_folder)
                 report.pages, job, render_keys = write_pages(
-                    site, config_path, docs, pages, state, target, (history, current), blobs
+                    site, config_path, docs, pages, state, target, (history, current), blobs, bar
                 )
                 report.stubbed = len(job.stubbed)
                 blobs.prune()
             done()
-            with report.stage("site"):
-                result = build_site(job, fresh, options.jobs)
+            with report.stage("site"), progress.stage("site") as bar:
+                result = build_site(job, fresh, options.jobs, bar)
                 report.rendered, report.reused = len(result.keys) - len(result.reused), len(result.reused)
                 move_tree(fresh, built)
                 if state is not None:
@@ -202,17 +212,17 @@ def _build(
                         title, body = state.texts[url]
                         texts[url] = (title, body)
             done()
-            with report.stage("search"):
+            with report.stage("search"), progress.stage("search"):
                 from .search.index import write_search_data
 
                 shutil.rmtree(built / DATA_DIR, ignore_errors=True)  # linked files: removed, never rewritten
                 report.search = write_search_data(site, built, texts)
             done()
-            with report.stage("guard"):
+            with report.stage("guard"), progress.stage("guard") as bar:
                 records, digests_known = record_files(built, state, set(result.reused))
                 guard_key = key_of(code_digest(), *site.settings.protected_names)
                 passed = set() if state is None or state.guard_key != guard_key else digests_known
-                refuse_on_leaks(check_site(built, site.settings.protected_names, skip=passed))
+                refuse_on_leaks(check_site(built, site.settings.protected_names, skip=passed, bar=bar))
             done()
             new_state = BuildState(
                 build_id=new_build_id(),
@@ -363,10 +373,12 @@ def write_pages(
     published: Path | None = None,
     changes: tuple[list[ChangeSet], Snapshot] | None = None,
     blobs: BlobMemo | None = None,
+    bar: Bar = NO_BAR,
 ) -> tuple[int, MkDocsJob, dict[str, str]]:
     """Hand-written docs/ pages into `docs`, the generated ones into the one file `pack`
     (site_build.write_pack: MkDocs takes them from there, so ten thousand pages are
     not written, read and deleted as files), then downloads and our assets into `docs`.
+    `bar` counts the record and entry pages, then the Word guides.
 
     Returns the page count, the MkDocs job and the render keys of record and entry
     pages, keyed for an incremental build: the pages `state` says the `published`
@@ -387,7 +399,7 @@ def write_pages(
     history, current = changes if changes is not None else ([], None)
     published_pages = state.published_pages(published) if state is not None and published is not None else {}
     memo = RenderMemo(state.render_keys(published_pages) if state is not None else {})
-    pages = list(render_pages(site, existing, extras, history, memo))
+    pages = counted_pages(render_pages(site, existing, extras, history, memo), site, bar)
     job = mkdocs_job(site, config_path, docs, pack, changes=bool(history))
     frame = site_key(
         [tree_digest(path) for path in input_paths(config_path)],  # mkdocs.yml, docs/, theme overrides, hooks
@@ -398,14 +410,17 @@ def write_pages(
         # A stub stands for the published page, which had another frame (nav, settings):
         # every page is made again (see dependencies.py: what forces a full rebuild).
         memo = RenderMemo({})
-        pages = list(render_pages(site, existing, extras, history, memo))
+        pages = counted_pages(render_pages(site, existing, extras, history, memo), site, bar)
     for relative, _ in pages:
         _refuse_clash(docs, relative)
     write_pack(pack, pages)
     if current is not None:
         _write_new(docs, CHANGES_FILE, changes_json(history, current).encode("utf-8"))
+    bar.count(len(site.classes), "份 Word 指引")
     for relative, data in guide_files(site, extras, blobs):
         _write_new(docs, relative, data)
+        if relative.endswith(".docx"):
+            bar.advance()
     workbooks.result()
     assets = docs / ASSET_DIR
     assets.mkdir(parents=True, exist_ok=True)
@@ -424,6 +439,17 @@ def write_pages(
         job, site_key=frame, published=published_pages, bulk_pages=to_render, stubbed=frozenset(memo.stubbed)
     )
     return len(pages), keyed, memo.keys
+
+
+def counted_pages(pages: Iterator[tuple[str, str]], site: SiteModel, bar: Bar) -> list[tuple[str, str]]:
+    """All of `pages`, the record and entry pages counted on `bar` as they come."""
+    bar.count(len(site.entries) + (len(site.records) if site.shows_records else 0), "个案例页面")
+    made: list[tuple[str, str]] = []
+    for uri, text in pages:
+        made.append((uri, text))
+        if splits_bulk(uri):
+            bar.advance()
+    return made
 
 
 def splits_bulk(uri: str) -> bool:

@@ -150,14 +150,14 @@ def build(
     """校验案例库并生成网站；有任何问题则不生成，原网站保持不变。"""
     from .build import BuildOptions
     from .build import build as run_build
-
-    def progress(stage) -> None:
-        click.echo(f"  {stage.name:<14} {stage.seconds:6.2f} s", err=True)
+    from .progress import for_terminal
 
     options = BuildOptions(
         library=library, out=out, audience=audience, as_of=_as_of(as_of), config=config, jobs=jobs, full=full
     )
-    report = run_build(options, progress)
+    # On a terminal a live bar per stage; piped or in CI, one line per finished stage.
+    with for_terminal(sys.stderr) as progress:
+        report = run_build(options, progress.finished, progress)
     if report.unchanged:
         click.echo(f"没有变化：{out} 与案例库一致，未重新生成", err=True)
         return

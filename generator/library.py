@@ -30,6 +30,7 @@ from .errors import LibraryUnreadable, Problem
 from .load import LoadedYaml, format_path, parse_yaml
 from .parallel import Background
 from .parse_cache import LazyPositions, ParseCache
+from .progress import NO_BAR, Bar
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -66,11 +67,11 @@ class Library:
     unreadable_ids: set[str] = field(default_factory=set)
 
 
-def read_library(root: Path, cache: ParseCache | None = None) -> tuple[Library, list[Problem]]:
+def read_library(root: Path, cache: ParseCache | None = None, bar: Bar = NO_BAR) -> tuple[Library, list[Problem]]:
     """Read every YAML file of the library; never raise for a bad file.
 
     With a `cache` (parse_cache.py), a file whose text was parsed cleanly
-    before is only validated against its contract again."""
+    before is only validated against its contract again. `bar` counts the files."""
     if not root.exists():
         raise LibraryUnreadable(f"案例库不存在：{root}")
     if not root.is_dir():
@@ -80,6 +81,7 @@ def read_library(root: Path, cache: ParseCache | None = None) -> tuple[Library, 
     library = Library(root=root)
     problems: list[Problem] = []
     files = list(discover(root, problems))
+    bar.count(len(files), "个文件已读取")
     cache = cache if cache is not None else ParseCache(None)
     read: list[tuple[str, str, Document[Any] | None, list[Problem], bool, str | None]] = []
     missed: list[tuple[int, str]] = []
@@ -93,6 +95,8 @@ def read_library(root: Path, cache: ParseCache | None = None) -> tuple[Library, 
             document = cached_document(relative, kind, text, data, own)
         if document is None and text is not None:
             missed.append((len(read), text))
+        else:
+            bar.advance()  # unreadable, or known from the cache: done
         read.append((relative, kind, document, own, False, key))
     checker = Background.start(
         conformance_by_file, root, [read[i][0] for i, _ in missed], wanted=len(missed) >= PARALLEL_FROM
@@ -103,6 +107,7 @@ def read_library(root: Path, cache: ParseCache | None = None) -> tuple[Library, 
             root, relative, kind, own, defer_conformance=checker.in_background, text=text
         )
         read[i] = (relative, kind, document, own, deferred, key)
+        bar.advance()
     strict = checker.result() if checker.in_background else {}
     for relative, kind, document, own, deferred, key in read:
         issue = strict.get(relative) if deferred else None

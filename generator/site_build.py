@@ -20,7 +20,8 @@ Python-Markdown altogether (site_html.py): that took the stage from 31 s to
 
 While it renders, each process keeps the searchable text of its pages
 (search.text.page_text of the final HTML), so the search index does not read
-ten thousand files back from disk.
+ten thousand files back from disk; and adds each page it makes to a count all
+processes share (PageCount), which the lead shows on the stage's bar.
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ import multiprocessing
 import os
 import pickle
 import shutil
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
@@ -42,6 +45,7 @@ from mkdocs.plugins import BasePlugin
 from .dependencies import page_key
 from .errors import CasebookError
 from .parallel import available_cores
+from .progress import NO_BAR, Bar
 from .search.text import PageTexts, page_text
 from .site_html import HtmlPages, is_html_page
 from .state import key_of
@@ -140,26 +144,31 @@ def choose_processes(job: MkDocsJob, jobs: int | None) -> int:
     return max(1, min(available_cores(), job.bulk_pages // MIN_PAGES_PER_PROCESS))
 
 
-def build_site(job: MkDocsJob, built: Path, jobs: int | None = None) -> SiteResult:
-    """Build the HTML site into `built` (but the pages `job.published` still holds)."""
+def build_site(job: MkDocsJob, built: Path, jobs: int | None = None, bar: Bar = NO_BAR) -> SiteResult:
+    """Build the HTML site into `built` (but the pages `job.published` still holds); `bar` counts the pages."""
     processes = choose_processes(job, jobs)
     if processes == 1:
-        result = _run_part(job, built, 0, 1)
+        count = PageCount(bar)
+        with count.shown():
+            result = _run_part(job, built, 0, 1, count)
         if result.failure:
             raise SiteBuildFailed(result.failure)
         return SiteResult(result.texts, result.keys, result.reused)
 
     context = multiprocessing.get_context("spawn")  # no fork: a serve session has threads
     queue = context.Queue()
+    written = context.Array("q", 2)  # pages converted and written by all processes (PageCount)
     workers = []
     for part in range(1, processes):
         folder = built.parent / f"{built.name}-part{part}"
-        process = context.Process(target=_worker, args=(job, folder, part, processes, queue), daemon=True)
+        process = context.Process(target=_worker, args=(job, folder, part, processes, queue, written), daemon=True)
         process.start()
         workers.append((process, folder))
     try:
-        lead = _run_part(job, built, 0, processes)
-        results = _collect(queue, [process for process, _ in workers])
+        count = PageCount(bar, written)
+        with count.shown():
+            lead = _run_part(job, built, 0, processes, count)
+            results = _collect(queue, [process for process, _ in workers])
         for process, _ in workers:
             process.join()
     finally:
@@ -172,7 +181,7 @@ def build_site(job: MkDocsJob, built: Path, jobs: int | None = None) -> SiteResu
         # cannot spawn): build everything here, as if there were one core.
         for _, folder in workers:
             shutil.rmtree(folder, ignore_errors=True)
-        return build_site(job, built, jobs=1)
+        return build_site(job, built, jobs=1, bar=bar)
     failures = [r.failure for r in (lead, *results) if r.failure]
     if failures:
         raise SiteBuildFailed("\n".join(failures))
@@ -215,16 +224,85 @@ class PartResult:
     reused: dict[str, str] = field(default_factory=dict)  # dest path → url of pages nobody renders
 
 
-def _worker(job: MkDocsJob, folder: Path, part: int, parts: int, queue: Any) -> None:
+def _worker(job: MkDocsJob, folder: Path, part: int, parts: int, queue: Any, written: Any) -> None:
     """Entry point of a worker process: never raises, reports through the queue."""
     try:
-        result = _run_part(job, folder, part, parts)
+        result = _run_part(job, folder, part, parts, PageCount(NO_BAR, written))
     except BaseException as error:  # the lead must hear about it rather than wait forever
         result = PartResult(part, failure=f"MkDocs 子进程 {part} 出错：{error!r}")
     queue.put(result)
 
 
-def _run_part(job: MkDocsJob, site_dir: Path, part: int, parts: int) -> PartResult:
+CONVERTED, WRITTEN = 0, 1  # MkDocs' two passes over the pages
+SHOW_EVERY = 0.1  # seconds
+
+
+class PageCount:
+    """How far MkDocs has got with the pages, in every process together; the lead shows it on the bar.
+
+    MkDocs goes over the pages twice, each pass about half the stage: it converts
+    every page (Markdown, or our HTML: site_html.py), then puts each into the
+    theme's template and writes it. Each process adds its own pages to two counts
+    (with several processes, integers in shared memory: `shared`, a
+    multiprocessing.Array of two); a thread of the lead's shows the count of the
+    pass the lead is in (`shown`), also while the lead is busy with one large page
+    or waits for the others."""
+
+    UNITS = ("个页面已转换", "个页面已写出")
+
+    def __init__(self, bar: Bar = NO_BAR, shared: Any = None) -> None:
+        self.bar = bar
+        self.counts = shared if shared is not None else [0, 0]
+        self.lock = shared.get_lock() if shared is not None else nullcontext()
+        self.total, self.step, self.seen = 0, CONVERTED, 0
+        self.showing = threading.Lock()  # the lead's two threads: MkDocs' and the one that shows
+
+    def expect(self, total: int) -> None:
+        """Every process together has `total` pages to make (each computes the same shares)."""
+        self.total = total
+        self.begin(CONVERTED)
+
+    def begin(self, step: int) -> None:
+        """The lead starts the pass `step`: the bar counts it from here."""
+        self.show()  # the last pass as far as it got
+        with self.showing:
+            self.step, self.seen = step, 0
+            self.bar.count(self.total, self.UNITS[step])
+        self.show()
+
+    def add(self, step: int) -> None:
+        with self.lock:
+            self.counts[step] += 1
+
+    def show(self) -> None:
+        with self.showing:
+            done = self.counts[self.step]
+            if done != self.seen:
+                self.bar.advance(done - self.seen)
+                self.seen = done
+
+    @contextmanager
+    def shown(self) -> Iterator[None]:
+        """Show the count every SHOW_EVERY seconds while the block runs, and once at its end."""
+        stop = threading.Event()
+
+        def watch() -> None:
+            while not stop.wait(SHOW_EVERY):
+                self.show()
+
+        watcher = threading.Thread(target=watch, name="casebook-page-count", daemon=True)
+        if self.bar is not NO_BAR:
+            watcher.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            if watcher.is_alive():
+                watcher.join()
+            self.show()
+
+
+def _run_part(job: MkDocsJob, site_dir: Path, part: int, parts: int, count: PageCount | None = None) -> PartResult:
     """One MkDocs build that renders only the pages of `part`; warnings fail it (strict)."""
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.config import load_config
@@ -245,6 +323,7 @@ def _run_part(job: MkDocsJob, site_dir: Path, part: int, parts: int) -> PartResu
         job.site_key,
         job.published,
         job.stubbed,
+        count or PageCount(),
     )
     try:
         with open(job.config_path, "rb") as stream:
@@ -323,10 +402,12 @@ class _PageSplitter(BasePlugin):
         site_key: str = "",
         published: dict[str, str] | None = None,
         stubbed: frozenset[str] = frozenset(),
+        count: PageCount | None = None,
     ) -> None:
         super().__init__()
         self.part, self.parts, self.pack, self.mark = part, parts, pack, mark
         self.site_key, self.published, self.stubbed = site_key, published or {}, stubbed
+        self.page_count = count or PageCount()
         self.owner: dict[str, int] = {}
         self.keys: dict[str, tuple[str, str]] = {}  # source path → (dest path, page key)
         self.urls: dict[str, str] = {}  # dest path → page url
@@ -360,6 +441,7 @@ class _PageSplitter(BasePlugin):
             part = min(range(self.parts), key=lambda k: (loads[k], k))
             self.owner[uri] = part
             loads[part] += size
+        self.page_count.expect(sum(1 for f in files.documentation_pages() if self.owner.get(f.src_uri, 0) != REUSED))
         self.html_pages = HtmlPages(config, files)
         return files
 
@@ -408,6 +490,7 @@ class _PageSplitter(BasePlugin):
             return html
 
         env.globals.update(casebook_nav_key=cache_key, casebook_nav_cache=cache, casebook_nav_remember=remember)
+        self.page_count.begin(WRITTEN)  # every page is converted (by this process): MkDocs now writes them
         return env
 
     def on_pre_page(self, page: Any, config: Any, files: Any) -> Any:
@@ -438,6 +521,11 @@ class _PageSplitter(BasePlugin):
         page.meta["template"] = SKIP_TEMPLATE
         return ""
 
+    def on_page_content(self, html: str, page: Any, config: Any, files: Any) -> str:
+        if self.owns(page):
+            self.page_count.add(CONVERTED)
+        return html
+
     def on_post_page(self, output: str, page: Any, config: Any) -> str:
         if self.mark is not None and output:
             output = self.mark(output)
@@ -446,6 +534,7 @@ class _PageSplitter(BasePlugin):
             if extracted is not None:
                 self.texts[page.url] = extracted
             self.written.append(page.file.dest_uri)
+            self.page_count.add(WRITTEN)
         return output
 
 
