@@ -49,7 +49,6 @@ from .publish import clean_leftovers, clean_retired, publish, staging_folder
 from .render.guides import guide_files
 from .render.pages import RenderMemo, render_pages
 from .render.text import html_markup
-from .search.index import DATA_DIR
 from .site_build import ASSET_DIR, PAGE_PACK, MkDocsJob, build_site, epoch_of, write_pack
 from .state import BuildState, FileRecord, StateStore, digest, key_of
 from .validate import check_library
@@ -215,7 +214,6 @@ def _build(
             with report.stage("search"), progress.stage("search"):
                 from .search.index import write_search_data
 
-                shutil.rmtree(built / DATA_DIR, ignore_errors=True)  # linked files: removed, never rewritten
                 report.search = write_search_data(site, built, texts)
             done()
             with report.stage("guard"), progress.stage("guard") as bar:
