@@ -520,3 +520,10 @@ def test_keep_builds_defaults_to_20_and_must_be_at_least_1(mini: Scratch) -> Non
     ]
     mini.write("settings.yaml", text + "changes:\n  keep_builds: 3\n")
     assert mini.problems() == []
+
+
+def test_several_builds_of_one_day_are_numbered_under_their_date() -> None:
+    """Administrators rebuild more than once a day: each build keeps its own section, told apart."""
+    history = [changed_on(6), changed_on(5), changed_on(5), changed_on(4)]  # newest first
+    headings = re.findall(r"^## (.+)$", render_changes_page(history, SITE), re.M)
+    assert headings == ["2024-07-06", "2024-07-05（当日第 2 次）", "2024-07-05（当日第 1 次）", "2024-07-04"]

@@ -9,6 +9,8 @@ filter, so it shows as text.
 
 from __future__ import annotations
 
+import dataclasses
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -53,6 +55,7 @@ class BuildView:
     summary: str
     totals: str
     sections: list[SectionView]
+    heading: str = ""  # the date, and which build of that day it was when there were several
 
 
 def summary(changeset: ChangeSet) -> str:
@@ -82,7 +85,7 @@ def render_changes_page(history: Sequence[ChangeSet], site: SiteModel) -> str:
         "classes": {v.case_class.id: v.case_class.name for v in site.classes},
     }
     shown = visible_history(history, None if site.edition.complete else pages)
-    builds = [_build_view(changeset, pages) for changeset in shown]
+    builds = with_headings([_build_view(changeset, pages) for changeset in shown])
     return (
         environment()
         .get_template("changes.md.j2")
@@ -93,6 +96,18 @@ def render_changes_page(history: Sequence[ChangeSet], site: SiteModel) -> str:
             label=site.audience_label,
         )
     )
+
+
+def with_headings(builds: list[BuildView]) -> list[BuildView]:
+    """Each build under its date; several builds of one day (newest first) as 第 1 次, 第 2 次 … of that day."""
+    per_day = Counter(b.date for b in builds)
+    seen: Counter[str] = Counter()
+    headed: list[BuildView] = []
+    for build in reversed(builds):  # oldest first, to number them in the order they were made
+        seen[build.date] += 1
+        heading = build.date if per_day[build.date] == 1 else f"{build.date}（当日第 {seen[build.date]} 次）"
+        headed.append(dataclasses.replace(build, heading=heading))
+    return headed[::-1]
 
 
 def _build_view(changeset: ChangeSet, pages: dict[str, dict[str, str]]) -> BuildView:
