@@ -50,7 +50,7 @@ from .render.guides import guide_files
 from .render.pages import RenderMemo, render_pages
 from .render.text import html_markup
 from .site_build import ASSET_DIR, PAGE_PACK, MkDocsJob, build_site, epoch_of, write_pack
-from .state import BuildState, FileRecord, StateStore, digest, key_of
+from .state import BuildState, FileRecord, StateStore, digest, key_of, site_files
 from .validate import check_library
 from .workdir import scratch_root
 
@@ -317,25 +317,19 @@ def record_files(
     and text slices) get no digest: their path is all it judges."""
     records: dict[str, FileRecord] = {}
     unchanged: set[str] = set()
-    root = os.fspath(site)
-    for folder, _, filenames in os.walk(root):
-        prefix = os.path.relpath(folder, root).replace(os.sep, "/")
-        prefix = "" if prefix == "." else prefix + "/"
-        for name in filenames:
-            relative = prefix + name
-            path = os.path.join(folder, name)
-            stat = os.stat(path)
-            previous = state.files.get(relative) if state is not None else None
-            if relative in reused and previous is not None:
-                file_digest = previous.digest
-            elif content_is_read(relative):
-                with open(path, "rb") as stream:
-                    file_digest = digest(stream.read())
-            else:
-                file_digest = ""
-            records[relative] = FileRecord(stat.st_size, stat.st_mtime_ns, file_digest)
-            if previous is not None and previous.digest == file_digest:
-                unchanged.add(relative)
+    for relative, path in site_files(site):
+        stat = os.stat(path)
+        previous = state.files.get(relative) if state is not None else None
+        if relative in reused and previous is not None:
+            file_digest = previous.digest
+        elif content_is_read(relative):
+            with open(path, "rb") as stream:
+                file_digest = digest(stream.read())
+        else:
+            file_digest = ""
+        records[relative] = FileRecord(stat.st_size, stat.st_mtime_ns, file_digest)
+        if previous is not None and previous.digest == file_digest:
+            unchanged.add(relative)
     return dict(sorted(records.items())), unchanged
 
 

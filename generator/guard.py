@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import gzip
 import html
-import os
 import re
 import zipfile
 from collections.abc import Collection
@@ -38,6 +37,7 @@ from .errors import CasebookError
 from .parallel import Background
 from .privacy import find_personal_data, mask_name
 from .progress import NO_BAR, Bar
+from .state import site_files
 
 PARALLEL_FROM = 2_000  # files; below this one process is quicker than starting a second
 
@@ -146,16 +146,8 @@ DERIVED = ("assets/casebook/data/text/",)
 
 def scanned(site: Path, skip: Collection[str] = frozenset()) -> list[Path]:
     """Every output file but the theme's own and those in `skip`: each is read by its path, most by
-    their content too. (os.walk on strings: pathlib's per-path cost was seconds at 30,000 files.)"""
-    found = []
-    root = os.fspath(site)
-    for folder, _, filenames in os.walk(root):
-        prefix = os.path.relpath(folder, root).replace(os.sep, "/")
-        prefix = "" if prefix == "." else prefix + "/"
-        for name in filenames:
-            relative = prefix + name
-            if not relative.startswith(THEME_ASSETS) and relative not in skip:
-                found.append(relative)
+    their content too."""
+    found = [r for r, _ in site_files(site) if not r.startswith(THEME_ASSETS) and r not in skip]
     return [site / relative for relative in sorted(found)]
 
 
