@@ -164,15 +164,15 @@ def _build(
     done()
     if report.unchanged:
         return report
+    cache_folder = None if store.usable() else store.prepare()  # None: a folder of that name is not ours
     with report.stage("load+validate"), progress.stage("load+validate") as bar:
-        parsed = ParseCache(None if store.usable() else store.prepare() / PARSE_CACHE_FILE)
+        parsed = ParseCache(cache_folder / PARSE_CACHE_FILE if cache_folder is not None else None)
         library, problems = check_library(options.library, options.as_of, options.config, parsed, bar)
         parsed.save()  # clean files stay clean whatever the others hold: kept even when the build stops here
         if problems:
             raise InvalidLibrary(problems)
     done()
     with report.stage("derive"), progress.stage("derive"):
-        cache_folder = None if store.usable() else store.prepare()
         site = derive_site(library, options.audience, options.as_of, SegmentMemo(cache_folder))
         # The models live on in `site`; the positions of every YAML value (a third of
         # the memory at 10,000 records) are only needed for messages, and

@@ -17,29 +17,15 @@ A memo without a folder (no cache: `casebook doc`, tests) remembers nothing.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from .dependencies import code_digest
 from .state import key_of
-from .workdir import new_owned_folder
+from .workdir import write_atomically
 
 SEGMENTS_FILE = "segments.json"
 BLOB_FOLDER = "blobs"
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    scratch = new_owned_folder(path.parent, ".writing-")
-    try:
-        temporary = scratch / path.name
-        temporary.write_bytes(data)
-        os.replace(temporary, path)
-    finally:
-        for leftover in scratch.iterdir():
-            leftover.unlink()
-        scratch.rmdir()
 
 
 class SegmentMemo:

@@ -18,14 +18,13 @@ which is all the position-keeping loader makes.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from .dependencies import code_digest
 from .load import LoadedYaml, Span, parse_yaml
 from .state import key_of
-from .workdir import new_owned_folder
+from .workdir import write_atomically
 
 CACHE_FILE = "parsed.json"
 
@@ -66,17 +65,8 @@ class ParseCache:
         """Keep what this build used (and nothing else), atomically; untouched when nothing changed."""
         if self.path is None or (not self.changed and self.used.keys() == self.entries.keys()):
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        scratch = new_owned_folder(self.path.parent, ".writing-")
-        try:
-            temporary = scratch / self.path.name
-            payload = {"code": code_digest(), "files": dict(sorted(self.used.items()))}
-            temporary.write_text(json.dumps(payload, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
-            os.replace(temporary, self.path)
-        finally:
-            for leftover in scratch.iterdir():
-                leftover.unlink()
-            scratch.rmdir()
+        payload = {"code": code_digest(), "files": dict(sorted(self.used.items()))}
+        write_atomically(self.path, json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
 
 
 def is_plain(value: Any, depth: int = 0) -> bool:

@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .workdir import new_owned_folder
+from .workdir import write_atomically
 
 STATE_FORMAT = 2
 CACHE_SUFFIX = ".casebook-cache"
@@ -178,13 +178,7 @@ class StateStore:
         """Write the state atomically; the site is swapped in only after this returns."""
         self.prepare()
         path = self.folder / f"{STATE_PREFIX}{state.build_id}.json"
-        scratch = new_owned_folder(self.folder, ".writing-")
-        try:
-            temporary = scratch / path.name
-            temporary.write_text(state.to_json(), encoding="utf-8")
-            os.replace(temporary, path)
-        finally:
-            scratch.rmdir() if scratch.exists() and not any(scratch.iterdir()) else None
+        write_atomically(path, state.to_json().encode("utf-8"))
         return path
 
     def prune(self, keep: str) -> None:

@@ -60,6 +60,18 @@ def owner_alive(folder: Path) -> bool:
     return True
 
 
+def write_atomically(path: Path, data: bytes) -> None:
+    """`path` holds `data` whole, or what it held before: written in an owned folder beside it, then renamed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    folder = new_owned_folder(path.parent, ".writing-")
+    try:
+        temporary = folder / path.name
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def remove_abandoned(parent: Path, pattern: str) -> None:
     """Remove the folders matching `pattern` in `parent` whose owner process is gone."""
     if not parent.is_dir():

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -92,6 +94,24 @@ def run_cli(*args: str) -> Run:
     """Invoke the CLI in-process, as a user would from the shell."""
     result = CliRunner().invoke(cli, [str(arg) for arg in args], catch_exceptions=False)
     return Run(result.exit_code, result.stdout, result.stderr)
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def launched_chromium() -> Iterator[Any]:
+    """A headless Debian Chromium through Playwright, for a module-scoped fixture to yield from
+    (skipped locally when missing, a failure in CI)."""
+    require_or_skip(CHROMIUM is not None, "Chromium (Debian package chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        require_or_skip(False, "Playwright for Python")
+        return
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        yield launched
+        launched.close()
 
 
 def require_or_skip(available: bool, what: str) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.server
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,9 +17,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 
 from generator.search.query import SiteIndex
-from tests.conftest import require_or_skip
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+from tests.conftest import launched_chromium
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -59,16 +56,7 @@ def large_layout_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    require_or_skip(CHROMIUM is not None, "Chromium (Debian package chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        require_or_skip(False, "Playwright for Python")
-        return
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        yield launched
-        launched.close()
+    yield from launched_chromium()
 
 
 class Watched:
@@ -186,7 +174,9 @@ def test_home_and_record_pages_load_cleanly(watched: Watched, server: str) -> No
 
 
 @pytest.mark.parametrize("query", ["信访", "202", "信访局", "责任单位", "锦绣花园"])
-def test_search_with_library_scale_files_matches_the_index(browser: object, large_layout_site: Path, query: str) -> None:
+def test_search_with_library_scale_files_matches_the_index(
+    browser: object, large_layout_site: Path, query: str
+) -> None:
     """Document-level bigram files, trigram entries and positional files, read by the real script."""
     index = SiteIndex(large_layout_site)
     result = index.search(query)

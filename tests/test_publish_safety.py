@@ -32,6 +32,8 @@ from generator.outdir import MARKER
 from tests.conftest import AS_OF, MINI, REPO, SAMPLE, run_cli
 
 PYTHON = sys.executable
+# A project after a build of site/: the build's cache and lock file (never removed, harmless) beside it.
+PROJECT_AFTER_BUILD = [".site.casebook-cache", ".site.casebook-lock", "cases", "docs", "mkdocs.yml", "site"]
 OPEN_RECORD = "XF-2024-0001"  # an open record of the sample library (test_doc_templates.py)
 
 
@@ -161,14 +163,7 @@ def test_a_marked_site_is_replaced_and_carries_the_edition_version_date_and_buil
         "built": "2024-06-30T00:00:00+00:00",
     }
     # beside the site: the lock file (never removed, harmless), the build's cache and the library's project
-    assert sorted(p.name for p in project.iterdir()) == [
-        ".site.casebook-cache",
-        ".site.casebook-lock",
-        "cases",
-        "docs",
-        "mkdocs.yml",
-        "site",
-    ]
+    assert sorted(p.name for p in project.iterdir()) == PROJECT_AFTER_BUILD
 
 
 # ── finding 5: no lock; a symlinked --out is replaced by a real folder ──────
@@ -422,14 +417,7 @@ def test_a_build_killed_at_any_point_leaves_the_temp_folder_clean_and_the_old_si
     assert leftovers, "no kill landed while a staging folder existed: the test did not test anything"
     final = _start_build(project, tmpdir)
     assert final.wait(timeout=600) == 0, final.stderr.read()
-    assert sorted(p.name for p in project.iterdir()) == [
-        ".site.casebook-cache",
-        ".site.casebook-lock",
-        "cases",
-        "docs",
-        "mkdocs.yml",
-        "site",
-    ]
+    assert sorted(p.name for p in project.iterdir()) == PROJECT_AFTER_BUILD
     assert _casebook_things(tmpdir) == []
 
 

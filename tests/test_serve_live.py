@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -28,9 +27,8 @@ import pytest
 
 from generator.errors import InvalidLibrary, Problem
 from generator.serve import BANNER_ID, BANNER_TITLE, BuildFailure, banner_html
-from tests.conftest import AS_OF, REPO, SAMPLE, Scratch, copy_library, require_or_skip
+from tests.conftest import AS_OF, REPO, SAMPLE, Scratch, copy_library, launched_chromium
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 RECORD = "records/XF-2021-0001.yaml"
 RECORD_URL = "records/XF-2021-0001/"
 WAIT_MS = 30_000  # every wait for the page is bounded by this
@@ -78,16 +76,7 @@ def wait_until_listening(process: subprocess.Popen[bytes], port: int, log: Path)
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    require_or_skip(CHROMIUM is not None, "Chromium (Debian package chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        require_or_skip(False, "Playwright for Python")
-        return
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        yield launched
-        launched.close()
+    yield from launched_chromium()
 
 
 @pytest.fixture(scope="module")
