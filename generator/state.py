@@ -200,11 +200,3 @@ def site_files(site: Path) -> Iterator[tuple[str, str]]:
         prefix = "" if prefix == "." else prefix + "/"
         for name in filenames:
             yield prefix + name, os.path.join(folder, name)
-
-
-def read_json(path: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
