@@ -173,7 +173,7 @@ def _build(
             raise InvalidLibrary(problems)
     done()
     with report.stage("derive"), progress.stage("derive"):
-        site = derive_site(library, options.audience, options.as_of, SegmentMemo(cache_folder))
+        site = derive_site(library, options.audience, options.as_of, SegmentMemo(cache_folder), cache_folder)
         # The models live on in `site`; the positions of every YAML value (a third of
         # the memory at 10,000 records) are only needed for messages, and
         # validation is over: let them go before MkDocs and the index need room.

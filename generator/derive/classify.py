@@ -39,6 +39,7 @@ EXCLUDE_HIT = 0.25
 # Neighbour evidence: the k most similar classified documents vote with their similarity; a vote
 # counts fully from REFERENCE_SIMILARITY on (about what two records of one class score).
 NEIGHBOURS = 7
+NEIGHBOUR_FLOOR = 1e-9  # a neighbour must share something
 REFERENCE_SIMILARITY = 0.5
 RULE_SHARE = 0.5
 # Below this combined score no class is suggested; a different class than the assigned one is
@@ -125,7 +126,12 @@ class Classifier:
             row = self.index.position.get(text.key)
             vector = self.index.vectors[row] if row is not None else self.index.vector(text)
             scores = self.index.scores(vector, ignore_class=True)
-        ranked = self.class_scores(text, scores)
+        rows, values = self.neighbour_list(text, scores)
+        return self.suggest_from(text, current, rows, values)
+
+    def suggest_from(self, text: CaseText, current: str | None, rows: Sequence[int], values: np.ndarray) -> Suggestion:
+        """`suggest` given the neighbour list (`neighbour_list`): all it reads of the scores."""
+        ranked = self.class_scores(text, self.votes(rows, values))
         if not ranked:
             return Suggestion(text.id, None, None, 0.0, (), current)
         best = ranked[0]
@@ -146,9 +152,8 @@ class Classifier:
                 out.append(self.suggest(text, now, line))
         return out
 
-    def class_scores(self, text: CaseText, scores: np.ndarray) -> list[ClassScore]:
-        """Every class's combined score for `text`, best first (ties by class id)."""
-        neighbours = self.neighbours(text, scores)
+    def class_scores(self, text: CaseText, neighbours: dict[str, tuple[float, list[str]]]) -> list[ClassScore]:
+        """Every class's combined score for `text` given its neighbours' votes, best first (ties by class id)."""
         out = []
         for case_class in self.classes:
             rule, reasons = rule_evidence(text, case_class)
@@ -158,21 +163,23 @@ class Classifier:
             out.append(ClassScore(case_class.id, RULE_SHARE * rule + (1 - RULE_SHARE) * near, tuple(reasons)))
         return sorted(out, key=lambda s: (-s.score, s.class_id))
 
-    def neighbours(self, text: CaseText, scores: np.ndarray) -> dict[str, tuple[float, list[str]]]:
-        """class → (score in [0, 1], ids of the neighbours that voted for it).
+    def neighbour_list(self, text: CaseText, scores: np.ndarray) -> tuple[list[int], np.ndarray]:
+        """The NEIGHBOURS most similar classified documents (rows) and their scores (float32).
 
-        The NEIGHBOURS most similar classified documents vote with their similarity; `text`
-        itself never votes, so an assigned record is judged as if its class were unknown.
-        """
+        `text` itself never votes, so an assigned record is judged as if its class were unknown."""
         values = np.where(self.labelled, scores, -1.0)
         row = self.index.position.get(text.key)
-        excluded = [row] if row is not None else []
+        rows = top_rows(values, NEIGHBOURS, NEIGHBOUR_FLOOR, [row] if row is not None else [])
+        return rows, values[rows]
+
+    def votes(self, rows: Sequence[int], values: np.ndarray) -> dict[str, tuple[float, list[str]]]:
+        """class → (score in [0, 1], ids of the neighbours that voted for it): each votes its similarity."""
         votes: dict[str, float] = defaultdict(float)
         voters: dict[str, list[str]] = defaultdict(list)
-        for other in top_rows(values, NEIGHBOURS, 1e-9, excluded):
+        for other, value in zip(rows, values, strict=True):
             neighbour = self.index.texts[other]
             class_id = neighbour.class_id or ""
-            votes[class_id] += float(values[other])
+            votes[class_id] += float(value)
             voters[class_id].append(neighbour.id)
         scale = NEIGHBOURS * REFERENCE_SIMILARITY
         return {c: (min(v / scale, 1.0), voters[c]) for c, v in votes.items()}

@@ -11,22 +11,36 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ..contract import CaseClass, CaseRecord, Settings, TypicalEntry
 from ..edition import EDITION_NAMES, EDITIONS, Edition
 from ..library import Library
 from ..memo import SegmentMemo
-from .classify import Suggestion, suggest_classes
+from .classify import Suggestion
 from .deadlines import Deadline, deadline, procedure_of
 from .similar import (
+    DEFAULT_WEIGHTS,
     EMPTY_CLIENT_MODEL,
+    KEEP_TERMS,
+    RELATED_FLOOR,
+    RELATED_TOP,
     Match,
-    SimilarityIndex,
     entry_text,
     export_client_model,
     library_segmenter,
     record_text,
+)
+from .similar_update import (
+    Pass,
+    load_kept,
+    load_suggestions,
+    pass_settings,
+    save_kept,
+    save_suggestions,
+    similar_pass,
+    suggestions_pass,
 )
 
 Audience = str  # "internal" | "training" | "public": a key of edition.EDITIONS
@@ -118,12 +132,20 @@ def record_view(record: CaseRecord, settings: Settings, as_of: dt.date, case_cla
     )
 
 
-def derive_site(library: Library, audience: Audience, as_of: dt.date, segments: SegmentMemo | None = None) -> SiteModel:
+def derive_site(
+    library: Library,
+    audience: Audience,
+    as_of: dt.date,
+    segments: SegmentMemo | None = None,
+    kept: Path | None = None,
+) -> SiteModel:
     """Build the site model of a library that has validated cleanly.
 
     The edition is applied here, once: excluded documents are left out, and the
     included ones lose their internal-only fields and every id the edition
-    excludes (edition.py), so nothing downstream can show them."""
+    excludes (edition.py), so nothing downstream can show them. `segments` and
+    `kept` (a cache folder) hold what an earlier build computed: the same
+    result, computed again only where the input changed (similar_update.py)."""
     assert library.settings is not None, "derive_site needs a validated library"
     settings = library.settings.model
     edition = EDITIONS[audience]
@@ -173,12 +195,17 @@ def derive_site(library: Library, audience: Audience, as_of: dt.date, segments: 
             )
         )
     model.tags = tag_index(model)
-    index, model.related = similar_cases(library, model, segments)
-    if index is not None:
+    result = similar_cases(library, model, segments, kept)
+    if result is not None:
+        index, model.related = result.index, result.related
         # Only records without a class, as the site lists them; judging every classed
         # record too is `casebook classify`'s job (3 s more at 10,000 records).
         if edition.class_suggestions:
-            model.suggestions = suggest_classes(library, index, check_assigned=False)
+            unclassified = sorted((d.model for d in library.records if not d.model.class_), key=lambda r: r.id)
+            classes = [d.model for d in library.classes]
+            found, kept_suggestions = suggestions_pass(result, classes, unclassified, load_suggestions(kept))
+            save_suggestions(kept, kept_suggestions)
+            model.suggestions = [s for s in found if s.current is None]
         pages = {v.entry.id: (v.entry.title, f"../typical/{v.entry.id}/") for v in model.entries}
         names = {v.case_class.id: v.case_class.name for v in model.classes}
         model.similar_model = export_client_model(index, pages, names)
@@ -186,22 +213,35 @@ def derive_site(library: Library, audience: Audience, as_of: dt.date, segments: 
 
 
 def similar_cases(
-    library: Library, model: SiteModel, segments: SegmentMemo | None = None
-) -> tuple[SimilarityIndex | None, dict[str, list[Match]]]:
+    library: Library, model: SiteModel, segments: SegmentMemo | None = None, kept: Path | None = None
+) -> Pass | None:
     """The 5 most similar records and entries of every page, among what this edition shows.
 
     The index holds only the edition's own records and entries, so a training
-    or public build can never link (or name) something it excludes."""
+    or public build can never link (or name) something it excludes. With `kept`,
+    the pass of the last build in that folder is updated instead of redone."""
     texts = [record_text(v.record) for v in model.records] + [entry_text(v.entry) for v in model.entries]
     if len(texts) < 2:
-        return None, {}
+        return None
     segmenter = library_segmenter(library)
     if segments is not None:  # sentences cut by an earlier build (memo.py): the same cut, not done again
         segmenter.cache = segments.for_fingerprint(segmenter.fingerprint)
-    index = SimilarityIndex.build(texts, segmenter)
+    settings = pass_settings(segmenter, DEFAULT_WEIGHTS, KEEP_TERMS, RELATED_TOP, RELATED_FLOOR)
+    result = similar_pass(
+        texts,
+        segmenter,
+        load_kept(kept, settings),
+        settings=settings,
+        weights=DEFAULT_WEIGHTS,
+        keep_terms=KEEP_TERMS,
+        top_k=RELATED_TOP,
+        min_score=RELATED_FLOOR,
+    )
+    save_kept(kept, result.kept)
     if segments is not None:
-        segments.save(segmenter.fingerprint, segmenter.used)
-    return index, index.related(top_k=5)
+        # an update cut only the changed texts: keep the others' sentences for the next full pass
+        segments.save(segmenter.fingerprint, segmenter.used if result.full else segmenter.cache)
+    return result
 
 
 def tag_index(model: SiteModel) -> dict[str, list[tuple[str, str, str]]]:

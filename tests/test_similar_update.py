@@ -1,0 +1,187 @@
+"""Similar cases updated from the last build (derive/similar_update.py) equal a full pass, bit for bit."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from generator.derive import similar_update
+from generator.derive.classify import Classifier
+from generator.derive.similar import (
+    DEFAULT_WEIGHTS,
+    KEEP_TERMS,
+    CaseText,
+    SimilarityIndex,
+    library_segmenter,
+    library_texts,
+    record_text,
+)
+from generator.derive.similar_update import (
+    FOLDER,
+    META_FILE,
+    Kept,
+    load_kept,
+    load_suggestions,
+    pass_settings,
+    save_kept,
+    save_suggestions,
+    similar_pass,
+    suggestions_pass,
+)
+from generator.validate import check_library
+from tests.conftest import SAMPLE
+
+TOP, FLOOR = 5, 0.1
+
+
+@pytest.fixture(scope="module")
+def library():
+    library, problems = check_library(SAMPLE)
+    assert not problems
+    return library
+
+
+@pytest.fixture(scope="module")
+def texts(library) -> list[CaseText]:
+    return library_texts(library)
+
+
+@pytest.fixture(scope="module")
+def segmenter(library):
+    return library_segmenter(library)
+
+
+def run(texts, segmenter, kept: Kept | None):
+    key = pass_settings(segmenter, DEFAULT_WEIGHTS, KEEP_TERMS, TOP, FLOOR)
+    return similar_pass(
+        texts, segmenter, kept, settings=key, weights=DEFAULT_WEIGHTS, keep_terms=KEEP_TERMS, top_k=TOP, min_score=FLOOR
+    )
+
+
+def suggestions(result, library, kept):
+    """Suggestions for every record (the site asks for the unclassified ones only: a few in the
+    sample), updated from `kept`; and what a full pass gives."""
+    records = sorted((d.model for d in library.records), key=lambda r: r.id)
+    classes = [d.model for d in library.classes]
+    found, new_kept = suggestions_pass(result, classes, records, kept)
+    index = SimilarityIndex.build(result.index.texts, result.index.segmenter)
+    expected = Classifier(index, classes).suggest_many([record_text(r) for r in records], [r.class_ for r in records])
+    return found, expected, new_kept
+
+
+def full(texts, segmenter):
+    index = SimilarityIndex.build(texts, segmenter)
+    return index, index.related(TOP, min_score=FLOOR)
+
+
+def assert_same_as_full(result, texts, segmenter) -> None:
+    index, related = full(texts, segmenter)
+    assert result.related == related
+    assert list(result.related) == list(related)
+    assert result.index.columns == index.columns
+    assert np.array_equal(result.index.idf, index.idf)
+    assert [result.index.vectors[i] for i in range(len(texts))] == index.vectors
+    assert [result.index.strongest[i] for i in range(len(texts))] == index.strongest
+    for mine, theirs in ((result.index.matrix, index.matrix), (result.index.pruned, index.pruned)):
+        assert (mine != theirs).nnz == 0 and np.array_equal(mine.indices, theirs.indices)
+        assert np.array_equal(mine.data, theirs.data) and np.array_equal(mine.indptr, theirs.indptr)
+
+
+# Edits a user makes to a record or entry: what similarity reads of it.
+EDIT_KINDS = ("append_words", "drop_body", "retitle", "reclass", "swap_body", "untag", "digits_only")
+
+
+def edited(texts: list[CaseText], row: int, kind: str, other: int) -> list[CaseText]:
+    text, donor = texts[row], texts[other]
+    changes: dict = {}
+    if kind == "append_words":
+        changes["body"] = text.body + "\n" + donor.title + donor.body[:40]
+    elif kind == "drop_body":
+        changes["body"] = text.body[: len(text.body) // 3]
+    elif kind == "retitle":
+        changes["title"] = donor.title
+    elif kind == "reclass":
+        changes["class_id"] = donor.class_id
+    elif kind == "swap_body":
+        changes["body"] = donor.body
+    elif kind == "untag":
+        changes["tags"] = text.tags[1:]
+    elif kind == "digits_only":
+        changes["title"] = text.title + "（2025）"
+    out = list(texts)
+    out[row] = dataclasses.replace(text, **changes)
+    return out
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    steps=st.lists(
+        st.tuples(st.integers(0, 10_000), st.sampled_from(EDIT_KINDS), st.integers(0, 10_000)), min_size=1, max_size=4
+    )
+)
+def test_updates_equal_a_full_pass_after_any_edits(library, texts, segmenter, tmp_path_factory, steps):
+    """Every edit is applied as an update, however many documents it touches (FULL_PASS_FROM off)."""
+    folder = tmp_path_factory.mktemp("kept")
+    current = list(texts)
+    result = run(current, segmenter, None)
+    assert result.full
+    save_kept(folder, result.kept)
+    found, expected, kept_suggestions = suggestions(result, library, None)
+    assert found == expected
+    save_suggestions(folder, kept_suggestions)
+    for row, kind, other in steps:
+        current = edited(current, row % len(current), kind, other % len(current))
+        kept = load_kept(folder, result.kept.settings)
+        assert kept is not None
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(similar_update, "FULL_PASS_FROM", 1.0)
+            result = run(current, segmenter, kept)
+        assert not result.full
+        assert_same_as_full(result, current, segmenter)
+        save_kept(folder, result.kept)
+        found, expected, kept_suggestions = suggestions(result, library, load_suggestions(folder))
+        assert found == expected
+        save_suggestions(folder, kept_suggestions)
+
+
+def test_one_edit_rescores_a_few_documents(texts, segmenter, tmp_path):
+    first = run(texts, segmenter, None)
+    save_kept(tmp_path, first.kept)
+    current = edited(texts, 3, "digits_only", 0)
+    again = run(current, segmenter, load_kept(tmp_path, first.kept.settings))
+    assert not again.full and again.rescored == 1
+    assert_same_as_full(again, current, segmenter)
+    # the same input again: nothing rescored, the same lists
+    save_kept(tmp_path, again.kept)
+    same = run(current, segmenter, load_kept(tmp_path, first.kept.settings))
+    assert not same.full and same.rescored == 0 and same.related == again.related
+
+
+def test_another_document_set_is_a_full_pass(texts, segmenter, tmp_path):
+    first = run(texts, segmenter, None)
+    save_kept(tmp_path, first.kept)
+    fewer = texts[1:]
+    again = run(fewer, segmenter, load_kept(tmp_path, first.kept.settings))
+    assert again.full
+    assert_same_as_full(again, fewer, segmenter)
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncate_arrays", "other_settings", "missing_arrays"])
+def test_a_damaged_or_foreign_memo_is_not_used(texts, segmenter, tmp_path, damage):
+    first = run(texts, segmenter, None)
+    save_kept(tmp_path, first.kept)
+    folder: Path = tmp_path / FOLDER
+    if damage == "garbage":
+        (folder / META_FILE).write_text("{not json", encoding="utf-8")
+    elif damage == "truncate_arrays":
+        data = (folder / "arrays.npz").read_bytes()
+        (folder / "arrays.npz").write_bytes(data[: len(data) // 2])
+    elif damage == "missing_arrays":
+        (folder / "arrays.npz").unlink()
+    settings_key = "another" if damage == "other_settings" else first.kept.settings
+    assert load_kept(tmp_path, settings_key) is None
