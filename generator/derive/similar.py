@@ -38,7 +38,8 @@ import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from importlib import metadata
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 from scipy import sparse
@@ -134,27 +135,45 @@ class Segmenter:
         `blocked` words (settings.yaml's protected names) are cut whole and never kept, so no
         reason shown to readers can name a person even when a text slipped one through.
         """
-        import jieba
-
-        base = _jieba_base()
-        self._jieba = jieba.Tokenizer()
-        self._jieba.FREQ = dict(base.FREQ)
-        self._jieba.total = base.total
-        self._jieba.initialized = True
-        self._base = base
+        self._jieba_tokenizer: Any = None  # made when a sentence is not in `cache` (loading jieba takes 2 s)
+        self._inner_words: dict[str, list[str]] | None = None
         self._domain = sorted(w for w in {w.strip().lower() for w in words if w} if len(w) >= 2 and keep_term(w))
         self._blocked = frozenset(w.strip().lower() for w in blocked if w.strip())
-        for word in [*self._domain, *sorted(self._blocked)]:
-            self._jieba.add_word(word)
-        self._inner = {w: [d for d in self._domain if d != w and d in w] for w in self._domain}
         self._emit: dict[str, tuple[str, ...]] = {}
         self.cache: dict[str, list[str]] = cache if cache is not None else {}
         self.used: dict[str, list[str]] = {}  # what this segmenter cut or took from `cache`: what to keep
         self.fingerprint = hashlib.sha256(
             "\n".join(
-                [jieba.__version__, str(HMM), *sorted(STOP_WORDS), *self._domain, *sorted(self._blocked)]
+                [metadata.version("jieba"), str(HMM), *sorted(STOP_WORDS), *self._domain, *sorted(self._blocked)]
             ).encode()
         ).hexdigest()[:16]
+
+    @property
+    def _jieba(self) -> Any:
+        """jieba with the domain words and protected names added, on a copy of the base dictionary."""
+        if self._jieba_tokenizer is None:
+            import jieba
+
+            base = _jieba_base()
+            tokenizer = jieba.Tokenizer()
+            tokenizer.FREQ = dict(base.FREQ)
+            tokenizer.total = base.total
+            tokenizer.initialized = True
+            for word in [*self._domain, *sorted(self._blocked)]:
+                tokenizer.add_word(word)
+            self._jieba_tokenizer = tokenizer
+        return self._jieba_tokenizer
+
+    @property
+    def _base(self) -> Any:
+        return _jieba_base()
+
+    @property
+    def _inner(self) -> dict[str, list[str]]:
+        """Each domain word → the other domain words inside it (all pairs: made only when cutting)."""
+        if self._inner_words is None:
+            self._inner_words = {w: [d for d in self._domain if d != w and d in w] for w in self._domain}
+        return self._inner_words
 
     def expand(self, word: str) -> tuple[str, ...]:
         """What one jieba word contributes: nothing, or itself and the shorter words inside it.
@@ -303,9 +322,8 @@ def sort_key(text: CaseText) -> tuple[int, str]:
 # ── the index ───────────────────────────────────────────────────────────────
 
 
-@dataclass(frozen=True)
-class Match:
-    """One similar document and why it is similar."""
+class Match(NamedTuple):
+    """One similar document and why it is similar (a tuple: 50,000 of them are read back per build)."""
 
     kind: Kind
     id: str

@@ -203,8 +203,10 @@ def derive_site(
         if edition.class_suggestions:
             unclassified = sorted((d.model for d in library.records if not d.model.class_), key=lambda r: r.id)
             classes = [d.model for d in library.classes]
-            found, kept_suggestions = suggestions_pass(result, classes, unclassified, load_suggestions(kept))
-            save_suggestions(kept, kept_suggestions)
+            loaded = load_suggestions(kept)
+            found, kept_suggestions = suggestions_pass(result, classes, unclassified, loaded)
+            if loaded is None or not result.unchanged:
+                save_suggestions(kept, kept_suggestions)
             model.suggestions = [s for s in found if s.current is None]
         pages = {v.entry.id: (v.entry.title, f"../typical/{v.entry.id}/") for v in model.entries}
         names = {v.case_class.id: v.case_class.name for v in model.classes}
@@ -237,7 +239,8 @@ def similar_cases(
         top_k=RELATED_TOP,
         min_score=RELATED_FLOOR,
     )
-    save_kept(kept, result.kept)
+    if not result.unchanged:
+        save_kept(kept, result.kept)
     if segments is not None:
         # an update cut only the changed texts: keep the others' sentences for the next full pass
         segments.save(segmenter.fingerprint, segmenter.used if result.full else segmenter.cache)
