@@ -21,8 +21,8 @@ random edit sequences. What makes it so:
 - a kept list is merged only when that is provably its new top 5: if one of its members
   (changed) scores lower now, the sixth-best document is unknown and the row is scored in full.
 A different set of documents (added, removed, renamed: idf moves for every word), another
-segmenter (domain words, protected names), another generator or more than a quarter of the
-documents changed: a full pass, as before.
+segmenter (domain words, protected names), another generator, or more than 60 % of the
+documents to rescore (a common word added to one text moves its idf everywhere): a full pass.
 
 Kept as JSON and .npy arrays read with allow_pickle=False: reading a cache never runs code.
 """
