@@ -406,7 +406,7 @@ def write_pages(
     # are written by another process while this one renders the pages.
     book = extras.ledgers
     large = book is not None and book.library.tally.total >= WORKBOOKS_IN_BACKGROUND_FROM
-    workbooks = Background.start(write_workbooks, book, docs, wanted=large)
+    workbooks = Background.start(write_workbooks, book, docs, blobs, wanted=large)
     history, current = changes if changes is not None else ([], None)
     published_pages = state.published_pages(published) if state is not None and published is not None else {}
     memo = RenderMemo(state.render_keys(published_pages) if state is not None else {})
@@ -432,7 +432,10 @@ def write_pages(
         _write_new(docs, relative, data)
         if relative.endswith(".docx"):
             bar.advance()
-    workbooks.result()
+    if blobs is not None:
+        blobs.used |= workbooks.result()
+    else:
+        workbooks.result()
     assets = docs / ASSET_DIR
     assets.mkdir(parents=True, exist_ok=True)
     for name in ("casebook.css", "casebook.js", "similar.js"):
@@ -475,10 +478,13 @@ def similar_model_json(site: SiteModel) -> str:
     return json.dumps(site.similar_model, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
-def write_workbooks(book: LedgerBook | None, docs: Path) -> None:
-    """The ledger workbooks into the docs folder (none when the edition has no ledgers)."""
-    for relative, data in ledger_workbooks(book) if book is not None else ():
+def write_workbooks(book: LedgerBook | None, docs: Path, memo: BlobMemo | None = None) -> set[str]:
+    """The ledger workbooks into the docs folder (none when the edition has no ledgers).
+
+    Returns the memo keys used: this may run in another process, whose memo is a copy."""
+    for relative, data in ledger_workbooks(book, memo) if book is not None else ():
         _write_new(docs, relative, data)
+    return memo.used if memo is not None else set()
 
 
 def _write_new(docs: Path, relative: str, data: bytes) -> None:

@@ -19,6 +19,7 @@ import io
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from ..derive.ledger import LEDGER_STATES, OUTCOMES, BatchGroup, Ledger, LedgerBook, LedgerRow, Supervision, Tally
+from ..memo import BlobMemo, remembered
 
 DATE_FORMAT = "yyyy-mm-dd"
 MAX_WIDTH = 50
@@ -105,27 +107,50 @@ def tally_cells(tally: Tally) -> list[Value]:
 # ── workbooks ───────────────────────────────────────────────────────────────
 
 
-def ledger_workbook_bytes(ledger: Ledger) -> bytes:
+@dataclass(frozen=True)
+class Sheet:
+    """One sheet as it is written: all a workbook's bytes depend on, with the as-of date and the code."""
+
+    name: str
+    headers: tuple[str, ...]
+    rows: tuple[tuple[Value, ...], ...]
+
+
+def ledger_sheets(ledger: Ledger) -> list[Sheet]:
     """A class ledger: sheet 台账 (every row) and sheet 分组汇总 (one line per batch)."""
+    return [
+        _rows_sheet("台账", ledger_columns(ledger), ledger.rows),
+        _sheet("分组汇总", [ledger.group_label, *TALLY_HEADERS], _group_cells(ledger.groups)),
+    ]
+
+
+def library_sheets(library: Ledger, supervision: Supervision) -> list[Sheet]:
+    """The whole library: 台账, 督办 (临期/逾期 by unit), 督办汇总 and 类案汇总."""
+    return [
+        _rows_sheet("台账", ledger_columns(library), library.rows),
+        _rows_sheet("督办", SUPERVISION_COLUMNS, supervision.rows),
+        _sheet(
+            "督办汇总",
+            ["责任单位", "逾期", "临期", "合计"],
+            [[u.unit, u.overdue, u.due_soon, len(u.rows)] for u in supervision.units],
+        ),
+        _sheet("类案汇总", [library.group_label, *TALLY_HEADERS], _group_cells(library.groups)),
+    ]
+
+
+def workbook_bytes(sheets: Sequence[Sheet], as_of: dt.date) -> bytes:
     workbook = _new_workbook()
-    _rows_table(workbook, "台账", ledger_columns(ledger), ledger.rows)
-    _table(workbook, "分组汇总", [ledger.group_label, *TALLY_HEADERS], _group_cells(ledger.groups))
-    return _deterministic_bytes(workbook, ledger.as_of)
+    for sheet in sheets:
+        _table(workbook, sheet.name, sheet.headers, sheet.rows)
+    return _deterministic_bytes(workbook, as_of)
+
+
+def ledger_workbook_bytes(ledger: Ledger) -> bytes:
+    return workbook_bytes(ledger_sheets(ledger), ledger.as_of)
 
 
 def library_workbook_bytes(library: Ledger, supervision: Supervision) -> bytes:
-    """The whole library: 台账, 督办 (临期/逾期 by unit), 督办汇总 and 类案汇总."""
-    workbook = _new_workbook()
-    _rows_table(workbook, "台账", ledger_columns(library), library.rows)
-    _rows_table(workbook, "督办", SUPERVISION_COLUMNS, supervision.rows)
-    _table(
-        workbook,
-        "督办汇总",
-        ["责任单位", "逾期", "临期", "合计"],
-        [[u.unit, u.overdue, u.due_soon, len(u.rows)] for u in supervision.units],
-    )
-    _table(workbook, "类案汇总", [library.group_label, *TALLY_HEADERS], _group_cells(library.groups))
-    return _deterministic_bytes(workbook, library.as_of)
+    return workbook_bytes(library_sheets(library, supervision), library.as_of)
 
 
 def write_ledger_workbook(ledger: Ledger, path: Path) -> None:
@@ -136,11 +161,18 @@ def write_library_workbook(library: Ledger, supervision: Supervision, path: Path
     path.write_bytes(library_workbook_bytes(library, supervision))
 
 
-def ledger_workbooks(book: LedgerBook) -> Iterator[tuple[str, bytes]]:
-    """Every ledger workbook of a build as (path relative to the docs folder, bytes), in a fixed order."""
-    for ledger in book.classes:
-        yield ledger.download, ledger_workbook_bytes(ledger)
-    yield book.library.download, library_workbook_bytes(book.library, book.supervision)
+def ledger_workbooks(book: LedgerBook, memo: BlobMemo | None = None) -> Iterator[tuple[str, bytes]]:
+    """Every ledger workbook of a build as (path relative to the docs folder, bytes), in a fixed order.
+
+    With `memo`, a workbook whose sheets hold the same cells as one made before is not made
+    again (openpyxl takes seconds at 10,000 records; an edit changes one class's ledger)."""
+    made = [(ledger.download, ledger_sheets(ledger), ledger.as_of) for ledger in book.classes]
+    made.append((book.library.download, library_sheets(book.library, book.supervision), book.library.as_of))
+    for download, sheets, as_of in made:
+        yield (
+            download,
+            remembered(memo, ("xlsx", repr(sheets), as_of.isoformat()), partial(workbook_bytes, sheets, as_of)),
+        )
 
 
 # ── sheets ──────────────────────────────────────────────────────────────────
@@ -152,9 +184,14 @@ def _new_workbook() -> Workbook:
     return workbook
 
 
-def _rows_table(workbook: Workbook, name: str, columns: Sequence[Column], rows: Sequence[LedgerRow]) -> Worksheet:
-    cells = [[column.value(row) for column in columns] for row in rows]
-    return _table(workbook, name, [column.header for column in columns], cells)
+def _rows_sheet(name: str, columns: Sequence[Column], rows: Sequence[LedgerRow]) -> Sheet:
+    return _sheet(
+        name, [column.header for column in columns], [[column.value(row) for column in columns] for row in rows]
+    )
+
+
+def _sheet(name: str, headers: Sequence[str], rows: Iterable[Sequence[Value]]) -> Sheet:
+    return Sheet(name, tuple(headers), tuple(tuple(row) for row in rows))
 
 
 def _group_cells(groups: Sequence[BatchGroup]) -> list[list[Value]]:
