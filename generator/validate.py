@@ -153,7 +153,19 @@ def document_problems(doc: Document[Any], kind: str, inputs: Inputs, memo: Valid
 def check_document(doc: Document[Any], kind: str, inputs: Inputs) -> list[Problem]:
     """Every rule of one document that needs no other document (`kind` as library.FOLDERS names it).
 
-    Reads `doc` and `inputs` and nothing else: validate_memo keeps the result under their two keys."""
+    Reads `doc` and `inputs` and nothing else: validate_memo keeps the result under their two keys.
+    What each rule reads besides the document:
+
+    - dates after the reference date (check_future_dates): `inputs.as_of`;
+    - vocabularies and the closest value (Vocab, in check_record, check_typical and here for a
+      class): `inputs.vocabularies`, and the procedure names of `inputs.time_limits`;
+    - the extension's days (check_extension): `inputs.time_limits`;
+    - personal data (check_personal_data): `inputs.protected_names`;
+    - the file name, the order of dates and stages, the 条例's rules, an entry's own list of
+      records, links, template placeholders, settings.yaml's own rules: nothing else.
+
+    Rules that read other documents are not here: ids used twice (check_unique_ids), a class,
+    source record or its class that does not exist or disagree (check_references)."""
     texts = text_values(doc.model)  # walked once for both scans (700,000 values at 10,000 records)
     links = check_links(doc, texts)
     if kind == "settings":  # its protected names are the list itself; nothing else in it is published

@@ -240,7 +240,7 @@ EDITS: list[Callable[[Path, st.DataObject, dict[str, Any]], None]] = [
 ]
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_any_sequence_of_edits_reports_what_a_check_without_memory_reports(data: st.DataObject) -> None:
     with tempfile.TemporaryDirectory() as scratch:
