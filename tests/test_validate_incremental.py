@@ -449,3 +449,27 @@ def test_the_library_reader_reads_every_file_as_read_text_does(tmp_path: Path) -
         fast: list[Problem] = []
         assert reader.read(relative, fast) == read_text(root, relative, slow), relative
         assert fast == slow, relative
+
+
+def test_the_collector_is_on_again_after_a_library_is_read() -> None:
+    import gc
+
+    from generator.parse_cache import collector_paused
+
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+        with collector_paused(keep=True):  # found it off: leaves it to the outer block
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    with pytest.raises(ValueError), collector_paused():
+        raise ValueError
+    assert gc.isenabled()
+    kept = [object.__new__(type("Kept", (), {}))]
+    try:
+        with collector_paused(keep=True):
+            kept.append([kept])
+        assert gc.isenabled() and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
