@@ -6,6 +6,13 @@ settings.yaml, unique ids, cross-references, the order of dates and stages,
 the time-limit extension, rules of the 信访工作条例 (集体访 representatives,
 检举控告 confidentiality), dates after the reference date and personal data
 in every text value.
+
+The rules come in two kinds, and the split is what lets a build after one
+edit check one document: those of one document on its own (check_document,
+given the document and `Inputs`, the few library-wide values they read),
+whose problems validate_memo.py keeps between builds under a key of exactly
+those inputs, and those across documents (check_unique_ids,
+check_references), cheap look-ups made anew every time.
 """
 
 from __future__ import annotations
@@ -13,13 +20,15 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import functools
+import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
-from .contract import STAGE_RANK, CaseClass, CaseRecord, Settings, TypicalEntry
+from .contract import STAGE_RANK, CaseClass, CaseRecord, Settings, TimeLimits, TypicalEntry, Vocabularies
 from .docs_check import check_docs
 from .edition import EDITIONS, REFERENCE_FIELDS
 from .errors import Problem
@@ -27,9 +36,11 @@ from .library import FOLDERS, Document, Library, read_library, read_text
 from .links import check_links
 from .load import Path as YamlPath
 from .load import format_path, parse_yaml
-from .parse_cache import ParseCache
+from .parse_cache import ParseCache, collector_paused
 from .privacy import find_personal_data, personal_data_message
 from .progress import NO_BAR, Bar
+from .state import key_of
+from .validate_memo import ValidateMemo, memo_key
 
 
 def check_library(
@@ -38,55 +49,138 @@ def check_library(
     config: Path | None = None,
     cache: ParseCache | None = None,
     bar: Bar = NO_BAR,
+    memo: ValidateMemo | None = None,
 ) -> tuple[Library, list[Problem]]:
     """Read and validate a library; the problems are sorted and complete.
 
     `as_of` is the reference date (the build's --as-of, default today): no
     date in the library may lie after it. `config` is the mkdocs.yml a build
     would use (None: the one it finds), whose hand-written pages are checked
-    for personal data too. `bar` counts the files read, then the files checked."""
-    library, problems = read_library(root, cache, bar)
-    problems.extend(validate(library, as_of or dt.date.today(), bar))
-    problems.extend(check_unread_personal_data(library, problems))
-    problems.extend(check_docs(root, protected_names(library), config))
+    for personal data too. `cache` keeps parsed files and `memo` each document's
+    own problems between builds (None: nothing is kept); either gives the same
+    problems. `bar` counts the files read, then the files checked."""
+    with collector_paused():
+        library, problems = read_library(root, cache, bar)
+        problems.extend(validate(library, as_of or dt.date.today(), bar, memo))
+        problems.extend(check_unread_personal_data(library, problems))
+        problems.extend(check_docs(root, protected_names(library), config))
     return library, sorted(set(problems))
 
 
-def validate(library: Library, as_of: dt.date | None = None, bar: Bar = NO_BAR) -> list[Problem]:
+def validate(
+    library: Library, as_of: dt.date | None = None, bar: Bar = NO_BAR, memo: ValidateMemo | None = None
+) -> list[Problem]:
     """Every cross-file and domain rule; contract errors are already recorded.
 
-    `bar` counts the documents through the last loop, four fifths of the time."""
-    problems: list[Problem] = []
-    documents = [*library.records, *library.typical, *library.classes, *filter(None, [library.settings])]
+    Two kinds of rule: those of one document on its own (check_document), whose
+    problems `memo` may hold from an earlier build, and those across documents
+    (unique ids, references), made anew every time from the models: a dictionary
+    look-up per reference. `bar` counts the documents, four fifths of the time."""
+    inputs = Inputs.of(library, as_of or dt.date.today())
+    documents: list[tuple[str, Document[Any]]] = [
+        *(("settings", doc) for doc in filter(None, [library.settings])),
+        *(("record", doc) for doc in library.records),
+        *(("typical", doc) for doc in library.typical),
+        *(("class", doc) for doc in library.classes),
+    ]
     bar.count(len(documents), "个文件已校验")
-    for doc in [*library.records, *library.typical, *library.classes]:
-        problems += check_future_dates(doc, as_of or dt.date.today())
-    vocab = Vocab(library.settings.model) if library.settings else None
-    if library.settings:
-        problems += check_settings(library.settings)
-    problems += check_unique_ids(library)
-    record_ids = {doc.model.id: doc for doc in library.records}
-    class_ids = {doc.model.id: doc for doc in library.classes}
-    known = library.unreadable_ids
-    for doc in library.records:
-        problems += check_file_name(doc)
-        problems += check_record(doc, vocab, class_ids, known)
-    for doc in library.typical:
-        problems += check_file_name(doc)
-        problems += check_typical(doc, vocab, record_ids, class_ids, known)
-    for doc in library.classes:
-        problems += check_file_name(doc)
+    problems = check_unique_ids(library) + check_references(library)
+    for kind, doc in documents:
+        problems += document_problems(doc, kind, inputs, memo)
+        bar.advance()
+    return sorted(problems)
+
+
+# ── one document on its own ─────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything a document's own checks read besides the document: the other half of their memo key.
+
+    check_document is given a document and this, nothing else, and `digest` is made of
+    every field: so a check that starts to read something new must get it through a new
+    field here, and the key covers it. Settings that no such check reads (the library's
+    name, indicators, the change log) are not here, and editing them keeps every memo."""
+
+    as_of: dt.date
+    vocabularies: Vocabularies | None  # None: settings.yaml could not be read, vocabularies go unchecked
+    time_limits: TimeLimits | None
+    protected_names: tuple[str, ...]
+
+    @classmethod
+    def of(cls, library: Library, as_of: dt.date) -> Inputs:
+        settings = library.settings.model if library.settings else None
+        return cls(
+            as_of=as_of,
+            vocabularies=settings.vocabularies if settings else None,
+            time_limits=settings.time_limits if settings else None,
+            protected_names=tuple(protected_names(library)),
+        )
+
+    @functools.cached_property
+    def digest(self) -> str:
+        def dumped(model: BaseModel | None) -> str:
+            return "-" if model is None else json.dumps(model.model_dump(mode="json"), ensure_ascii=False)
+
+        return key_of(
+            self.as_of.isoformat(),
+            dumped(self.vocabularies),
+            dumped(self.time_limits),
+            str(len(self.protected_names)),
+            *self.protected_names,
+        )
+
+    @functools.cached_property
+    def vocab(self) -> Vocab | None:
+        if self.vocabularies is None or self.time_limits is None:
+            return None
+        return Vocab(self.vocabularies, self.time_limits)
+
+
+def document_problems(doc: Document[Any], kind: str, inputs: Inputs, memo: ValidateMemo | None) -> list[Problem]:
+    """check_document's problems, from `memo` when it has them for this document and these inputs."""
+    if memo is None or not doc.key:
+        return check_document(doc, kind, inputs)
+    key = memo_key(doc.key, inputs.digest)
+    found = memo.get(key, doc.path)
+    if found is None:
+        found = check_document(doc, kind, inputs)
+        memo.put(key, doc.path, found)
+    return found
+
+
+def check_document(doc: Document[Any], kind: str, inputs: Inputs) -> list[Problem]:
+    """Every rule of one document that needs no other document (`kind` as library.FOLDERS names it).
+
+    Reads `doc` and `inputs` and nothing else: validate_memo keeps the result under their two keys.
+    What each rule reads besides the document:
+
+    - dates after the reference date (check_future_dates): `inputs.as_of`;
+    - vocabularies and the closest value (Vocab, in check_record, check_typical and here for a
+      class): `inputs.vocabularies`, and the procedure names of `inputs.time_limits`;
+    - the extension's days (check_extension): `inputs.time_limits`;
+    - personal data (check_personal_data): `inputs.protected_names`;
+    - the file name, the order of dates and stages, the 条例's rules, an entry's own list of
+      records, links, template placeholders, settings.yaml's own rules: nothing else.
+
+    Rules that read other documents are not here: ids used twice (check_unique_ids), a class,
+    source record or its class that does not exist or disagree (check_references)."""
+    texts = text_values(doc.model)  # walked once for both scans (700,000 values at 10,000 records)
+    links = check_links(doc, texts)
+    if kind == "settings":  # its protected names are the list itself; nothing else in it is published
+        return check_settings(doc) + links
+    problems = check_future_dates(doc, inputs.as_of) + check_file_name(doc)
+    vocab = inputs.vocab
+    if kind == "record":
+        problems += check_record(doc, vocab, inputs.time_limits)
+    elif kind == "typical":
+        problems += check_typical(doc, vocab)
+    else:
         if vocab:
             problems += vocab.check(doc, ("domain",), doc.model.domain, "domains")
         problems += check_template_placeholders(doc)
-    names = protected_names(library)
-    for doc in documents:
-        texts = list(iter_text(doc.model, ()))  # walked once for both scans (700,000 values at 10,000 records)
-        if doc is not library.settings:
-            problems += check_personal_data(doc, names, texts)
-        problems += check_links(doc, texts)
-        bar.advance()
-    return problems
+    return problems + check_personal_data(doc, list(inputs.protected_names), texts) + links
 
 
 def check_citations(library: Library) -> list[Problem]:
@@ -140,8 +234,7 @@ def check_template_placeholders(doc: Document[CaseClass]) -> list[Problem]:
 class Vocab:
     """The controlled lists of settings.yaml, with closest-value suggestions."""
 
-    def __init__(self, settings: Settings) -> None:
-        lists = settings.vocabularies
+    def __init__(self, lists: Vocabularies, time_limits: TimeLimits) -> None:
         regions: set[str] = set()
         for path in lists.regions:
             parts = path.split("/")
@@ -154,10 +247,9 @@ class Vocab:
             "flags": lists.flags,
             "petitioner_kinds": lists.petitioner_kinds,
             "mechanisms": lists.mechanisms,
-            "procedures": list(settings.time_limits.procedures),
+            "procedures": list(time_limits.procedures),
         }
         self.domain_codes = {d.name: d.code for d in lists.domains}
-        self.settings = settings
 
     def check(self, doc: Document[Any], loc: YamlPath, value: str | None, name: str) -> list[Problem]:
         if value is None or value in self.values[name]:
@@ -221,9 +313,8 @@ def check_file_name(doc: Document[Any]) -> list[Problem]:
     return []
 
 
-def check_record(
-    doc: Document[CaseRecord], vocab: Vocab | None, classes: dict[str, Document[CaseClass]], broken: set[str]
-) -> list[Problem]:
+def check_record(doc: Document[CaseRecord], vocab: Vocab | None, time_limits: TimeLimits | None) -> list[Problem]:
+    """A record's own rules: vocabularies, the year of its id, dates, extension, the 条例 (class: check_references)."""
     record = doc.model
     problems: list[Problem] = []
     if vocab:
@@ -243,10 +334,8 @@ def check_record(
             problems += vocab.check(doc, ("stages", i, "unit"), stage.unit, "units")
     if int(record.id[3:7]) != record.received.year:
         problems.append(doc.problem(("id",), f"编号年份应与收到日期的年份 {record.received.year} 一致"))
-    if record.class_ and record.class_ not in classes and record.class_ not in broken:
-        problems.append(doc.problem(("class",), f"类案 {record.class_} 不存在（classes/ 中没有该编号）"))
     problems += check_dates(doc)
-    problems += check_extension(doc, vocab.settings if vocab else None)
+    problems += check_extension(doc, time_limits)
     problems += check_petition_rules(doc)
     return problems
 
@@ -344,7 +433,7 @@ def _may_hold_date(annotation: Any) -> bool:
     return any(_may_hold_date(arg) for arg in getattr(annotation, "__args__", ()))
 
 
-def check_extension(doc: Document[CaseRecord], settings: Settings | None) -> list[Problem]:
+def check_extension(doc: Document[CaseRecord], time_limits: TimeLimits | None) -> list[Problem]:
     """条例第三十四条: the handling time may be extended once, by at most the configured days."""
     record = doc.model
     extensions = [(i, s) for i, s in enumerate(record.stages) if s.stage == "延期"]
@@ -356,9 +445,9 @@ def check_extension(doc: Document[CaseRecord], settings: Settings | None) -> lis
             problems.append(doc.problem(("stages", i), "延期须写明延长天数 days"))
         if not stage.reason:
             problems.append(doc.problem(("stages", i), "延期须写明理由 reason（并告知信访人）"))
-        if settings and stage.days is not None:
-            name = record.procedure or settings.time_limits.default_procedure
-            procedure = settings.time_limits.procedures.get(name)
+        if time_limits and stage.days is not None:
+            name = record.procedure or time_limits.default_procedure
+            procedure = time_limits.procedures.get(name)
             if procedure and stage.days > procedure.extension_days:
                 problems.append(
                     doc.problem(
@@ -394,13 +483,8 @@ def check_petition_rules(doc: Document[CaseRecord]) -> list[Problem]:
     return problems
 
 
-def check_typical(
-    doc: Document[TypicalEntry],
-    vocab: Vocab | None,
-    records: dict[str, Document[CaseRecord]],
-    classes: dict[str, Document[CaseClass]],
-    broken: set[str],
-) -> list[Problem]:
+def check_typical(doc: Document[TypicalEntry], vocab: Vocab | None) -> list[Problem]:
+    """An entry's own rules (whether its records and class exist and agree: check_references)."""
     entry = doc.model
     problems: list[Problem] = []
     if vocab:
@@ -418,25 +502,11 @@ def check_typical(
         problems.append(doc.problem(("records",), "个案（编号第三段为 1）只能对应 1 件来源案例"))
     if kind == "2" and len(entry.records) < 2:
         problems.append(doc.problem(("records",), "批量案例（编号第三段为 2）应对应 2 件以上来源案例"))
-    if entry.class_ and entry.class_ not in classes and entry.class_ not in broken:
-        problems.append(doc.problem(("class",), f"类案 {entry.class_} 不存在（classes/ 中没有该编号）"))
     seen: set[str] = set()
     for i, record_id in enumerate(entry.records):
         if record_id in seen:
             problems.append(doc.problem(("records", i), f"来源案例 {record_id} 重复列出"))
         seen.add(record_id)
-        source = records.get(record_id)
-        if source is None and record_id in broken:
-            continue
-        if source is None:
-            problems.append(doc.problem(("records", i), f"来源案例 {record_id} 不存在（records/ 中没有该编号）"))
-        elif entry.class_ and source.model.class_ and source.model.class_ != entry.class_:
-            problems.append(
-                doc.problem(
-                    ("records", i),
-                    f"来源案例 {record_id} 属于类案 {source.model.class_}，与本案例的 {entry.class_} 不一致",
-                )
-            )
     for i in range(1, len(entry.process)):
         if entry.process[i].date < entry.process[i - 1].date:
             problems.append(doc.problem(("process", i, "date"), "化解过程应按日期先后排列"))
@@ -445,15 +515,52 @@ def check_typical(
     return problems
 
 
+# ── across documents ────────────────────────────────────────────────────────
+
+
+def check_references(library: Library) -> list[Problem]:
+    """References between documents: a record's and an entry's class, an entry's source records.
+
+    Made anew by every build (a look-up per reference): they change with other files.
+    An id whose file failed to load is not reported missing, its own problems are."""
+    records = {doc.model.id: doc for doc in library.records}
+    classes = {doc.model.id for doc in library.classes}
+    broken = library.unreadable_ids
+    problems = []
+    for doc in [*library.records, *library.typical]:
+        class_id = doc.model.class_
+        if class_id and class_id not in classes and class_id not in broken:
+            problems.append(doc.problem(("class",), f"类案 {class_id} 不存在（classes/ 中没有该编号）"))
+    for entry_doc in library.typical:
+        entry = entry_doc.model
+        for i, record_id in enumerate(entry.records):
+            source = records.get(record_id)
+            if source is None and record_id not in broken:
+                problems.append(
+                    entry_doc.problem(("records", i), f"来源案例 {record_id} 不存在（records/ 中没有该编号）")
+                )
+            elif source is not None and entry.class_ and source.model.class_ and source.model.class_ != entry.class_:
+                problems.append(
+                    entry_doc.problem(
+                        ("records", i),
+                        f"来源案例 {record_id} 属于类案 {source.model.class_}，与本案例的 {entry.class_} 不一致",
+                    )
+                )
+    return problems
+
+
+# ── personal data ───────────────────────────────────────────────────────────
+
+
 def check_personal_data(
     doc: Document[Any], names: list[str], texts: list[tuple[YamlPath, str]] | None = None
 ) -> list[Problem]:
     """Personal data in any text value is an error at its exact position.
 
     `names` are the protected names (protected_names); `texts` the document's text
-    values when the caller has them already (iter_text)."""
+    values when the caller has them already (text_values)."""
     problems: list[Problem] = []
-    texts = list(iter_text(doc.model, ())) if texts is None else texts
+    texts = text_values(doc.model) if texts is None else texts
     # One scan of all values joined by newlines first: no detector matches across a line
     # break (none of them allows one inside, before or after a match that its edge of a
     # value would not allow), so a clean joined text means clean values, which is nearly
@@ -522,14 +629,35 @@ def iter_data(value: Any, loc: YamlPath) -> Iterator[tuple[YamlPath, str, bool]]
 
 def iter_text(value: Any, loc: YamlPath) -> Iterator[tuple[YamlPath, str]]:
     """Every string inside a model, with its path in the source file's terms."""
-    if isinstance(value, BaseModel):
-        for name, info in type(value).model_fields.items():
-            yield from iter_text(getattr(value, name), (*loc, info.alias or name))
+    found: list[tuple[YamlPath, str]] = []
+    _collect_text(value, loc, found)
+    return iter(found)
+
+
+def text_values(model: BaseModel) -> list[tuple[YamlPath, str]]:
+    """Every string of a model, in field order, with its path (as iter_text, in one list)."""
+    found: list[tuple[YamlPath, str]] = []
+    _collect_text(model, (), found)
+    return found
+
+
+def _collect_text(value: Any, loc: YamlPath, found: list[tuple[YamlPath, str]]) -> None:
+    # A list, not a generator: every yield would pass up through each level of nesting
+    # (3.5 million generator steps at 10,000 records).
+    if isinstance(value, str):
+        found.append((loc, value))
+    elif isinstance(value, BaseModel):
+        for name, key in _field_keys(type(value)):
+            _collect_text(getattr(value, name), (*loc, key), found)
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            yield from iter_text(item, (*loc, i))
+            _collect_text(item, (*loc, i), found)
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield from iter_text(item, (*loc, key))
-    elif isinstance(value, str):
-        yield loc, value
+            _collect_text(item, (*loc, key), found)
+
+
+@functools.cache
+def _field_keys(model_type: type[BaseModel]) -> tuple[tuple[str, str], ...]:
+    """(attribute, YAML key) of every field of a model type."""
+    return tuple((name, info.alias or name) for name, info in model_type.model_fields.items())
