@@ -10,6 +10,7 @@ the staging folder: never in docs/ or the library.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 import resource
 import shutil
@@ -43,7 +44,7 @@ from .office.workbook import ledger_workbooks
 from .outdir import MARKER, ReadPath, build_lock, check_site_out, naming, read_marker, write_marker
 from .parallel import Background
 from .parse_cache import CACHE_FILE as PARSE_CACHE_FILE
-from .parse_cache import ParseCache
+from .parse_cache import ParseCache, collector_paused
 from .progress import NO_BAR, NO_PROGRESS, Bar, Progress
 from .publish import clean_leftovers, clean_retired, publish, staging_folder
 from .render.guides import guide_files
@@ -52,6 +53,8 @@ from .render.text import html_markup
 from .site_build import ASSET_DIR, PAGE_PACK, MkDocsJob, build_site, epoch_of, write_pack
 from .state import BuildState, FileRecord, StateStore, digest, key_of, site_files
 from .validate import check_library
+from .validate_memo import MEMO_FILE as VALIDATE_MEMO_FILE
+from .validate_memo import ValidateMemo
 from .workdir import scratch_root
 
 DEFAULT_CONFIG = "mkdocs.yml"
@@ -133,7 +136,10 @@ def build(
     config_path = find_config(options.library, options.config)
     out = check_site_out(options.out, paths_read(options.library, config_path))
     with build_lock(out, options.audience):
-        return _build(options, config_path, out.real, on_stage, progress)
+        try:
+            return _build(options, config_path, out.real, on_stage, progress)
+        finally:
+            gc.unfreeze()  # load+validate froze the library's objects; a serve session builds again
 
 
 def _build(
@@ -165,10 +171,13 @@ def _build(
     if report.unchanged:
         return report
     cache_folder = None if store.usable() else store.prepare()  # None: a folder of that name is not ours
-    with report.stage("load+validate"), progress.stage("load+validate") as bar:
+    with report.stage("load+validate"), progress.stage("load+validate") as bar, collector_paused(keep=True):
+        # keep=True: what the library made is frozen out of later collections (not scanned again)
         parsed = ParseCache(cache_folder / PARSE_CACHE_FILE if cache_folder is not None else None)
-        library, problems = check_library(options.library, options.as_of, options.config, parsed, bar)
+        checked = ValidateMemo(cache_folder / VALIDATE_MEMO_FILE if cache_folder is not None else None)
+        library, problems = check_library(options.library, options.as_of, options.config, parsed, bar, checked)
         parsed.save()  # clean files stay clean whatever the others hold: kept even when the build stops here
+        checked.save()
         if problems:
             raise InvalidLibrary(problems)
     done()
