@@ -268,19 +268,11 @@ class TagSection:
 
 def tag_sections(site: SiteModel) -> list[TagSection]:
     """The tags page's sections, in tag order (site.tags: entries first, then records by id)."""
-    joined: dict[str, str] = {}  # a title is on the page once per tag of its page: joined once
-
-    def shown(title: str) -> str:
-        text = joined.get(title)
-        if text is None:
-            text = joined[title] = join_lines(title)
-        return text
-
     sections = []
     for tag, tagged in site.tags.items():
-        typical = [(page_id, shown(title)) for kind, page_id, title in tagged if kind == "typical"]
+        typical = [(page_id, join_lines(title)) for kind, page_id, title in tagged if kind == "typical"]
         records = [(page_id, title) for kind, page_id, title in tagged if kind == "record"]
-        first = [(page_id, shown(title)) for page_id, title in records[:LIST_LIMIT]]
+        first = [(page_id, join_lines(title)) for page_id, title in records[:LIST_LIMIT]]
         sections.append(TagSection(tag, join_lines(tag), tag_anchor(tag), len(tagged), typical, first, len(records)))
     return sections
 
