@@ -7,12 +7,16 @@ templates (templates/*.html.j2) therefore write HTML, and a page whose front
 matter says `casebook_html: true` skips Markdown. This module does for such a
 page what MkDocs's Markdown pipeline would have done:
 
-- links written to source files (`../classes/LA-001.md#x`) become the site's
-  URLs, and a link to a file that does not exist is a warning (so strict mode
-  fails the build), as for Markdown pages;
-- plain `<h1>`…`<h6>` headings get ids, permalinks and the page's table of
-  contents, following the `toc` extension's settings in mkdocs.yml (slugify,
-  separator, permalink, permalink_class, permalink_title, toc_depth).
+- links written to source files (`../classes/LA-001.md#x`, and files beside
+  the pages such as `../downloads/ledger-LA-001.xlsx`) become the site's URLs,
+  and a link to a file that does not exist is a warning (so strict mode fails
+  the build), as for Markdown pages; links to anchors (`#unit-1`, `../tags.md#tag-…`)
+  are handed to MkDocs's anchor check as a Markdown page's are;
+- `<h1>`…`<h6>` headings get ids, permalinks and the page's table of contents,
+  following the `toc` extension's settings in mkdocs.yml (slugify, separator,
+  permalink, permalink_class, permalink_title, toc_depth). A heading written
+  with an id (`<h2 id="tag-…">`, what attr_list's `{#tag-…}` gave on Markdown
+  pages) keeps it, as the toc extension keeps an id set before it runs.
 
 Resolved links are remembered per folder: every record page links to the same
 class, tag and sibling pages by the same relative URL.
@@ -31,8 +35,10 @@ from mkdocs.structure.toc import get_toc
 
 MARKER = "casebook_html"  # front matter key of a page written as HTML
 
-LINK = re.compile(r'href="([^":#?]+\.md)(#[^"]*)?"')
-HEADING = re.compile(r"<h([1-6])>(.*?)</h\1>", re.S)
+# A relative link to a file (a page's source, a download): no scheme, query or fragment-only.
+LINK = re.compile(r'href="([^":#?]+\.[A-Za-z0-9]+)(#[^"]*)?"')
+SELF_LINK = re.compile(r'href="#([^"]+)"')  # a link to an anchor of the same page
+HEADING = re.compile(r'<h([1-6])(?: id="([^"]*)")?>(.*?)</h\1>', re.S)
 ID = re.compile(r'\sid="([^"]*)"')
 
 log = logging.getLogger("mkdocs.plugins.casebook")
@@ -51,26 +57,30 @@ class HtmlPages:
         self.permalink_title = toc.get("permalink_title", "Permanent link")
         self.toc_top, self.toc_bottom = _depth(toc.get("toc_depth", 6))
         self.files = {f.src_uri: f for f in files}
-        self.resolved: dict[tuple[str, bool, str], str] = {}
+        self.resolved: dict[tuple[str, bool, str], tuple[str, Any]] = {}  # → (url, target file)
 
     def render(self, page: Any) -> None:
-        """Fill in what Page.render would: content, toc, the ids present, the title."""
-        content, tokens, ids = self.headings(self.links(page, page.markdown))
+        """Fill in what Page.render would: content, toc, the ids present, the links to anchors, the title."""
+        linked, anchors = self.links(page, page.markdown)
+        content, tokens, ids = self.headings(linked)
         page.content = content
         page.toc = get_toc(tokens)
         page.present_anchor_ids = ids
-        page.links_to_anchors = {}
+        page.links_to_anchors = anchors
         page._title_from_render = next((t["name"] for t in tokens if t["level"] == 1), None)
 
-    def links(self, page: Any, source: str) -> str:
+    def links(self, page: Any, source: str) -> tuple[str, dict[Any, dict[str, str]]]:
+        """The source with its links resolved; and, as MkDocs records them for its anchor check
+        (validation.links.anchors), the anchors it links to: target file → anchor → link."""
         folder = posixpath.dirname(page.file.src_uri)
         is_index = page.file.name == "index"
+        anchors: dict[Any, dict[str, str]] = {}
 
         def replace(match: re.Match[str]) -> str:
             href, anchor = match.group(1), match.group(2) or ""
             key = (folder, is_index, href)
-            url = self.resolved.get(key)
-            if url is None:
+            known = self.resolved.get(key)
+            if known is None:
                 target = self.files.get(posixpath.normpath(posixpath.join(folder, href)))
                 if target is None:
                     log.warning(
@@ -80,21 +90,30 @@ class HtmlPages:
                     )
                     return match.group(0)
                 url = target.url_relative_to(page.file)
-                if target is page.file:
-                    return f'href="{url}{anchor}"'  # a link to itself depends on the page: not remembered
-                self.resolved[key] = url
+                if target is not page.file:  # a link to itself depends on the page: not remembered
+                    self.resolved[key] = (url, target)
+            else:
+                url, target = known
+            if len(anchor) > 1:
+                anchors.setdefault(target, {}).setdefault(html.unescape(anchor[1:]), html.unescape(href + anchor))
             return f'href="{url}{anchor}"'
 
-        return LINK.sub(replace, source)
+        content = LINK.sub(replace, source)
+        for fragment in SELF_LINK.findall(source):
+            anchors.setdefault(page.file, {}).setdefault(html.unescape(fragment), html.unescape("#" + fragment))
+        return content, anchors
 
     def headings(self, source: str) -> tuple[str, list[dict[str, Any]], set[str]]:
         used = set(ID.findall(source))
         tokens: list[dict[str, Any]] = []
 
         def replace(match: re.Match[str]) -> str:
-            level, inner = int(match.group(1)), match.group(2)
+            level, given, inner = int(match.group(1)), match.group(2), match.group(3)
             name = strip_tags(inner)
-            anchor = unique(self.slugify(html.unescape(name), self.separator), used)
+            if given is not None:
+                anchor = html.unescape(given)
+            else:
+                anchor = unique(self.slugify(html.unescape(name), self.separator), used)
             if self.toc_top <= level <= self.toc_bottom:
                 tokens.append({"level": level, "id": anchor, "name": name, "html": inner, "data-toc-label": ""})
             quoted = html.escape(anchor)

@@ -219,10 +219,7 @@ def fast_site(settings: Settings = SETTINGS) -> SiteModel:
             "batch": {"group_by": "unit", "description": "按主办单位"},
         }
     )
-    views = [
-        record_view(r, settings, FAST_AS_OF, case_class)
-        for r in FAST_RECORDS
-    ]
+    views = [record_view(r, settings, FAST_AS_OF, case_class) for r in FAST_RECORDS]
     return SiteModel(
         settings=settings,
         audience="internal",
@@ -367,22 +364,43 @@ def test_sheet_titles_are_valid() -> None:
 
 
 class Cells(HTMLParser):
-    """Collects links and state labels from rendered Markdown's inline HTML."""
+    """Collects the state labels and the table rows (cell texts) of a page's HTML."""
 
     def __init__(self) -> None:
         super().__init__()
         self.states: list[str] = []
+        self.rows: list[list[str]] = []
+        self.cell: list[str] | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = dict(attrs)
         if tag == "span" and "cb-state-label" in (attributes.get("class") or ""):
             self.states.append(attributes["data-state"] or "")
+        elif tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th"):
+            self.cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self.cell is not None:
+            self.rows[-1].append("".join(self.cell).strip())
+            self.cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self.cell is not None:
+            self.cell.append(data)
 
 
 def page_states(text: str) -> list[str]:
     parser = Cells()
     parser.feed(text)
     return parser.states
+
+
+def table_rows(text: str) -> list[list[str]]:
+    parser = Cells()
+    parser.feed(text)
+    return parser.rows
 
 
 def test_ledger_pages(book: LedgerBook) -> None:
@@ -393,22 +411,61 @@ def test_ledger_pages(book: LedgerBook) -> None:
         "supervision.md",
     ]
     la003 = pages["ledgers/LA-003.md"]
-    assert "[XF-2024-0001](../records/XF-2024-0001.md)" in la003
-    assert "[Excel 台账](../downloads/ledger-LA-003.xlsx)" in la003
+    assert la003.startswith('---\ntitle: "LA-003 拖欠农民工工资类案台账"\ncasebook_html: true\n---\n')
+    assert '<a href="../records/XF-2024-0001.md">XF-2024-0001</a>' in la003
+    assert '<a href="../downloads/ledger-LA-003.xlsx">Excel 台账</a>' in la003
     assert Counter(page_states(la003)) == Counter(row.state for row in book.classes[2].rows)
+    late = next(row for row in table_rows(la003) if row[0] == "XF-2024-0001")
+    assert late[2:] == [
+        "2024-03-26", "临河县/城关镇", "临河县人社局、临河县信访局、城关镇人民政府", "办理（2024-06-05）", "办理",
+        "2024-05-28", "超期 33 日", "逾期", "未化解", "未评价 / 未评价", "临河县副县长",
+    ]  # fmt: skip
     index = pages["ledgers/index.md"]
     assert "[LA-001 问题楼盘办证](LA-001.md)" in index and "(../downloads/ledger-all.xlsx)" in index
     supervision = pages["supervision.md"]
+    assert supervision.startswith("---\ntitle: 督办清单\ncasebook_html: true\n---\n")
     assert page_states(supervision) == ["逾期"] * 4 + ["临期"] * 4
-    assert "| [临河县人民政府](#unit-1) | 2 | 0 | 2 |" in supervision
-    assert "[XF-2024-0001](records/XF-2024-0001.md)" in supervision
-    assert "| 简易程序 | 2 日 | 2 日 | 10 日 |" in supervision
+    rows = table_rows(supervision)
+    assert ["临河县人民政府", "2", "0", "2"] in rows and ["合计", "4", "4", "8"] in rows
+    assert '<a href="#unit-1">临河县人民政府</a>' in supervision
+    assert '<h2 id="unit-1">临河县人民政府（逾期 2，临期 0）</h2>' in supervision
+    assert '<a href="records/XF-2024-0001.md">XF-2024-0001</a>' in supervision
+    assert '<a href="ledgers/LA-003.md">LA-003 拖欠农民工工资</a>' in supervision
+    assert next(row for row in rows if row[0] == "简易程序")[:4] == ["简易程序", "2 日", "2 日", "10 日"]
+
+
+def test_ledger_pages_show_data_as_text(book: LedgerBook) -> None:
+    """Titles, units, leads and batch keys from data are escaped text on the HTML ledger pages."""
+    hostile = '<script>alert("x")</script> & <b>粗</b>'
+    view = class_view("LA-003")
+    records = [
+        dataclasses.replace(
+            v,
+            record=v.record.model_copy(
+                update={
+                    "title": hostile + "\n续行",
+                    "lead_official": hostile,
+                    "units": v.record.units.model_copy(update={"lead": hostile, "assist": [hostile]}),
+                }
+            ),
+        )
+        for v in view.records
+    ]
+    ledger = class_ledger(ClassView(view.case_class, view.entries, records), AS_OF)
+    site = dataclasses.replace(SITE, records=records)
+    library = library_ledger(site)
+    pages = dict(ledger_pages(site, [ledger], supervision_of(library, 7), library))
+    for uri in ("ledgers/LA-003.md", "supervision.md"):
+        page = pages[uri]
+        assert "<script>" not in page and "<b>" not in page, uri
+        assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &lt;b&gt;粗&lt;/b&gt;续行" in page, uri
+        assert any(hostile + "续行" in row for row in table_rows(page)), uri
 
 
 def test_ledger_pages_build_in_strict_mkdocs(book: LedgerBook, tmp_path: Path) -> None:
-    """Every link on the ledger pages resolves (records, guides, workbooks, anchors) in a strict build."""
-    from mkdocs.commands.build import build
-    from mkdocs.config import load_config
+    """Every link on the ledger pages resolves (records, guides, workbooks, anchors) in a strict
+    build by the build's own MkDocs step (site_build.py, which hands HTML pages to site_html.py)."""
+    from generator.site_build import MkDocsJob, SiteBuildFailed, build_site
 
     docs = tmp_path / "docs"
     for relative, text in ledger_pages(SITE, book.classes, book.supervision, book.library):
@@ -427,18 +484,31 @@ def test_ledger_pages_build_in_strict_mkdocs(book: LedgerBook, tmp_path: Path) -
     (docs / "index.md").write_text("# 首页\n", encoding="utf-8")
     config = tmp_path / "mkdocs.yml"
     config.write_text(
-        "site_name: t\nmarkdown_extensions: [tables, attr_list]\n"
+        "site_name: t\ntheme: {name: material}\nmarkdown_extensions: [tables, attr_list, toc]\n"
         "validation: {links: {not_found: warn, anchors: warn, unrecognized_links: warn}}\n",
         encoding="utf-8",
     )
-    with open(config, "rb") as stream:
-        build(load_config(config_file=stream, docs_dir=str(docs), site_dir=str(tmp_path / "site"), strict=True))
+    job = MkDocsJob(config, docs, None, 0, "t", "", [], 0, extra_css=[], extra_javascript=[])
+    build_site(job, tmp_path / "site", jobs=1)
     html = (tmp_path / "site" / "supervision" / "index.html").read_text(encoding="utf-8")
-    assert 'href="../records/XF-2024-0001/"' in html
+    assert 'href="../records/XF-2024-0001/"' in html and 'href="../downloads/ledger-all.xlsx"' in html
     assert page_states(html) == ["逾期"] * 4 + ["临期"] * 4
+    ledger = (tmp_path / "site" / "ledgers" / "LA-003" / "index.html").read_text(encoding="utf-8")
+    assert 'href="../../records/XF-2024-0001/"' in ledger and 'href="../../downloads/ledger-LA-003.xlsx"' in ledger
+    assert 'href="../../classes/LA-003/"' in ledger
+
+    # the check is real: an anchor that no heading has, and a workbook that is not there, fail it
+    page = docs / "supervision.md"
+    page.write_text(page.read_text(encoding="utf-8").replace('href="#unit-1"', 'href="#unit-99"'), encoding="utf-8")
+    with pytest.raises(SiteBuildFailed, match="unit-99"):
+        build_site(job, tmp_path / "site-2", jobs=1)
+    page.write_text(page.read_text(encoding="utf-8").replace('href="#unit-99"', 'href="#unit-1"'), encoding="utf-8")
+    (docs / "downloads" / "ledger-all.xlsx").unlink()
+    with pytest.raises(SiteBuildFailed, match=r"ledger-all\.xlsx"):
+        build_site(job, tmp_path / "site-3", jobs=1)
 
 
-HOSTILE_TEXTS = ["=HYPERLINK(\"http://x\",\"点此\")", "+1+1", "-2+3", "@SUM(A1:A2)", "=1+1", "\t=1"]
+HOSTILE_TEXTS = ['=HYPERLINK("http://x","点此")', "+1+1", "-2+3", "@SUM(A1:A2)", "=1+1", "\t=1"]
 
 
 def test_text_that_looks_like_a_formula_stays_text_when_edited(book: LedgerBook) -> None:

@@ -25,9 +25,10 @@ from tests.conftest import AS_OF, SAMPLE, Scratch, build_site, config_with_hook
 def site(tmp_path: Path, toc: dict[str, object] | None = None, directory_urls: bool = True) -> tuple[object, Files]:
     docs = tmp_path / "docs"
     names = ["index.md", "records/A.md", "records/B.md", "records/index.md", "classes/LA-001.md", "tags.md"]
-    for name in names:
+    for name in [*names, "downloads/ledger-LA-001.xlsx"]:
         (docs / name).parent.mkdir(parents=True, exist_ok=True)
         (docs / name).write_text("---\ntitle: t\n---\n", encoding="utf-8")
+    names.append("downloads/ledger-LA-001.xlsx")
     config = load_config(
         config_file=None,
         docs_dir=str(docs),
@@ -66,6 +67,39 @@ def test_links_to_source_files_become_site_urls(tmp_path: Path) -> None:
     assert re.findall(r'href="([^"]*)"', other.content) == ["../A/", "./"]
 
 
+def test_links_to_downloads_resolve_and_a_missing_one_is_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config, files = site(tmp_path)
+    body = '<a href="../downloads/ledger-LA-001.xlsx">x</a> <a href="../records/?tag=a.b">filter</a> <a href="#x">y</a>'
+    with caplog.at_level(logging.WARNING, logger="mkdocs"):
+        page = render(config, files, "records/A.md", body)
+        assert not caplog.text
+        missing = render(config, files, "records/A.md", '<a href="../downloads/ledger-LA-999.xlsx">x</a>')
+    assert re.findall(r'href="([^"]*)"', page.content) == [
+        "../../downloads/ledger-LA-001.xlsx",
+        "../records/?tag=a.b",
+        "#x",
+    ]
+    assert "'../downloads/ledger-LA-999.xlsx'" in caplog.text
+    assert 'href="../downloads/ledger-LA-999.xlsx"' in missing.content
+
+
+def test_links_to_anchors_are_handed_to_the_anchor_check(tmp_path: Path) -> None:
+    """As MkDocs records them for a Markdown page: target file → anchor → the link as written."""
+    config, files = site(tmp_path)
+    body = (
+        '<a href="../tags.md#tag-内退">t</a> <a href="../tags.md#tag-内退">again</a> <a href="#unit-1">u</a> '
+        '<a href="A.md#top">self</a> <a href="../classes/LA-001.md">no anchor</a> <a href="#">bare</a>'
+    )
+    page = render(config, files, "records/A.md", body)
+    tags, own = files.get_file_from_path("tags.md"), files.get_file_from_path("records/A.md")
+    assert page.links_to_anchors == {
+        tags: {"tag-内退": "../tags.md#tag-内退"},
+        own: {"top": "A.md#top", "unit-1": "#unit-1"},
+    }
+
+
 def test_links_without_directory_urls(tmp_path: Path) -> None:
     config, files = site(tmp_path, directory_urls=False)
     page = render(config, files, "records/A.md", '<a href="../classes/LA-001.md#x">c</a> <a href="B.md">b</a>')
@@ -102,6 +136,23 @@ def test_headings_get_the_ids_permalinks_and_contents_python_markdown_gives(tmp_
     assert ids_and_titles(page.toc) == ids_and_titles(get_toc(md.toc_tokens))
     assert page.present_anchor_ids == {"标题--副题", "基本情况", "五个一", "基本情况_1", "诉求", "a-b"}
     assert page._title_from_render == "标题 &amp; 副题"
+
+
+def test_headings_written_with_an_id_keep_it_as_attr_list_ids_do(tmp_path: Path) -> None:
+    """`<h2 id="tag-…">` is what `## … {#tag-…}` gave (attr_list): the id stays, a permalink and
+    a toc entry are added, and ids made from other headings' text step around it."""
+    import markdown
+
+    config, files = site(tmp_path)
+    body = '<h1>标签索引</h1>\n<h2 id="tag-内退">内退 &amp; 其他</h2>\n<h2 id="a-b">x</h2>\n<h2>A b</h2>\n<h3 id="law-1">《法》</h3>'
+    page = render(config, files, "tags.md", body)
+    md = markdown.Markdown(
+        extensions=["attr_list", *config["markdown_extensions"]], extension_configs=config["mdx_configs"]
+    )
+    source = "# 标签索引\n\n## 内退 &amp; 其他 {#tag-内退}\n\n## x {#a-b}\n\n## A b\n\n### 《法》 {#law-1}"
+    assert page.content == md.convert(source)
+    assert ids_and_titles(page.toc) == ids_and_titles(get_toc(md.toc_tokens))
+    assert page.present_anchor_ids == {"标签索引", "tag-内退", "a-b", "a-b_1", "law-1"}
 
 
 def ids_and_titles(items: object) -> list[object]:

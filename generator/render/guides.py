@@ -1,5 +1,8 @@
 """Class guides → the guide page, its flow diagram, its Word edition; and the 政策依据 index page.
 
+The policy index lists, under every article, who cites it: at 10,000 records it is a big
+page, written as HTML (templates/policy.html.j2, see site_html.py) from rows prepared here.
+
 The page and the Word file are rendered from the same section list
 (derive/guide.py), so both carry the same numbered headings in the same
 order. The Word file is a publication: its date is the guide's publish date
@@ -13,16 +16,18 @@ import hashlib
 import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..derive.guide import GuideExtras, chinese_number, guide_sections, law_anchors
+from ..derive.guide import Citation, CitedLaw, GuideExtras, chinese_number, guide_sections, law_anchors
 from ..derive.ledger import GROUP_LABELS, LEDGER_STATES, OUTCOMES
 from ..derive.site import ClassView, SiteModel
 from ..memo import BlobMemo, remembered
 from ..workdir import scratch
 from .flow import flow_svg, size_of
-from .pages import render
+from .pages import render, render_html
+from .text import join_lines
 
 POLICY_PAGE = "policy.md"
 FILE_PART_LIMIT = 32  # characters of a data value kept in a file name
@@ -134,10 +139,43 @@ def guide_files(site: SiteModel, extras: GuideExtras, memo: BlobMemo | None = No
             yield docx_path(view), document
 
 
-def policy_page(site: SiteModel, extras: GuideExtras) -> str:
+@dataclass(frozen=True)
+class ShownArticle:
+    """An article as the policy index shows it: the guides and entries citing it, then the
+    first LIST_LIMIT records (by id, titles' wrapped lines joined) and how many records there are."""
+
+    article: str  # "" for the law as a whole
+    count: int  # citations
+    others: list[Citation]
+    records: list[tuple[str, str]]
+    record_count: int
+
+
+@dataclass(frozen=True)
+class ShownLaw:
+    law: str
+    anchor: str
+    articles: list[ShownArticle]
+
+
+def policy_laws(laws: list[CitedLaw]) -> list[ShownLaw]:
     from .pages import LIST_LIMIT
 
-    return render("policy.md.j2", site=site, laws=extras.laws, list_limit=LIST_LIMIT)
+    shown = []
+    for law in laws:
+        articles = []
+        for article in law.articles:
+            # derive.guide.policy_index sorts each article's citations: guides, entries, records (by id)
+            records = [c for c in article.citations if c.kind == "record"]
+            others = [c for c in article.citations if c.kind != "record"]
+            first = [(c.id, join_lines(c.title)) for c in records[:LIST_LIMIT]]
+            articles.append(ShownArticle(article.article, len(article.citations), others, first, len(records)))
+        shown.append(ShownLaw(law.law, law.anchor, articles))
+    return shown
+
+
+def policy_page(site: SiteModel, extras: GuideExtras) -> str:
+    return render_html("policy.html.j2", site=site, laws=policy_laws(extras.laws))
 
 
 def write_guide(

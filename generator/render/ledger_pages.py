@@ -1,33 +1,123 @@
-"""Ledgers → Markdown pages: the ledger index, one 类案台账 page per class, the 督办 page.
+"""Ledgers → pages: the ledger index, one 类案台账 page per class, the 督办 page.
 
 Pages link each record (`../records/XF-….md`) and the ledger's workbook
-(`../downloads/ledger-….xlsx`) with ordinary Markdown links, so MkDocs in
+(`../downloads/ledger-….xlsx`) by their source paths, so that MkDocs in
 strict mode checks every one of them: the build must have written the
 workbooks (office.workbook.ledger_workbooks) into the docs folder first.
-Tables are Markdown tables; the deadline state is an inline label with the
-record pages' cb-state-* colours. Nothing here touches the disk.
+The class ledgers and 督办 grow with the library (a class of 1,500 records
+is a 700 KB page), so they are written as HTML (ledger.html.j2,
+supervision.html.j2; site_html.py resolves their links) from rows made
+ready to print here; the small ledger index stays Markdown. The deadline
+state is an inline label with the record pages' cb-state-* colours.
+Nothing here touches the disk.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
 
-from ..derive.ledger import LEDGER_STATES, OUTCOMES, UNCLASSIFIED, Ledger, Supervision
+from ..derive.ledger import (
+    LEDGER_STATES,
+    OUTCOMES,
+    UNCLASSIFIED,
+    BatchGroup,
+    Ledger,
+    LedgerRow,
+    Supervision,
+    Tally,
+)
 from ..derive.site import SiteModel
-from .pages import render
+from .pages import render, render_html
+from .text import join_lines
 
 LEDGER_INDEX = "ledgers/index.md"
 SUPERVISION_PAGE = "supervision.md"
+NONE = "—"  # an empty cell
 
 
 def ledger_page_path(ledger: Ledger) -> str:
     return f"ledgers/{ledger.key}.md"
 
 
+class ShownRow(NamedTuple):
+    """A ledger row's cells as the pages print them: plain text (the template escapes it),
+    wrapped lines joined, "—" for what is not there."""
+
+    id: str
+    title: str
+    received: str
+    region: str  # without the city: 城西区/长安街道
+    assist: str
+    stage: str  # 环节（日期）
+    clock: str
+    due: str
+    days: str  # 剩余 N 日 / 超期 N 日
+    state: str
+    outcome: str
+    rating: str  # 对责任单位 / 对信访部门
+    lead: str
+    procedure: str
+    class_id: str | None
+    class_label: str
+
+
+def shown_row(row: LedgerRow) -> ShownRow:
+    days = row.days_left
+    if days is None:
+        left = NONE
+    elif days >= 0:
+        left = f"剩余 {days} 日"
+    else:
+        left = f"超期 {-days} 日"
+    return ShownRow(
+        id=row.id,
+        title=join_lines(row.title),
+        received=str(row.received),
+        region=join_lines(row.region.split("/", 1)[-1]),
+        assist=join_lines("、".join(row.assist_units)) if row.assist_units else NONE,
+        stage=f"{row.stage}（{row.stage_date}）" if row.stage else NONE,
+        clock=row.clock or NONE,
+        due=str(row.due) if row.due else NONE,
+        days=left,
+        state=row.state,
+        outcome=row.outcome,
+        rating=f"{row.unit_rating} / {row.office_rating}" if row.unit_rating else NONE,
+        lead=join_lines(row.lead_official) if row.lead_official else NONE,
+        procedure=join_lines(row.procedure),
+        class_id=row.class_id,
+        class_label=join_lines(row.class_label),
+    )
+
+
+@dataclass(frozen=True)
+class ShownUnit:
+    """One 责任单位's rows on a page; with its 逾期 and 临期 counts on the 督办 page."""
+
+    unit: str
+    rows: list[ShownRow]
+    overdue: int = 0
+    due_soon: int = 0
+
+
+@dataclass(frozen=True)
+class ShownGroup:
+    key: str
+    tally: Tally
+    units: list[ShownUnit]
+
+
+def shown_groups(groups: Sequence[BatchGroup]) -> list[ShownGroup]:
+    return [
+        ShownGroup(g.key, g.tally, [ShownUnit(u.unit, [shown_row(r) for r in u.rows]) for u in g.units]) for g in groups
+    ]
+
+
 def ledger_pages(
     site: SiteModel, ledgers: Sequence[Ledger], supervision: Supervision, library: Ledger
 ) -> Iterator[tuple[str, str]]:
-    """(relative Markdown path, text) of every ledger page, in a fixed order."""
+    """(relative source path, text) of every ledger page, in a fixed order."""
     common = {"site": site, "as_of": site.as_of.isoformat(), "states": LEDGER_STATES, "outcomes": OUTCOMES}
     unclassified = [group for group in library.groups if group.key == UNCLASSIFIED]
     yield (
@@ -35,5 +125,20 @@ def ledger_pages(
         render("ledger_index.md.j2", ledgers=ledgers, library=library, unclassified=unclassified, **common),
     )
     for ledger in ledgers:
-        yield ledger_page_path(ledger), render("ledger.md.j2", ledger=ledger, **common)
-    yield SUPERVISION_PAGE, render("supervision.md.j2", supervision=supervision, library=library, **common)
+        yield (
+            ledger_page_path(ledger),
+            render_html("ledger.html.j2", ledger=ledger, groups=shown_groups(ledger.groups), **common),
+        )
+    yield SUPERVISION_PAGE, supervision_page(site, supervision, library)
+
+
+def supervision_page(site: SiteModel, supervision: Supervision, library: Ledger) -> str:
+    units = [ShownUnit(u.unit, [shown_row(r) for r in u.rows], u.overdue, u.due_soon) for u in supervision.units]
+    return render_html(
+        "supervision.html.j2",
+        site=site,
+        as_of=site.as_of.isoformat(),
+        supervision=supervision,
+        units=units,
+        library=library,
+    )
