@@ -1,13 +1,24 @@
 """Page texts → encoded postings, with array operations instead of a Python loop per character.
 
-At 10,000 records the pages hold about 17 million characters. Walking them
+At 10,000 records the pages hold about 15 million characters. Walking them
 one bigram at a time in Python took 35 s; here every step is a numpy array
 operation over the whole corpus at once: code points of all pages in one
-array, bigram keys as 64-bit integers, one stable sort that groups them by
-key (positions stay in page order), and LEB128 varints written for all
-values together. The byte format is the one codec.py describes and the
-browser reads; tests/search_reference.py builds the same bytes the slow,
-obvious way and the tests compare the two.
+array, normalised through a table of the few thousand distinct characters,
+bigram keys as dense ranks, one sort that groups them by key (positions stay
+in page order), and LEB128 varints written for all values together. The
+byte format is the one codec.py describes and the browser reads;
+tests/search_reference.py builds the same bytes the slow, obvious way and
+the tests compare the two.
+
+Sorting: an occurrence's key rank and its place in the corpus are packed into
+one 64-bit integer (rank << 32 | place), so a plain np.sort, which numpy does
+with SIMD, orders them by (key, page, position); numpy's stable argsort on
+the keys alone took five times as long. When a rank or a place does not fit
+in 32 bits (never at library scale) the stable argsort is used instead.
+
+Postings can also be updated (incremental builds, index.py): the occurrences
+of some pages dropped, the remaining pages renumbered in the same order, and
+the occurrences of new pages merged in, without sorting everything again.
 
 Encodings (all unsigned LEB128 varints):
 
@@ -23,106 +34,396 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .text import TERM_RUN
+from .codec import deltas, varints
+from .text import TERM_RUN, normalise
 
 CODE_BITS = 21  # every Unicode code point fits in 21 bits
 CODE_MASK = (1 << CODE_BITS) - 1
+LOW32 = np.uint64(0xFFFFFFFF)
 
 
 @dataclass
 class Corpus:
-    """Every page's normalised text as one array of code points, pages separated by a non-letter."""
+    """Every page's normalised text as one array of code points, pages separated by "\\0"."""
 
-    codes: np.ndarray  # uint32 code points, "\0" between pages
-    doc: np.ndarray  # page number of every character
-    position: np.ndarray  # position of every character within its page
+    codes: np.ndarray  # uint32 code points
+    starts: np.ndarray  # int64: page k is codes[starts[k] : starts[k + 1] - 1]
     letter: np.ndarray  # True where the character is a letter or digit (bigrams are made of these)
+    letters: np.ndarray  # uint32: the distinct letters present, ascending
+    rank: np.ndarray  # uint32 table: code point → its index in `letters` (for letters only)
 
     @classmethod
     def of(cls, texts: list[str]) -> Corpus:
-        joined = "\0".join(texts)
-        codes = np.frombuffer(joined.encode("utf-32-le"), dtype="<u4").astype(np.uint32)
-        lengths = np.array([len(text) + 1 for text in texts], dtype=np.int32)
-        doc = np.repeat(np.arange(len(texts), dtype=np.int32), lengths)[: len(codes)]
-        starts = np.concatenate(([0], np.cumsum(lengths, dtype=np.int64)[:-1])).astype(np.int32)
-        position = np.arange(len(codes), dtype=np.int32) - starts[doc]
-        present = np.flatnonzero(np.bincount(codes)) if len(codes) else np.array([], dtype=np.int64)
-        table = np.zeros(int(present.max()) + 1 if len(present) else 1, dtype=bool)
-        for code in present:
-            table[code] = TERM_RUN.fullmatch(chr(code)) is not None  # the same rule as the browser's
-        return cls(codes, doc, position, table[codes])
+        """The corpus of texts that are already normalised (text.normalise)."""
+        return cls._made(texts, normalised=False)
+
+    @classmethod
+    def normalised(cls, texts: list[str]) -> Corpus:
+        """The corpus of page texts as they are: the same as `of([normalise(t) for t in texts])`.
+
+        normalise maps every character to one character on its own, so the
+        mapping is applied to the code point array through a table of the
+        distinct characters (str.translate cost 2 s at 10,000 records)."""
+        return cls._made(texts, normalised=True)
+
+    @classmethod
+    def _made(cls, texts: list[str], normalised: bool) -> Corpus:
+        codes = np.frombuffer("\0".join(texts).encode("utf-32-le"), dtype="<u4").astype(np.uint32)
+        lengths = np.fromiter((len(text) + 1 for text in texts), dtype=np.int64, count=len(texts))
+        starts = np.zeros(len(texts) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=starts[1:])
+        present = np.flatnonzero(np.bincount(codes)) if len(codes) else np.zeros(0, dtype=np.int64)
+        if normalised and len(present):
+            mapped = np.array([ord(normalise(chr(code))) for code in present.tolist()], dtype=np.uint32)
+            if (mapped != present).any():
+                table = np.arange(int(present[-1]) + 1, dtype=np.uint32)
+                table[present] = mapped
+                codes = table[codes]
+                present = np.unique(mapped)
+        is_letter = np.array([TERM_RUN.fullmatch(chr(code)) is not None for code in present.tolist()], dtype=bool)
+        letters = present[is_letter].astype(np.uint32)  # the same rule as the browser's
+        size = int(present[-1]) + 1 if len(present) else 1
+        letter_table = np.zeros(size, dtype=bool)
+        letter_table[letters] = True
+        rank = np.zeros(size, dtype=np.uint32)
+        rank[letters] = np.arange(len(letters), dtype=np.uint32)
+        return cls(codes, starts, letter_table[codes], letters, rank)
+
+    def doc_of_each(self) -> np.ndarray:
+        """uint32: the page number of every character (separators count with the page before)."""
+        lengths = np.diff(self.starts)
+        return np.repeat(np.arange(len(lengths), dtype=np.uint32), lengths)[: len(self.codes)]
 
 
 @dataclass
-class Grouped:
-    """Occurrences sorted by (key, doc, position), with where each key's and each (key, doc)'s run starts."""
+class Postings:
+    """Occurrences grouped by key: each distinct key (ascending) with its occurrences in (doc, position) order."""
 
-    keys: np.ndarray  # uint64, one per occurrence
-    doc: np.ndarray
-    position: np.ndarray
-    key_starts: np.ndarray  # index of the first occurrence of each distinct key
-    group_starts: np.ndarray  # index of the first occurrence of each (key, doc)
+    keys: np.ndarray  # uint64 distinct keys, ascending
+    starts: np.ndarray  # int64, len(keys) + 1: the occurrences of keys[i] are [starts[i], starts[i + 1])
+    doc: np.ndarray  # uint32 per occurrence
+    position: np.ndarray | None  # uint32 per occurrence; None where only documents count (characters)
 
     @classmethod
-    def of(cls, keys: np.ndarray, doc: np.ndarray, position: np.ndarray) -> Grouped:
-        order = np.argsort(keys, kind="stable")  # occurrences arrive in (doc, position) order
-        keys, doc, position = keys[order], doc[order], position[order]
-        new_key = np.empty(len(keys), dtype=bool)
-        new_doc = np.empty(len(keys), dtype=bool)
-        if len(keys):
-            new_key[0] = new_doc[0] = True
-            np.not_equal(keys[1:], keys[:-1], out=new_key[1:])
-            np.not_equal(doc[1:], doc[:-1], out=new_doc[1:])
-            new_doc |= new_key
-        return cls(keys, doc, position, np.flatnonzero(new_key), np.flatnonzero(new_doc))
+    def empty(cls, positions: bool = True) -> Postings:
+        none = np.zeros(0, dtype=np.uint32)
+        return cls(np.zeros(0, dtype=np.uint64), np.zeros(1, dtype=np.int64), none, none.copy() if positions else None)
 
-    def distinct_keys(self) -> np.ndarray:
-        return self.keys[self.key_starts]
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def counts(self) -> np.ndarray:
+        return np.diff(self.starts)
+
+    def group_starts(self) -> np.ndarray:
+        """Index of the first occurrence of each (key, doc)."""
+        new = np.empty(len(self.doc), dtype=bool)
+        if len(new):
+            new[0] = True
+            np.not_equal(self.doc[1:], self.doc[:-1], out=new[1:])
+            new[self.starts[:-1]] = True
+        return np.flatnonzero(new)
+
+    def take(self, indices: np.ndarray) -> Postings:
+        """The postings of keys[indices] (ascending indices)."""
+        indices = np.asarray(indices, dtype=np.int64)
+        low, high = self.starts[indices], self.starts[indices + 1]
+        chosen = ranges(low, high)
+        starts = np.zeros(len(indices) + 1, dtype=np.int64)
+        np.cumsum(high - low, out=starts[1:])
+        position = self.position[chosen] if self.position is not None else None
+        return Postings(self.keys[indices], starts, self.doc[chosen], position)
+
+    def renumbered(self, doc_map: np.ndarray) -> tuple[Postings, np.ndarray]:
+        """(the occurrences of kept docs under their new numbers, which keys lost or renumbered any).
+
+        doc_map[old doc] is the new number, or -1 for a doc that is gone; the
+        kept docs must keep their order, so the occurrences stay sorted."""
+        touched_doc = doc_map != np.arange(len(doc_map), dtype=doc_map.dtype)
+        hit = touched_doc[self.doc]
+        touched = np.logical_or.reduceat(hit, self.starts[:-1]) if len(self.keys) else np.zeros(0, dtype=bool)
+        if not touched.any():
+            return self, touched
+        gone = doc_map < 0
+        doc = self.doc
+        if (touched_doc & ~gone).any():  # kept docs with a new number (a doc added or removed before them)
+            doc = doc_map.astype(np.uint32)[doc]  # gone docs wrap round; they are deleted next
+            drop = np.flatnonzero(gone[self.doc])
+        else:
+            drop = np.flatnonzero(hit)
+        del hit
+        doc = np.delete(doc, drop)
+        position = np.delete(self.position, drop) if self.position is not None else None
+        starts = self.starts - np.searchsorted(drop, self.starts)
+        present = np.flatnonzero(np.diff(starts) > 0)
+        return Postings(self.keys[present], np.append(starts[present], starts[-1]), doc, position), touched
+
+    def numbered(self, numbers: np.ndarray) -> Postings:
+        """The same occurrences with doc k renamed numbers[k] (ascending, so the order holds)."""
+        return Postings(self.keys, self.starts, numbers[self.doc], self.position)
 
 
-def bigrams(corpus: Corpus) -> Grouped:
+def ranges(low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """The concatenation of arange(low[i], high[i]) for every i, as one int64 array."""
+    sizes = (high - low).astype(np.int64)
+    total = int(sizes.sum())
+    if not total:
+        return np.zeros(0, dtype=np.int64)
+    nonempty = sizes > 0
+    low, sizes = low[nonempty].astype(np.int64), sizes[nonempty]
+    out = np.ones(total, dtype=np.int64)
+    out[0] = low[0]
+    block_starts = np.cumsum(sizes)[:-1]
+    out[block_starts] = low[1:] - (low[:-1] + sizes[:-1] - 1)
+    return np.cumsum(out)
+
+
+def merge(old: Postings, new: Postings) -> Postings:
+    """All occurrences of two postings whose docs are disjoint, in (key, doc, position) order."""
+    if not len(new.doc):
+        return old
+    if not len(old.doc):
+        return new
+    keys = np.union1d(old.keys, new.keys)
+    old_rank, new_rank = np.searchsorted(keys, old.keys), np.searchsorted(keys, new.keys)
+    # (key, doc) of every old occurrence as one sortable number; a new doc's run goes where its (key, doc) sorts.
+    old_order = np.repeat(old_rank.astype(np.uint64), old.counts()) << np.uint64(32)
+    old_order |= old.doc
+    new_order = np.repeat(new_rank.astype(np.uint64), new.counts()) << np.uint64(32)
+    new_order |= new.doc
+    at = np.searchsorted(old_order, new_order)
+    del old_order, new_order
+    counts = np.zeros(len(keys), dtype=np.int64)
+    counts[old_rank] += old.counts()
+    counts[new_rank] += new.counts()
+    starts = np.zeros(len(keys) + 1, dtype=np.int64)
+    np.cumsum(counts, out=starts[1:])
+    position = None
+    if old.position is not None and new.position is not None:
+        position = np.insert(old.position, at, new.position)
+    return Postings(keys, starts, np.insert(old.doc, at, new.doc), position)
+
+
+def _sort_by_rank(ranks: np.ndarray, places: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(ranks, places) ordered by rank, places ascending within a rank (`places` arrive ascending)."""
+    if not len(ranks):
+        return ranks.astype(np.uint64), places.astype(np.int64)
+    if int(ranks.max()) < 2**32 and int(places[-1]) < 2**32:
+        packed = ranks.astype(np.uint64) << np.uint64(32)
+        packed |= places.astype(np.uint64)
+        packed.sort()
+        return packed >> np.uint64(32), (packed & LOW32).astype(np.int64)
+    order = np.argsort(ranks, kind="stable")
+    return ranks[order].astype(np.uint64), places[order].astype(np.int64)
+
+
+def _grouped(ranks: np.ndarray, places: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(distinct ranks, starts, places in order) of occurrences sorted by rank."""
+    ranks, places = _sort_by_rank(ranks, places)
+    boundary = np.flatnonzero(ranks[1:] != ranks[:-1]) + 1 if len(ranks) else np.zeros(0, dtype=np.int64)
+    starts = np.concatenate(([0], boundary, [len(ranks)])).astype(np.int64) if len(ranks) else np.zeros(1, np.int64)
+    return ranks[starts[:-1]], starts, places
+
+
+def bigrams(corpus: Corpus) -> Postings:
+    """Every pair of adjacent letters or digits, by key (first code << 21 | second code)."""
     at = np.flatnonzero(corpus.letter[:-1] & corpus.letter[1:])
-    keys = (corpus.codes[at].astype(np.uint64) << np.uint64(CODE_BITS)) | corpus.codes[at + 1].astype(np.uint64)
-    return Grouped.of(keys, corpus.doc[at], corpus.position[at])
+    count = np.uint64(len(corpus.letters))
+    ranks = corpus.rank[corpus.codes[at]].astype(np.uint64) * count
+    ranks += corpus.rank[corpus.codes[1:][at]]
+    distinct, starts, places = _grouped(ranks, at)
+    del ranks, at
+    keys = (corpus.letters[distinct // count].astype(np.uint64) << np.uint64(CODE_BITS)) | corpus.letters[
+        distinct % count
+    ].astype(np.uint64)
+    doc = corpus.doc_of_each()[places]
+    position = (places - corpus.starts[doc]).astype(np.uint32)
+    return Postings(keys, starts, doc, position)
 
 
-def trigrams_of(corpus: Corpus, bigram_keys: np.ndarray) -> Grouped:
-    """Occurrences of trigrams whose first and second bigram are both in `bigram_keys`."""
-    at = np.flatnonzero(corpus.letter[:-2] & corpus.letter[1:-1] & corpus.letter[2:])
-    first = (corpus.codes[at].astype(np.uint64) << np.uint64(CODE_BITS)) | corpus.codes[at + 1].astype(np.uint64)
-    second = (corpus.codes[at + 1].astype(np.uint64) << np.uint64(CODE_BITS)) | corpus.codes[at + 2].astype(np.uint64)
-    chosen = np.isin(first, bigram_keys) & np.isin(second, bigram_keys)
-    at = at[chosen]
-    keys = (first[chosen] << np.uint64(CODE_BITS)) | corpus.codes[at + 2].astype(np.uint64)
-    return Grouped.of(keys, corpus.doc[at], corpus.position[at])
-
-
-def characters(corpus: Corpus) -> Grouped:
-    """One occurrence per (letter, page): the first, so positions are first positions."""
+def characters(corpus: Corpus) -> Postings:
+    """Each letter with the pages it occurs in (once per page; no positions)."""
     at = np.flatnonzero(corpus.letter)
-    keys = corpus.codes[at].astype(np.uint64)
-    grouped = Grouped.of(keys, corpus.doc[at], corpus.position[at])
-    first = grouped.group_starts
-    return Grouped.of(grouped.keys[first], grouped.doc[first], grouped.position[first])
+    pages = max(len(corpus.starts) - 1, 1)
+    wide = len(corpus.letters) * pages >= 2**32
+    kind = np.uint64 if wide else np.uint32
+    pairs = corpus.rank[corpus.codes[at]].astype(kind) * kind(pages)
+    pairs += corpus.doc_of_each()[at]
+    del at
+    pairs.sort()  # (letter, page) in order; np.unique would hash, 20 times slower here
+    if len(pairs):
+        distinct = np.empty(len(pairs), dtype=bool)
+        distinct[0] = True
+        np.not_equal(pairs[1:], pairs[:-1], out=distinct[1:])
+        pairs = pairs[distinct]
+    letter_rank, doc = pairs // kind(pages), (pairs % kind(pages)).astype(np.uint32)
+    del pairs
+    boundary = np.flatnonzero(letter_rank[1:] != letter_rank[:-1]) + 1
+    starts = np.concatenate(([0], boundary, [len(doc)])).astype(np.int64) if len(doc) else np.zeros(1, np.int64)
+    keys = corpus.letters[letter_rank[starts[:-1]]].astype(np.uint64)
+    return Postings(keys, starts, doc, None)
+
+
+def trigrams(pairs: Postings, chosen: np.ndarray, text_lengths: np.ndarray) -> Postings:
+    """Occurrences of the trigrams whose first and second bigram are both chosen (a mask over pairs.keys).
+
+    Found by joining the chosen bigrams' own occurrences: a trigram starts at
+    (doc, p) when one chosen bigram occurs there and another at (doc, p + 1);
+    the pages' texts are not needed, only their lengths."""
+    picked = np.flatnonzero(chosen)
+    if not len(picked) or pairs.position is None:
+        return Postings.empty()
+    sub = pairs.take(picked)
+    which = np.repeat(np.arange(len(picked), dtype=np.int64), sub.counts())
+    page_starts = np.zeros(len(text_lengths) + 1, dtype=np.int64)
+    np.cumsum(np.asarray(text_lengths, dtype=np.int64) + 1, out=page_starts[1:])
+    place = page_starts[sub.doc] + sub.position
+    at_place = np.full(int(page_starts[-1]) + 1, -1, dtype=np.int16 if len(picked) < 2**15 else np.int32)
+    at_place[place] = which
+    following = at_place[place + 1]
+    del at_place, place
+    found = np.flatnonzero(following >= 0)
+    first, third = which[found], sub.keys[following[found]] & np.uint64(CODE_MASK)
+    ranks = first.astype(np.uint64) << np.uint64(CODE_BITS)
+    ranks |= third
+    distinct, starts, order = _grouped(ranks, np.arange(len(found), dtype=np.int64))
+    keys = (sub.keys[distinct >> np.uint64(CODE_BITS)] << np.uint64(CODE_BITS)) | (distinct & np.uint64(CODE_MASK))
+    occurrences = found[order]
+    return Postings(keys, starts, sub.doc[occurrences], sub.position[occurrences])
 
 
 def key_text(key: int, length: int) -> str:
     return "".join(chr((key >> (CODE_BITS * (length - 1 - i))) & CODE_MASK) for i in range(length))
 
 
-def encode_positional(grouped: Grouped) -> list[bytes]:
-    """One positional posting list per distinct key, in key order."""
-    n = len(grouped.keys)
-    groups = grouped.group_starts
-    key_of_group = np.searchsorted(grouped.key_starts, groups, side="right") - 1
-    first_group_of_key = np.searchsorted(groups, grouped.key_starts)
+def key_hashes(keys: np.ndarray, length: int) -> np.ndarray:
+    """uint32 FNV-1a (codec.fnv1a) of the UTF-8 of every key's text, for all keys at once."""
+    value = np.full(len(keys), 0x811C9DC5, dtype=np.uint64)
+    for index in range(length):
+        code = (keys >> np.uint64(CODE_BITS * (length - 1 - index))) & np.uint64(CODE_MASK)
+        for byte, present in _utf8_bytes(code):
+            mixed = ((value ^ byte) * np.uint64(0x01000193)) & LOW32
+            value = np.where(present, mixed, value)
+    return value.astype(np.uint32)
 
-    position_deltas = grouped.position.copy()
+
+def _utf8_bytes(code: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The 1–4 UTF-8 bytes of each code point, as (byte values, which code points have that byte)."""
+    width = 1 + (code >= 0x80).astype(np.int64) + (code >= 0x800) + (code >= 0x10000)
+    lead = np.choose(
+        width - 1, [code, 0xC0 | (code >> np.uint64(6)), 0xE0 | (code >> np.uint64(12)), 0xF0 | (code >> np.uint64(18))]
+    )
+    out = [(lead.astype(np.uint64), np.ones(len(code), dtype=bool))]
+    for index in range(1, 4):
+        shift = (width - 1 - index).clip(0) * 6
+        out.append((0x80 | ((code >> shift.astype(np.uint64)) & np.uint64(0x3F)), width > index))
+    return out
+
+
+@dataclass
+class Groups:
+    """One key's occurrences as (key, doc) groups: each group's doc and where its occurrences lie."""
+
+    docs: np.ndarray  # ascending
+    bounds: np.ndarray  # int64, len(docs) + 1: group g is occurrences bounds[g] … bounds[g + 1] - 1
+    position: np.ndarray | None
+
+    @classmethod
+    def of(cls, grouped: Postings, index: int) -> Groups:
+        low, high = int(grouped.starts[index]), int(grouped.starts[index + 1])
+        doc = np.asarray(grouped.doc[low:high])
+        first = np.flatnonzero(np.concatenate(([True], doc[1:] != doc[:-1])))
+        position = np.asarray(grouped.position[low:high]) if grouped.position is not None else None
+        return cls(doc[first], np.append(first, high - low), position)
+
+
+def spliced(old: bytes, layout: str, before: Groups, after: Groups, old_number: np.ndarray) -> bytes | None:
+    """The encoding of `after` made from `old`, the encoding (in `layout`) of `before`.
+
+    A run of groups that carries over (docs kept, in the same order, shifted
+    by the same amount, none dropped between them) is the same bytes but for
+    its first doc delta: it is copied. Only that delta and the groups of new
+    docs are encoded, so a posting list of a common bigram over 10,000 pages
+    costs a few copies when one page changed. old_number[new doc] is the doc's
+    previous number, -1 when its occurrences are new. None when `old` does not
+    have the shape `before` implies (then the caller encodes in full)."""
+    counts = np.diff(before.bounds)
+    per_group = {"positional": counts + 2, "doc_level": np.full(len(counts), 3), "doc_list": np.ones(len(counts))}[
+        layout
+    ]
+    ends = np.flatnonzero(np.frombuffer(old, dtype=np.uint8) < 0x80)  # the last byte of every varint
+    if len(ends) != 1 + int(per_group.sum()) or not len(ends) or ends[-1] != len(old) - 1:
+        return None
+    first_value = np.ones(len(counts), dtype=np.int64)  # value index of each group's doc delta
+    np.cumsum(per_group[:-1], out=first_value[1:])
+    first_value[1:] += 1
+    group_start = ends[first_value - 1] + 1
+    rest_start = ends[first_value] + 1
+    group_end = np.append(group_start[1:], len(old))
+
+    source = old_number[after.docs]
+    kept = source >= 0
+    old_group = np.minimum(np.searchsorted(before.docs, np.where(kept, source, 0)), max(len(before.docs) - 1, 0))
+    if len(before.docs) == 0 or (kept & (before.docs[old_group] != source)).any():
+        return None
+    shift = after.docs.astype(np.int64) - source
+    joins = kept[1:] & kept[:-1] & (old_group[1:] == old_group[:-1] + 1) & (shift[1:] == shift[:-1])
+    run_starts = np.flatnonzero(np.concatenate(([True], ~joins)))
+    run_ends = np.append(run_starts[1:], len(after.docs)) - 1
+    docs, kept_list, groups = after.docs.tolist(), kept.tolist(), old_group.tolist()
+    parts = [varints([len(docs)])]
+    previous = 0
+    for first, last in zip(run_starts.tolist(), run_ends.tolist(), strict=True):
+        doc = docs[first]
+        if kept_list[first]:
+            parts.append(varints([doc - previous]))
+            parts.append(old[int(rest_start[groups[first]]) : int(group_end[groups[last]])])
+        elif layout == "doc_list":
+            parts.append(varints([doc - previous]))
+        else:
+            assert after.position is not None
+            found = after.position[after.bounds[first] : after.bounds[first + 1]].tolist()
+            rest = deltas(found) if layout == "positional" else found[:1]
+            parts.append(varints([doc - previous, len(found), *rest]))
+        previous = docs[last]
+    return b"".join(parts)
+
+
+# --- encodings ------------------------------------------------------------------------------
+
+
+@dataclass
+class Encoded:
+    """Encoded postings of several keys: key i's bytes are data[offsets[i] : offsets[i + 1]]."""
+
+    data: bytes
+    offsets: np.ndarray  # int64, len(keys) + 1
+
+    def sizes(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    def parts(self) -> list[bytes]:
+        data = self.data
+        return [data[a:b] for a, b in itertools.pairwise(self.offsets.tolist())]
+
+
+def encode_positional(postings: Postings) -> Encoded:
+    """One positional posting list per key, in key order."""
+    assert postings.position is not None
+    position, doc = postings.position, postings.doc
+    n = len(doc)
+    key_starts = postings.starts[:-1]
+    groups = postings.group_starts()
+    key_of_group = np.searchsorted(key_starts, groups, side="right") - 1
+    first_group_of_key = np.searchsorted(groups, key_starts)
+
+    position_deltas = position.copy()
     same_group = np.ones(n, dtype=bool)
     same_group[groups] = False
-    position_deltas[1:][same_group[1:]] -= grouped.position[:-1][same_group[1:]]
+    position_deltas[1:][same_group[1:]] -= position[:-1][same_group[1:]]
+    del same_group
 
-    group_docs = grouped.doc[groups]
+    group_docs = doc[groups]
     doc_deltas = group_docs.copy()
     continuing = np.ones(len(groups), dtype=bool)
     continuing[first_group_of_key] = False
@@ -131,8 +432,8 @@ def encode_positional(grouped: Grouped) -> list[bytes]:
     key_doc_counts = np.diff(np.append(first_group_of_key, len(groups)))
 
     # Slot of every value in the stream: each key adds 1 header, each (key, doc) 2.
-    values = np.empty(n + 2 * len(groups) + len(grouped.key_starts), dtype=np.uint32)
-    key_slots = grouped.key_starts + 2 * first_group_of_key + np.arange(len(grouped.key_starts))
+    values = np.empty(n + 2 * len(groups) + len(key_starts), dtype=np.uint32)
+    key_slots = key_starts + 2 * first_group_of_key + np.arange(len(key_starts))
     group_slots = groups + 2 * np.arange(len(groups)) + key_of_group + 1
     element_slots = np.repeat(2 * np.arange(1, len(groups) + 1) + key_of_group + 1, group_sizes)
     element_slots += np.arange(n)
@@ -140,71 +441,88 @@ def encode_positional(grouped: Grouped) -> list[bytes]:
     values[group_slots] = doc_deltas
     values[group_slots + 1] = group_sizes
     values[element_slots] = position_deltas
-    return _split(values, key_slots)
+    return _encoded(values, key_slots)
 
 
-def encode_doc_level(grouped: Grouped) -> list[bytes]:
+def encode_doc_level(postings: Postings) -> Encoded:
     """Per key: the pages it occurs in, how often, and where first."""
-    groups = grouped.group_starts
-    n = len(grouped.keys)
-    first_group_of_key = np.searchsorted(groups, grouped.key_starts)
-    group_docs = grouped.doc[groups]
+    assert postings.position is not None
+    groups = postings.group_starts()
+    n = len(postings.doc)
+    key_starts = postings.starts[:-1]
+    first_group_of_key = np.searchsorted(groups, key_starts)
+    group_docs = postings.doc[groups]
     doc_deltas = group_docs.copy()
     continuing = np.ones(len(groups), dtype=bool)
     continuing[first_group_of_key] = False
     doc_deltas[1:][continuing[1:]] -= group_docs[:-1][continuing[1:]]
     key_doc_counts = np.diff(np.append(first_group_of_key, len(groups)))
 
-    values = np.empty(3 * len(groups) + len(grouped.key_starts), dtype=np.uint32)
-    key_slots = 3 * first_group_of_key + np.arange(len(grouped.key_starts))
+    values = np.empty(3 * len(groups) + len(key_starts), dtype=np.uint32)
+    key_slots = 3 * first_group_of_key + np.arange(len(key_starts))
     key_of_group = np.searchsorted(first_group_of_key, np.arange(len(groups)), side="right")
     group_slots = 3 * np.arange(len(groups)) + key_of_group
     values[key_slots] = key_doc_counts
     values[group_slots] = doc_deltas
     values[group_slots + 1] = np.diff(np.append(groups, n))
-    values[group_slots + 2] = grouped.position[groups]
-    return _split(values, key_slots)
+    values[group_slots + 2] = postings.position[groups]
+    return _encoded(values, key_slots)
 
 
-def encode_doc_lists(grouped: Grouped) -> list[bytes]:
-    """Per key: [n docs][doc deltas …] (`grouped` has one occurrence per key and page)."""
-    starts = grouped.key_starts
-    n = len(grouped.keys)
-    doc_deltas = grouped.doc.copy()
+def encode_doc_lists(postings: Postings) -> Encoded:
+    """Per key: [n docs][doc deltas …] (one occurrence per key and page)."""
+    starts = postings.starts[:-1]
+    doc = postings.doc
+    n = len(doc)
+    doc_deltas = doc.copy()
     continuing = np.ones(n, dtype=bool)
     continuing[starts] = False
-    doc_deltas[1:][continuing[1:]] -= grouped.doc[:-1][continuing[1:]]
+    doc_deltas[1:][continuing[1:]] -= doc[:-1][continuing[1:]]
     values = np.empty(n + len(starts), dtype=np.uint32)
     key_slots = starts + np.arange(len(starts))
     element_slots = np.arange(n) + np.searchsorted(starts, np.arange(n), side="right")
-    values[key_slots] = np.diff(np.append(starts, n))
+    values[key_slots] = np.diff(postings.starts)
     values[element_slots] = doc_deltas
-    return _split(values, key_slots)
+    return _encoded(values, key_slots)
 
 
 def varint_bytes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(bytes, start of each value's encoding): unsigned LEB128 of 32-bit values (at most 5 bytes each)."""
+    """(bytes, start of each value's encoding): unsigned LEB128 of 32-bit values (at most 5 bytes each).
+
+    Most values are below 128 (one byte): every value's first byte is written
+    at once, the further bytes only for the few values that have them."""
     values = values.astype(np.uint32, copy=False)
-    widths = np.ones(len(values), dtype=np.uint8)
-    for bits in (7, 14, 21, 28):
-        widths += values >= np.uint32(1 << bits)
-    ends = np.cumsum(widths, dtype=np.int64)
-    if len(ends) and ends[-1] < 2**31:
-        ends = ends.astype(np.int32)  # half the memory of the largest temporary arrays
+    more = values >= np.uint32(0x80)
+    longer = np.flatnonzero(more)
+    rest = values[longer]
+    rest_widths = np.ones(len(rest), dtype=np.uint8)
+    for bits in (14, 21, 28):
+        rest_widths += rest >= np.uint32(1 << bits)
+    widths = more.astype(np.uint8)
+    widths += 1
+    widths[longer] += rest_widths - 1
+    count = len(values)
+    ends = np.cumsum(widths, dtype=np.int32 if 5 * count < 2**31 else np.int64)  # half the memory when it fits
     starts = ends - widths
-    out = np.empty(int(ends[-1]) if len(values) else 0, dtype=np.uint8)
-    for byte in range(5):
-        chosen = widths > byte
+    total = int(ends[-1]) if count else 0
+    del ends, widths
+    out = np.empty(total, dtype=np.uint8)
+    first = values & np.uint32(0x7F)
+    first |= more.astype(np.uint32) << np.uint32(7)
+    out[starts] = first
+    del first, more
+    rest_starts = starts[longer]
+    for byte in range(1, 5):
+        chosen = rest_widths > byte - 1 if byte > 1 else np.ones(len(rest), dtype=bool)
         if not chosen.any():
             break
-        payload = (values[chosen] >> np.uint32(7 * byte)) & np.uint32(0x7F)
-        more = (widths[chosen] > byte + 1).astype(np.uint32) << np.uint32(7)
-        out[starts[chosen] + byte] = (payload | more).astype(np.uint8)
+        payload = (rest[chosen] >> np.uint32(7 * byte)) & np.uint32(0x7F)
+        flag = (rest_widths[chosen] > byte).astype(np.uint32) << np.uint32(7)
+        out[rest_starts[chosen] + byte] = (payload | flag).astype(np.uint8)
     return out, starts
 
 
-def _split(values: np.ndarray, key_slots: np.ndarray) -> list[bytes]:
+def _encoded(values: np.ndarray, key_slots: np.ndarray) -> Encoded:
     encoded, starts = varint_bytes(values)
-    data = encoded.tobytes()
-    bounds = [*starts[key_slots].tolist(), len(data)]
-    return [data[a:b] for a, b in itertools.pairwise(bounds)]
+    offsets = np.append(starts[key_slots].astype(np.int64), len(encoded))
+    return Encoded(encoded.tobytes(), offsets)
