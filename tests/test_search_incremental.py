@@ -28,17 +28,29 @@ from hypothesis import strategies as st
 from generator.search import cache as search_cache
 from generator.search import index
 from generator.search.index import DATA_DIR, SearchDoc, write_docs, write_search_data
+from generator.search.postings import (
+    Groups,
+    Postings,
+    encode_doc_level,
+    encode_doc_lists,
+    encode_positional,
+    spliced,
+)
 
-# A small alphabet, so that pages share bigrams and trigrams; full-width and upper-case
+# Small alphabets, so that pages share bigrams and trigrams; full-width and upper-case
 # letters exercise normalisation, punctuation and spaces split the letter runs.
-ALPHABET = "信访事项办理工资拖欠锦绣花园证明2024abAＢ１。，、 \n-"
+WIDE = "信访事项办理工资拖欠锦绣花园证明2024abAＢ１。，、 \n-"
+NARROW = "信访办a1Ａ。 \n"
 KINDS = ["typical", "class", "page", "record"]
 
-# (BIG_TERM_BYTES, TARGET_SHARD_BYTES, SPLICE_DOCS): the defaults, where nothing is stored
-# apart at this size; tiny limits, where many terms get files of their own, trigram entries
-# exist and shard counts change from step to step (spliced big postings); the same without
-# splicing.
-LIMITS = [(16_000, 8_000, 200), (12, 48, 200), (30, 120, 0)]
+# (alphabet, BIG_TERM_BYTES, TARGET_SHARD_BYTES, SPLICE_DOCS):
+# - the defaults, where nothing is stored apart at this size;
+# - tiny limits over few letters: nearly every bigram has files of its own, trigram
+#   entries abound, big postings are spliced from their previous bytes;
+# - limits that terms cross back and forth as pages change: the set of big bigrams
+#   (hence the trigram entries) and the shard counts change from step to step;
+# - the same without splicing.
+REGIMES = [(WIDE, 16_000, 8_000, 200), (NARROW, 12, 48, 200), (WIDE, 24, 80, 200), (NARROW, 30, 120, 0)]
 
 
 def data_files(site: Path) -> dict[str, bytes]:
@@ -84,20 +96,19 @@ def copy_docs(docs: list[SearchDoc]) -> list[SearchDoc]:
     return [dataclasses.replace(doc, facets={k: list(v) for k, v in doc.facets.items()}) for doc in docs]
 
 
-texts = st.text(alphabet=ALPHABET, max_size=160)
 facet_values = st.lists(st.sampled_from(["甲", "乙", "丙", "丁"]), max_size=3, unique=True)
 
 
 @st.composite
-def new_doc(draw: st.DrawFn, number: int) -> SearchDoc:
-    title = draw(st.text(alphabet=ALPHABET, max_size=12))
+def new_doc(draw: st.DrawFn, alphabet: str, number: int) -> SearchDoc:
+    title = draw(st.text(alphabet=alphabet, max_size=12))
     return SearchDoc(
         href=f"{draw(st.sampled_from(KINDS))}/{number}/",
         kind=draw(st.sampled_from(KINDS)),
         title=title,
-        line=draw(st.text(alphabet=ALPHABET, max_size=8)),
+        line=draw(st.text(alphabet=alphabet, max_size=8)),
         facets={"domain": draw(facet_values), "tag": draw(facet_values)},
-        text=f"{title}\n{draw(texts)}",
+        text=f"{title}\n{draw(st.text(alphabet=alphabet, max_size=160))}",
     )
 
 
@@ -106,8 +117,9 @@ DAMAGE = ["manifest garbage", "manifest gone", "array truncated", "array garbage
 
 
 @st.composite
-def edit_sequences(draw: st.DrawFn) -> tuple[list[SearchDoc], list[tuple[str, int, object]]]:
-    start = [draw(new_doc(number)) for number in range(draw(st.integers(0, 8)))]
+def edit_sequences(draw: st.DrawFn, alphabet: str) -> tuple[list[SearchDoc], list[list[tuple[str, int, object]]]]:
+    texts = st.text(alphabet=alphabet, max_size=160)
+    start = [draw(new_doc(alphabet, number)) for number in range(draw(st.integers(0, 8)))]
     steps = []
     for _ in range(draw(st.integers(1, 6))):
         edits = []
@@ -119,7 +131,7 @@ def edit_sequences(draw: st.DrawFn) -> tuple[list[SearchDoc], list[tuple[str, in
             elif kind == "splice text":
                 payload = (draw(st.integers(0, 200)), draw(st.integers(0, 20)), draw(texts.map(lambda t: t[:15])))
             elif kind == "add":
-                payload = draw(new_doc(1_000 + len(steps) * 10 + len(edits)))
+                payload = draw(new_doc(alphabet, 1_000 + len(steps) * 10 + len(edits)))
             elif kind == "facets":
                 payload = draw(facet_values)
             elif kind == "damage":
@@ -205,13 +217,13 @@ def later(path: Path) -> None:
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
 
 
-@pytest.mark.parametrize("big, target, splice", LIMITS)
+@pytest.mark.parametrize("alphabet, big, target, splice", REGIMES)
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(sequence=edit_sequences())
+@given(data=st.data())
 def test_random_edit_sequences_give_the_bytes_of_a_full_computation(
-    tmp_path_factory: pytest.TempPathFactory, big: int, target: int, splice: int, sequence: tuple
+    tmp_path_factory: pytest.TempPathFactory, alphabet: str, big: int, target: int, splice: int, data: st.DataObject
 ) -> None:
-    start, steps = sequence
+    start, steps = data.draw(edit_sequences(alphabet))
     runs = Runs(tmp_path_factory.mktemp("runs"))
     with limits(big, target, splice):
         docs = start
@@ -220,6 +232,47 @@ def test_random_edit_sequences_give_the_bytes_of_a_full_computation(
             for edit in edits:
                 docs = apply(docs, edit, runs.cache)
             runs.check(docs)
+
+
+@st.composite
+def one_key_before_and_after(draw: st.DrawFn, layout: str) -> tuple[Postings, Postings, np.ndarray]:
+    """One key's postings over old docs, a monotone renumbering with docs dropped and added, the new postings."""
+    old_count = draw(st.integers(1, 40))
+    most = 1 if layout == "doc_list" else 6  # a doc list has one occurrence per doc
+    positions = st.lists(st.integers(0, 400), min_size=1, max_size=most, unique=True).map(sorted)
+    old = {doc: draw(positions) for doc in draw(st.sets(st.integers(0, old_count - 1), min_size=1))}
+    kept = [doc for doc in range(old_count) if draw(st.booleans()) or draw(st.booleans())]
+    new_count = len(kept) + draw(st.integers(1, 10))
+    slots = sorted(draw(st.permutations(range(new_count)))[: len(kept)])  # where the kept docs go, in order
+    old_number = np.full(new_count, -1, dtype=np.int64)
+    old_number[slots] = kept
+    new = {slot: old[doc] for slot, doc in zip(slots, kept, strict=True) if doc in old}
+    for doc in range(new_count):
+        if old_number[doc] < 0 and draw(st.booleans()):
+            new[doc] = draw(positions)
+    if not new:
+        fresh = int(np.flatnonzero(old_number < 0)[0])
+        new[fresh] = draw(positions)
+    return one_key(old), one_key(new), old_number
+
+
+def one_key(postings: dict[int, list[int]]) -> Postings:
+    docs = sorted(postings)
+    doc = np.array([d for d in docs for _ in postings[d]], dtype=np.uint32)
+    position = np.array([p for d in docs for p in postings[d]], dtype=np.uint32)
+    return Postings(np.array([7], dtype=np.uint64), np.array([0, len(doc)], dtype=np.int64), doc, position)
+
+
+@pytest.mark.parametrize("layout", ["positional", "doc_level", "doc_list"])
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_spliced_postings_are_the_encoded_postings(layout: str, data: st.DataObject) -> None:
+    before, after, old_number = data.draw(one_key_before_and_after(layout))
+    encode = {"positional": encode_positional, "doc_level": encode_doc_level, "doc_list": encode_doc_lists}[layout]
+    old = encode(before).data
+    made = spliced(old, layout, Groups.of(before, 0), Groups.of(after, 0), old_number)
+    assert made == encode(after).data
+    assert spliced(old[:-1], layout, Groups.of(before, 0), Groups.of(after, 0), old_number) is None
 
 
 def sample_docs(count: int, seed: int = 3) -> list[SearchDoc]:

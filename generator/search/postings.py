@@ -40,6 +40,7 @@ from .text import TERM_RUN, normalise
 CODE_BITS = 21  # every Unicode code point fits in 21 bits
 CODE_MASK = (1 << CODE_BITS) - 1
 LOW32 = np.uint64(0xFFFFFFFF)
+PACKED = 2**32  # ranks and places below this are packed into one 64-bit number to sort (tests lower it)
 
 
 @dataclass
@@ -208,7 +209,7 @@ def _sort_by_rank(ranks: np.ndarray, places: np.ndarray) -> tuple[np.ndarray, np
     """(ranks, places) ordered by rank, places ascending within a rank (`places` arrive ascending)."""
     if not len(ranks):
         return ranks.astype(np.uint64), places.astype(np.int64)
-    if int(ranks.max()) < 2**32 and int(places[-1]) < 2**32:
+    if int(ranks.max()) < PACKED and int(places[-1]) < PACKED:
         packed = ranks.astype(np.uint64) << np.uint64(32)
         packed |= places.astype(np.uint64)
         packed.sort()
@@ -245,7 +246,7 @@ def characters(corpus: Corpus) -> Postings:
     """Each letter with the pages it occurs in (once per page; no positions)."""
     at = np.flatnonzero(corpus.letter)
     pages = max(len(corpus.starts) - 1, 1)
-    wide = len(corpus.letters) * pages >= 2**32
+    wide = len(corpus.letters) * pages >= PACKED
     kind = np.uint64 if wide else np.uint32
     pairs = corpus.rank[corpus.codes[at]].astype(kind) * kind(pages)
     pairs += corpus.doc_of_each()[at]
