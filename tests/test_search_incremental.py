@@ -29,7 +29,6 @@ from generator.search import cache as search_cache
 from generator.search import index
 from generator.search.index import DATA_DIR, SearchDoc, write_docs, write_search_data
 from generator.search.postings import (
-    Groups,
     Postings,
     encode_doc_level,
     encode_doc_lists,
@@ -235,44 +234,53 @@ def test_random_edit_sequences_give_the_bytes_of_a_full_computation(
 
 
 @st.composite
-def one_key_before_and_after(draw: st.DrawFn, layout: str) -> tuple[Postings, Postings, np.ndarray]:
-    """One key's postings over old docs, a monotone renumbering with docs dropped and added, the new postings."""
+def keys_before_and_after(draw: st.DrawFn, layout: str) -> tuple[Postings, Postings, np.ndarray]:
+    """Keys' postings over old docs, a monotone renumbering with docs dropped and added, the new postings."""
     old_count = draw(st.integers(1, 40))
     most = 1 if layout == "doc_list" else 6  # a doc list has one occurrence per doc
     positions = st.lists(st.integers(0, 400), min_size=1, max_size=most, unique=True).map(sorted)
-    old = {doc: draw(positions) for doc in draw(st.sets(st.integers(0, old_count - 1), min_size=1))}
     kept = [doc for doc in range(old_count) if draw(st.booleans()) or draw(st.booleans())]
     new_count = len(kept) + draw(st.integers(1, 10))
     slots = sorted(draw(st.permutations(range(new_count)))[: len(kept)])  # where the kept docs go, in order
     old_number = np.full(new_count, -1, dtype=np.int64)
     old_number[slots] = kept
-    new = {slot: old[doc] for slot, doc in zip(slots, kept, strict=True) if doc in old}
-    for doc in range(new_count):
-        if old_number[doc] < 0 and draw(st.booleans()):
-            new[doc] = draw(positions)
-    if not new:
-        fresh = int(np.flatnonzero(old_number < 0)[0])
-        new[fresh] = draw(positions)
-    return one_key(old), one_key(new), old_number
+    befores, afters = [], []
+    for _ in range(draw(st.integers(1, 4))):
+        old = {doc: draw(positions) for doc in draw(st.sets(st.integers(0, old_count - 1), min_size=1))}
+        new = {slot: old[doc] for slot, doc in zip(slots, kept, strict=True) if doc in old}
+        for doc in range(new_count):
+            if old_number[doc] < 0 and draw(st.booleans()):
+                new[doc] = draw(positions)
+        if not new:
+            new[int(np.flatnonzero(old_number < 0)[0])] = draw(positions)
+        befores.append(old)
+        afters.append(new)
+    return keyed(befores), keyed(afters), old_number
 
 
-def one_key(postings: dict[int, list[int]]) -> Postings:
-    docs = sorted(postings)
-    doc = np.array([d for d in docs for _ in postings[d]], dtype=np.uint32)
-    position = np.array([p for d in docs for p in postings[d]], dtype=np.uint32)
-    return Postings(np.array([7], dtype=np.uint64), np.array([0, len(doc)], dtype=np.int64), doc, position)
+def keyed(lists: list[dict[int, list[int]]]) -> Postings:
+    """Postings of keys 0, 1, … from doc → positions for each."""
+    doc = [d for postings in lists for d in sorted(postings) for _ in postings[d]]
+    position = [p for postings in lists for d in sorted(postings) for p in postings[d]]
+    starts = np.cumsum([0] + [sum(len(v) for v in postings.values()) for postings in lists])
+    return Postings(
+        np.arange(len(lists), dtype=np.uint64),
+        starts.astype(np.int64),
+        np.array(doc, dtype=np.uint32),
+        np.array(position, dtype=np.uint32),
+    )
 
 
 @pytest.mark.parametrize("layout", ["positional", "doc_level", "doc_list"])
 @settings(max_examples=150, deadline=None)
 @given(data=st.data())
 def test_spliced_postings_are_the_encoded_postings(layout: str, data: st.DataObject) -> None:
-    before, after, old_number = data.draw(one_key_before_and_after(layout))
+    before, after, old_number = data.draw(keys_before_and_after(layout))
     encode = {"positional": encode_positional, "doc_level": encode_doc_level, "doc_list": encode_doc_lists}[layout]
-    old = encode(before).data
-    made = spliced(old, layout, Groups.of(before, 0), Groups.of(after, 0), old_number)
-    assert made == encode(after).data
-    assert spliced(old[:-1], layout, Groups.of(before, 0), Groups.of(after, 0), old_number) is None
+    old = encode(before).parts()
+    assert spliced(old, layout, before, after, old_number) == encode(after).parts()
+    damaged = [*old[:-1], old[-1][:-1]]  # the last key's bytes cut short: that key alone is encoded anew
+    assert spliced(damaged, layout, before, after, old_number) == [*encode(after).parts()[:-1], None]
 
 
 def sample_docs(count: int, seed: int = 3) -> list[SearchDoc]:

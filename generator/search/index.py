@@ -365,13 +365,10 @@ def _term_files(
         redo_keys = np.flatnonzero(fresh)
         if update.splice and len(old_keys):
             was_big = redo_keys[existed[redo_keys] & (before.sizes[old_index[redo_keys]] > BIG_TERM_BYTES)]
-            for index in was_big.tolist():
-                made = _spliced(writer, folder, length, grouped, index, update, int(old_index[index]), old_files)
-                if made is not None:
-                    data[index], level = made
-                    sizes[index] = len(data[index])
-                    if level is not None:
-                        doc_level[index] = level
+            for index, made in _spliced(writer, folder, length, grouped, was_big, update, old_index, old_files):
+                data[index], sizes[index] = made[0], len(made[0])
+                if made[1] is not None:
+                    doc_level[index] = made[1]
             redo_keys = redo_keys[[index not in data for index in redo_keys.tolist()]] if data else redo_keys
     if len(redo_keys):
         encoded = encode(grouped.take(redo_keys) if len(redo_keys) < len(keys) else grouped)
@@ -442,24 +439,35 @@ def _spliced(
     folder: str,
     length: int,
     grouped: postings.Postings,
-    index: int,
+    indices: np.ndarray,
     update: Update,
-    old_index: int,
+    old_index: np.ndarray,
     old_files: dict[str, str],
-) -> tuple[bytes, bytes | None] | None:
-    """A big key's new postings (and, for bigrams, its document-level form) from its previous files."""
-    hex_name = key_text(int(grouped.keys[index]), length).encode("utf-8").hex()
+) -> list[tuple[int, tuple[bytes, bytes | None]]]:
+    """(key index, (postings, bigrams' document-level form)) of big keys, made from their previous files."""
     variants = ["x", "d"] if folder == "bi" else ["x"]
-    stored = [old_files.get(f"{folder}/{variant}{hex_name}.bin") for variant in variants]
-    if None in stored:
-        return None
-    before = postings.Groups.of(update.before.postings, old_index)
-    after = postings.Groups.of(grouped, index)
-    positional = postings.spliced(writer.stored(stored[0]), _LAYOUTS[folder], before, after, update.old_number)
-    if positional is None or folder != "bi":
-        return None if positional is None else (positional, None)
-    level = postings.spliced(writer.stored(stored[1]), "doc_level", before, after, update.old_number)
-    return None if level is None else (positional, level)
+    layouts = [_LAYOUTS[folder], "doc_level"]
+    chosen, stored = [], []
+    for index in indices.tolist():
+        hex_name = key_text(int(grouped.keys[index]), length).encode("utf-8").hex()
+        keys = [old_files.get(f"{folder}/{variant}{hex_name}.bin") for variant in variants]
+        if None not in keys:
+            chosen.append(index)
+            stored.append(keys)
+    if not chosen:
+        return []
+    before = update.before.postings.take(old_index[chosen])
+    after = grouped.take(np.array(chosen, dtype=np.int64))
+    made = [
+        postings.spliced([writer.stored(keys[v]) for keys in stored], layouts[v], before, after, update.old_number)
+        for v in range(len(variants))
+    ]
+    levels = made[1] if folder == "bi" else [None] * len(chosen)
+    return [
+        (index, (data, level))
+        for index, data, level in zip(chosen, made[0], levels, strict=True)
+        if data is not None and (folder != "bi" or level is not None)
+    ]
 
 
 def text_chunks(text: str) -> list[str]:

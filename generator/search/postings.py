@@ -34,7 +34,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .codec import deltas, varints
 from .text import TERM_RUN, normalise
 
 CODE_BITS = 21  # every Unicode code point fits in 21 bits
@@ -321,73 +320,114 @@ def _utf8_bytes(code: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     return out
 
 
-@dataclass
-class Groups:
-    """One key's occurrences as (key, doc) groups: each group's doc and where its occurrences lie."""
+def spliced(
+    old: list[bytes], layout: str, before: Postings, after: Postings, old_number: np.ndarray
+) -> list[bytes | None]:
+    """The encodings of `after`'s keys made from `old`, the encodings (in `layout`) of `before`'s.
 
-    docs: np.ndarray  # ascending
-    bounds: np.ndarray  # int64, len(docs) + 1: group g is occurrences bounds[g] … bounds[g + 1] - 1
-    position: np.ndarray | None
+    before.keys[i] and after.keys[i] are the same key. A run of groups that
+    carries over (docs kept, in the same order, shifted by the same amount,
+    none dropped between them) is the same bytes but for its first doc delta:
+    it is copied. Only that delta and the groups of new docs are encoded, so
+    the postings of a common bigram over 10,000 pages cost a few copies when
+    one page changed. old_number[new doc] is the doc's previous number, -1
+    when its occurrences are new. None for a key whose old bytes do not have
+    the shape its old postings imply (the caller encodes it in full)."""
+    count = len(before.keys)
+    if not count:
+        return []
+    b_groups, a_groups = before.group_starts(), after.group_starts()
+    b_first, a_first = np.searchsorted(b_groups, before.starts[:-1]), np.searchsorted(a_groups, after.starts[:-1])
+    b_key = np.repeat(np.arange(count), np.diff(np.append(b_first, len(b_groups))))
+    a_key = np.repeat(np.arange(count), np.diff(np.append(a_first, len(a_groups))))
+    b_docs, a_docs = before.doc[b_groups].astype(np.int64), after.doc[a_groups].astype(np.int64)
+    b_counts, a_counts = np.diff(np.append(b_groups, len(before.doc))), np.diff(np.append(a_groups, len(after.doc)))
+    per_group = {"positional": b_counts + 2, "doc_level": np.full(len(b_counts), 3), "doc_list": np.ones(len(b_counts))}
+    values_per_group = per_group[layout].astype(np.int64)
 
-    @classmethod
-    def of(cls, grouped: Postings, index: int) -> Groups:
-        low, high = int(grouped.starts[index]), int(grouped.starts[index + 1])
-        doc = np.asarray(grouped.doc[low:high])
-        first = np.flatnonzero(np.concatenate(([True], doc[1:] != doc[:-1])))
-        position = np.asarray(grouped.position[low:high]) if grouped.position is not None else None
-        return cls(doc[first], np.append(first, high - low), position)
+    # Where every old group's doc delta, and the rest of its entry, start: from the last byte of every varint.
+    buffer = b"".join(old)
+    base = np.zeros(count + 1, dtype=np.int64)
+    np.cumsum([len(data) for data in old], out=base[1:])
+    ends = np.flatnonzero(np.frombuffer(buffer, dtype=np.uint8) < 0x80)
+    first_end, last_end = np.searchsorted(ends, base[:-1]), np.searchsorted(ends, base[1:])
+    before_key = np.zeros(len(values_per_group) + 1, dtype=np.int64)
+    np.cumsum(values_per_group, out=before_key[1:])
+    expected = 1 + before_key[np.append(b_first[1:], len(b_groups))] - before_key[b_first]
+    sound = (last_end - first_end == expected) & (base[1:] > base[:-1])
+    sound[sound] &= ends[np.minimum(last_end[sound] - 1, len(ends) - 1)] == base[1:][sound] - 1
+    if not len(ends):
+        return [None] * count
+    top = len(ends) - 1  # positions below are only used for sound keys, where they are in range
+    value_at = first_end[b_key] + 1 + before_key[:-1] - before_key[b_first][b_key]
+    group_start = ends[np.minimum(value_at - 1, top)] + 1
+    rest_start = ends[np.minimum(value_at, top)] + 1
+    group_end = np.append(group_start[1:], 0)
+    last_group = np.append(b_first[1:], len(b_groups)) - 1
+    group_end[last_group] = base[1:]
 
-
-def spliced(old: bytes, layout: str, before: Groups, after: Groups, old_number: np.ndarray) -> bytes | None:
-    """The encoding of `after` made from `old`, the encoding (in `layout`) of `before`.
-
-    A run of groups that carries over (docs kept, in the same order, shifted
-    by the same amount, none dropped between them) is the same bytes but for
-    its first doc delta: it is copied. Only that delta and the groups of new
-    docs are encoded, so a posting list of a common bigram over 10,000 pages
-    costs a few copies when one page changed. old_number[new doc] is the doc's
-    previous number, -1 when its occurrences are new. None when `old` does not
-    have the shape `before` implies (then the caller encodes in full)."""
-    counts = np.diff(before.bounds)
-    per_group = {"positional": counts + 2, "doc_level": np.full(len(counts), 3), "doc_list": np.ones(len(counts))}[
-        layout
-    ]
-    ends = np.flatnonzero(np.frombuffer(old, dtype=np.uint8) < 0x80)  # the last byte of every varint
-    if len(ends) != 1 + int(per_group.sum()) or not len(ends) or ends[-1] != len(old) - 1:
-        return None
-    first_value = np.ones(len(counts), dtype=np.int64)  # value index of each group's doc delta
-    np.cumsum(per_group[:-1], out=first_value[1:])
-    first_value[1:] += 1
-    group_start = ends[first_value - 1] + 1
-    rest_start = ends[first_value] + 1
-    group_end = np.append(group_start[1:], len(old))
-
-    source = old_number[after.docs]
+    # Which old group each new group carries over, if any.
+    source = old_number[a_docs]
     kept = source >= 0
-    old_group = np.minimum(np.searchsorted(before.docs, np.where(kept, source, 0)), max(len(before.docs) - 1, 0))
-    if len(before.docs) == 0 or (kept & (before.docs[old_group] != source)).any():
-        return None
-    shift = after.docs.astype(np.int64) - source
-    joins = kept[1:] & kept[:-1] & (old_group[1:] == old_group[:-1] + 1) & (shift[1:] == shift[:-1])
+    b_order = (b_key.astype(np.uint64) << np.uint64(32)) | b_docs.astype(np.uint64)
+    a_order = (a_key.astype(np.uint64) << np.uint64(32)) | np.where(kept, source, 0).astype(np.uint64)
+    old_group = np.minimum(np.searchsorted(b_order, a_order), max(len(b_order) - 1, 0))
+    missing = kept & (b_order[old_group] != a_order) if len(b_order) else kept
+    sound[a_key[missing]] = False
+    starts_key = np.zeros(len(a_docs), dtype=bool)
+    starts_key[a_first] = True
+    shift = a_docs - source
+    joins = ~starts_key[1:] & kept[1:] & kept[:-1] & (old_group[1:] == old_group[:-1] + 1) & (shift[1:] == shift[:-1])
     run_starts = np.flatnonzero(np.concatenate(([True], ~joins)))
-    run_ends = np.append(run_starts[1:], len(after.docs)) - 1
-    docs, kept_list, groups = after.docs.tolist(), kept.tolist(), old_group.tolist()
-    parts = [varints([len(docs)])]
-    previous = 0
-    for first, last in zip(run_starts.tolist(), run_ends.tolist(), strict=True):
-        doc = docs[first]
-        if kept_list[first]:
-            parts.append(varints([doc - previous]))
-            parts.append(old[int(rest_start[groups[first]]) : int(group_end[groups[last]])])
-        elif layout == "doc_list":
-            parts.append(varints([doc - previous]))
+    run_ends = np.append(run_starts[1:], len(a_docs)) - 1
+
+    # What each run starts with, encoded for all runs at once: the key's doc count when the run
+    # is the key's first, its doc delta, and for a new doc (a run of one group) the rest of its entry.
+    run_key = a_key[run_starts]
+    opens = starts_key[run_starts]
+    previous = np.where(opens, 0, a_docs[np.maximum(run_starts - 1, 0)])
+    fresh = ~kept[run_starts]
+    found = a_counts[run_starts]
+    extra = {"positional": found + 1, "doc_level": np.full(len(found), 2), "doc_list": np.zeros(len(found))}[layout]
+    widths = opens.astype(np.int64) + 1 + np.where(fresh, extra, 0).astype(np.int64)
+    slots = np.zeros(len(widths) + 1, dtype=np.int64)
+    np.cumsum(widths, out=slots[1:])
+    values = np.empty(int(slots[-1]), dtype=np.int64)
+    values[slots[:-1][opens]] = np.diff(np.append(a_first, len(a_docs)))[run_key[opens]]
+    delta_slots = slots[:-1] + opens
+    values[delta_slots] = a_docs[run_starts] - previous
+    if layout != "doc_list" and fresh.any():
+        assert after.position is not None
+        new_runs = np.flatnonzero(fresh)
+        low, high = a_groups[run_starts[new_runs]], a_groups[run_starts[new_runs]] + found[new_runs]
+        values[delta_slots[new_runs] + 1] = found[new_runs]
+        if layout == "doc_level":
+            values[delta_slots[new_runs] + 2] = after.position[low]
         else:
-            assert after.position is not None
-            found = after.position[after.bounds[first] : after.bounds[first + 1]].tolist()
-            rest = deltas(found) if layout == "positional" else found[:1]
-            parts.append(varints([doc - previous, len(found), *rest]))
-        previous = docs[last]
-    return b"".join(parts)
+            chosen = ranges(low, high)
+            position = after.position[chosen].astype(np.int64)
+            gaps = np.diff(position, prepend=0)
+            first_of_group = np.zeros(len(chosen), dtype=bool)
+            first_of_group[np.cumsum(high - low)[:-1]] = True
+            first_of_group[0] = True
+            gaps[first_of_group] = position[first_of_group]
+            values[np.repeat(delta_slots[new_runs] + 2 - low, high - low) + chosen] = gaps
+    encoded, value_starts = varint_bytes(values.astype(np.uint32))
+    heads = encoded.tobytes()
+    head_bounds = np.append(value_starts, len(heads))[slots].tolist()
+    copy_from = np.where(fresh, 0, rest_start[old_group[run_starts]]).tolist()
+    copy_to = np.where(fresh, 0, group_end[old_group[run_ends]]).tolist()
+
+    made: list[bytes | None] = [None] * count
+    run_bounds = np.searchsorted(run_key, np.arange(count + 1)).tolist()
+    for key in np.flatnonzero(sound).tolist():
+        parts = []
+        for run in range(run_bounds[key], run_bounds[key + 1]):
+            parts.append(heads[head_bounds[run] : head_bounds[run + 1]])
+            if copy_to[run]:
+                parts.append(buffer[copy_from[run] : copy_to[run]])
+        made[key] = b"".join(parts)
+    return made
 
 
 # --- encodings ------------------------------------------------------------------------------
