@@ -234,7 +234,7 @@ def test_random_edit_sequences_give_the_bytes_of_a_full_computation(
 
 
 @st.composite
-def keys_before_and_after(draw: st.DrawFn, layout: str) -> tuple[Postings, Postings, np.ndarray]:
+def keys_before_and_after(draw: st.DrawFn, layout: str) -> tuple[Postings, Postings, Postings, np.ndarray]:
     """Keys' postings over old docs, a monotone renumbering with docs dropped and added, the new postings."""
     old_count = draw(st.integers(1, 40))
     most = 1 if layout == "doc_list" else 6  # a doc list has one occurrence per doc
@@ -255,16 +255,18 @@ def keys_before_and_after(draw: st.DrawFn, layout: str) -> tuple[Postings, Posti
             new[int(np.flatnonzero(old_number < 0)[0])] = draw(positions)
         befores.append(old)
         afters.append(new)
-    return keyed(befores), keyed(afters), old_number
+    gone = [{doc: found for doc, found in old.items() if doc not in kept} for old in befores]
+    return keyed(befores), keyed(afters), keyed(gone), old_number
 
 
 def keyed(lists: list[dict[int, list[int]]]) -> Postings:
-    """Postings of keys 0, 1, … from doc → positions for each."""
-    doc = [d for postings in lists for d in sorted(postings) for _ in postings[d]]
-    position = [p for postings in lists for d in sorted(postings) for p in postings[d]]
-    starts = np.cumsum([0] + [sum(len(v) for v in postings.values()) for postings in lists])
+    """Postings of keys 0, 1, … from doc → positions for each (keys without any left out)."""
+    present = [key for key, postings in enumerate(lists) if postings]
+    doc = [d for key in present for d in sorted(lists[key]) for _ in lists[key][d]]
+    position = [p for key in present for d in sorted(lists[key]) for p in lists[key][d]]
+    starts = np.cumsum([0] + [sum(len(v) for v in lists[key].values()) for key in present])
     return Postings(
-        np.arange(len(lists), dtype=np.uint64),
+        np.array(present, dtype=np.uint64),
         starts.astype(np.int64),
         np.array(doc, dtype=np.uint32),
         np.array(position, dtype=np.uint32),
@@ -275,12 +277,16 @@ def keyed(lists: list[dict[int, list[int]]]) -> Postings:
 @settings(max_examples=150, deadline=None)
 @given(data=st.data())
 def test_spliced_postings_are_the_encoded_postings(layout: str, data: st.DataObject) -> None:
-    before, after, old_number = data.draw(keys_before_and_after(layout))
+    before, after, gone, old_number = data.draw(keys_before_and_after(layout))
     encode = {"positional": encode_positional, "doc_level": encode_doc_level, "doc_list": encode_doc_lists}[layout]
     old = encode(before).parts()
-    assert spliced(old, layout, before, after, old_number) == encode(after).parts()
+    every = np.arange(len(after.keys))
+    assert after.keys.tolist() == before.keys.tolist()
+    made = spliced(old, layout, after, every, after.group_starts(), gone, old_number)
+    assert made == encode(after).parts()
     damaged = [*old[:-1], old[-1][:-1]]  # the last key's bytes cut short: that key alone is encoded anew
-    assert spliced(damaged, layout, before, after, old_number) == [*encode(after).parts()[:-1], None]
+    made = spliced(damaged, layout, after, every, after.group_starts(), gone, old_number)
+    assert made == [*encode(after).parts()[:-1], None]
 
 
 def sample_docs(count: int, seed: int = 3) -> list[SearchDoc]:

@@ -207,9 +207,9 @@ def _write_terms(
             return new
         new = new.numbered(numbers)
         before = previous.kinds[kind]
-        kept, touched = before.postings.renumbered(doc_map)
+        kept, touched, gone = before.postings.renumbered(doc_map)
         changed = np.union1d(before.postings.keys[touched], new.keys)
-        updates[kind] = Update(before, changed, old_number, len(fresh) <= SPLICE_DOCS)
+        updates[kind] = Update(before, changed, gone, old_number, len(fresh) <= SPLICE_DOCS)
         return postings.merge(kept, new)
 
     old_files = previous.files if previous is not None else {}
@@ -329,6 +329,7 @@ class Update:
 
     before: KindMemory
     changed: np.ndarray  # every key whose occurrences differ, gone keys included
+    gone: postings.Postings  # the previous occurrences of the docs that are gone, by their old numbers
     old_number: np.ndarray  # int64, per doc: its number in the previous build, -1 if its occurrences are new
     splice: bool  # few new pages: big posting lists are made from their previous bytes
 
@@ -365,7 +366,7 @@ def _term_files(
         redo_keys = np.flatnonzero(fresh)
         if update.splice and len(old_keys):
             was_big = redo_keys[existed[redo_keys] & (before.sizes[old_index[redo_keys]] > BIG_TERM_BYTES)]
-            for index, made in _spliced(writer, folder, length, grouped, was_big, update, old_index, old_files):
+            for index, made in _spliced(writer, folder, length, grouped, was_big, update, old_files):
                 data[index], sizes[index] = made[0], len(made[0])
                 if made[1] is not None:
                     doc_level[index] = made[1]
@@ -441,7 +442,6 @@ def _spliced(
     grouped: postings.Postings,
     indices: np.ndarray,
     update: Update,
-    old_index: np.ndarray,
     old_files: dict[str, str],
 ) -> list[tuple[int, tuple[bytes, bytes | None]]]:
     """(key index, (postings, bigrams' document-level form)) of big keys, made from their previous files."""
@@ -456,10 +456,18 @@ def _spliced(
             stored.append(keys)
     if not chosen:
         return []
-    before = update.before.postings.take(old_index[chosen])
-    after = grouped.take(np.array(chosen, dtype=np.int64))
+    picked = np.array(chosen, dtype=np.int64)
+    groups = grouped.group_starts()
     made = [
-        postings.spliced([writer.stored(keys[v]) for keys in stored], layouts[v], before, after, update.old_number)
+        postings.spliced(
+            [writer.stored(keys[v]) for keys in stored],
+            layouts[v],
+            grouped,
+            picked,
+            groups,
+            update.gone,
+            update.old_number,
+        )
         for v in range(len(variants))
     ]
     levels = made[1] if folder == "bi" else [None] * len(chosen)

@@ -134,8 +134,9 @@ class Postings:
         position = self.position[chosen] if self.position is not None else None
         return Postings(self.keys[indices], starts, self.doc[chosen], position)
 
-    def renumbered(self, doc_map: np.ndarray) -> tuple[Postings, np.ndarray]:
-        """(the occurrences of kept docs under their new numbers, which keys lost or renumbered any).
+    def renumbered(self, doc_map: np.ndarray) -> tuple[Postings, np.ndarray, Postings]:
+        """(the occurrences of kept docs under their new numbers, which keys lost or renumbered any,
+        the occurrences of the docs that are gone, under their old numbers).
 
         doc_map[old doc] is the new number, or -1 for a doc that is gone; the
         kept docs must keep their order, so the occurrences stay sorted."""
@@ -143,7 +144,7 @@ class Postings:
         hit = touched_doc[self.doc]
         touched = np.logical_or.reduceat(hit, self.starts[:-1]) if len(self.keys) else np.zeros(0, dtype=bool)
         if not touched.any():
-            return self, touched
+            return self, touched, self.at(np.zeros(0, dtype=np.int64))
         gone = doc_map < 0
         doc = self.doc
         if (touched_doc & ~gone).any():  # kept docs with a new number (a doc added or removed before them)
@@ -152,11 +153,21 @@ class Postings:
         else:
             drop = np.flatnonzero(hit)
         del hit
+        gone_occurrences = self.at(drop)
         doc = np.delete(doc, drop)
         position = np.delete(self.position, drop) if self.position is not None else None
         starts = self.starts - np.searchsorted(drop, self.starts)
         present = np.flatnonzero(np.diff(starts) > 0)
-        return Postings(self.keys[present], np.append(starts[present], starts[-1]), doc, position), touched
+        kept = Postings(self.keys[present], np.append(starts[present], starts[-1]), doc, position)
+        return kept, touched, gone_occurrences
+
+    def at(self, occurrences: np.ndarray) -> Postings:
+        """The postings of the occurrences at these (ascending) indices."""
+        key_of = np.searchsorted(self.starts, occurrences, side="right") - 1
+        present, first = np.unique(key_of, return_index=True)
+        starts = np.append(first, len(occurrences)).astype(np.int64)
+        position = self.position[occurrences] if self.position is not None else None
+        return Postings(self.keys[present], starts, self.doc[occurrences], position)
 
     def numbered(self, numbers: np.ndarray) -> Postings:
         """The same occurrences with doc k renamed numbers[k] (ascending, so the order holds)."""
@@ -321,69 +332,109 @@ def _utf8_bytes(code: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 def spliced(
-    old: list[bytes], layout: str, before: Postings, after: Postings, old_number: np.ndarray
+    old: list[bytes],
+    layout: str,
+    after: Postings,
+    chosen: np.ndarray,
+    groups: np.ndarray,
+    gone: Postings,
+    old_number: np.ndarray,
 ) -> list[bytes | None]:
-    """The encodings of `after`'s keys made from `old`, the encodings (in `layout`) of `before`'s.
+    """The encodings of after.keys[chosen] made from `old`, their previous encodings (in `layout`).
 
-    before.keys[i] and after.keys[i] are the same key. A run of groups that
-    carries over (docs kept, in the same order, shifted by the same amount,
-    none dropped between them) is the same bytes but for its first doc delta:
-    it is copied. Only that delta and the groups of new docs are encoded, so
-    the postings of a common bigram over 10,000 pages cost a few copies when
-    one page changed. old_number[new doc] is the doc's previous number, -1
-    when its occurrences are new. None for a key whose old bytes do not have
-    the shape its old postings imply (the caller encodes it in full)."""
-    count = len(before.keys)
+    A run of groups that carries over (docs kept, in the same order, shifted
+    by the same amount, none dropped between them) is the same bytes but for
+    its first doc delta: it is copied. Only that delta and the groups of new
+    docs are encoded, so the postings of a common bigram over 10,000 pages
+    cost a few copies when one page changed. Nothing here is proportional to
+    the occurrences: the previous groups of a key are its kept groups (their
+    occurrences are the previous build's, renumbered) and those of the docs
+    that are gone (`gone`, by old number). `groups` is after.group_starts();
+    old_number[new doc] is the doc's previous number, -1 when its occurrences
+    are new. None for a key whose old bytes do not have the shape its old
+    groups imply (the caller encodes it in full)."""
+    count = len(chosen)
     if not count:
         return []
-    b_groups, a_groups = before.group_starts(), after.group_starts()
-    b_first, a_first = np.searchsorted(b_groups, before.starts[:-1]), np.searchsorted(a_groups, after.starts[:-1])
-    b_key = np.repeat(np.arange(count), np.diff(np.append(b_first, len(b_groups))))
-    a_key = np.repeat(np.arange(count), np.diff(np.append(a_first, len(a_groups))))
-    b_docs, a_docs = before.doc[b_groups].astype(np.int64), after.doc[a_groups].astype(np.int64)
-    b_counts, a_counts = np.diff(np.append(b_groups, len(before.doc))), np.diff(np.append(a_groups, len(after.doc)))
-    per_group = {"positional": b_counts + 2, "doc_level": np.full(len(b_counts), 3), "doc_list": np.ones(len(b_counts))}
-    values_per_group = per_group[layout].astype(np.int64)
+    # The new groups of the chosen keys.
+    low, high = np.searchsorted(groups, after.starts[chosen]), np.searchsorted(groups, after.starts[chosen + 1])
+    index = ranges(low, high)
+    a_key = np.repeat(np.arange(count), high - low)
+    a_first = np.zeros(count + 1, dtype=np.int64)
+    np.cumsum(high - low, out=a_first[1:])
+    a_start = groups[index]
+    a_end = groups.take(index + 1, mode="clip")
+    a_end[index + 1 == len(groups)] = len(after.doc)
+    a_docs, a_counts = after.doc[a_start].astype(np.int64), a_end - a_start
+    del a_end
+    source = old_number[a_docs]
+    kept = source >= 0
+    kept_count = int(kept.sum())
 
-    # Where every old group's doc delta, and the rest of its entry, start: from the last byte of every varint.
+    # The old groups: the kept ones, with those of the gone docs put in their places.
+    where = np.minimum(np.searchsorted(gone.keys, after.keys[chosen]), max(len(gone.keys) - 1, 0))
+    lost = (gone.keys[where] == after.keys[chosen]) if len(gone.keys) else np.zeros(count, dtype=bool)
+    g_groups = gone.group_starts()
+    g_low = np.where(lost, np.searchsorted(g_groups, gone.starts[where]), 0)
+    g_high = np.where(lost, np.searchsorted(g_groups, gone.starts[np.minimum(where + 1, len(gone.keys))]), 0)
+    g_index = ranges(g_low, g_high)
+    g_start = g_groups[g_index]
+    g_counts = np.append(g_groups, len(gone.doc))[g_index + 1] - g_start
+    old_group = np.full(len(a_docs), -1, dtype=np.int64)
+    if len(g_index):
+        k_order = (a_key[kept].astype(np.uint64) << np.uint64(32)) | source[kept].astype(np.uint64)
+        g_key = np.repeat(np.arange(count), g_high - g_low).astype(np.uint64)
+        at = np.searchsorted(k_order, (g_key << np.uint64(32)) | gone.doc[g_start].astype(np.uint64))
+        del k_order
+        b_counts = np.insert(a_counts[kept], at, g_counts)
+        old_group[kept] = np.arange(kept_count) + np.cumsum(np.bincount(at, minlength=kept_count + 1))[:kept_count]
+    else:
+        b_counts = a_counts[kept]
+        old_group[kept] = np.arange(kept_count)
+    b_first = np.zeros(count + 1, dtype=np.int64)
+    np.cumsum(np.bincount(a_key[kept], minlength=count) + (g_high - g_low), out=b_first[1:])
+
+    # Where the old groups' entries start: from the last byte of every varint and the number of
+    # values before each group (computed only at the ends of the runs below).
+    if layout == "positional":
+        values_per_group = b_counts + 2
+    else:
+        values_per_group = np.full(len(b_counts), 3 if layout == "doc_level" else 1, dtype=np.int64)
+    before_value = np.zeros(len(values_per_group) + 1, dtype=np.int64)
+    np.cumsum(values_per_group, out=before_value[1:])
+    del values_per_group, b_counts
     buffer = b"".join(old)
     base = np.zeros(count + 1, dtype=np.int64)
     np.cumsum([len(data) for data in old], out=base[1:])
     ends = np.flatnonzero(np.frombuffer(buffer, dtype=np.uint8) < 0x80)
     first_end, last_end = np.searchsorted(ends, base[:-1]), np.searchsorted(ends, base[1:])
-    before_key = np.zeros(len(values_per_group) + 1, dtype=np.int64)
-    np.cumsum(values_per_group, out=before_key[1:])
-    expected = 1 + before_key[np.append(b_first[1:], len(b_groups))] - before_key[b_first]
-    sound = (last_end - first_end == expected) & (base[1:] > base[:-1])
+    expected = 1 + before_value[b_first[1:]] - before_value[b_first[:-1]]
+    sound = (last_end - first_end == expected) & (base[1:] > base[:-1]) & (b_first[1:] > b_first[:-1])
     sound[sound] &= ends[np.minimum(last_end[sound] - 1, len(ends) - 1)] == base[1:][sound] - 1
-    if not len(ends):
+    if not len(ends) or not sound.any():
         return [None] * count
     top = len(ends) - 1  # positions below are only used for sound keys, where they are in range
-    value_at = first_end[b_key] + 1 + before_key[:-1] - before_key[b_first][b_key]
-    group_start = ends[np.minimum(value_at - 1, top)] + 1
-    rest_start = ends[np.minimum(value_at, top)] + 1
-    group_end = np.append(group_start[1:], 0)
-    last_group = np.append(b_first[1:], len(b_groups)) - 1
-    group_end[last_group] = base[1:]
 
-    # Which old group each new group carries over, if any.
-    source = old_number[a_docs]
-    kept = source >= 0
-    b_order = (b_key.astype(np.uint64) << np.uint64(32)) | b_docs.astype(np.uint64)
-    a_order = (a_key.astype(np.uint64) << np.uint64(32)) | np.where(kept, source, 0).astype(np.uint64)
-    old_group = np.minimum(np.searchsorted(b_order, a_order), max(len(b_order) - 1, 0))
-    missing = kept & (b_order[old_group] != a_order) if len(b_order) else kept
-    sound[a_key[missing]] = False
+    def value_at(old_groups: np.ndarray, keys: np.ndarray) -> np.ndarray:
+        """Index in `ends` of the doc delta of each of these old groups (of these keys)."""
+        return first_end[keys] + 1 + before_value[old_groups] - before_value[b_first[keys]]
+
+    # Runs of groups copied as they are.
     starts_key = np.zeros(len(a_docs), dtype=bool)
-    starts_key[a_first] = True
+    starts_key[a_first[:-1]] = True
     shift = a_docs - source
     joins = ~starts_key[1:] & kept[1:] & kept[:-1] & (old_group[1:] == old_group[:-1] + 1) & (shift[1:] == shift[:-1])
+    del shift
     run_starts = np.flatnonzero(np.concatenate(([True], ~joins)))
     run_ends = np.append(run_starts[1:], len(a_docs)) - 1
+    run_key = a_key[run_starts]
+    first_old, last_old = np.maximum(old_group[run_starts], 0), np.maximum(old_group[run_ends], 0)
+    rest_start = ends[np.minimum(value_at(first_old, run_key), top)] + 1
+    key_last = last_old + 1 == b_first[run_key + 1]
+    group_end = np.where(key_last, base[run_key + 1], ends[np.minimum(value_at(last_old + 1, run_key) - 1, top)] + 1)
 
     # What each run starts with, encoded for all runs at once: the key's doc count when the run
     # is the key's first, its doc delta, and for a new doc (a run of one group) the rest of its entry.
-    run_key = a_key[run_starts]
     opens = starts_key[run_starts]
     previous = np.where(opens, 0, a_docs[np.maximum(run_starts - 1, 0)])
     fresh = ~kept[run_starts]
@@ -393,30 +444,30 @@ def spliced(
     slots = np.zeros(len(widths) + 1, dtype=np.int64)
     np.cumsum(widths, out=slots[1:])
     values = np.empty(int(slots[-1]), dtype=np.int64)
-    values[slots[:-1][opens]] = np.diff(np.append(a_first, len(a_docs)))[run_key[opens]]
+    values[slots[:-1][opens]] = np.diff(a_first)[run_key[opens]]
     delta_slots = slots[:-1] + opens
     values[delta_slots] = a_docs[run_starts] - previous
     if layout != "doc_list" and fresh.any():
         assert after.position is not None
         new_runs = np.flatnonzero(fresh)
-        low, high = a_groups[run_starts[new_runs]], a_groups[run_starts[new_runs]] + found[new_runs]
+        first, last = a_start[run_starts[new_runs]], a_start[run_starts[new_runs]] + found[new_runs]
         values[delta_slots[new_runs] + 1] = found[new_runs]
         if layout == "doc_level":
-            values[delta_slots[new_runs] + 2] = after.position[low]
+            values[delta_slots[new_runs] + 2] = after.position[first]
         else:
-            chosen = ranges(low, high)
-            position = after.position[chosen].astype(np.int64)
+            chosen_occurrences = ranges(first, last)
+            position = after.position[chosen_occurrences].astype(np.int64)
             gaps = np.diff(position, prepend=0)
-            first_of_group = np.zeros(len(chosen), dtype=bool)
-            first_of_group[np.cumsum(high - low)[:-1]] = True
+            first_of_group = np.zeros(len(chosen_occurrences), dtype=bool)
+            first_of_group[np.cumsum(last - first)[:-1]] = True
             first_of_group[0] = True
             gaps[first_of_group] = position[first_of_group]
-            values[np.repeat(delta_slots[new_runs] + 2 - low, high - low) + chosen] = gaps
+            values[np.repeat(delta_slots[new_runs] + 2 - first, last - first) + chosen_occurrences] = gaps
     encoded, value_starts = varint_bytes(values.astype(np.uint32))
     heads = encoded.tobytes()
     head_bounds = np.append(value_starts, len(heads))[slots].tolist()
-    copy_from = np.where(fresh, 0, rest_start[old_group[run_starts]]).tolist()
-    copy_to = np.where(fresh, 0, group_end[old_group[run_ends]]).tolist()
+    copy_from = np.where(fresh, 0, rest_start).tolist()
+    copy_to = np.where(fresh, 0, group_end).tolist()
 
     made: list[bytes | None] = [None] * count
     run_bounds = np.searchsorted(run_key, np.arange(count + 1)).tolist()
