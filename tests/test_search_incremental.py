@@ -404,3 +404,35 @@ def test_the_site_of_the_sample_library_with_a_cache(sample_site: Path, tmp_path
 
 def _key(data: Path) -> str:
     return search_cache.content_key((data / "docs.bin").read_bytes())
+
+
+def facet_columns_by_loop(docs: list[SearchDoc]) -> bytes:
+    """docs.bin the obvious way, a loop per doc and value (what index.facet_columns must equal)."""
+    body = bytearray()
+    for doc in docs:
+        body += min(len(doc.title), 0xFFFF).to_bytes(2, "little")
+    for name in ["kind", "domain", "district", "year", "route", "outcome", "deadline", "mechanism", "tag"]:
+        values = sorted({v for d in docs for v in d.facets.get(name, [])}, key=index._facet_order(name))
+        if not values:
+            continue
+        number = {v: i for i, v in enumerate(values)}
+        width = 1 if len(values) < 256 else 2
+        for doc in docs:
+            own = doc.facets.get(name, [])
+            body.append(len(own))
+            for value in own:
+                body += number[value].to_bytes(width, "little")
+    return bytes(body)
+
+
+@pytest.mark.parametrize("tags", [3, 300])
+def test_facet_columns_are_the_obvious_bytes(tags: int) -> None:
+    """Value numbers of one byte, and of two when a facet has 256 values or more."""
+    rng = np.random.default_rng(tags)
+    docs = sample_docs(400)
+    for doc in docs:
+        doc.facets["tag"] = sorted({f"标签{int(i)}" for i in rng.integers(0, tags, int(rng.integers(0, 5)))})
+        doc.facets["year"] = [str(2020 + int(rng.integers(0, 5)))]
+    columns, header = index.facet_columns(docs)
+    assert columns == facet_columns_by_loop(docs)
+    assert [facet["width"] for facet in header["facets"] if facet["key"] == "tag"] == [1 if tags < 256 else 2]
