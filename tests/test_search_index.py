@@ -152,33 +152,55 @@ def test_exact_when_common_bigrams_live_in_their_own_files(tmp_path: Path, monke
             assert all_texts[doc][first : first + 3] == query, (query, doc)
 
 
-def test_fast_postings_are_the_bytes_the_obvious_loop_writes(sample_site: Path) -> None:
-    """postings.py (array operations) against tests/search_reference.py (a loop per character)."""
+@pytest.mark.parametrize("packed", [2**32, 1])
+def test_fast_postings_are_the_bytes_the_obvious_loop_writes(
+    sample_site: Path, packed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """postings.py (array operations) against tests/search_reference.py (a loop per character).
+
+    With `packed` 1 the sorts take the path for ranks too large to pack (never at library scale)."""
+    import numpy as np
+
     from generator.search import postings
     from tests import search_reference as reference
 
+    monkeypatch.setattr(postings, "PACKED", packed)
     all_texts = [*texts(sample_site), "", "a", "ab ab", "２０２４年 2024-06-30 xf2024"]
     corpus = postings.Corpus.of(all_texts)
     pairs = postings.bigrams(corpus)
-    names = [postings.key_text(int(k), 2) for k in pairs.distinct_keys().tolist()]
+    names = [postings.key_text(k, 2) for k in pairs.keys.tolist()]
     expected = reference.ngram_positions(all_texts, 2)
     assert names == sorted(expected, key=lambda k: [ord(c) for c in k])
-    assert postings.encode_positional(pairs) == [reference.positional(expected[k]) for k in names]
-    assert postings.encode_doc_level(pairs) == [reference.doc_level(expected[k]) for k in names]
+    assert postings.encode_positional(pairs).parts() == [reference.positional(expected[k]) for k in names]
+    assert postings.encode_doc_level(pairs).parts() == [reference.doc_level(expected[k]) for k in names]
 
-    common = pairs.distinct_keys()[::3]  # any set of bigrams will do
-    chosen = {postings.key_text(int(k), 2) for k in common.tolist()}
-    triples = postings.trigrams_of(corpus, common)
-    tri_names = [postings.key_text(int(k), 3) for k in triples.distinct_keys().tolist()]
-    tri_expected = {k: v for k, v in reference.ngram_positions(all_texts, 3).items() if k[:2] in chosen and k[1:] in chosen}
+    common = np.zeros(len(pairs), dtype=bool)
+    common[::3] = True  # any set of bigrams will do
+    chosen = {name for name, pick in zip(names, common.tolist(), strict=True) if pick}
+    triples = postings.trigrams(pairs, common, np.array([len(t) for t in all_texts]))
+    tri_names = [postings.key_text(k, 3) for k in triples.keys.tolist()]
+    tri_expected = {
+        k: v for k, v in reference.ngram_positions(all_texts, 3).items() if k[:2] in chosen and k[1:] in chosen
+    }
     assert tri_names == sorted(tri_expected, key=lambda k: [ord(c) for c in k])
-    assert postings.encode_doc_level(triples) == [reference.doc_level(tri_expected[k]) for k in tri_names]
+    assert postings.encode_doc_level(triples).parts() == [reference.doc_level(tri_expected[k]) for k in tri_names]
 
     chars = postings.characters(corpus)
-    char_names = [postings.key_text(int(k), 1) for k in chars.distinct_keys().tolist()]
+    char_names = [postings.key_text(k, 1) for k in chars.keys.tolist()]
     char_expected = reference.ngram_positions(all_texts, 1)
     assert char_names == sorted(char_expected)
-    assert postings.encode_doc_lists(chars) == [reference.doc_list(char_expected[k]) for k in char_names]
+    assert postings.encode_doc_lists(chars).parts() == [reference.doc_list(char_expected[k]) for k in char_names]
+
+
+def test_the_corpus_normalises_as_the_browser_does() -> None:
+    from generator.search import postings
+
+    raw = ["ＸＦ－２０２３ 信訪", "", "ABC abc ﬁ㈠ Ⅻ", "\u00a0Ｔａｘ"]
+    table = postings.Corpus.normalised(raw)
+    plain = postings.Corpus.of([normalise(text) for text in raw])
+    assert table.codes.tolist() == plain.codes.tolist()
+    assert table.letter.tolist() == plain.letter.tolist()
+    assert table.letters.tolist() == plain.letters.tolist()
 
 
 def test_varint_arrays_match_the_scalar_encoder() -> None:

@@ -26,10 +26,13 @@ The arrays are built by postings.py; the encodings are described there.
 
 from __future__ import annotations
 
+import gc
 import json
-from collections import defaultdict
-from collections.abc import Callable
+import sys
+import unicodedata
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args
@@ -37,10 +40,14 @@ from typing import Any, get_args
 import numpy as np
 
 from ..contract import Outcome, Route
+from ..dependencies import code_digest
 from ..derive.site import SiteModel
+from ..state import key_of
 from . import postings
-from .codec import fnv1a, varints
-from .text import PageTexts, normalise
+from .cache import DataWriter, KindMemory, Previous, SearchCache, content_key
+from .codec import varints
+from .postings import key_text
+from .text import PageTexts
 
 DATA_DIR = Path("assets/casebook/data")
 META_CHUNK = 16  # titles of 16 pages per file: a page of 20 results fetches little beyond its own rows
@@ -131,75 +138,365 @@ def collect_docs(site: SiteModel, texts: PageTexts) -> list[SearchDoc]:
     return docs
 
 
-def write_search_data(site: SiteModel, built: Path, texts: PageTexts) -> dict[str, Any]:
+def write_search_data(site: SiteModel, built: Path, texts: PageTexts, cache: Path | None = None) -> dict[str, Any]:
     """Write every data file; return figures for the build report.
 
-    Three independent parts run on threads: numpy's sorts and arithmetic and
-    file writes release the GIL, so on two cores they overlap (13.7 s → 9 s at
-    10,000 records). Each part writes its own files; the output is the same."""
-    docs = collect_docs(site, texts)
-    out = built / DATA_DIR
-    (out / "meta").mkdir(parents=True, exist_ok=True)
-    (out / "text").mkdir(parents=True, exist_ok=True)
-    corpus = postings.Corpus.of([normalise(doc.text) for doc in docs])
-    with ThreadPoolExecutor(3) as pool:
-        slices = pool.submit(_write_text_slices, docs, out / "text")
-        characters = pool.submit(_write_characters, corpus, out / "uni")
-        bi_files, tri_files, pair_count, triple_count = _write_bigrams_and_trigrams(corpus, out)
-        uni_files = characters.result()
-        slices.result()
-    del corpus
+    `cache` is a folder of the search stage's own (the build passes
+    `<cache folder>/search`; cache.py says what it keeps): with it, only
+    what the changed pages touch is computed again, and the files come out
+    byte for byte as without it. None: compute everything, keep nothing."""
+    with _collections_paused():
+        return write_docs(collect_docs(site, texts), built, cache)
 
-    columns, header = facet_columns(docs)
+
+@contextmanager
+def _collections_paused() -> Iterator[None]:
+    """No cyclic garbage collection while the stage runs.
+
+    The stage makes some 100,000 small containers (docs, lists, the cache's
+    manifest) and frees them all by reference counting; in a build's heap
+    of millions of objects they set off full collections that cost 0.4 s
+    at 10,000 records and find nothing of ours."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def write_docs(docs: list[SearchDoc], built: Path, cache: Path | None = None) -> dict[str, Any]:
+    """write_search_data for a list of docs (collect_docs)."""
+    memory = SearchCache(cache, cache_version() if cache is not None else "")
+    writer = memory.writer(built / DATA_DIR)
+    for folder in ("", "meta", "text", "bi", "tri", "uni"):
+        writer.folder(folder)
+    texts = [content_key(doc.text) for doc in docs] if memory.folder is not None else []
+    previous = memory.previous
+    with ThreadPoolExecutor(1) as pool:
+        # The page files need no postings: written meanwhile (numpy and file calls release the GIL).
+        pages = pool.submit(_write_pages, writer, docs, texts, previous)
+        terms, kept = _write_terms(writer, docs, texts, previous)
+        (slices, slice_counts), columns, header = pages.result()
     header.update(
         n=len(docs),
         chunk=META_CHUNK,
-        bi=bi_files["shards"],
-        tri=tri_files["shards"],
-        uni=uni_files["shards"],
+        bi=terms["bi"].shards,
+        tri=terms["tri"].shards,
+        uni=terms["uni"].shards,
         text=[TEXT_STEP, TEXT_SPAN],
     )
-    (out / "docs.bin").write_bytes(columns)
-    _write_json(out / "docs.json", header)
-    for start in range(0, len(docs), META_CHUNK):
-        chunk = [[d.href, d.title, d.line, slice_count(len(d.text))] for d in docs[start : start + META_CHUNK]]
-        _write_json(out / "meta" / f"{start // META_CHUNK}.json", chunk)
+    writer.put("docs.json", _json(header))
+    if memory.folder is not None:
+        memory.save([doc.href for doc in docs], texts, slices, slice_counts, kept, writer)
     return {
         "docs": len(docs),
-        "bigrams": pair_count,
-        "bigram_shards": bi_files["shards"],
-        "big_terms": bi_files["big"],
-        "trigrams": triple_count,
-        "largest_shard_bytes": max(bi_files["largest"], tri_files["largest"], uni_files["largest"]),
+        "bigrams": len(terms["bi"].sizes),
+        "bigram_shards": terms["bi"].shards,
+        "big_terms": terms["bi"].big,
+        "trigrams": len(terms["tri"].sizes),
+        "largest_shard_bytes": max(files.largest for files in terms.values()),
         "docs_bin_bytes": len(columns),
     }
 
 
-def _write_text_slices(docs: list[SearchDoc], folder: Path) -> None:
+def _write_terms(
+    writer: DataWriter, docs: list[SearchDoc], texts: list[str], previous: Previous | None
+) -> tuple[dict[str, TermFiles], dict[str, KindMemory]]:
+    """The bi/, uni/ and tri/ files, and the postings to keep for the next build.
+
+    Only the pages whose text is new are cut into occurrences; the others'
+    come from the previous build's postings, renumbered (kept_docs). Trigram
+    occurrences depend on which bigrams are stored apart as well: when that
+    set changed, they are all found again from the bigrams."""
+    if previous is not None:
+        doc_map, fresh = kept_docs(previous.hrefs, previous.texts, [doc.href for doc in docs], texts)
+    else:
+        doc_map, fresh = np.zeros(0, dtype=np.int64), list(range(len(docs)))
+    lengths = np.fromiter((len(doc.text) for doc in docs), dtype=np.int64, count=len(docs))
+    corpus = postings.Corpus.normalised([docs[number].text for number in fresh])
+    local_pairs, local_chars = postings.bigrams(corpus), postings.characters(corpus)
+    del corpus
+    numbers = np.array(fresh, dtype=np.uint32)
+    updates: dict[str, Update] = {}
+    old_number = np.full(len(docs), -1, dtype=np.int64)
+    old_number[doc_map[doc_map >= 0]] = np.flatnonzero(doc_map >= 0)
+
+    def updated(kind: str, new: postings.Postings) -> postings.Postings:
+        if previous is None:
+            return new
+        new = new.numbered(numbers)
+        before = previous.kinds[kind]
+        kept, touched, gone = before.postings.renumbered(doc_map)
+        changed = np.union1d(before.postings.keys[touched], new.keys)
+        updates[kind] = Update(before, changed, gone, old_number, len(fresh) <= SPLICE_DOCS)
+        return postings.merge(kept, new)
+
+    old_files = previous.files if previous is not None else {}
+    pairs = updated("bi", local_pairs)
+    bi = _term_files(writer, "bi", 2, pairs, updates.get("bi"), old_files)
+    chars = updated("uni", local_chars)
+    del local_chars
+    uni = _term_files(writer, "uni", 1, chars, updates.get("uni"), old_files)
+    chosen = bi.sizes > BIG_TERM_BYTES
+    if previous is not None:
+        old_pairs = previous.kinds["bi"]
+        if np.array_equal(pairs.keys[chosen], old_pairs.postings.keys[old_pairs.sizes > BIG_TERM_BYTES]):
+            local_chosen = np.isin(local_pairs.keys, pairs.keys[chosen])
+            triples = updated("tri", postings.trigrams(local_pairs, local_chosen, lengths[numbers]))
+        else:
+            triples = postings.trigrams(pairs, chosen, lengths)
+    else:
+        triples = postings.trigrams(pairs, chosen, lengths)
+    del local_pairs
+    tri = _term_files(writer, "tri", 3, triples, updates.get("tri"), old_files)
+    terms = {"bi": bi, "uni": uni, "tri": tri}
+    kept = {"bi": bi.memory(pairs), "uni": uni.memory(chars), "tri": tri.memory(triples)}
+    return terms, kept
+
+
+def cache_version() -> str:
+    """Everything the bytes depend on besides the pages: a cache made under anything else is not used."""
+    parameters = [META_CHUNK, TEXT_STEP, TEXT_SPAN, TEXT_TAIL, TARGET_SHARD_BYTES, BIG_TERM_BYTES]
+    return key_of(code_digest(), np.__version__, unicodedata.unidata_version, sys.version, json.dumps(parameters))
+
+
+def kept_docs(
+    old_hrefs: list[str], old_texts: list[str], hrefs: list[str], texts: list[str]
+) -> tuple[np.ndarray, list[int]]:
+    """(new number of each old doc or -1, the new docs whose occurrences must be computed).
+
+    A doc is kept when one with the same href and text (content_key) was
+    there before, in the same order relative to the other kept docs (so the
+    kept occurrences stay sorted when renumbered); every other doc is
+    computed anew."""
+    where: dict[str, int] = {}
+    for number, (href, text) in enumerate(zip(old_hrefs, old_texts, strict=True)):
+        identity = f"{text} {href}"
+        where[identity] = -1 if identity in where else number
+    doc_map = np.full(len(old_hrefs), -1, dtype=np.int64)
+    fresh: list[int] = []
+    last = -1
+    for number, (href, text) in enumerate(zip(hrefs, texts, strict=True)):
+        before = where.get(f"{text} {href}", -1)
+        if before > last:
+            doc_map[before] = number
+            last = before
+        else:
+            fresh.append(number)
+    return doc_map, fresh
+
+
+def _write_pages(
+    writer: DataWriter, docs: list[SearchDoc], texts: list[str], previous: Previous | None
+) -> tuple[tuple[list[str], list[int]], bytes, dict[str, Any]]:
+    """Text slices, meta rows and docs.bin: (the slices' digests and counts, docs.bin, docs.json's facets)."""
+    slices = _write_text_slices(writer, docs, texts, previous)
+    for start in range(0, len(docs), META_CHUNK):
+        chunk = [[d.href, d.title, d.line, slice_count(len(d.text))] for d in docs[start : start + META_CHUNK]]
+        writer.put(f"meta/{start // META_CHUNK}.json", _json(chunk))
+    columns, header = facet_columns(docs)
+    writer.put("docs.bin", columns)
+    return slices, columns, header
+
+
+def _write_text_slices(
+    writer: DataWriter, docs: list[SearchDoc], texts: list[str], previous: Previous | None
+) -> tuple[list[str], list[int]]:
+    """text/<doc>-<k>.txt of every doc: (digests of all slices, doc after doc; how many each doc has).
+
+    A text sliced by the previous build is linked from the store, slice by slice."""
+    before = {text: number for number, text in enumerate(previous.texts)} if previous is not None else {}
+    slices: list[str] = []
+    counts: list[int] = []
     for number, doc in enumerate(docs):
-        for part, chunk in enumerate(text_chunks(doc.text)):
-            (folder / f"{number}-{part}.txt").write_text(chunk, encoding="utf-8")
+        old = before.get(texts[number]) if texts else None
+        if old is not None and previous is not None:
+            made = previous.slices[previous.slice_starts[old] : previous.slice_starts[old + 1]]
+            for part, key in enumerate(made):
+                writer.link(f"text/{number}-{part}.txt", key)
+        else:
+            made = [
+                writer.put(f"text/{number}-{part}.txt", chunk.encode("utf-8"))
+                for part, chunk in enumerate(text_chunks(doc.text))
+            ]
+        slices += made
+        counts.append(len(made))
+    return slices, counts
 
 
-def _write_characters(corpus: postings.Corpus, folder: Path) -> dict[str, int]:
-    chars = postings.characters(corpus)
-    names = [postings.key_text(int(k), 1) for k in chars.distinct_keys().tolist()]
-    return write_shards(folder, dict(zip(names, postings.encode_doc_lists(chars), strict=True)))
+@dataclass
+class TermFiles:
+    """What one kind of term (bi, tri, uni) came to: each key's encoded size, the shard count, figures."""
+
+    sizes: np.ndarray  # int64, one per key
+    shards: int
+    big: int  # keys stored in files of their own
+    largest: int  # bytes of the largest file
+
+    def memory(self, grouped: postings.Postings) -> KindMemory:
+        return KindMemory(grouped, self.sizes, self.shards)
 
 
-def _write_bigrams_and_trigrams(corpus: postings.Corpus, out: Path) -> tuple[dict, dict, int, int]:
-    pairs = postings.bigrams(corpus)
-    pair_keys = pairs.distinct_keys()
-    pair_names = [postings.key_text(int(k), 2) for k in pair_keys.tolist()]
-    positional = dict(zip(pair_names, postings.encode_positional(pairs), strict=True))
-    doc_level = dict(zip(pair_names, postings.encode_doc_level(pairs), strict=True))
-    big = np.array([stored_apart(positional[name]) for name in pair_names], dtype=bool)
-    del pairs  # arrays of every occurrence: free them before the next ones are made
-    bi_files = write_shards(out / "bi", positional, doc_level=doc_level.__getitem__)
-    triples = postings.trigrams_of(corpus, pair_keys[big])
-    triple_names = [postings.key_text(int(k), 3) for k in triples.distinct_keys().tolist()]
-    tri_files = write_shards(out / "tri", dict(zip(triple_names, postings.encode_doc_level(triples), strict=True)))
-    return bi_files, tri_files, len(pair_names), len(triple_names)
+_ENCODERS = {"bi": postings.encode_positional, "tri": postings.encode_doc_level, "uni": postings.encode_doc_lists}
+_LAYOUTS = {"bi": "positional", "tri": "doc_level", "uni": "doc_list"}
+SPLICE_DOCS = 200  # at most this many pages with new text: big postings are spliced (postings.spliced)
+
+
+@dataclass
+class Update:
+    """How one kind of term's postings relate to the previous build's."""
+
+    before: KindMemory
+    changed: np.ndarray  # every key whose occurrences differ, gone keys included
+    gone: postings.Postings  # the previous occurrences of the docs that are gone, by their old numbers
+    old_number: np.ndarray  # int64, per doc: its number in the previous build, -1 if its occurrences are new
+    splice: bool  # few new pages: big posting lists are made from their previous bytes
+
+
+def _term_files(
+    writer: DataWriter,
+    folder: str,
+    length: int,
+    grouped: postings.Postings,
+    update: Update | None,
+    old_files: dict[str, str],
+) -> TermFiles:
+    """Write the shards and own files of one kind of term (see write_shards for the layout).
+
+    With an update, only the changed keys are encoded, big ones by splicing
+    their previous bytes, and only the shards holding a changed key are put
+    together again; the other files are the previous build's."""
+    encode = _ENCODERS[folder]
+    keys = grouped.keys
+    sizes = np.zeros(len(keys), dtype=np.int64)
+    data: dict[int, bytes] = {}
+    doc_level: dict[int, bytes] = {}  # bigrams' d files
+    if update is None:
+        fresh = np.ones(len(keys), dtype=bool)
+        redo_keys = np.arange(len(keys))
+    else:
+        before = update.before
+        fresh = np.isin(keys, update.changed)
+        old_keys = before.postings.keys
+        old_index = np.minimum(np.searchsorted(old_keys, keys), max(len(old_keys) - 1, 0))
+        existed = old_keys[old_index] == keys if len(old_keys) else np.zeros(len(keys), dtype=bool)
+        same = np.flatnonzero(~fresh)
+        sizes[same] = before.sizes[old_index[same]]
+        redo_keys = np.flatnonzero(fresh)
+        if update.splice and len(old_keys):
+            was_big = redo_keys[existed[redo_keys] & (before.sizes[old_index[redo_keys]] > BIG_TERM_BYTES)]
+            for index, made in _spliced(writer, folder, length, grouped, was_big, update, old_files):
+                data[index], sizes[index] = made[0], len(made[0])
+                if made[1] is not None:
+                    doc_level[index] = made[1]
+            redo_keys = redo_keys[[index not in data for index in redo_keys.tolist()]] if data else redo_keys
+    if len(redo_keys):
+        encoded = encode(grouped.take(redo_keys) if len(redo_keys) < len(keys) else grouped)
+        sizes[redo_keys] = encoded.sizes()
+        data.update(zip(redo_keys.tolist(), encoded.parts(), strict=True))
+        del encoded
+
+    big = sizes > BIG_TERM_BYTES
+    total = int(sizes[~big].sum())
+    shards = 1
+    while shards * TARGET_SHARD_BYTES < total:
+        shards *= 2
+    shard_of = postings.key_hashes(keys, length) % np.uint32(shards)
+    redo = np.ones(shards, dtype=bool)
+    if update is not None and update.before.shards == shards:
+        redo[:] = False
+        redo[postings.key_hashes(update.changed, length) % np.uint32(shards)] = True
+    in_redo = redo[shard_of]
+    missing = np.flatnonzero(in_redo & ~fresh & ~big)
+    if len(missing):
+        data.update(zip(missing.tolist(), encode(grouped.take(missing)).parts(), strict=True))
+
+    names = {int(i): key_text(int(keys[i]), length).encode("utf-8") for i in np.flatnonzero(in_redo | big).tolist()}
+    largest = int(sizes[big].max()) if big.any() else 0
+    big_keys = np.flatnonzero(big)
+    if folder == "bi":
+        wanted = [index for index in big_keys[fresh[big_keys]].tolist() if index not in doc_level]
+        made = postings.encode_doc_level(grouped.take(np.array(wanted, dtype=np.int64))).parts() if wanted else []
+        doc_level.update(zip(wanted, made, strict=True))
+    for index in big_keys.tolist():
+        hex_name = names[index].hex()
+        variants = [("x", data)] + ([("d", doc_level)] if folder == "bi" else [])
+        for variant, made_files in variants:
+            name = f"{folder}/{variant}{hex_name}.bin"
+            if fresh[index]:
+                writer.put(name, made_files[index])
+            else:
+                writer.link(name, old_files[name])
+
+    order = np.flatnonzero(in_redo)
+    order = order[np.argsort(shard_of[order], kind="stable")]
+    bounds = np.searchsorted(shard_of[order], np.arange(shards + 1))
+    order_list = order.tolist()
+    for shard in range(shards):
+        name = f"{folder}/{shard}.bin"
+        if not redo[shard]:
+            key = old_files[name]
+            writer.link(name, key)
+            largest = max(largest, writer.size(key))
+            continue
+        parts = []
+        for index in order_list[bounds[shard] : bounds[shard + 1]]:
+            encoded_key = names[index]
+            size = int(sizes[index])
+            head = varints([len(encoded_key)]) + encoded_key
+            if big[index]:
+                parts.append(head + varints([size * 2 + 1]))
+            else:
+                parts.append(head + varints([size * 2]) + data[index])
+        content = b"".join(parts)
+        writer.put(name, content)
+        largest = max(largest, len(content))
+    return TermFiles(sizes, shards, int(big.sum()), largest)
+
+
+def _spliced(
+    writer: DataWriter,
+    folder: str,
+    length: int,
+    grouped: postings.Postings,
+    indices: np.ndarray,
+    update: Update,
+    old_files: dict[str, str],
+) -> list[tuple[int, tuple[bytes, bytes | None]]]:
+    """(key index, (postings, bigrams' document-level form)) of big keys, made from their previous files."""
+    variants = ["x", "d"] if folder == "bi" else ["x"]
+    layouts = [_LAYOUTS[folder], "doc_level"]
+    chosen, stored = [], []
+    for index in indices.tolist():
+        hex_name = key_text(int(grouped.keys[index]), length).encode("utf-8").hex()
+        keys = [old_files.get(f"{folder}/{variant}{hex_name}.bin") for variant in variants]
+        if None not in keys:
+            chosen.append(index)
+            stored.append(keys)
+    if not chosen:
+        return []
+    picked = np.array(chosen, dtype=np.int64)
+    groups = grouped.group_starts()
+    made = [
+        postings.spliced(
+            [writer.stored(keys[v]) for keys in stored],
+            layouts[v],
+            grouped,
+            picked,
+            groups,
+            update.gone,
+            update.old_number,
+        )
+        for v in range(len(variants))
+    ]
+    levels = made[1] if folder == "bi" else [None] * len(chosen)
+    return [
+        (index, (data, level))
+        for index, data, level in zip(chosen, made[0], levels, strict=True)
+        if data is not None and (folder != "bi" or level is not None)
+    ]
 
 
 def text_chunks(text: str) -> list[str]:
@@ -232,43 +529,6 @@ def stored_apart(data: bytes) -> bool:
     return len(data) > BIG_TERM_BYTES
 
 
-def write_shards(
-    folder: Path, terms: dict[str, bytes], doc_level: Callable[[str], bytes] | None = None
-) -> dict[str, int]:
-    """Hash terms into shards of about TARGET_SHARD_BYTES; very large terms get their own file.
-
-    Shard entry: [key length][key utf-8][length * 2 + external][data]; an
-    external entry has no data here, it is in x<hex of key>.bin, and (for
-    bigrams) its document-level counts in d<hex of key>.bin. The length of an
-    external entry lets the browser pick the cheapest covering bigrams.
-    """
-    folder.mkdir(parents=True, exist_ok=True)
-    total = sum(len(data) for data in terms.values() if not stored_apart(data))
-    shards = 1
-    while shards * TARGET_SHARD_BYTES < total:
-        shards *= 2
-    buckets: dict[int, list[bytes]] = defaultdict(list)
-    big = largest = 0
-    for key in sorted(terms):
-        data = terms[key]
-        encoded_key = key.encode("utf-8")
-        head = varints([len(encoded_key)]) + encoded_key
-        if stored_apart(data):
-            (folder / f"x{encoded_key.hex()}.bin").write_bytes(data)
-            if doc_level is not None:
-                (folder / f"d{encoded_key.hex()}.bin").write_bytes(doc_level(key))
-            buckets[fnv1a(encoded_key) % shards].append(head + varints([len(data) * 2 + 1]))
-            big += 1
-            largest = max(largest, len(data))
-        else:
-            buckets[fnv1a(encoded_key) % shards].append(head + varints([len(data) * 2]) + data)
-    for number in range(shards):
-        content = b"".join(buckets.get(number, []))
-        (folder / f"{number}.bin").write_bytes(content)
-        largest = max(largest, len(content))
-    return {"shards": shards, "big": big, "largest": largest}
-
-
 def facet_columns(docs: list[SearchDoc]) -> tuple[bytes, dict[str, Any]]:
     """docs.bin: per facet, each doc's value count (1 byte) then value numbers (1 or 2 bytes each).
 
@@ -277,20 +537,28 @@ def facet_columns(docs: list[SearchDoc]) -> tuple[bytes, dict[str, Any]]:
     """
     names = ["kind", "domain", "district", "year", "route", "outcome", "deadline", "mechanism", "tag"]
     facets = []
-    body = bytearray()
-    for doc in docs:
-        body += min(len(doc.title), 0xFFFF).to_bytes(2, "little")
+    body = bytearray(np.array([min(len(doc.title), 0xFFFF) for doc in docs], dtype="<u2").tobytes())
     for name in names:
-        values = sorted({v for d in docs for v in d.facets.get(name, [])}, key=_facet_order(name))
+        owns = [doc.facets.get(name, ()) for doc in docs]
+        values = sorted({v for own in owns for v in own}, key=_facet_order(name))
         if not values:
             continue
-        index = {v: i for i, v in enumerate(values)}
+        number = {v: i for i, v in enumerate(values)}
         width = 1 if len(values) < 256 else 2
-        for doc in docs:
-            own = doc.facets.get(name, [])
-            body.append(len(own))
-            for value in own:
-                body += index[value].to_bytes(width, "little")
+        counts = np.fromiter(map(len, owns), dtype=np.int64, count=len(owns))
+        if counts.max() > 0xFF or len(values) > 0xFFFF:
+            raise ValueError(f"facet {name}: more values than docs.bin can hold")
+        numbers = np.fromiter((number[v] for own in owns for v in own), dtype=np.int64, count=int(counts.sum()))
+        sizes = 1 + counts * width
+        offsets = np.cumsum(sizes) - sizes  # where each doc's count byte goes
+        column = np.zeros(int(sizes.sum()), dtype=np.uint8)
+        column[offsets] = counts
+        within = np.arange(len(numbers)) - np.repeat(np.cumsum(counts) - counts, counts)
+        slots = np.repeat(offsets + 1, counts) + within * width
+        column[slots] = numbers & 0xFF
+        if width == 2:
+            column[slots + 1] = numbers >> 8
+        body += column.tobytes()
         facets.append({"key": name, "values": values, "width": width})
     return bytes(body), {"facets": facets}
 
@@ -312,5 +580,5 @@ def _facet_order(name: str):
     return lambda v: (v,)
 
 
-def _write_json(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True), encoding="utf-8")
+def _json(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")

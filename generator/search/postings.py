@@ -1,13 +1,24 @@
 """Page texts → encoded postings, with array operations instead of a Python loop per character.
 
-At 10,000 records the pages hold about 17 million characters. Walking them
+At 10,000 records the pages hold about 15 million characters. Walking them
 one bigram at a time in Python took 35 s; here every step is a numpy array
 operation over the whole corpus at once: code points of all pages in one
-array, bigram keys as 64-bit integers, one stable sort that groups them by
-key (positions stay in page order), and LEB128 varints written for all
-values together. The byte format is the one codec.py describes and the
-browser reads; tests/search_reference.py builds the same bytes the slow,
-obvious way and the tests compare the two.
+array, normalised through a table of the few thousand distinct characters,
+bigram keys as dense ranks, one sort that groups them by key (positions stay
+in page order), and LEB128 varints written for all values together. The
+byte format is the one codec.py describes and the browser reads;
+tests/search_reference.py builds the same bytes the slow, obvious way and
+the tests compare the two.
+
+Sorting: an occurrence's key rank and its place in the corpus are packed into
+one 64-bit integer (rank << 32 | place), so a plain np.sort, which numpy does
+with SIMD, orders them by (key, page, position); numpy's stable argsort on
+the keys alone took five times as long. When a rank or a place does not fit
+in 32 bits (never at library scale) the stable argsort is used instead.
+
+Postings can also be updated (incremental builds, index.py): the occurrences
+of some pages dropped, the remaining pages renumbered in the same order, and
+the occurrences of new pages merged in, without sorting everything again.
 
 Encodings (all unsigned LEB128 varints):
 
@@ -23,106 +34,488 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .text import TERM_RUN
+from .text import TERM_RUN, normalise
 
 CODE_BITS = 21  # every Unicode code point fits in 21 bits
 CODE_MASK = (1 << CODE_BITS) - 1
+LOW32 = np.uint64(0xFFFFFFFF)
+PACKED = 2**32  # ranks and places below this are packed into one 64-bit number to sort (tests lower it)
 
 
 @dataclass
 class Corpus:
-    """Every page's normalised text as one array of code points, pages separated by a non-letter."""
+    """Every page's normalised text as one array of code points, pages separated by "\\0"."""
 
-    codes: np.ndarray  # uint32 code points, "\0" between pages
-    doc: np.ndarray  # page number of every character
-    position: np.ndarray  # position of every character within its page
+    codes: np.ndarray  # uint32 code points
+    starts: np.ndarray  # int64: page k is codes[starts[k] : starts[k + 1] - 1]
     letter: np.ndarray  # True where the character is a letter or digit (bigrams are made of these)
+    letters: np.ndarray  # uint32: the distinct letters present, ascending
+    rank: np.ndarray  # uint32 table: code point → its index in `letters` (for letters only)
 
     @classmethod
     def of(cls, texts: list[str]) -> Corpus:
-        joined = "\0".join(texts)
-        codes = np.frombuffer(joined.encode("utf-32-le"), dtype="<u4").astype(np.uint32)
-        lengths = np.array([len(text) + 1 for text in texts], dtype=np.int32)
-        doc = np.repeat(np.arange(len(texts), dtype=np.int32), lengths)[: len(codes)]
-        starts = np.concatenate(([0], np.cumsum(lengths, dtype=np.int64)[:-1])).astype(np.int32)
-        position = np.arange(len(codes), dtype=np.int32) - starts[doc]
-        present = np.flatnonzero(np.bincount(codes)) if len(codes) else np.array([], dtype=np.int64)
-        table = np.zeros(int(present.max()) + 1 if len(present) else 1, dtype=bool)
-        for code in present:
-            table[code] = TERM_RUN.fullmatch(chr(code)) is not None  # the same rule as the browser's
-        return cls(codes, doc, position, table[codes])
+        """The corpus of texts that are already normalised (text.normalise)."""
+        return cls._made(texts, normalised=False)
+
+    @classmethod
+    def normalised(cls, texts: list[str]) -> Corpus:
+        """The corpus of page texts as they are: the same as `of([normalise(t) for t in texts])`.
+
+        normalise maps every character to one character on its own, so the
+        mapping is applied to the code point array through a table of the
+        distinct characters (str.translate cost 2 s at 10,000 records)."""
+        return cls._made(texts, normalised=True)
+
+    @classmethod
+    def _made(cls, texts: list[str], normalised: bool) -> Corpus:
+        codes = np.frombuffer("\0".join(texts).encode("utf-32-le"), dtype="<u4").astype(np.uint32)
+        lengths = np.fromiter((len(text) + 1 for text in texts), dtype=np.int64, count=len(texts))
+        starts = np.zeros(len(texts) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=starts[1:])
+        present = np.flatnonzero(np.bincount(codes)) if len(codes) else np.zeros(0, dtype=np.int64)
+        if normalised and len(present):
+            mapped = np.array([ord(normalise(chr(code))) for code in present.tolist()], dtype=np.uint32)
+            if (mapped != present).any():
+                table = np.arange(int(present[-1]) + 1, dtype=np.uint32)
+                table[present] = mapped
+                codes = table[codes]
+                present = np.unique(mapped)
+        is_letter = np.array([TERM_RUN.fullmatch(chr(code)) is not None for code in present.tolist()], dtype=bool)
+        letters = present[is_letter].astype(np.uint32)  # the same rule as the browser's
+        size = int(present[-1]) + 1 if len(present) else 1
+        letter_table = np.zeros(size, dtype=bool)
+        letter_table[letters] = True
+        rank = np.zeros(size, dtype=np.uint32)
+        rank[letters] = np.arange(len(letters), dtype=np.uint32)
+        return cls(codes, starts, letter_table[codes], letters, rank)
+
+    def doc_of_each(self) -> np.ndarray:
+        """uint32: the page number of every character (separators count with the page before)."""
+        lengths = np.diff(self.starts)
+        return np.repeat(np.arange(len(lengths), dtype=np.uint32), lengths)[: len(self.codes)]
 
 
 @dataclass
-class Grouped:
-    """Occurrences sorted by (key, doc, position), with where each key's and each (key, doc)'s run starts."""
+class Postings:
+    """Occurrences grouped by key: each distinct key (ascending) with its occurrences in (doc, position) order."""
 
-    keys: np.ndarray  # uint64, one per occurrence
-    doc: np.ndarray
-    position: np.ndarray
-    key_starts: np.ndarray  # index of the first occurrence of each distinct key
-    group_starts: np.ndarray  # index of the first occurrence of each (key, doc)
+    keys: np.ndarray  # uint64 distinct keys, ascending
+    starts: np.ndarray  # int64, len(keys) + 1: the occurrences of keys[i] are [starts[i], starts[i + 1])
+    doc: np.ndarray  # uint32 per occurrence
+    position: np.ndarray | None  # uint32 per occurrence; None where only documents count (characters)
 
     @classmethod
-    def of(cls, keys: np.ndarray, doc: np.ndarray, position: np.ndarray) -> Grouped:
-        order = np.argsort(keys, kind="stable")  # occurrences arrive in (doc, position) order
-        keys, doc, position = keys[order], doc[order], position[order]
-        new_key = np.empty(len(keys), dtype=bool)
-        new_doc = np.empty(len(keys), dtype=bool)
-        if len(keys):
-            new_key[0] = new_doc[0] = True
-            np.not_equal(keys[1:], keys[:-1], out=new_key[1:])
-            np.not_equal(doc[1:], doc[:-1], out=new_doc[1:])
-            new_doc |= new_key
-        return cls(keys, doc, position, np.flatnonzero(new_key), np.flatnonzero(new_doc))
+    def empty(cls, positions: bool = True) -> Postings:
+        none = np.zeros(0, dtype=np.uint32)
+        return cls(np.zeros(0, dtype=np.uint64), np.zeros(1, dtype=np.int64), none, none.copy() if positions else None)
 
-    def distinct_keys(self) -> np.ndarray:
-        return self.keys[self.key_starts]
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def counts(self) -> np.ndarray:
+        return np.diff(self.starts)
+
+    def group_starts(self) -> np.ndarray:
+        """Index of the first occurrence of each (key, doc)."""
+        new = np.empty(len(self.doc), dtype=bool)
+        if len(new):
+            new[0] = True
+            np.not_equal(self.doc[1:], self.doc[:-1], out=new[1:])
+            new[self.starts[:-1]] = True
+        return np.flatnonzero(new)
+
+    def take(self, indices: np.ndarray) -> Postings:
+        """The postings of keys[indices] (ascending indices)."""
+        indices = np.asarray(indices, dtype=np.int64)
+        low, high = self.starts[indices], self.starts[indices + 1]
+        chosen = ranges(low, high)
+        starts = np.zeros(len(indices) + 1, dtype=np.int64)
+        np.cumsum(high - low, out=starts[1:])
+        position = self.position[chosen] if self.position is not None else None
+        return Postings(self.keys[indices], starts, self.doc[chosen], position)
+
+    def renumbered(self, doc_map: np.ndarray) -> tuple[Postings, np.ndarray, Postings]:
+        """(the occurrences of kept docs under their new numbers, which keys lost or renumbered any,
+        the occurrences of the docs that are gone, under their old numbers).
+
+        doc_map[old doc] is the new number, or -1 for a doc that is gone; the
+        kept docs must keep their order, so the occurrences stay sorted."""
+        touched_doc = doc_map != np.arange(len(doc_map), dtype=doc_map.dtype)
+        hit = touched_doc[self.doc]
+        touched = np.logical_or.reduceat(hit, self.starts[:-1]) if len(self.keys) else np.zeros(0, dtype=bool)
+        if not touched.any():
+            return self, touched, self.at(np.zeros(0, dtype=np.int64))
+        gone = doc_map < 0
+        doc = self.doc
+        if (touched_doc & ~gone).any():  # kept docs with a new number (a doc added or removed before them)
+            doc = doc_map.astype(np.uint32)[doc]  # gone docs wrap round; they are deleted next
+            drop = np.flatnonzero(gone[self.doc])
+        else:
+            drop = np.flatnonzero(hit)
+        del hit
+        gone_occurrences = self.at(drop)
+        doc = np.delete(doc, drop)
+        position = np.delete(self.position, drop) if self.position is not None else None
+        starts = self.starts - np.searchsorted(drop, self.starts)
+        present = np.flatnonzero(np.diff(starts) > 0)
+        kept = Postings(self.keys[present], np.append(starts[present], starts[-1]), doc, position)
+        return kept, touched, gone_occurrences
+
+    def at(self, occurrences: np.ndarray) -> Postings:
+        """The postings of the occurrences at these (ascending) indices."""
+        key_of = np.searchsorted(self.starts, occurrences, side="right") - 1
+        present, first = np.unique(key_of, return_index=True)
+        starts = np.append(first, len(occurrences)).astype(np.int64)
+        position = self.position[occurrences] if self.position is not None else None
+        return Postings(self.keys[present], starts, self.doc[occurrences], position)
+
+    def numbered(self, numbers: np.ndarray) -> Postings:
+        """The same occurrences with doc k renamed numbers[k] (ascending, so the order holds)."""
+        return Postings(self.keys, self.starts, numbers[self.doc], self.position)
 
 
-def bigrams(corpus: Corpus) -> Grouped:
+def ranges(low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """The concatenation of arange(low[i], high[i]) for every i, as one int64 array."""
+    sizes = (high - low).astype(np.int64)
+    total = int(sizes.sum())
+    if not total:
+        return np.zeros(0, dtype=np.int64)
+    nonempty = sizes > 0
+    low, sizes = low[nonempty].astype(np.int64), sizes[nonempty]
+    out = np.ones(total, dtype=np.int64)
+    out[0] = low[0]
+    block_starts = np.cumsum(sizes)[:-1]
+    out[block_starts] = low[1:] - (low[:-1] + sizes[:-1] - 1)
+    return np.cumsum(out)
+
+
+def merge(old: Postings, new: Postings) -> Postings:
+    """All occurrences of two postings whose docs are disjoint, in (key, doc, position) order."""
+    if not len(new.doc):
+        return old
+    if not len(old.doc):
+        return new
+    keys = np.union1d(old.keys, new.keys)
+    old_rank, new_rank = np.searchsorted(keys, old.keys), np.searchsorted(keys, new.keys)
+    # (key, doc) of every old occurrence as one sortable number; a new doc's run goes where its (key, doc) sorts.
+    old_order = np.repeat(old_rank.astype(np.uint64), old.counts()) << np.uint64(32)
+    old_order |= old.doc
+    new_order = np.repeat(new_rank.astype(np.uint64), new.counts()) << np.uint64(32)
+    new_order |= new.doc
+    at = np.searchsorted(old_order, new_order)
+    del old_order, new_order
+    counts = np.zeros(len(keys), dtype=np.int64)
+    counts[old_rank] += old.counts()
+    counts[new_rank] += new.counts()
+    starts = np.zeros(len(keys) + 1, dtype=np.int64)
+    np.cumsum(counts, out=starts[1:])
+    position = None
+    if old.position is not None and new.position is not None:
+        position = np.insert(old.position, at, new.position)
+    return Postings(keys, starts, np.insert(old.doc, at, new.doc), position)
+
+
+def _sort_by_rank(ranks: np.ndarray, places: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(ranks, places) ordered by rank, places ascending within a rank (`places` arrive ascending)."""
+    if not len(ranks):
+        return ranks.astype(np.uint64), places.astype(np.int64)
+    if int(ranks.max()) < PACKED and int(places[-1]) < PACKED:
+        packed = ranks.astype(np.uint64) << np.uint64(32)
+        packed |= places.astype(np.uint64)
+        packed.sort()
+        return packed >> np.uint64(32), (packed & LOW32).astype(np.int64)
+    order = np.argsort(ranks, kind="stable")
+    return ranks[order].astype(np.uint64), places[order].astype(np.int64)
+
+
+def _grouped(ranks: np.ndarray, places: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(distinct ranks, starts, places in order) of occurrences sorted by rank."""
+    ranks, places = _sort_by_rank(ranks, places)
+    boundary = np.flatnonzero(ranks[1:] != ranks[:-1]) + 1 if len(ranks) else np.zeros(0, dtype=np.int64)
+    starts = np.concatenate(([0], boundary, [len(ranks)])).astype(np.int64) if len(ranks) else np.zeros(1, np.int64)
+    return ranks[starts[:-1]], starts, places
+
+
+def bigrams(corpus: Corpus) -> Postings:
+    """Every pair of adjacent letters or digits, by key (first code << 21 | second code)."""
     at = np.flatnonzero(corpus.letter[:-1] & corpus.letter[1:])
-    keys = (corpus.codes[at].astype(np.uint64) << np.uint64(CODE_BITS)) | corpus.codes[at + 1].astype(np.uint64)
-    return Grouped.of(keys, corpus.doc[at], corpus.position[at])
+    count = np.uint64(len(corpus.letters))
+    ranks = corpus.rank[corpus.codes[at]].astype(np.uint64) * count
+    ranks += corpus.rank[corpus.codes[1:][at]]
+    distinct, starts, places = _grouped(ranks, at)
+    del ranks, at
+    keys = (corpus.letters[distinct // count].astype(np.uint64) << np.uint64(CODE_BITS)) | corpus.letters[
+        distinct % count
+    ].astype(np.uint64)
+    doc = corpus.doc_of_each()[places]
+    position = (places - corpus.starts[doc]).astype(np.uint32)
+    return Postings(keys, starts, doc, position)
 
 
-def trigrams_of(corpus: Corpus, bigram_keys: np.ndarray) -> Grouped:
-    """Occurrences of trigrams whose first and second bigram are both in `bigram_keys`."""
-    at = np.flatnonzero(corpus.letter[:-2] & corpus.letter[1:-1] & corpus.letter[2:])
-    first = (corpus.codes[at].astype(np.uint64) << np.uint64(CODE_BITS)) | corpus.codes[at + 1].astype(np.uint64)
-    second = (corpus.codes[at + 1].astype(np.uint64) << np.uint64(CODE_BITS)) | corpus.codes[at + 2].astype(np.uint64)
-    chosen = np.isin(first, bigram_keys) & np.isin(second, bigram_keys)
-    at = at[chosen]
-    keys = (first[chosen] << np.uint64(CODE_BITS)) | corpus.codes[at + 2].astype(np.uint64)
-    return Grouped.of(keys, corpus.doc[at], corpus.position[at])
-
-
-def characters(corpus: Corpus) -> Grouped:
-    """One occurrence per (letter, page): the first, so positions are first positions."""
+def characters(corpus: Corpus) -> Postings:
+    """Each letter with the pages it occurs in (once per page; no positions)."""
     at = np.flatnonzero(corpus.letter)
-    keys = corpus.codes[at].astype(np.uint64)
-    grouped = Grouped.of(keys, corpus.doc[at], corpus.position[at])
-    first = grouped.group_starts
-    return Grouped.of(grouped.keys[first], grouped.doc[first], grouped.position[first])
+    pages = max(len(corpus.starts) - 1, 1)
+    wide = len(corpus.letters) * pages >= PACKED
+    kind = np.uint64 if wide else np.uint32
+    pairs = corpus.rank[corpus.codes[at]].astype(kind) * kind(pages)
+    pairs += corpus.doc_of_each()[at]
+    del at
+    pairs.sort()  # (letter, page) in order; np.unique would hash, 20 times slower here
+    if len(pairs):
+        distinct = np.empty(len(pairs), dtype=bool)
+        distinct[0] = True
+        np.not_equal(pairs[1:], pairs[:-1], out=distinct[1:])
+        pairs = pairs[distinct]
+    letter_rank, doc = pairs // kind(pages), (pairs % kind(pages)).astype(np.uint32)
+    del pairs
+    boundary = np.flatnonzero(letter_rank[1:] != letter_rank[:-1]) + 1
+    starts = np.concatenate(([0], boundary, [len(doc)])).astype(np.int64) if len(doc) else np.zeros(1, np.int64)
+    keys = corpus.letters[letter_rank[starts[:-1]]].astype(np.uint64)
+    return Postings(keys, starts, doc, None)
+
+
+def trigrams(pairs: Postings, chosen: np.ndarray, text_lengths: np.ndarray) -> Postings:
+    """Occurrences of the trigrams whose first and second bigram are both chosen (a mask over pairs.keys).
+
+    Found by joining the chosen bigrams' own occurrences: a trigram starts at
+    (doc, p) when one chosen bigram occurs there and another at (doc, p + 1);
+    the pages' texts are not needed, only their lengths."""
+    picked = np.flatnonzero(chosen)
+    if not len(picked) or pairs.position is None:
+        return Postings.empty()
+    sub = pairs.take(picked)
+    which = np.repeat(np.arange(len(picked), dtype=np.int64), sub.counts())
+    page_starts = np.zeros(len(text_lengths) + 1, dtype=np.int64)
+    np.cumsum(np.asarray(text_lengths, dtype=np.int64) + 1, out=page_starts[1:])
+    place = page_starts[sub.doc] + sub.position
+    at_place = np.full(int(page_starts[-1]) + 1, -1, dtype=np.int16 if len(picked) < 2**15 else np.int32)
+    at_place[place] = which
+    following = at_place[place + 1]
+    del at_place, place
+    found = np.flatnonzero(following >= 0)
+    first, third = which[found], sub.keys[following[found]] & np.uint64(CODE_MASK)
+    ranks = first.astype(np.uint64) << np.uint64(CODE_BITS)
+    ranks |= third
+    distinct, starts, order = _grouped(ranks, np.arange(len(found), dtype=np.int64))
+    keys = (sub.keys[distinct >> np.uint64(CODE_BITS)] << np.uint64(CODE_BITS)) | (distinct & np.uint64(CODE_MASK))
+    occurrences = found[order]
+    return Postings(keys, starts, sub.doc[occurrences], sub.position[occurrences])
 
 
 def key_text(key: int, length: int) -> str:
     return "".join(chr((key >> (CODE_BITS * (length - 1 - i))) & CODE_MASK) for i in range(length))
 
 
-def encode_positional(grouped: Grouped) -> list[bytes]:
-    """One positional posting list per distinct key, in key order."""
-    n = len(grouped.keys)
-    groups = grouped.group_starts
-    key_of_group = np.searchsorted(grouped.key_starts, groups, side="right") - 1
-    first_group_of_key = np.searchsorted(groups, grouped.key_starts)
+def key_hashes(keys: np.ndarray, length: int) -> np.ndarray:
+    """uint32 FNV-1a (codec.fnv1a) of the UTF-8 of every key's text, for all keys at once."""
+    value = np.full(len(keys), 0x811C9DC5, dtype=np.uint64)
+    for index in range(length):
+        code = (keys >> np.uint64(CODE_BITS * (length - 1 - index))) & np.uint64(CODE_MASK)
+        for byte, present in _utf8_bytes(code):
+            mixed = ((value ^ byte) * np.uint64(0x01000193)) & LOW32
+            value = np.where(present, mixed, value)
+    return value.astype(np.uint32)
 
-    position_deltas = grouped.position.copy()
+
+def _utf8_bytes(code: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The 1–4 UTF-8 bytes of each code point, as (byte values, which code points have that byte)."""
+    width = 1 + (code >= 0x80).astype(np.int64) + (code >= 0x800) + (code >= 0x10000)
+    lead = np.choose(
+        width - 1, [code, 0xC0 | (code >> np.uint64(6)), 0xE0 | (code >> np.uint64(12)), 0xF0 | (code >> np.uint64(18))]
+    )
+    out = [(lead.astype(np.uint64), np.ones(len(code), dtype=bool))]
+    for index in range(1, 4):
+        shift = (width - 1 - index).clip(0) * 6
+        out.append((0x80 | ((code >> shift.astype(np.uint64)) & np.uint64(0x3F)), width > index))
+    return out
+
+
+def spliced(
+    old: list[bytes],
+    layout: str,
+    after: Postings,
+    chosen: np.ndarray,
+    groups: np.ndarray,
+    gone: Postings,
+    old_number: np.ndarray,
+) -> list[bytes | None]:
+    """The encodings of after.keys[chosen] made from `old`, their previous encodings (in `layout`).
+
+    A run of groups that carries over (docs kept, in the same order, shifted
+    by the same amount, none dropped between them) is the same bytes but for
+    its first doc delta: it is copied. Only that delta and the groups of new
+    docs are encoded, so the postings of a common bigram over 10,000 pages
+    cost a few copies when one page changed. Nothing here is proportional to
+    the occurrences: the previous groups of a key are its kept groups (their
+    occurrences are the previous build's, renumbered) and those of the docs
+    that are gone (`gone`, by old number). `groups` is after.group_starts();
+    old_number[new doc] is the doc's previous number, -1 when its occurrences
+    are new. None for a key whose old bytes do not have the shape its old
+    groups imply (the caller encodes it in full)."""
+    count = len(chosen)
+    if not count:
+        return []
+    # The new groups of the chosen keys.
+    low, high = np.searchsorted(groups, after.starts[chosen]), np.searchsorted(groups, after.starts[chosen + 1])
+    index = ranges(low, high)
+    a_key = np.repeat(np.arange(count), high - low)
+    a_first = np.zeros(count + 1, dtype=np.int64)
+    np.cumsum(high - low, out=a_first[1:])
+    a_start = groups[index]
+    a_end = groups.take(index + 1, mode="clip")
+    a_end[index + 1 == len(groups)] = len(after.doc)
+    a_docs, a_counts = after.doc[a_start].astype(np.int64), a_end - a_start
+    del a_end
+    source = old_number[a_docs]
+    kept = source >= 0
+    kept_count = int(kept.sum())
+
+    # The old groups: the kept ones, with those of the gone docs put in their places.
+    where = np.minimum(np.searchsorted(gone.keys, after.keys[chosen]), max(len(gone.keys) - 1, 0))
+    lost = (gone.keys[where] == after.keys[chosen]) if len(gone.keys) else np.zeros(count, dtype=bool)
+    g_groups = gone.group_starts()
+    g_low = np.where(lost, np.searchsorted(g_groups, gone.starts[where]), 0)
+    g_high = np.where(lost, np.searchsorted(g_groups, gone.starts[np.minimum(where + 1, len(gone.keys))]), 0)
+    g_index = ranges(g_low, g_high)
+    g_start = g_groups[g_index]
+    g_counts = np.append(g_groups, len(gone.doc))[g_index + 1] - g_start
+    old_group = np.full(len(a_docs), -1, dtype=np.int64)
+    if len(g_index):
+        k_order = (a_key[kept].astype(np.uint64) << np.uint64(32)) | source[kept].astype(np.uint64)
+        g_key = np.repeat(np.arange(count), g_high - g_low).astype(np.uint64)
+        at = np.searchsorted(k_order, (g_key << np.uint64(32)) | gone.doc[g_start].astype(np.uint64))
+        del k_order
+        b_counts = np.insert(a_counts[kept], at, g_counts)
+        old_group[kept] = np.arange(kept_count) + np.cumsum(np.bincount(at, minlength=kept_count + 1))[:kept_count]
+    else:
+        b_counts = a_counts[kept]
+        old_group[kept] = np.arange(kept_count)
+    b_first = np.zeros(count + 1, dtype=np.int64)
+    np.cumsum(np.bincount(a_key[kept], minlength=count) + (g_high - g_low), out=b_first[1:])
+
+    # Where the old groups' entries start: from the last byte of every varint and the number of
+    # values before each group (computed only at the ends of the runs below).
+    if layout == "positional":
+        values_per_group = b_counts + 2
+    else:
+        values_per_group = np.full(len(b_counts), 3 if layout == "doc_level" else 1, dtype=np.int64)
+    before_value = np.zeros(len(values_per_group) + 1, dtype=np.int64)
+    np.cumsum(values_per_group, out=before_value[1:])
+    del values_per_group, b_counts
+    buffer = b"".join(old)
+    base = np.zeros(count + 1, dtype=np.int64)
+    np.cumsum([len(data) for data in old], out=base[1:])
+    ends = np.flatnonzero(np.frombuffer(buffer, dtype=np.uint8) < 0x80)
+    first_end, last_end = np.searchsorted(ends, base[:-1]), np.searchsorted(ends, base[1:])
+    expected = 1 + before_value[b_first[1:]] - before_value[b_first[:-1]]
+    sound = (last_end - first_end == expected) & (base[1:] > base[:-1]) & (b_first[1:] > b_first[:-1])
+    sound[sound] &= ends[np.minimum(last_end[sound] - 1, len(ends) - 1)] == base[1:][sound] - 1
+    if not len(ends) or not sound.any():
+        return [None] * count
+    top = len(ends) - 1  # positions below are only used for sound keys, where they are in range
+
+    def value_at(old_groups: np.ndarray, keys: np.ndarray) -> np.ndarray:
+        """Index in `ends` of the doc delta of each of these old groups (of these keys)."""
+        return first_end[keys] + 1 + before_value[old_groups] - before_value[b_first[keys]]
+
+    # Runs of groups copied as they are.
+    starts_key = np.zeros(len(a_docs), dtype=bool)
+    starts_key[a_first[:-1]] = True
+    shift = a_docs - source
+    joins = ~starts_key[1:] & kept[1:] & kept[:-1] & (old_group[1:] == old_group[:-1] + 1) & (shift[1:] == shift[:-1])
+    del shift
+    run_starts = np.flatnonzero(np.concatenate(([True], ~joins)))
+    run_ends = np.append(run_starts[1:], len(a_docs)) - 1
+    run_key = a_key[run_starts]
+    first_old, last_old = np.maximum(old_group[run_starts], 0), np.maximum(old_group[run_ends], 0)
+    rest_start = ends[np.minimum(value_at(first_old, run_key), top)] + 1
+    key_last = last_old + 1 == b_first[run_key + 1]
+    group_end = np.where(key_last, base[run_key + 1], ends[np.minimum(value_at(last_old + 1, run_key) - 1, top)] + 1)
+
+    # What each run starts with, encoded for all runs at once: the key's doc count when the run
+    # is the key's first, its doc delta, and for a new doc (a run of one group) the rest of its entry.
+    opens = starts_key[run_starts]
+    previous = np.where(opens, 0, a_docs[np.maximum(run_starts - 1, 0)])
+    fresh = ~kept[run_starts]
+    found = a_counts[run_starts]
+    extra = {"positional": found + 1, "doc_level": np.full(len(found), 2), "doc_list": np.zeros(len(found))}[layout]
+    widths = opens.astype(np.int64) + 1 + np.where(fresh, extra, 0).astype(np.int64)
+    slots = np.zeros(len(widths) + 1, dtype=np.int64)
+    np.cumsum(widths, out=slots[1:])
+    values = np.empty(int(slots[-1]), dtype=np.int64)
+    values[slots[:-1][opens]] = np.diff(a_first)[run_key[opens]]
+    delta_slots = slots[:-1] + opens
+    values[delta_slots] = a_docs[run_starts] - previous
+    if layout != "doc_list" and fresh.any():
+        assert after.position is not None
+        new_runs = np.flatnonzero(fresh)
+        first, last = a_start[run_starts[new_runs]], a_start[run_starts[new_runs]] + found[new_runs]
+        values[delta_slots[new_runs] + 1] = found[new_runs]
+        if layout == "doc_level":
+            values[delta_slots[new_runs] + 2] = after.position[first]
+        else:
+            chosen_occurrences = ranges(first, last)
+            position = after.position[chosen_occurrences].astype(np.int64)
+            gaps = np.diff(position, prepend=0)
+            first_of_group = np.zeros(len(chosen_occurrences), dtype=bool)
+            first_of_group[np.cumsum(last - first)[:-1]] = True
+            first_of_group[0] = True
+            gaps[first_of_group] = position[first_of_group]
+            values[np.repeat(delta_slots[new_runs] + 2 - first, last - first) + chosen_occurrences] = gaps
+    encoded, value_starts = varint_bytes(values.astype(np.uint32))
+    heads = encoded.tobytes()
+    head_bounds = np.append(value_starts, len(heads))[slots].tolist()
+    copy_from = np.where(fresh, 0, rest_start).tolist()
+    copy_to = np.where(fresh, 0, group_end).tolist()
+
+    made: list[bytes | None] = [None] * count
+    run_bounds = np.searchsorted(run_key, np.arange(count + 1)).tolist()
+    for key in np.flatnonzero(sound).tolist():
+        parts = []
+        for run in range(run_bounds[key], run_bounds[key + 1]):
+            parts.append(heads[head_bounds[run] : head_bounds[run + 1]])
+            if copy_to[run]:
+                parts.append(buffer[copy_from[run] : copy_to[run]])
+        made[key] = b"".join(parts)
+    return made
+
+
+# --- encodings ------------------------------------------------------------------------------
+
+
+@dataclass
+class Encoded:
+    """Encoded postings of several keys: key i's bytes are data[offsets[i] : offsets[i + 1]]."""
+
+    data: bytes
+    offsets: np.ndarray  # int64, len(keys) + 1
+
+    def sizes(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    def parts(self) -> list[bytes]:
+        data = self.data
+        return [data[a:b] for a, b in itertools.pairwise(self.offsets.tolist())]
+
+
+def encode_positional(postings: Postings) -> Encoded:
+    """One positional posting list per key, in key order."""
+    assert postings.position is not None
+    position, doc = postings.position, postings.doc
+    n = len(doc)
+    key_starts = postings.starts[:-1]
+    groups = postings.group_starts()
+    key_of_group = np.searchsorted(key_starts, groups, side="right") - 1
+    first_group_of_key = np.searchsorted(groups, key_starts)
+
+    position_deltas = position.copy()
     same_group = np.ones(n, dtype=bool)
     same_group[groups] = False
-    position_deltas[1:][same_group[1:]] -= grouped.position[:-1][same_group[1:]]
+    position_deltas[1:][same_group[1:]] -= position[:-1][same_group[1:]]
+    del same_group
 
-    group_docs = grouped.doc[groups]
+    group_docs = doc[groups]
     doc_deltas = group_docs.copy()
     continuing = np.ones(len(groups), dtype=bool)
     continuing[first_group_of_key] = False
@@ -131,8 +524,8 @@ def encode_positional(grouped: Grouped) -> list[bytes]:
     key_doc_counts = np.diff(np.append(first_group_of_key, len(groups)))
 
     # Slot of every value in the stream: each key adds 1 header, each (key, doc) 2.
-    values = np.empty(n + 2 * len(groups) + len(grouped.key_starts), dtype=np.uint32)
-    key_slots = grouped.key_starts + 2 * first_group_of_key + np.arange(len(grouped.key_starts))
+    values = np.empty(n + 2 * len(groups) + len(key_starts), dtype=np.uint32)
+    key_slots = key_starts + 2 * first_group_of_key + np.arange(len(key_starts))
     group_slots = groups + 2 * np.arange(len(groups)) + key_of_group + 1
     element_slots = np.repeat(2 * np.arange(1, len(groups) + 1) + key_of_group + 1, group_sizes)
     element_slots += np.arange(n)
@@ -140,71 +533,88 @@ def encode_positional(grouped: Grouped) -> list[bytes]:
     values[group_slots] = doc_deltas
     values[group_slots + 1] = group_sizes
     values[element_slots] = position_deltas
-    return _split(values, key_slots)
+    return _encoded(values, key_slots)
 
 
-def encode_doc_level(grouped: Grouped) -> list[bytes]:
+def encode_doc_level(postings: Postings) -> Encoded:
     """Per key: the pages it occurs in, how often, and where first."""
-    groups = grouped.group_starts
-    n = len(grouped.keys)
-    first_group_of_key = np.searchsorted(groups, grouped.key_starts)
-    group_docs = grouped.doc[groups]
+    assert postings.position is not None
+    groups = postings.group_starts()
+    n = len(postings.doc)
+    key_starts = postings.starts[:-1]
+    first_group_of_key = np.searchsorted(groups, key_starts)
+    group_docs = postings.doc[groups]
     doc_deltas = group_docs.copy()
     continuing = np.ones(len(groups), dtype=bool)
     continuing[first_group_of_key] = False
     doc_deltas[1:][continuing[1:]] -= group_docs[:-1][continuing[1:]]
     key_doc_counts = np.diff(np.append(first_group_of_key, len(groups)))
 
-    values = np.empty(3 * len(groups) + len(grouped.key_starts), dtype=np.uint32)
-    key_slots = 3 * first_group_of_key + np.arange(len(grouped.key_starts))
+    values = np.empty(3 * len(groups) + len(key_starts), dtype=np.uint32)
+    key_slots = 3 * first_group_of_key + np.arange(len(key_starts))
     key_of_group = np.searchsorted(first_group_of_key, np.arange(len(groups)), side="right")
     group_slots = 3 * np.arange(len(groups)) + key_of_group
     values[key_slots] = key_doc_counts
     values[group_slots] = doc_deltas
     values[group_slots + 1] = np.diff(np.append(groups, n))
-    values[group_slots + 2] = grouped.position[groups]
-    return _split(values, key_slots)
+    values[group_slots + 2] = postings.position[groups]
+    return _encoded(values, key_slots)
 
 
-def encode_doc_lists(grouped: Grouped) -> list[bytes]:
-    """Per key: [n docs][doc deltas …] (`grouped` has one occurrence per key and page)."""
-    starts = grouped.key_starts
-    n = len(grouped.keys)
-    doc_deltas = grouped.doc.copy()
+def encode_doc_lists(postings: Postings) -> Encoded:
+    """Per key: [n docs][doc deltas …] (one occurrence per key and page)."""
+    starts = postings.starts[:-1]
+    doc = postings.doc
+    n = len(doc)
+    doc_deltas = doc.copy()
     continuing = np.ones(n, dtype=bool)
     continuing[starts] = False
-    doc_deltas[1:][continuing[1:]] -= grouped.doc[:-1][continuing[1:]]
+    doc_deltas[1:][continuing[1:]] -= doc[:-1][continuing[1:]]
     values = np.empty(n + len(starts), dtype=np.uint32)
     key_slots = starts + np.arange(len(starts))
     element_slots = np.arange(n) + np.searchsorted(starts, np.arange(n), side="right")
-    values[key_slots] = np.diff(np.append(starts, n))
+    values[key_slots] = np.diff(postings.starts)
     values[element_slots] = doc_deltas
-    return _split(values, key_slots)
+    return _encoded(values, key_slots)
 
 
 def varint_bytes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(bytes, start of each value's encoding): unsigned LEB128 of 32-bit values (at most 5 bytes each)."""
+    """(bytes, start of each value's encoding): unsigned LEB128 of 32-bit values (at most 5 bytes each).
+
+    Most values are below 128 (one byte): every value's first byte is written
+    at once, the further bytes only for the few values that have them."""
     values = values.astype(np.uint32, copy=False)
-    widths = np.ones(len(values), dtype=np.uint8)
-    for bits in (7, 14, 21, 28):
-        widths += values >= np.uint32(1 << bits)
-    ends = np.cumsum(widths, dtype=np.int64)
-    if len(ends) and ends[-1] < 2**31:
-        ends = ends.astype(np.int32)  # half the memory of the largest temporary arrays
+    more = values >= np.uint32(0x80)
+    longer = np.flatnonzero(more)
+    rest = values[longer]
+    rest_widths = np.ones(len(rest), dtype=np.uint8)
+    for bits in (14, 21, 28):
+        rest_widths += rest >= np.uint32(1 << bits)
+    widths = more.astype(np.uint8)
+    widths += 1
+    widths[longer] += rest_widths - 1
+    count = len(values)
+    ends = np.cumsum(widths, dtype=np.int32 if 5 * count < 2**31 else np.int64)  # half the memory when it fits
     starts = ends - widths
-    out = np.empty(int(ends[-1]) if len(values) else 0, dtype=np.uint8)
-    for byte in range(5):
-        chosen = widths > byte
+    total = int(ends[-1]) if count else 0
+    del ends, widths
+    out = np.empty(total, dtype=np.uint8)
+    first = values & np.uint32(0x7F)
+    first |= more.astype(np.uint32) << np.uint32(7)
+    out[starts] = first
+    del first, more
+    rest_starts = starts[longer]
+    for byte in range(1, 5):
+        chosen = rest_widths > byte - 1 if byte > 1 else np.ones(len(rest), dtype=bool)
         if not chosen.any():
             break
-        payload = (values[chosen] >> np.uint32(7 * byte)) & np.uint32(0x7F)
-        more = (widths[chosen] > byte + 1).astype(np.uint32) << np.uint32(7)
-        out[starts[chosen] + byte] = (payload | more).astype(np.uint8)
+        payload = (rest[chosen] >> np.uint32(7 * byte)) & np.uint32(0x7F)
+        flag = (rest_widths[chosen] > byte).astype(np.uint32) << np.uint32(7)
+        out[rest_starts[chosen] + byte] = (payload | flag).astype(np.uint8)
     return out, starts
 
 
-def _split(values: np.ndarray, key_slots: np.ndarray) -> list[bytes]:
+def _encoded(values: np.ndarray, key_slots: np.ndarray) -> Encoded:
     encoded, starts = varint_bytes(values)
-    data = encoded.tobytes()
-    bounds = [*starts[key_slots].tolist(), len(data)]
-    return [data[a:b] for a, b in itertools.pairwise(bounds)]
+    offsets = np.append(starts[key_slots].astype(np.int64), len(encoded))
+    return Encoded(encoded.tobytes(), offsets)

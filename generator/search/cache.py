@@ -1,0 +1,374 @@
+"""What the search stage keeps between builds, in a folder of its own (the build passes `<cache>/search`).
+
+Two things are kept, so the next build recomputes only what its edits touch
+(index.py decides what that is):
+
+- The postings of the previous build: for bigrams and characters, every
+  occurrence sorted by (key, doc, position), as .npy arrays, plus the encoded
+  size of each key's postings. A build drops the occurrences of the pages
+  whose text changed, renumbers the rest and merges in the new ones, instead
+  of cutting and sorting 15 million characters again.
+- Every data file it wrote, in a store named by content digest (`files/`).
+  An unchanged file is hard-linked from there into the new site rather than
+  written: creating 20,000 files on this machine's ext4 cost 3-6 s right after
+  an old site was deleted (the kernel skips recently freed inodes), linking
+  them 0.25 s. The published file and the stored one are then one inode, so
+  a stored file is used only while its size and mtime are those recorded when
+  it was written, as state.py trusts a published file: edited in place, it
+  no longer counts and is written anew.
+
+`manifest.json` names all of it, with the generator's code digest and the
+parameters the bytes depend on; it is written last, atomically, and lists
+only what the build that wrote it used (everything else is removed then), so
+the folder never grows past one site's worth. Anything unexpected, whether a
+missing, truncated or foreign file, another version, or a stored file that
+changed, means "compute in full": never an exception, never a wrong file.
+Reading runs no code: JSON, and .npy with allow_pickle=False.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import itertools
+import json
+import os
+import secrets
+import shutil
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..workdir import new_owned_folder, write_atomically
+from .postings import Postings
+
+FORMAT = 1
+MANIFEST = "manifest.json"
+STORE = "files"
+ARRAYS_PREFIX = "arrays-"
+KINDS = {"bi": True, "uni": False, "tri": True}  # kinds of term kept, and whether their occurrences have positions
+_ARRAY_TYPES = {"keys": np.uint64, "starts": np.int64, "doc": np.uint32, "position": np.uint32, "sizes": np.int64}
+
+
+def content_key(data: bytes | str) -> str:
+    """A file's or a page text's digest: SHA-256 (the CPU has instructions for it: 3 times blake2b's speed)."""
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+    return hashlib.sha256(raw).hexdigest()[:40]
+
+
+@dataclass
+class KindMemory:
+    """One kind of term as a build left it: its postings, each key's encoded size, and the shard count."""
+
+    postings: Postings
+    sizes: np.ndarray  # int64, one per key
+    shards: int
+
+
+@dataclass
+class Previous:
+    """What the previous build used, all of it checked: docs, files, postings."""
+
+    hrefs: list[str]  # the docs in order
+    texts: list[str]  # content_key of each doc's text
+    slices: list[str]  # digests of the text slices, doc after doc
+    slice_starts: list[int]  # doc i's slices are slices[slice_starts[i] : slice_starts[i + 1]]
+    files: dict[str, str]  # data file (relative to the data folder), text slices excepted → digest
+    kinds: dict[str, KindMemory]
+    arrays: str  # the folder of arrays, reused as it is when the postings did not change
+    records: dict[str, Any]  # the manifest's account of those arrays
+
+
+class SearchCache:
+    """The search stage's folder; with `folder` None (tests, `casebook doc`) it remembers nothing.
+
+    The manifest holds parallel lists rather than a list or dict per doc or
+    file: a build's heap is large, and tens of thousands of new containers
+    set off a full garbage collection that cost 0.5 s at 10,000 records."""
+
+    def __init__(self, folder: Path | None, version: str) -> None:
+        self.folder = folder
+        self.version = version
+        self.sizes: dict[str, int] = {}  # stored file digest → size, for the files that are as recorded
+        self.mtimes: dict[str, int] = {}  # … and its mtime_ns
+        self.previous: Previous | None = None
+        if folder is not None:
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                (folder / STORE).mkdir(exist_ok=True)
+            except OSError:
+                self.folder = None  # not a folder we can use: no memory, like the tests
+                return
+            self.previous = self._load()
+
+    def writer(self, root: Path) -> DataWriter:
+        return DataWriter(root, self.folder / STORE if self.folder is not None else None, self.sizes, self.mtimes)
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def _load(self) -> Previous | None:
+        assert self.folder is not None
+        try:
+            manifest = json.loads((self.folder / MANIFEST).read_bytes())
+        except (OSError, ValueError):
+            return None
+        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+            return None
+        if manifest.get("version") != self.version:
+            return None
+        try:
+            self._check_store(manifest["store"])
+            return self._previous(manifest)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError, OSError):
+            return None
+
+    def _check_store(self, records: dict[str, Any]) -> None:
+        """Note the stored files that are still what was recorded (size and mtime, as state.py judges a file)."""
+        assert self.folder is not None
+        store = os.fspath(self.folder / STORE)
+        keys, sizes, mtimes = _strings(records["key"]), _ints(records["size"]), _ints(records["mtime"])
+        if not len(keys) == len(sizes) == len(mtimes):
+            raise ValueError("store records of unequal length")
+        for key, size, mtime in zip(keys, sizes, mtimes, strict=True):
+            if "/" in key or key.startswith("."):
+                continue
+            try:
+                stat = os.stat(f"{store}/{key}")
+            except (OSError, ValueError):
+                continue
+            if stat.st_size == size and stat.st_mtime_ns == mtime:
+                self.sizes[key], self.mtimes[key] = size, mtime
+
+    def _previous(self, manifest: dict[str, Any]) -> Previous | None:
+        docs, listed = manifest["docs"], manifest["files"]
+        hrefs, texts, slices = _strings(docs["href"]), _strings(docs["text"]), _strings(docs["slices"])
+        counts = _ints(docs["slice_counts"])
+        names, keys = _strings(listed["name"]), _strings(listed["key"])
+        if not (len(hrefs) == len(texts) == len(counts) and len(names) == len(keys) and sum(counts) == len(slices)):
+            return None
+        if min(counts, default=1) < 1 or not (set(keys) | set(slices)) <= self.sizes.keys():
+            return None  # a file it would link has changed or gone
+        slice_starts = [0, *itertools.accumulate(counts)]
+        arrays = manifest["arrays"]
+        if not isinstance(arrays, str) or not arrays.startswith(ARRAYS_PREFIX) or "/" in arrays:
+            return None
+        records = {kind: dict(manifest["kinds"][kind]) for kind in KINDS}
+        kinds = {}
+        for kind, positions in KINDS.items():
+            memory = self._kind(arrays, kind, positions, records[kind], len(hrefs))
+            if memory is None:
+                return None
+            kinds[kind] = memory
+        files = dict(zip(names, keys, strict=True))
+        return Previous(hrefs, texts, slices, slice_starts, files, kinds, arrays, records)
+
+    def _kind(self, arrays: str, kind: str, positions: bool, record: dict, doc_count: int) -> KindMemory | None:
+        assert self.folder is not None
+        loaded: dict[str, np.ndarray] = {}
+        for name in ("keys", "starts", "doc", "sizes", *(("position",) if positions else ())):
+            path = self.folder / arrays / f"{kind}-{name}.npy"
+            size, mtime = _ints(record["files"][name])
+            stat = path.stat()
+            if stat.st_size != size or stat.st_mtime_ns != mtime:
+                return None
+            array = np.load(path, mmap_mode="r", allow_pickle=False)
+            if array.dtype != _ARRAY_TYPES[name] or array.ndim != 1:
+                return None
+            loaded[name] = array
+        keys, starts, doc, sizes = loaded["keys"], loaded["starts"], loaded["doc"], loaded["sizes"]
+        position = loaded.get("position")
+        shards = record["shards"]
+        if not isinstance(shards, int) or shards < 1 or len(starts) != len(keys) + 1 or len(sizes) != len(keys):
+            return None
+        if int(starts[0]) != 0 or int(starts[-1]) != len(doc) or (position is not None and len(position) != len(doc)):
+            return None
+        if len(keys) and (np.any(np.diff(starts) <= 0) or np.any(keys[1:] <= keys[:-1]) or np.any(sizes <= 0)):
+            return None
+        if len(doc) and int(doc.max()) >= doc_count:
+            return None
+        return KindMemory(Postings(keys, starts, doc, position), sizes, shards)
+
+    # --- writing -------------------------------------------------------------------------------
+
+    def save(
+        self,
+        hrefs: list[str],
+        texts: list[str],
+        slices: list[str],
+        slice_counts: list[int],
+        kinds: dict[str, KindMemory],
+        writer: DataWriter,
+    ) -> None:
+        """Keep what this build used, for the next one.
+
+        Best effort: a cache that cannot be written only makes the next build slower."""
+        if self.folder is None:
+            return
+        previous = self.previous
+        try:
+            if previous is not None and all(kinds[k].postings is previous.kinds[k].postings for k in KINDS):
+                arrays, records = previous.arrays, previous.records  # nothing changed: the same arrays
+            else:
+                arrays, records = self._write_arrays(kinds)
+            files = sorted((name, key) for name, key in writer.digests.items() if not name.startswith("text/"))
+            used = sorted(writer.used)
+            manifest = {
+                "format": FORMAT,
+                "version": self.version,
+                "arrays": arrays,
+                "kinds": records,
+                "docs": {"href": hrefs, "text": texts, "slices": slices, "slice_counts": slice_counts},
+                "files": {"name": [name for name, _ in files], "key": [key for _, key in files]},
+                "store": {"key": used, "size": [self.sizes[k] for k in used], "mtime": [self.mtimes[k] for k in used]},
+            }
+            write_atomically(self.folder / MANIFEST, json.dumps(manifest, ensure_ascii=False).encode("utf-8"))
+        except OSError:
+            return
+        self._prune(arrays, writer.used)
+
+    def _write_arrays(self, kinds: dict[str, KindMemory]) -> tuple[str, dict[str, Any]]:
+        assert self.folder is not None
+        name = f"{ARRAYS_PREFIX}{secrets.token_hex(8)}"
+        scratch = new_owned_folder(self.folder, ".writing-")
+        records: dict[str, Any] = {}
+        try:
+            for kind, memory in kinds.items():
+                p = memory.postings
+                parts = {"keys": p.keys, "starts": p.starts, "doc": p.doc, "sizes": memory.sizes}
+                if p.position is not None:
+                    parts["position"] = p.position
+                files = {}
+                for part, array in parts.items():
+                    path = scratch / f"{kind}-{part}.npy"
+                    np.save(path, np.ascontiguousarray(array, dtype=_ARRAY_TYPES[part]))
+                    stat = path.stat()  # a rename keeps size and mtime
+                    files[part] = [stat.st_size, stat.st_mtime_ns]
+                records[kind] = {"shards": memory.shards, "files": files}
+            os.replace(scratch, self.folder / name)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        return name, records
+
+    def _prune(self, arrays: str, used: set[str]) -> None:
+        """Remove what this build did not use: other arrays, unused stored files, leftovers."""
+        assert self.folder is not None
+        with contextlib.suppress(OSError), os.scandir(self.folder) as entries:
+            for entry in entries:
+                if entry.name.startswith(ARRAYS_PREFIX) and entry.name != arrays:
+                    shutil.rmtree(entry.path, ignore_errors=True)
+        with contextlib.suppress(OSError), os.scandir(self.folder / STORE) as entries:
+            for entry in entries:
+                if entry.name not in used:
+                    with contextlib.suppress(OSError):
+                        os.unlink(entry.path)
+
+
+class DataWriter:
+    """Writes the data files of one build; with a store, each file is linked from it or kept in it."""
+
+    def __init__(self, root: Path, store: Path | None, sizes: dict[str, int], mtimes: dict[str, int]) -> None:
+        self.root = os.fspath(root)
+        self.store = os.fspath(store) if store is not None else None
+        self.known = sizes  # stored files that may be linked: digest → size
+        self.mtimes = mtimes
+        self.used: set[str] = set()
+        self.digests: dict[str, str] = {}  # file written → its digest (with a store)
+        self._lock = threading.Lock()  # two threads write: a new file is kept in the store once
+        self._claimed: set[str] = set()
+
+    def folder(self, relative: str) -> None:
+        os.makedirs(f"{self.root}/{relative}", exist_ok=True)
+
+    def put(self, relative: str, data: bytes) -> str:
+        """Write `data` as the file `relative`; return its digest ("" without a store)."""
+        target = f"{self.root}/{relative}"
+        if self.store is None:
+            _write(target, data)
+            return ""
+        key = content_key(data)
+        with self._lock:
+            stored = key in self.known
+            mine = not stored and key not in self._claimed  # the other thread may be writing the same bytes
+            self._claimed.add(key)
+        if stored:
+            self.link(relative, key)
+            return key
+        size_mtime = _write(target, data)
+        if mine:
+            self._keep(target, key, size_mtime)
+        self.digests[relative] = key
+        return key
+
+    def _keep(self, target: str, key: str, size_mtime: tuple[int, int]) -> None:
+        """Give the file just written a second name in the store."""
+        kept = f"{self.store}/{key}"
+        try:
+            try:
+                os.link(target, kept)
+            except FileExistsError:  # a leftover nobody recorded: replace it
+                spare = f"{self.store}/.{key}-{os.getpid()}"
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(spare)
+                os.link(target, spare)
+                os.replace(spare, kept)
+        except OSError:
+            return  # not kept (another file system, no room): the next build writes it again
+        with self._lock:
+            self.known[key], self.mtimes[key] = size_mtime
+            self.used.add(key)
+
+    def link(self, relative: str, key: str) -> None:
+        """The file `relative` is the stored file `key` (one the store is known to hold)."""
+        assert self.store is not None
+        target = f"{self.root}/{relative}"
+        try:
+            os.link(f"{self.store}/{key}", target)
+        except FileExistsError:
+            os.unlink(target)
+            os.link(f"{self.store}/{key}", target)
+        except OSError:  # links not possible here (another file system, too many links): copy
+            with open(f"{self.store}/{key}", "rb") as stream:
+                _write(target, stream.read())
+        self.used.add(key)
+        self.digests[relative] = key
+
+    def size(self, key: str) -> int:
+        return self.known[key]
+
+    def stored(self, key: str) -> bytes:
+        """The bytes of a stored file (one the store is known to hold)."""
+        assert self.store is not None
+        with open(f"{self.store}/{key}", "rb") as stream:
+            return stream.read()
+
+
+def _write(path: str, data: bytes) -> tuple[int, int]:
+    """Create `path` (never through an existing name: it might be a stored file's second name)."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except FileExistsError:
+        os.unlink(path)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(descriptor, view) :]
+        stat = os.fstat(descriptor)
+    finally:
+        os.close(descriptor)
+    return stat.st_size, stat.st_mtime_ns
+
+
+def _strings(value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise TypeError("expected a list of strings")
+    return value
+
+
+def _ints(value: Any) -> list[int]:
+    if not isinstance(value, list) or not all(type(item) is int for item in value):
+        raise TypeError("expected a list of integers")
+    return value
