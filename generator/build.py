@@ -223,7 +223,8 @@ def _build(
             with report.stage("search"), progress.stage("search"):
                 from .search.index import write_search_data
 
-                report.search = write_search_data(site, built, texts)
+                search_cache = cache_folder / "search" if cache_folder is not None else None
+                report.search = write_search_data(site, built, texts, search_cache)
             done()
             with report.stage("guard"), progress.stage("guard") as bar:
                 records, digests_known = record_files(built, state, set(result.reused))
