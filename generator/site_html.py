@@ -16,7 +16,10 @@ page what MkDocs's Markdown pipeline would have done:
   following the `toc` extension's settings in mkdocs.yml (slugify, separator,
   permalink, permalink_class, permalink_title, toc_depth). A heading written
   with an id (`<h2 id="tag-…">`, what attr_list's `{#tag-…}` gave on Markdown
-  pages) keeps it, as the toc extension keeps an id set before it runs.
+  pages) keeps it, as the toc extension keeps an id set before it runs;
+- the content is stripped of the blank lines around it, as Python-Markdown's
+  output is: a big list page written as HTML comes out byte for byte as its
+  Markdown template did.
 
 Resolved links are remembered per folder: every record page links to the same
 class, tag and sibling pages by the same relative URL.
@@ -63,7 +66,7 @@ class HtmlPages:
         """Fill in what Page.render would: content, toc, the ids present, the links to anchors, the title."""
         linked, anchors = self.links(page, page.markdown)
         content, tokens, ids = self.headings(linked)
-        page.content = content
+        page.content = content.strip()  # as Python-Markdown leaves it
         page.toc = get_toc(tokens)
         page.present_anchor_ids = ids
         page.links_to_anchors = anchors
