@@ -190,20 +190,36 @@ def ranges(low: np.ndarray, high: np.ndarray) -> np.ndarray:
 
 
 def merge(old: Postings, new: Postings) -> Postings:
-    """All occurrences of two postings whose docs are disjoint, in (key, doc, position) order."""
+    """All occurrences of two postings whose docs are disjoint, in (key, doc, position) order.
+
+    Each (key, doc) group of `new` goes where its doc sorts among the old
+    occurrences of its key: a binary search inside each key's run for all
+    groups at once, so the cost is the copy of the arrays, not a sort."""
     if not len(new.doc):
         return old
     if not len(old.doc):
         return new
     keys = np.union1d(old.keys, new.keys)
     old_rank, new_rank = np.searchsorted(keys, old.keys), np.searchsorted(keys, new.keys)
-    # (key, doc) of every old occurrence as one sortable number; a new doc's run goes where its (key, doc) sorts.
-    old_order = np.repeat(old_rank.astype(np.uint64), old.counts()) << np.uint64(32)
-    old_order |= old.doc
-    new_order = np.repeat(new_rank.astype(np.uint64), new.counts()) << np.uint64(32)
-    new_order |= new.doc
-    at = np.searchsorted(old_order, new_order)
-    del old_order, new_order
+    groups = new.group_starts()
+    group_key = np.searchsorted(new.starts, groups, side="right") - 1
+    group_doc = new.doc[groups]
+    # The old run of each group's key: [low, high), empty (at the next key's run) for a key old lacks.
+    slot = np.searchsorted(old.keys, new.keys)
+    present = np.zeros(len(new.keys), dtype=bool)
+    inside = slot < len(old.keys)
+    present[inside] = old.keys[slot[inside]] == new.keys[inside]
+    low = old.starts[slot][group_key]
+    high = np.where(present, old.starts[np.minimum(slot + 1, len(old.keys))], old.starts[slot])[group_key]
+    while True:  # lower bound of the group's doc within [low, high)
+        open_ = low < high
+        if not open_.any():
+            break
+        middle = (low + high) // 2
+        smaller = open_ & (old.doc[np.minimum(middle, len(old.doc) - 1)] < group_doc)
+        low = np.where(smaller, middle + 1, low)
+        high = np.where(open_ & ~smaller, middle, high)
+    at = np.repeat(low, np.diff(np.append(groups, len(new.doc))))
     counts = np.zeros(len(keys), dtype=np.int64)
     counts[old_rank] += old.counts()
     counts[new_rank] += new.counts()
