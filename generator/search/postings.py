@@ -532,40 +532,50 @@ class Encoded:
         return [data[a:b] for a, b in itertools.pairwise(self.offsets.tolist())]
 
 
+def _gaps(values: np.ndarray, run_starts: np.ndarray) -> np.ndarray:
+    """Each value minus the one before it, except at the start of a run, where it stays as it is."""
+    gaps = np.empty(len(values), dtype=np.uint32)
+    if len(values):
+        np.subtract(values[1:], values[:-1], out=gaps[1:], dtype=np.uint32, casting="unsafe")
+        gaps[run_starts] = values[run_starts]
+    return gaps
+
+
+def _interleaved(heads: np.ndarray, head_slots: np.ndarray, rest: np.ndarray) -> np.ndarray:
+    """One stream of `heads` at `head_slots` (ascending) and `rest` in the remaining slots, in order.
+
+    A mask assignment instead of a slot per value: the values far outnumber the heads."""
+    values = np.empty(len(heads) + len(rest), dtype=np.uint32)
+    is_head = np.zeros(len(values), dtype=bool)
+    is_head[head_slots] = True
+    values[is_head] = heads
+    values[~is_head] = rest
+    return values
+
+
 def encode_positional(postings: Postings) -> Encoded:
     """One positional posting list per key, in key order."""
     assert postings.position is not None
-    position, doc = postings.position, postings.doc
-    n = len(doc)
+    n = len(postings.doc)
     key_starts = postings.starts[:-1]
     groups = postings.group_starts()
-    key_of_group = np.searchsorted(key_starts, groups, side="right") - 1
     first_group_of_key = np.searchsorted(groups, key_starts)
-
-    position_deltas = position.copy()
-    same_group = np.ones(n, dtype=bool)
-    same_group[groups] = False
-    position_deltas[1:][same_group[1:]] -= position[:-1][same_group[1:]]
-    del same_group
-
-    group_docs = doc[groups]
-    doc_deltas = group_docs.copy()
-    continuing = np.ones(len(groups), dtype=bool)
-    continuing[first_group_of_key] = False
-    doc_deltas[1:][continuing[1:]] -= group_docs[:-1][continuing[1:]]
+    key_of_group = np.repeat(np.arange(len(key_starts)), np.diff(np.append(first_group_of_key, len(groups))))
+    doc_deltas = _gaps(postings.doc[groups], first_group_of_key)
     group_sizes = np.diff(np.append(groups, n))
-    key_doc_counts = np.diff(np.append(first_group_of_key, len(groups)))
-
-    # Slot of every value in the stream: each key adds 1 header, each (key, doc) 2.
-    values = np.empty(n + 2 * len(groups) + len(key_starts), dtype=np.uint32)
+    # Heads in stream order: per key [doc count], per (key, doc) [doc delta][occurrences].
+    heads = np.empty(2 * len(groups) + len(key_starts), dtype=np.uint32)
+    delta_at = 2 * np.arange(len(groups)) + key_of_group + 1
+    heads[delta_at] = doc_deltas
+    heads[delta_at + 1] = group_sizes
+    heads[2 * first_group_of_key + np.arange(len(key_starts))] = np.diff(np.append(first_group_of_key, len(groups)))
     key_slots = key_starts + 2 * first_group_of_key + np.arange(len(key_starts))
-    group_slots = groups + 2 * np.arange(len(groups)) + key_of_group + 1
-    element_slots = np.repeat(2 * np.arange(1, len(groups) + 1) + key_of_group + 1, group_sizes)
-    element_slots += np.arange(n)
-    values[key_slots] = key_doc_counts
-    values[group_slots] = doc_deltas
-    values[group_slots + 1] = group_sizes
-    values[element_slots] = position_deltas
+    group_slots = groups + delta_at
+    head_slots = np.empty(len(heads), dtype=np.int64)
+    head_slots[delta_at] = group_slots
+    head_slots[delta_at + 1] = group_slots + 1
+    head_slots[2 * first_group_of_key + np.arange(len(key_starts))] = key_slots
+    values = _interleaved(heads, head_slots, _gaps(postings.position, groups))
     return _encoded(values, key_slots)
 
 
@@ -576,17 +586,13 @@ def encode_doc_level(postings: Postings) -> Encoded:
     n = len(postings.doc)
     key_starts = postings.starts[:-1]
     first_group_of_key = np.searchsorted(groups, key_starts)
-    group_docs = postings.doc[groups]
-    doc_deltas = group_docs.copy()
-    continuing = np.ones(len(groups), dtype=bool)
-    continuing[first_group_of_key] = False
-    doc_deltas[1:][continuing[1:]] -= group_docs[:-1][continuing[1:]]
+    doc_deltas = _gaps(postings.doc[groups], first_group_of_key)
     key_doc_counts = np.diff(np.append(first_group_of_key, len(groups)))
 
     values = np.empty(3 * len(groups) + len(key_starts), dtype=np.uint32)
     key_slots = 3 * first_group_of_key + np.arange(len(key_starts))
-    key_of_group = np.searchsorted(first_group_of_key, np.arange(len(groups)), side="right")
-    group_slots = 3 * np.arange(len(groups)) + key_of_group
+    key_of_group = np.repeat(np.arange(len(key_starts)), key_doc_counts)
+    group_slots = 3 * np.arange(len(groups)) + key_of_group + 1
     values[key_slots] = key_doc_counts
     values[group_slots] = doc_deltas
     values[group_slots + 1] = np.diff(np.append(groups, n))
@@ -597,17 +603,8 @@ def encode_doc_level(postings: Postings) -> Encoded:
 def encode_doc_lists(postings: Postings) -> Encoded:
     """Per key: [n docs][doc deltas …] (one occurrence per key and page)."""
     starts = postings.starts[:-1]
-    doc = postings.doc
-    n = len(doc)
-    doc_deltas = doc.copy()
-    continuing = np.ones(n, dtype=bool)
-    continuing[starts] = False
-    doc_deltas[1:][continuing[1:]] -= doc[:-1][continuing[1:]]
-    values = np.empty(n + len(starts), dtype=np.uint32)
     key_slots = starts + np.arange(len(starts))
-    element_slots = np.arange(n) + np.searchsorted(starts, np.arange(n), side="right")
-    values[key_slots] = np.diff(postings.starts)
-    values[element_slots] = doc_deltas
+    values = _interleaved(np.diff(postings.starts).astype(np.uint32), key_slots, _gaps(postings.doc, starts))
     return _encoded(values, key_slots)
 
 
