@@ -282,11 +282,15 @@ def test_spliced_postings_are_the_encoded_postings(layout: str, data: st.DataObj
     old = encode(before).parts()
     every = np.arange(len(after.keys))
     assert after.keys.tolist() == before.keys.tolist()
-    made = spliced(old, layout, after, every, after.group_starts(), gone, old_number)
-    assert made == encode(after).parts()
+    made = spliced({layout: old}, after, every, after.group_starts(), gone, old_number)
+    assert made == {layout: encode(after).parts()}
     damaged = [*old[:-1], old[-1][:-1]]  # the last key's bytes cut short: that key alone is encoded anew
-    made = spliced(damaged, layout, after, every, after.group_starts(), gone, old_number)
-    assert made == [*encode(after).parts()[:-1], None]
+    made = spliced({layout: damaged}, after, every, after.group_starts(), gone, old_number)
+    assert made == {layout: [*encode(after).parts()[:-1], None]}
+    if layout == "positional":  # a bigram's two lists from one pass over its groups
+        level = encode_doc_level(before).parts()
+        made = spliced({layout: old, "doc_level": level}, after, every, after.group_starts(), gone, old_number)
+        assert made == {layout: encode(after).parts(), "doc_level": encode_doc_level(after).parts()}
 
 
 def sample_docs(count: int, seed: int = 3) -> list[SearchDoc]:

@@ -478,23 +478,13 @@ def _spliced(
     if not chosen:
         return []
     picked = np.array(chosen, dtype=np.int64)
-    groups = grouped.group_starts()
-    made = [
-        postings.spliced(
-            [writer.stored(keys[v]) for keys in stored],
-            layouts[v],
-            grouped,
-            picked,
-            groups,
-            update.gone,
-            update.old_number,
-        )
-        for v in range(len(variants))
-    ]
-    levels = made[1] if folder == "bi" else [None] * len(chosen)
+    olds = {layout: [writer.stored(keys[v]) for keys in stored] for v, layout in enumerate(layouts[: len(variants)])}
+    made = postings.spliced(olds, grouped, picked, grouped.group_starts(), update.gone, update.old_number)
+    main = made[layouts[0]]
+    levels = made["doc_level"] if folder == "bi" else [None] * len(chosen)
     return [
         (index, (data, level))
-        for index, data, level in zip(chosen, made[0], levels, strict=True)
+        for index, data, level in zip(chosen, main, levels, strict=True)
         if data is not None and (folder != "bi" or level is not None)
     ]
 

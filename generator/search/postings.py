@@ -190,20 +190,36 @@ def ranges(low: np.ndarray, high: np.ndarray) -> np.ndarray:
 
 
 def merge(old: Postings, new: Postings) -> Postings:
-    """All occurrences of two postings whose docs are disjoint, in (key, doc, position) order."""
+    """All occurrences of two postings whose docs are disjoint, in (key, doc, position) order.
+
+    Each (key, doc) group of `new` goes where its doc sorts among the old
+    occurrences of its key: a binary search inside each key's run for all
+    groups at once, so the cost is the copy of the arrays, not a sort."""
     if not len(new.doc):
         return old
     if not len(old.doc):
         return new
     keys = np.union1d(old.keys, new.keys)
     old_rank, new_rank = np.searchsorted(keys, old.keys), np.searchsorted(keys, new.keys)
-    # (key, doc) of every old occurrence as one sortable number; a new doc's run goes where its (key, doc) sorts.
-    old_order = np.repeat(old_rank.astype(np.uint64), old.counts()) << np.uint64(32)
-    old_order |= old.doc
-    new_order = np.repeat(new_rank.astype(np.uint64), new.counts()) << np.uint64(32)
-    new_order |= new.doc
-    at = np.searchsorted(old_order, new_order)
-    del old_order, new_order
+    groups = new.group_starts()
+    group_key = np.searchsorted(new.starts, groups, side="right") - 1
+    group_doc = new.doc[groups]
+    # The old run of each group's key: [low, high), empty (at the next key's run) for a key old lacks.
+    slot = np.searchsorted(old.keys, new.keys)
+    present = np.zeros(len(new.keys), dtype=bool)
+    inside = slot < len(old.keys)
+    present[inside] = old.keys[slot[inside]] == new.keys[inside]
+    low = old.starts[slot][group_key]
+    high = np.where(present, old.starts[np.minimum(slot + 1, len(old.keys))], old.starts[slot])[group_key]
+    while True:  # lower bound of the group's doc within [low, high)
+        open_ = low < high
+        if not open_.any():
+            break
+        middle = (low + high) // 2
+        smaller = open_ & (old.doc[np.minimum(middle, len(old.doc) - 1)] < group_doc)
+        low = np.where(smaller, middle + 1, low)
+        high = np.where(open_ & ~smaller, middle, high)
+    at = np.repeat(low, np.diff(np.append(groups, len(new.doc))))
     counts = np.zeros(len(keys), dtype=np.int64)
     counts[old_rank] += old.counts()
     counts[new_rank] += new.counts()
@@ -332,15 +348,14 @@ def _utf8_bytes(code: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 def spliced(
-    old: list[bytes],
-    layout: str,
+    olds: dict[str, list[bytes]],
     after: Postings,
     chosen: np.ndarray,
     groups: np.ndarray,
     gone: Postings,
     old_number: np.ndarray,
-) -> list[bytes | None]:
-    """The encodings of after.keys[chosen] made from `old`, their previous encodings (in `layout`).
+) -> dict[str, list[bytes | None]]:
+    """The encodings of after.keys[chosen] made from their previous encodings, olds[layout].
 
     A run of groups that carries over (docs kept, in the same order, shifted
     by the same amount, none dropped between them) is the same bytes but for
@@ -351,11 +366,12 @@ def spliced(
     occurrences are the previous build's, renumbered) and those of the docs
     that are gone (`gone`, by old number). `groups` is after.group_starts();
     old_number[new doc] is the doc's previous number, -1 when its occurrences
-    are new. None for a key whose old bytes do not have the shape its old
-    groups imply (the caller encodes it in full)."""
+    are new. Several layouts (a bigram's positional and document-level
+    lists) share the work on the groups. None for a key whose old bytes do
+    not have the shape its old groups imply (the caller encodes it in full)."""
     count = len(chosen)
     if not count:
-        return []
+        return {layout: [] for layout in olds}
     # The new groups of the chosen keys.
     low, high = np.searchsorted(groups, after.starts[chosen]), np.searchsorted(groups, after.starts[chosen + 1])
     index = ranges(low, high)
@@ -366,7 +382,7 @@ def spliced(
     a_end = groups.take(index + 1, mode="clip")
     a_end[index + 1 == len(groups)] = len(after.doc)
     a_docs, a_counts = after.doc[a_start].astype(np.int64), a_end - a_start
-    del a_end
+    del a_end, index
     source = old_number[a_docs]
     kept = source >= 0
     kept_count = int(kept.sum())
@@ -394,31 +410,6 @@ def spliced(
     b_first = np.zeros(count + 1, dtype=np.int64)
     np.cumsum(np.bincount(a_key[kept], minlength=count) + (g_high - g_low), out=b_first[1:])
 
-    # Where the old groups' entries start: from the last byte of every varint and the number of
-    # values before each group (computed only at the ends of the runs below).
-    if layout == "positional":
-        values_per_group = b_counts + 2
-    else:
-        values_per_group = np.full(len(b_counts), 3 if layout == "doc_level" else 1, dtype=np.int64)
-    before_value = np.zeros(len(values_per_group) + 1, dtype=np.int64)
-    np.cumsum(values_per_group, out=before_value[1:])
-    del values_per_group, b_counts
-    buffer = b"".join(old)
-    base = np.zeros(count + 1, dtype=np.int64)
-    np.cumsum([len(data) for data in old], out=base[1:])
-    ends = np.flatnonzero(np.frombuffer(buffer, dtype=np.uint8) < 0x80)
-    first_end, last_end = np.searchsorted(ends, base[:-1]), np.searchsorted(ends, base[1:])
-    expected = 1 + before_value[b_first[1:]] - before_value[b_first[:-1]]
-    sound = (last_end - first_end == expected) & (base[1:] > base[:-1]) & (b_first[1:] > b_first[:-1])
-    sound[sound] &= ends[np.minimum(last_end[sound] - 1, len(ends) - 1)] == base[1:][sound] - 1
-    if not len(ends) or not sound.any():
-        return [None] * count
-    top = len(ends) - 1  # positions below are only used for sound keys, where they are in range
-
-    def value_at(old_groups: np.ndarray, keys: np.ndarray) -> np.ndarray:
-        """Index in `ends` of the doc delta of each of these old groups (of these keys)."""
-        return first_end[keys] + 1 + before_value[old_groups] - before_value[b_first[keys]]
-
     # Runs of groups copied as they are.
     starts_key = np.zeros(len(a_docs), dtype=bool)
     starts_key[a_first[:-1]] = True
@@ -428,57 +419,99 @@ def spliced(
     run_starts = np.flatnonzero(np.concatenate(([True], ~joins)))
     run_ends = np.append(run_starts[1:], len(a_docs)) - 1
     run_key = a_key[run_starts]
-    first_old, last_old = np.maximum(old_group[run_starts], 0), np.maximum(old_group[run_ends], 0)
-    rest_start = ends[np.minimum(value_at(first_old, run_key), top)] + 1
-    key_last = last_old + 1 == b_first[run_key + 1]
-    group_end = np.where(key_last, base[run_key + 1], ends[np.minimum(value_at(last_old + 1, run_key) - 1, top)] + 1)
-
-    # What each run starts with, encoded for all runs at once: the key's doc count when the run
-    # is the key's first, its doc delta, and for a new doc (a run of one group) the rest of its entry.
+    first_old, after_last_old = np.maximum(old_group[run_starts], 0), np.maximum(old_group[run_ends], 0) + 1
+    key_last = after_last_old == b_first[run_key + 1]
     opens = starts_key[run_starts]
     previous = np.where(opens, 0, a_docs[np.maximum(run_starts - 1, 0)])
     fresh = ~kept[run_starts]
     found = a_counts[run_starts]
-    extra = {"positional": found + 1, "doc_level": np.full(len(found), 2), "doc_list": np.zeros(len(found))}[layout]
-    widths = opens.astype(np.int64) + 1 + np.where(fresh, extra, 0).astype(np.int64)
-    slots = np.zeros(len(widths) + 1, dtype=np.int64)
-    np.cumsum(widths, out=slots[1:])
-    values = np.empty(int(slots[-1]), dtype=np.int64)
-    values[slots[:-1][opens]] = np.diff(a_first)[run_key[opens]]
-    delta_slots = slots[:-1] + opens
-    values[delta_slots] = a_docs[run_starts] - previous
-    if layout != "doc_list" and fresh.any():
-        assert after.position is not None
-        new_runs = np.flatnonzero(fresh)
-        first, last = a_start[run_starts[new_runs]], a_start[run_starts[new_runs]] + found[new_runs]
-        values[delta_slots[new_runs] + 1] = found[new_runs]
-        if layout == "doc_level":
-            values[delta_slots[new_runs] + 2] = after.position[first]
-        else:
-            chosen_occurrences = ranges(first, last)
-            position = after.position[chosen_occurrences].astype(np.int64)
-            gaps = np.diff(position, prepend=0)
-            first_of_group = np.zeros(len(chosen_occurrences), dtype=bool)
-            first_of_group[np.cumsum(last - first)[:-1]] = True
-            first_of_group[0] = True
-            gaps[first_of_group] = position[first_of_group]
-            values[np.repeat(delta_slots[new_runs] + 2 - first, last - first) + chosen_occurrences] = gaps
-    encoded, value_starts = varint_bytes(values.astype(np.uint32))
-    heads = encoded.tobytes()
-    head_bounds = np.append(value_starts, len(heads))[slots].tolist()
-    copy_from = np.where(fresh, 0, rest_start).tolist()
-    copy_to = np.where(fresh, 0, group_end).tolist()
-
-    made: list[bytes | None] = [None] * count
+    new_runs = np.flatnonzero(fresh)
+    new_first = a_start[run_starts[new_runs]]
     run_bounds = np.searchsorted(run_key, np.arange(count + 1)).tolist()
-    for key in np.flatnonzero(sound).tolist():
-        parts = []
-        for run in range(run_bounds[key], run_bounds[key + 1]):
-            parts.append(heads[head_bounds[run] : head_bounds[run + 1]])
-            if copy_to[run]:
-                parts.append(buffer[copy_from[run] : copy_to[run]])
-        made[key] = b"".join(parts)
+    shared = _Runs(count, run_key, opens, a_docs[run_starts] - previous, np.diff(a_first), fresh, found, new_runs)
+
+    made: dict[str, list[bytes | None]] = {}
+    for layout, old in olds.items():
+        # Where the old groups' entries start: from the last byte of every varint and the number
+        # of values before each group (needed only at the ends of the runs).
+        buffer = b"".join(old)
+        base = np.zeros(count + 1, dtype=np.int64)
+        np.cumsum([len(data) for data in old], out=base[1:])
+        ends = np.flatnonzero(np.frombuffer(buffer, dtype=np.uint8) < 0x80)
+        first_end, last_end = np.searchsorted(ends, base[:-1]), np.searchsorted(ends, base[1:])
+        if layout == "positional":
+            before_value = np.zeros(len(b_counts) + 1, dtype=np.int64)
+            np.cumsum(b_counts + 2, out=before_value[1:])
+        else:
+            before_value = np.arange(len(b_counts) + 1, dtype=np.int64) * (3 if layout == "doc_level" else 1)
+        expected = 1 + before_value[b_first[1:]] - before_value[b_first[:-1]]
+        sound = (last_end - first_end == expected) & (base[1:] > base[:-1]) & (b_first[1:] > b_first[:-1])
+        sound[sound] &= ends[np.minimum(last_end[sound] - 1, len(ends) - 1)] == base[1:][sound] - 1
+        if not len(ends) or not sound.any():
+            made[layout] = [None] * count
+            continue
+        top = len(ends) - 1  # positions below are only used for sound keys, where they are in range
+        key_value = first_end + 1 - before_value[b_first[:-1]]  # + before_value[group]: a group's doc delta
+        rest_start = ends[np.minimum(key_value[run_key] + before_value[first_old], top)] + 1
+        next_start = ends[np.minimum(key_value[run_key] + before_value[after_last_old] - 1, top)] + 1
+        group_end = np.where(key_last, base[run_key + 1], next_start)
+        heads, head_bounds = shared.heads(layout, after.position, new_first)
+        copy_from = np.where(fresh, 0, rest_start).tolist()
+        copy_to = np.where(fresh, 0, group_end).tolist()
+        out: list[bytes | None] = [None] * count
+        for key in np.flatnonzero(sound).tolist():
+            parts = []
+            for run in range(run_bounds[key], run_bounds[key + 1]):
+                parts.append(heads[head_bounds[run] : head_bounds[run + 1]])
+                if copy_to[run]:
+                    parts.append(buffer[copy_from[run] : copy_to[run]])
+            out[key] = b"".join(parts)
+        made[layout] = out
     return made
+
+
+@dataclass
+class _Runs:
+    """The runs of spliced(): what each starts with, before it is encoded in one layout or another."""
+
+    count: int
+    key: np.ndarray  # the key of each run
+    opens: np.ndarray  # the run is its key's first: the key's doc count comes first
+    delta: np.ndarray  # the run's first doc delta
+    doc_counts: np.ndarray  # per key
+    fresh: np.ndarray  # a run of one group of a new doc: the rest of its entry follows
+    found: np.ndarray  # occurrences of the run's first group
+    new_runs: np.ndarray  # indices of the fresh runs
+
+    def heads(self, layout: str, position: np.ndarray | None, new_first: np.ndarray) -> tuple[bytes, list[int]]:
+        """(encoded heads of all runs, where each run's head starts and the last ends)."""
+        found, fresh, new_runs = self.found, self.fresh, self.new_runs
+        extra = {"positional": found + 1, "doc_level": np.full(len(found), 2), "doc_list": np.zeros(len(found))}[layout]
+        widths = self.opens.astype(np.int64) + 1 + np.where(fresh, extra, 0).astype(np.int64)
+        slots = np.zeros(len(widths) + 1, dtype=np.int64)
+        np.cumsum(widths, out=slots[1:])
+        values = np.empty(int(slots[-1]), dtype=np.int64)
+        values[slots[:-1][self.opens]] = self.doc_counts[self.key[self.opens]]
+        delta_slots = slots[:-1] + self.opens
+        values[delta_slots] = self.delta
+        if layout != "doc_list" and len(new_runs):
+            assert position is not None
+            first, last = new_first, new_first + found[new_runs]
+            values[delta_slots[new_runs] + 1] = found[new_runs]
+            if layout == "doc_level":
+                values[delta_slots[new_runs] + 2] = position[first]
+            else:
+                chosen = ranges(first, last)
+                at = position[chosen].astype(np.int64)
+                gaps = np.diff(at, prepend=0)
+                first_of_group = np.zeros(len(chosen), dtype=bool)
+                first_of_group[np.cumsum(last - first)[:-1]] = True
+                first_of_group[0] = True
+                gaps[first_of_group] = at[first_of_group]
+                values[np.repeat(delta_slots[new_runs] + 2 - first, last - first) + chosen] = gaps
+        encoded, value_starts = varint_bytes(values.astype(np.uint32))
+        data = encoded.tobytes()
+        return data, np.append(value_starts, len(data))[slots].tolist()
 
 
 # --- encodings ------------------------------------------------------------------------------
@@ -499,40 +532,50 @@ class Encoded:
         return [data[a:b] for a, b in itertools.pairwise(self.offsets.tolist())]
 
 
+def _gaps(values: np.ndarray, run_starts: np.ndarray) -> np.ndarray:
+    """Each value minus the one before it, except at the start of a run, where it stays as it is."""
+    gaps = np.empty(len(values), dtype=np.uint32)
+    if len(values):
+        np.subtract(values[1:], values[:-1], out=gaps[1:], dtype=np.uint32, casting="unsafe")
+        gaps[run_starts] = values[run_starts]
+    return gaps
+
+
+def _interleaved(heads: np.ndarray, head_slots: np.ndarray, rest: np.ndarray) -> np.ndarray:
+    """One stream of `heads` at `head_slots` (ascending) and `rest` in the remaining slots, in order.
+
+    A mask assignment instead of a slot per value: the values far outnumber the heads."""
+    values = np.empty(len(heads) + len(rest), dtype=np.uint32)
+    is_head = np.zeros(len(values), dtype=bool)
+    is_head[head_slots] = True
+    values[is_head] = heads
+    values[~is_head] = rest
+    return values
+
+
 def encode_positional(postings: Postings) -> Encoded:
     """One positional posting list per key, in key order."""
     assert postings.position is not None
-    position, doc = postings.position, postings.doc
-    n = len(doc)
+    n = len(postings.doc)
     key_starts = postings.starts[:-1]
     groups = postings.group_starts()
-    key_of_group = np.searchsorted(key_starts, groups, side="right") - 1
     first_group_of_key = np.searchsorted(groups, key_starts)
-
-    position_deltas = position.copy()
-    same_group = np.ones(n, dtype=bool)
-    same_group[groups] = False
-    position_deltas[1:][same_group[1:]] -= position[:-1][same_group[1:]]
-    del same_group
-
-    group_docs = doc[groups]
-    doc_deltas = group_docs.copy()
-    continuing = np.ones(len(groups), dtype=bool)
-    continuing[first_group_of_key] = False
-    doc_deltas[1:][continuing[1:]] -= group_docs[:-1][continuing[1:]]
+    key_of_group = np.repeat(np.arange(len(key_starts)), np.diff(np.append(first_group_of_key, len(groups))))
+    doc_deltas = _gaps(postings.doc[groups], first_group_of_key)
     group_sizes = np.diff(np.append(groups, n))
-    key_doc_counts = np.diff(np.append(first_group_of_key, len(groups)))
-
-    # Slot of every value in the stream: each key adds 1 header, each (key, doc) 2.
-    values = np.empty(n + 2 * len(groups) + len(key_starts), dtype=np.uint32)
+    # Heads in stream order: per key [doc count], per (key, doc) [doc delta][occurrences].
+    heads = np.empty(2 * len(groups) + len(key_starts), dtype=np.uint32)
+    delta_at = 2 * np.arange(len(groups)) + key_of_group + 1
+    heads[delta_at] = doc_deltas
+    heads[delta_at + 1] = group_sizes
+    heads[2 * first_group_of_key + np.arange(len(key_starts))] = np.diff(np.append(first_group_of_key, len(groups)))
     key_slots = key_starts + 2 * first_group_of_key + np.arange(len(key_starts))
-    group_slots = groups + 2 * np.arange(len(groups)) + key_of_group + 1
-    element_slots = np.repeat(2 * np.arange(1, len(groups) + 1) + key_of_group + 1, group_sizes)
-    element_slots += np.arange(n)
-    values[key_slots] = key_doc_counts
-    values[group_slots] = doc_deltas
-    values[group_slots + 1] = group_sizes
-    values[element_slots] = position_deltas
+    group_slots = groups + delta_at
+    head_slots = np.empty(len(heads), dtype=np.int64)
+    head_slots[delta_at] = group_slots
+    head_slots[delta_at + 1] = group_slots + 1
+    head_slots[2 * first_group_of_key + np.arange(len(key_starts))] = key_slots
+    values = _interleaved(heads, head_slots, _gaps(postings.position, groups))
     return _encoded(values, key_slots)
 
 
@@ -543,17 +586,13 @@ def encode_doc_level(postings: Postings) -> Encoded:
     n = len(postings.doc)
     key_starts = postings.starts[:-1]
     first_group_of_key = np.searchsorted(groups, key_starts)
-    group_docs = postings.doc[groups]
-    doc_deltas = group_docs.copy()
-    continuing = np.ones(len(groups), dtype=bool)
-    continuing[first_group_of_key] = False
-    doc_deltas[1:][continuing[1:]] -= group_docs[:-1][continuing[1:]]
+    doc_deltas = _gaps(postings.doc[groups], first_group_of_key)
     key_doc_counts = np.diff(np.append(first_group_of_key, len(groups)))
 
     values = np.empty(3 * len(groups) + len(key_starts), dtype=np.uint32)
     key_slots = 3 * first_group_of_key + np.arange(len(key_starts))
-    key_of_group = np.searchsorted(first_group_of_key, np.arange(len(groups)), side="right")
-    group_slots = 3 * np.arange(len(groups)) + key_of_group
+    key_of_group = np.repeat(np.arange(len(key_starts)), key_doc_counts)
+    group_slots = 3 * np.arange(len(groups)) + key_of_group + 1
     values[key_slots] = key_doc_counts
     values[group_slots] = doc_deltas
     values[group_slots + 1] = np.diff(np.append(groups, n))
@@ -564,17 +603,8 @@ def encode_doc_level(postings: Postings) -> Encoded:
 def encode_doc_lists(postings: Postings) -> Encoded:
     """Per key: [n docs][doc deltas …] (one occurrence per key and page)."""
     starts = postings.starts[:-1]
-    doc = postings.doc
-    n = len(doc)
-    doc_deltas = doc.copy()
-    continuing = np.ones(n, dtype=bool)
-    continuing[starts] = False
-    doc_deltas[1:][continuing[1:]] -= doc[:-1][continuing[1:]]
-    values = np.empty(n + len(starts), dtype=np.uint32)
     key_slots = starts + np.arange(len(starts))
-    element_slots = np.arange(n) + np.searchsorted(starts, np.arange(n), side="right")
-    values[key_slots] = np.diff(postings.starts)
-    values[element_slots] = doc_deltas
+    values = _interleaved(np.diff(postings.starts).astype(np.uint32), key_slots, _gaps(postings.doc, starts))
     return _encoded(values, key_slots)
 
 
