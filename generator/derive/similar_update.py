@@ -537,13 +537,9 @@ def _updated(
 
 
 def _row(vector: Grouped, columns: dict[str, dict[str, int]]) -> tuple[np.ndarray, np.ndarray]:
-    indices: list[int] = []
-    values: list[float] = []
-    for group, features in vector.items():
-        known = columns[group]
-        indices += [known[f] for f in features]
-        values += features.values()
-    return np.array(indices, dtype=np.int32), np.array(values, dtype=np.float64)
+    """One vector's (columns, weights) in its dict order, as RowArrays holds a row."""
+    arrays = RowArrays.of([vector], columns)
+    return arrays.indices, arrays.values
 
 
 class Rescored:
