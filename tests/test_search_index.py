@@ -203,7 +203,8 @@ def test_the_corpus_normalises_as_the_browser_does() -> None:
     assert table.letters.tolist() == plain.letters.tolist()
 
 
-def test_varint_arrays_match_the_scalar_encoder() -> None:
+@pytest.mark.parametrize("top", [100, 300, 20_000, 2**22, 2**32])
+def test_varint_arrays_match_the_scalar_encoder(top: int) -> None:
     import numpy as np
 
     from generator.search.postings import varint_bytes
@@ -212,6 +213,12 @@ def test_varint_arrays_match_the_scalar_encoder() -> None:
     encoded, starts = varint_bytes(np.array(values, dtype=np.uint32))
     assert encoded.tobytes() == varints(values)
     assert starts.tolist() == [len(varints(values[:i])) for i in range(len(values))]
+    rng = np.random.default_rng(top)
+    many = rng.integers(0, top, 3_000, dtype=np.uint64).astype(np.uint32)
+    wanted = np.sort(rng.choice(len(many), 40, replace=False))
+    encoded, starts = varint_bytes(many, wanted)
+    assert encoded.tobytes() == varints(many.tolist())
+    assert starts.tolist() == [len(varints(many[:i].tolist())) for i in wanted.tolist()]
 
 
 @pytest.mark.parametrize("length", [0, 1, 599, 1_000, 1_599, 1_600, 1_601, 2_200, 2_600, 2_601, 3_456, 7_386])

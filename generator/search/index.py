@@ -45,8 +45,7 @@ from ..derive.site import SiteModel
 from ..state import key_of
 from . import postings
 from .cache import DataWriter, KindMemory, Previous, SearchCache, content_key
-from .codec import varints
-from .postings import key_text
+from .shards import TermFiles, Update, term_files
 from .text import PageTexts
 
 DATA_DIR = Path("assets/casebook/data")
@@ -223,6 +222,11 @@ def _write_terms(
     old_number = np.full(len(docs), -1, dtype=np.int64)
     old_number[doc_map[doc_map >= 0]] = np.flatnonzero(doc_map >= 0)
 
+    def files(folder: str, length: int, grouped: postings.Postings) -> TermFiles:
+        return term_files(
+            writer, folder, length, grouped, updates.get(folder), old_files, BIG_TERM_BYTES, TARGET_SHARD_BYTES
+        )
+
     def updated(kind: str, new: postings.Postings) -> postings.Postings:
         if previous is None:
             return new
@@ -235,10 +239,10 @@ def _write_terms(
 
     old_files = previous.files if previous is not None else {}
     pairs = updated("bi", local_pairs)
-    bi = _term_files(writer, "bi", 2, pairs, updates.get("bi"), old_files)
+    bi = files("bi", 2, pairs)
     chars = updated("uni", local_chars)
     del local_chars
-    uni = _term_files(writer, "uni", 1, chars, updates.get("uni"), old_files)
+    uni = files("uni", 1, chars)
     chosen = bi.sizes > BIG_TERM_BYTES
     if previous is not None:
         old_pairs = previous.kinds["bi"]
@@ -250,7 +254,7 @@ def _write_terms(
     else:
         triples = postings.trigrams(pairs, chosen, lengths)
     del local_pairs
-    tri = _term_files(writer, "tri", 3, triples, updates.get("tri"), old_files)
+    tri = files("tri", 3, triples)
     terms = {"bi": bi, "uni": uni, "tri": tri}
     kept = {"bi": bi.memory(pairs), "uni": uni.memory(chars), "tri": tri.memory(triples)}
     return terms, kept
@@ -326,167 +330,7 @@ def _write_text_slices(
     return slices, counts
 
 
-@dataclass
-class TermFiles:
-    """What one kind of term (bi, tri, uni) came to: each key's encoded size, the shard count, figures."""
-
-    sizes: np.ndarray  # int64, one per key
-    shards: int
-    big: int  # keys stored in files of their own
-    largest: int  # bytes of the largest file
-
-    def memory(self, grouped: postings.Postings) -> KindMemory:
-        return KindMemory(grouped, self.sizes, self.shards)
-
-
-_ENCODERS = {"bi": postings.encode_positional, "tri": postings.encode_doc_level, "uni": postings.encode_doc_lists}
-_LAYOUTS = {"bi": "positional", "tri": "doc_level", "uni": "doc_list"}
-SPLICE_DOCS = 200  # at most this many pages with new text: big postings are spliced (postings.spliced)
-
-
-@dataclass
-class Update:
-    """How one kind of term's postings relate to the previous build's."""
-
-    before: KindMemory
-    changed: np.ndarray  # every key whose occurrences differ, gone keys included
-    gone: postings.Postings  # the previous occurrences of the docs that are gone, by their old numbers
-    old_number: np.ndarray  # int64, per doc: its number in the previous build, -1 if its occurrences are new
-    splice: bool  # few new pages: big posting lists are made from their previous bytes
-
-
-def _term_files(
-    writer: DataWriter,
-    folder: str,
-    length: int,
-    grouped: postings.Postings,
-    update: Update | None,
-    old_files: dict[str, str],
-) -> TermFiles:
-    """Write the shards and own files of one kind of term (see write_shards for the layout).
-
-    With an update, only the changed keys are encoded, big ones by splicing
-    their previous bytes, and only the shards holding a changed key are put
-    together again; the other files are the previous build's."""
-    encode = _ENCODERS[folder]
-    keys = grouped.keys
-    sizes = np.zeros(len(keys), dtype=np.int64)
-    data: dict[int, bytes] = {}
-    doc_level: dict[int, bytes] = {}  # bigrams' d files
-    if update is None:
-        fresh = np.ones(len(keys), dtype=bool)
-        redo_keys = np.arange(len(keys))
-    else:
-        before = update.before
-        fresh = np.isin(keys, update.changed)
-        old_keys = before.postings.keys
-        old_index = np.minimum(np.searchsorted(old_keys, keys), max(len(old_keys) - 1, 0))
-        existed = old_keys[old_index] == keys if len(old_keys) else np.zeros(len(keys), dtype=bool)
-        same = np.flatnonzero(~fresh)
-        sizes[same] = before.sizes[old_index[same]]
-        redo_keys = np.flatnonzero(fresh)
-        if update.splice and len(old_keys):
-            was_big = redo_keys[existed[redo_keys] & (before.sizes[old_index[redo_keys]] > BIG_TERM_BYTES)]
-            for index, made in _spliced(writer, folder, length, grouped, was_big, update, old_files):
-                data[index], sizes[index] = made[0], len(made[0])
-                if made[1] is not None:
-                    doc_level[index] = made[1]
-            redo_keys = redo_keys[[index not in data for index in redo_keys.tolist()]] if data else redo_keys
-    if len(redo_keys):
-        encoded = encode(grouped.take(redo_keys) if len(redo_keys) < len(keys) else grouped)
-        sizes[redo_keys] = encoded.sizes()
-        data.update(zip(redo_keys.tolist(), encoded.parts(), strict=True))
-        del encoded
-
-    big = sizes > BIG_TERM_BYTES
-    total = int(sizes[~big].sum())
-    shards = 1
-    while shards * TARGET_SHARD_BYTES < total:
-        shards *= 2
-    shard_of = postings.key_hashes(keys, length) % np.uint32(shards)
-    redo = np.ones(shards, dtype=bool)
-    if update is not None and update.before.shards == shards:
-        redo[:] = False
-        redo[postings.key_hashes(update.changed, length) % np.uint32(shards)] = True
-    in_redo = redo[shard_of]
-    missing = np.flatnonzero(in_redo & ~fresh & ~big)
-    if len(missing):
-        data.update(zip(missing.tolist(), encode(grouped.take(missing)).parts(), strict=True))
-
-    names = {int(i): key_text(int(keys[i]), length).encode("utf-8") for i in np.flatnonzero(in_redo | big).tolist()}
-    largest = int(sizes[big].max()) if big.any() else 0
-    big_keys = np.flatnonzero(big)
-    if folder == "bi":
-        wanted = [index for index in big_keys[fresh[big_keys]].tolist() if index not in doc_level]
-        made = postings.encode_doc_level(grouped.take(np.array(wanted, dtype=np.int64))).parts() if wanted else []
-        doc_level.update(zip(wanted, made, strict=True))
-    for index in big_keys.tolist():
-        hex_name = names[index].hex()
-        variants = [("x", data)] + ([("d", doc_level)] if folder == "bi" else [])
-        for variant, made_files in variants:
-            name = f"{folder}/{variant}{hex_name}.bin"
-            if fresh[index]:
-                writer.put(name, made_files[index])
-            else:
-                writer.link(name, old_files[name])
-
-    order = np.flatnonzero(in_redo)
-    order = order[np.argsort(shard_of[order], kind="stable")]
-    bounds = np.searchsorted(shard_of[order], np.arange(shards + 1))
-    order_list = order.tolist()
-    for shard in range(shards):
-        name = f"{folder}/{shard}.bin"
-        if not redo[shard]:
-            key = old_files[name]
-            writer.link(name, key)
-            largest = max(largest, writer.size(key))
-            continue
-        parts = []
-        for index in order_list[bounds[shard] : bounds[shard + 1]]:
-            encoded_key = names[index]
-            size = int(sizes[index])
-            head = varints([len(encoded_key)]) + encoded_key
-            if big[index]:
-                parts.append(head + varints([size * 2 + 1]))
-            else:
-                parts.append(head + varints([size * 2]) + data[index])
-        content = b"".join(parts)
-        writer.put(name, content)
-        largest = max(largest, len(content))
-    return TermFiles(sizes, shards, int(big.sum()), largest)
-
-
-def _spliced(
-    writer: DataWriter,
-    folder: str,
-    length: int,
-    grouped: postings.Postings,
-    indices: np.ndarray,
-    update: Update,
-    old_files: dict[str, str],
-) -> list[tuple[int, tuple[bytes, bytes | None]]]:
-    """(key index, (postings, bigrams' document-level form)) of big keys, made from their previous files."""
-    variants = ["x", "d"] if folder == "bi" else ["x"]
-    layouts = [_LAYOUTS[folder], "doc_level"]
-    chosen, stored = [], []
-    for index in indices.tolist():
-        hex_name = key_text(int(grouped.keys[index]), length).encode("utf-8").hex()
-        keys = [old_files.get(f"{folder}/{variant}{hex_name}.bin") for variant in variants]
-        if None not in keys:
-            chosen.append(index)
-            stored.append(keys)
-    if not chosen:
-        return []
-    picked = np.array(chosen, dtype=np.int64)
-    olds = {layout: [writer.stored(keys[v]) for keys in stored] for v, layout in enumerate(layouts[: len(variants)])}
-    made = postings.spliced(olds, grouped, picked, grouped.group_starts(), update.gone, update.old_number)
-    main = made[layouts[0]]
-    levels = made["doc_level"] if folder == "bi" else [None] * len(chosen)
-    return [
-        (index, (data, level))
-        for index, data, level in zip(chosen, main, levels, strict=True)
-        if data is not None and (folder != "bi" or level is not None)
-    ]
+SPLICE_DOCS = 200  # at most this many pages with new text: changed postings are spliced (shards.py)
 
 
 def text_chunks(text: str) -> list[str]:
@@ -510,13 +354,6 @@ def slice_count(length: int) -> int:
     at 10,000 records) is one file rather than two. Every file created costs
     kernel time, more so on a disk where a previous site was just deleted."""
     return max(1, -(-(length - TEXT_TAIL) // TEXT_STEP))
-
-
-def stored_apart(data: bytes) -> bool:
-    """Whether a term's postings get a file of their own (and, for bigrams, a document-level one).
-
-    The trigram entries depend on it too: they exist exactly for trigrams of two such bigrams."""
-    return len(data) > BIG_TERM_BYTES
 
 
 def facet_columns(docs: list[SearchDoc]) -> tuple[bytes, dict[str, Any]]:

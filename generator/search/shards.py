@@ -1,0 +1,254 @@
+"""One kind of term's files (bi/, tri/, uni/): made in full, or updated from the previous build's.
+
+Layout (assets/casebook.js reads it): terms are hashed (FNV-1a of their
+UTF-8) into a power of two of shards of about `shard_bytes` each. Shard
+entry: [key length][key utf-8][length * 2 + external][data]; an external
+entry has no data there: a term whose postings exceed `big_bytes` is in
+x<hex of key>.bin, and for bigrams its document-level form in d<hex>.bin.
+The length of an external entry lets the browser pick the cheapest
+covering bigrams.
+
+An update (the previous build's postings and files, and the keys whose
+occurrences changed) writes only what changed: a shard without a changed
+key, and the own files of an unchanged key, are linked from the store; a
+changed key that existed before is spliced from its previous bytes (its own
+file, or its entry in the previous shard: postings.spliced); an unchanged
+key in a shard that must be put together again is copied from its previous
+entry. Only keys of new pages are encoded from their occurrences.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import postings
+from .cache import DataWriter, KindMemory
+from .codec import read_varint, varints
+from .postings import key_text
+
+ENCODERS = {"bi": postings.encode_positional, "tri": postings.encode_doc_level, "uni": postings.encode_doc_lists}
+LAYOUTS = {"bi": "positional", "tri": "doc_level", "uni": "doc_list"}
+
+
+@dataclass
+class Update:
+    """How one kind of term's postings relate to the previous build's."""
+
+    before: KindMemory
+    changed: np.ndarray  # every key whose occurrences differ, gone keys included
+    gone: postings.Postings  # the previous occurrences of the docs that are gone, by their old numbers
+    old_number: np.ndarray  # int64, per doc: its number in the previous build, -1 if its occurrences are new
+    splice: bool  # few new pages: changed postings are made from their previous bytes
+
+
+@dataclass
+class TermFiles:
+    """What one kind of term came to: each key's encoded size, the shard count, figures."""
+
+    sizes: np.ndarray  # int64, one per key
+    shards: int
+    big: int  # keys stored in files of their own
+    largest: int  # bytes of the largest file
+
+    def memory(self, grouped: postings.Postings) -> KindMemory:
+        return KindMemory(grouped, self.sizes, self.shards)
+
+
+def term_files(
+    writer: DataWriter,
+    folder: str,
+    length: int,
+    grouped: postings.Postings,
+    update: Update | None,
+    old_files: dict[str, str],
+    big_bytes: int,
+    shard_bytes: int,
+) -> TermFiles:
+    """Write the shards and own files of one kind of term; with an update, only what changed."""
+    encode = ENCODERS[folder]
+    keys = grouped.keys
+    sizes = np.zeros(len(keys), dtype=np.int64)
+    data: dict[int, bytes] = {}  # postings of the keys whose entry or own file is written
+    doc_level: dict[int, bytes] = {}  # bigrams' d files
+    previous = _Previous(writer, folder, length, update, old_files, big_bytes) if update is not None else None
+    if previous is None or update is None:
+        fresh = np.ones(len(keys), dtype=bool)
+    else:
+        fresh = np.isin(keys, update.changed)
+        old_index, existed = previous.index_of(keys)
+        same = np.flatnonzero(~fresh)
+        sizes[same] = previous.sizes[old_index[same]]
+        if update.splice:
+            made = previous.spliced(grouped, np.flatnonzero(fresh & existed), old_index)
+            for index, (made_data, level) in made.items():
+                data[index], sizes[index] = made_data, len(made_data)
+                if level is not None:
+                    doc_level[index] = level
+    redo_keys = np.flatnonzero(fresh)
+    if data:
+        redo_keys = redo_keys[[index not in data for index in redo_keys.tolist()]]
+    if len(redo_keys):
+        encoded = encode(grouped.take(redo_keys) if len(redo_keys) < len(keys) else grouped)
+        sizes[redo_keys] = encoded.sizes()
+        data.update(zip(redo_keys.tolist(), encoded.parts(), strict=True))
+        del encoded
+
+    big = sizes > big_bytes
+    total = int(sizes[~big].sum())
+    shards = 1
+    while shards * shard_bytes < total:
+        shards *= 2
+    shard_of = postings.key_hashes(keys, length) % np.uint32(shards)
+    redo = np.ones(shards, dtype=bool)
+    if update is not None and update.before.shards == shards:
+        redo[:] = False
+        redo[postings.key_hashes(update.changed, length) % np.uint32(shards)] = True
+    in_redo = redo[shard_of]
+    missing = np.flatnonzero(in_redo & ~fresh & ~big)  # unchanged keys in shards put together again
+    if previous is not None and len(missing):
+        for index, entry in zip(missing.tolist(), previous.entries(old_index[missing]), strict=True):
+            if entry is not None and len(entry) == sizes[index]:
+                data[index] = entry
+        missing = missing[[index not in data for index in missing.tolist()]]
+    if len(missing):
+        data.update(zip(missing.tolist(), encode(grouped.take(missing)).parts(), strict=True))
+
+    names = {int(i): key_text(int(keys[i]), length).encode("utf-8") for i in np.flatnonzero(in_redo | big).tolist()}
+    largest = int(sizes[big].max()) if big.any() else 0
+    big_keys = np.flatnonzero(big)
+    if folder == "bi":
+        wanted = [index for index in big_keys[fresh[big_keys]].tolist() if index not in doc_level]
+        made_levels = (
+            postings.encode_doc_level(grouped.take(np.array(wanted, dtype=np.int64))).parts() if wanted else []
+        )
+        doc_level.update(zip(wanted, made_levels, strict=True))
+    for index in big_keys.tolist():
+        hex_name = names[index].hex()
+        variants = [("x", data)] + ([("d", doc_level)] if folder == "bi" else [])
+        for variant, made_files in variants:
+            name = f"{folder}/{variant}{hex_name}.bin"
+            if fresh[index]:
+                writer.put(name, made_files[index])
+            else:
+                writer.link(name, old_files[name])
+
+    order = np.flatnonzero(in_redo)
+    order = order[np.argsort(shard_of[order], kind="stable")]
+    bounds = np.searchsorted(shard_of[order], np.arange(shards + 1)).tolist()
+    order_list = order.tolist()
+    for shard in range(shards):
+        name = f"{folder}/{shard}.bin"
+        if not redo[shard]:
+            key = old_files[name]
+            writer.link(name, key)
+            largest = max(largest, writer.size(key))
+            continue
+        parts = []
+        for index in order_list[bounds[shard] : bounds[shard + 1]]:
+            encoded_key = names[index]
+            size = int(sizes[index])
+            head = varints([len(encoded_key)]) + encoded_key
+            if big[index]:
+                parts.append(head + varints([size * 2 + 1]))
+            else:
+                parts.append(head + varints([size * 2]) + data[index])
+        content = b"".join(parts)
+        writer.put(name, content)
+        largest = max(largest, len(content))
+    return TermFiles(sizes, shards, int(big.sum()), largest)
+
+
+class _Previous:
+    """The previous build's bytes of one kind of term: own files and shard entries, read when asked."""
+
+    def __init__(
+        self, writer: DataWriter, folder: str, length: int, update: Update, old_files: dict[str, str], big_bytes: int
+    ) -> None:
+        self.writer, self.folder, self.length, self.update = writer, folder, length, update
+        self.old_files, self.big_bytes = old_files, big_bytes
+        self.keys = update.before.postings.keys
+        self.sizes = update.before.sizes
+        self.shards: dict[int, dict[bytes, bytes | None]] = {}
+
+    def index_of(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(index of each key among the previous keys, whether it was there)."""
+        if not len(self.keys):
+            return np.zeros(len(keys), dtype=np.int64), np.zeros(len(keys), dtype=bool)
+        index = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        return index, self.keys[index] == keys
+
+    def entries(self, old: np.ndarray) -> list[bytes | None]:
+        """The previous postings of keys[old]: from their own files or their shard entries (None: not found)."""
+        hashes = postings.key_hashes(self.keys[old], self.length) % np.uint32(self.update.before.shards)
+        found: list[bytes | None] = []
+        for index, shard in zip(old.tolist(), hashes.tolist(), strict=True):
+            name = key_text(int(self.keys[index]), self.length).encode("utf-8")
+            if self.sizes[index] > self.big_bytes:
+                stored = self.old_files.get(f"{self.folder}/x{name.hex()}.bin")
+                found.append(self.writer.stored(stored) if stored is not None else None)
+            else:
+                found.append(self._shard(int(shard)).get(name))
+        return found
+
+    def levels(self, old: np.ndarray) -> list[bytes | None]:
+        """The previous document-level lists of big bigrams keys[old] (their d files)."""
+        found: list[bytes | None] = []
+        for index in old.tolist():
+            name = key_text(int(self.keys[index]), self.length).encode("utf-8")
+            stored = self.old_files.get(f"{self.folder}/d{name.hex()}.bin")
+            found.append(self.writer.stored(stored) if stored is not None else None)
+        return found
+
+    def spliced(
+        self, grouped: postings.Postings, indices: np.ndarray, old_index: np.ndarray
+    ) -> dict[int, tuple[bytes, bytes | None]]:
+        """key index → (postings, bigrams' document-level list when stored apart before), spliced.
+
+        A key whose previous bytes are not found or do not fit is left out: the caller encodes it."""
+        update = self.update
+        groups = grouped.group_starts() if len(indices) else np.zeros(0, dtype=np.int64)
+        layout = LAYOUTS[self.folder]
+        made: dict[int, tuple[bytes, bytes | None]] = {}
+        was_big = self.sizes[old_index[indices]] > self.big_bytes
+        for apart in (True, False):
+            chosen = indices[was_big == apart]
+            found = {layout: self.entries(old_index[chosen])}
+            if apart and self.folder == "bi":
+                found["doc_level"] = self.levels(old_index[chosen])
+            usable = [all(lists[k] is not None for lists in found.values()) for k in range(len(chosen))]
+            chosen = chosen[usable]
+            if not len(chosen):
+                continue
+            olds = {name: [data for data in lists if data is not None] for name, lists in found.items()}
+            result = postings.spliced(olds, grouped, chosen, groups, update.gone, update.old_number)
+            levels = result.get("doc_level", [None] * len(chosen))
+            for index, data, level in zip(chosen.tolist(), result[layout], levels, strict=True):
+                if data is not None and (level is not None or "doc_level" not in result):
+                    made[index] = (data, level)
+        return made
+
+    def _shard(self, number: int) -> dict[bytes, bytes | None]:
+        if number not in self.shards:
+            stored = self.old_files.get(f"{self.folder}/{number}.bin")
+            self.shards[number] = _entries(self.writer.stored(stored)) if stored is not None else {}
+        return self.shards[number]
+
+
+def _entries(data: bytes) -> dict[bytes, bytes | None]:
+    """key → its inline postings (None for an external entry) of one shard; {} if the bytes do not parse."""
+    found: dict[bytes, bytes | None] = {}
+    offset = 0
+    try:
+        while offset < len(data):
+            length, offset = read_varint(data, offset)
+            key = data[offset : offset + length]
+            offset += length
+            flag, offset = read_varint(data, offset)
+            size = flag >> 1
+            found[key] = None if flag & 1 else data[offset : offset + size]
+            offset += 0 if flag & 1 else size
+    except IndexError:
+        return {}
+    return found
