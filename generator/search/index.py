@@ -21,7 +21,16 @@ Single characters use a document-level unigram index. Files written:
     data/tri/<s>.bin      trigram of two very common bigrams → [(doc, count, first position)]
     data/uni/<s>.bin      character → [doc]
 
-The arrays are built by postings.py; the encodings are described there.
+The arrays are built by postings.py; the encodings are described there,
+the shard layout in shards.py.
+
+Incremental (`cache`, cache.py): the previous build's postings and files are
+kept beside the site. Pages whose text (and href) is unchanged keep their
+occurrences; only new texts are cut and merged in, changed posting lists
+are spliced from their previous bytes, and every file whose bytes are
+unchanged is hard-linked from the store instead of written. The files are
+byte for byte those of a computation without cache
+(tests/test_search_incremental.py).
 """
 
 from __future__ import annotations
