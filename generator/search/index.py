@@ -230,6 +230,7 @@ def _write_terms(
     updates: dict[str, Update] = {}
     old_number = np.full(len(docs), -1, dtype=np.int64)
     old_number[doc_map[doc_map >= 0]] = np.flatnonzero(doc_map >= 0)
+    renumbering = bool(np.any((doc_map >= 0) & (doc_map != np.arange(len(doc_map)))))
 
     def files(folder: str, length: int, grouped: postings.Postings) -> TermFiles:
         return term_files(
@@ -242,7 +243,10 @@ def _write_terms(
         new = new.numbered(numbers)
         before = previous.kinds[kind]
         kept, touched, gone = before.postings.renumbered(doc_map)
-        changed = np.union1d(before.postings.keys[touched], new.keys)
+        if renumbering:
+            changed = np.union1d(before.postings.keys[touched], new.keys)
+        else:  # kept docs keep their numbers: a key changed when the pages that went and came differ for it
+            changed = postings.differing_keys(gone, new)
         updates[kind] = Update(before, changed, gone, old_number, len(fresh) <= SPLICE_DOCS)
         return postings.merge(kept, new)
 

@@ -189,6 +189,28 @@ def ranges(low: np.ndarray, high: np.ndarray) -> np.ndarray:
     return np.cumsum(out)
 
 
+def differing_keys(one: Postings, other: Postings) -> np.ndarray:
+    """The keys whose occurrences in `one` and `other` are not the same (present in either)."""
+    keys = np.union1d(one.keys, other.keys)
+    in_one, in_other = np.searchsorted(one.keys, keys), np.searchsorted(other.keys, keys)
+    count_one, count_other = np.zeros(len(keys), dtype=np.int64), np.zeros(len(keys), dtype=np.int64)
+    count_one[np.searchsorted(keys, one.keys)] = one.counts()
+    count_other[np.searchsorted(keys, other.keys)] = other.counts()
+    differ = np.ones(len(keys), dtype=bool)
+    alike = np.flatnonzero((count_one == count_other) & (count_one > 0))
+    if len(alike):
+        sizes = count_one[alike]
+        first_one, first_other = one.starts[in_one[alike]], other.starts[in_other[alike]]
+        rows_one, rows_other = ranges(first_one, first_one + sizes), ranges(first_other, first_other + sizes)
+        equal = one.doc[rows_one] == other.doc[rows_other]
+        if one.position is not None and other.position is not None:
+            equal &= one.position[rows_one] == other.position[rows_other]
+        bounds = np.zeros(len(sizes), dtype=np.int64)
+        np.cumsum(sizes[:-1], out=bounds[1:])
+        differ[alike[np.logical_and.reduceat(equal, bounds)]] = False
+    return keys[differ]
+
+
 def merge(old: Postings, new: Postings) -> Postings:
     """All occurrences of two postings whose docs are disjoint, in (key, doc, position) order.
 
