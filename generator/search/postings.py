@@ -637,36 +637,38 @@ def varint_bytes(values: np.ndarray, wanted: np.ndarray | None = None) -> tuple[
     Every value's first byte is written in one pass, the further bytes of
     the longer values (a third of the positional values, nearly all of two
     bytes) after it. No running sum over all values: at 10,000 records
-    numpy's cumsum of 20 million widths cost more than the rest."""
+    numpy's cumsum of 20 million widths cost more than the rest. Indices
+    are 32-bit where they fit: these are the largest temporary arrays."""
     values = values.astype(np.uint32, copy=False)
     wanted = np.arange(len(values)) if wanted is None else np.asarray(wanted, dtype=np.int64)
-    longer = np.flatnonzero(values >= np.uint32(0x80))
+    index = np.int32 if 5 * len(values) < 2**31 else np.int64
+    longer = np.flatnonzero(values >= np.uint32(0x80)).astype(index)
     out = values.astype(np.uint8)
     out &= np.uint8(0x7F)
     if not len(longer):
         return out, wanted
+    out[longer] |= np.uint8(0x80)
     rest = values[longer]
-    more = np.ones(len(rest), dtype=np.int64)  # bytes after the first
+    more = np.ones(len(rest), dtype=np.uint8)  # bytes after the first
     for bits in (14, 21, 28):
         more += rest >= np.uint32(1 << bits)
-    if int(more.max()) == 1:
-        before = np.arange(len(rest) + 1, dtype=np.int64)  # further bytes of the longer values before
+    most = int(more.max())
+    if most == 1:
+        before = np.arange(len(rest) + 1, dtype=index)  # further bytes of the longer values before
     else:
-        before = np.zeros(len(rest) + 1, dtype=np.int64)
+        before = np.zeros(len(rest) + 1, dtype=index)
         np.cumsum(more, out=before[1:])
-    out[longer] |= np.uint8(0x80)
     first_byte = longer + before[:-1]
     is_further = np.zeros(len(values) + int(before[-1]), dtype=bool)
     further = []
-    for byte in range(1, 5):
+    for byte in range(1, most + 1):
         chosen = np.flatnonzero(more >= byte) if byte > 1 else slice(None)
-        at = first_byte[chosen] + byte
-        payload = (rest[chosen] >> np.uint32(7 * byte)) & np.uint32(0x7F)
-        flag = (more[chosen] > byte).astype(np.uint32) << np.uint32(7)
-        further.append((at, (payload | flag).astype(np.uint8)))
+        at = first_byte[chosen] + index(byte)
+        data = ((rest[chosen] >> np.uint32(7 * byte)) & np.uint32(0x7F)).astype(np.uint8)
+        data |= (more[chosen] > byte).view(np.uint8) << np.uint8(7)
+        further.append((at, data))
         is_further[at] = True
-        if byte >= int(more.max()):
-            break
+    del rest, more, first_byte
     encoded = np.empty(len(is_further), dtype=np.uint8)
     encoded[~is_further] = out
     for at, data in further:
