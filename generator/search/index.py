@@ -21,7 +21,16 @@ Single characters use a document-level unigram index. Files written:
     data/tri/<s>.bin      trigram of two very common bigrams → [(doc, count, first position)]
     data/uni/<s>.bin      character → [doc]
 
-The arrays are built by postings.py; the encodings are described there.
+The arrays are built by postings.py; the encodings are described there,
+the shard layout in shards.py.
+
+Incremental (`cache`, cache.py): the previous build's postings and files are
+kept beside the site. Pages whose text (and href) is unchanged keep their
+occurrences; only new texts are cut and merged in, changed posting lists
+are spliced from their previous bytes, and every file whose bytes are
+unchanged is hard-linked from the store instead of written. The files are
+byte for byte those of a computation without cache
+(tests/test_search_incremental.py).
 """
 
 from __future__ import annotations
@@ -44,7 +53,7 @@ from ..dependencies import code_digest
 from ..derive.site import SiteModel
 from ..state import key_of
 from . import postings
-from .cache import DataWriter, KindMemory, Previous, SearchCache, content_key
+from .cache import DataWriter, Previous, SearchCache, content_key
 from .shards import TermFiles, Update, term_files
 from .text import PageTexts
 
@@ -166,7 +175,12 @@ def _collections_paused() -> Iterator[None]:
 
 
 def write_docs(docs: list[SearchDoc], built: Path, cache: Path | None = None) -> dict[str, Any]:
-    """write_search_data for a list of docs (collect_docs)."""
+    """write_search_data for a list of docs (collect_docs).
+
+    The page files (text slices, meta rows, docs.bin) need no postings: a
+    second thread writes them meanwhile (file calls and numpy release the
+    GIL, so on two cores they overlap). A third thread for the characters
+    was slower (10.4 s of CPU against 7 at 10,000 records)."""
     memory = SearchCache(cache, cache_version() if cache is not None else "")
     writer = memory.writer(built / DATA_DIR)
     for folder in ("", "meta", "text", "bi", "tri", "uni"):
@@ -174,90 +188,96 @@ def write_docs(docs: list[SearchDoc], built: Path, cache: Path | None = None) ->
     texts = [content_key(doc.text) for doc in docs] if memory.folder is not None else []
     previous = memory.previous
     with ThreadPoolExecutor(1) as pool:
-        # The page files need no postings: written meanwhile (numpy and file calls release the GIL).
         pages = pool.submit(_write_pages, writer, docs, texts, previous)
-        terms, kept = _write_terms(writer, docs, texts, previous)
+        terms = _Terms(writer, docs, texts, previous)
+        uni, chars = terms.characters()
+        (bi, pairs), (tri, triples) = terms.bigrams_and_trigrams()
+        del terms
         (slices, slice_counts), columns, header = pages.result()
     header.update(
-        n=len(docs),
-        chunk=META_CHUNK,
-        bi=terms["bi"].shards,
-        tri=terms["tri"].shards,
-        uni=terms["uni"].shards,
-        text=[TEXT_STEP, TEXT_SPAN],
+        n=len(docs), chunk=META_CHUNK, bi=bi.shards, tri=tri.shards, uni=uni.shards, text=[TEXT_STEP, TEXT_SPAN]
     )
     writer.put("docs.json", _json(header))
     if memory.folder is not None:
+        kept = {"bi": bi.memory(pairs), "uni": uni.memory(chars), "tri": tri.memory(triples)}
         memory.save([doc.href for doc in docs], texts, slices, slice_counts, kept, writer)
     return {
         "docs": len(docs),
-        "bigrams": len(terms["bi"].sizes),
-        "bigram_shards": terms["bi"].shards,
-        "big_terms": terms["bi"].big,
-        "trigrams": len(terms["tri"].sizes),
-        "largest_shard_bytes": max(files.largest for files in terms.values()),
+        "bigrams": len(bi.sizes),
+        "bigram_shards": bi.shards,
+        "big_terms": bi.big,
+        "trigrams": len(tri.sizes),
+        "largest_shard_bytes": max(bi.largest, tri.largest, uni.largest),
         "docs_bin_bytes": len(columns),
     }
 
 
-def _write_terms(
-    writer: DataWriter, docs: list[SearchDoc], texts: list[str], previous: Previous | None
-) -> tuple[dict[str, TermFiles], dict[str, KindMemory]]:
-    """The bi/, uni/ and tri/ files, and the postings to keep for the next build.
+class _Terms:
+    """The bi/, uni/ and tri/ files of one build, and the postings to keep for the next.
 
     Only the pages whose text is new are cut into occurrences; the others'
     come from the previous build's postings, renumbered (kept_docs). Trigram
     occurrences depend on which bigrams are stored apart as well: when that
     set changed, they are all found again from the bigrams."""
-    if previous is not None:
-        doc_map, fresh = kept_docs(previous.hrefs, previous.texts, [doc.href for doc in docs], texts)
-    else:
-        doc_map, fresh = np.zeros(0, dtype=np.int64), list(range(len(docs)))
-    lengths = np.fromiter((len(doc.text) for doc in docs), dtype=np.int64, count=len(docs))
-    corpus = postings.Corpus.normalised([docs[number].text for number in fresh])
-    local_pairs, local_chars = postings.bigrams(corpus), postings.characters(corpus)
-    del corpus
-    numbers = np.array(fresh, dtype=np.uint32)
-    updates: dict[str, Update] = {}
-    old_number = np.full(len(docs), -1, dtype=np.int64)
-    old_number[doc_map[doc_map >= 0]] = np.flatnonzero(doc_map >= 0)
 
-    def files(folder: str, length: int, grouped: postings.Postings) -> TermFiles:
-        return term_files(
-            writer, folder, length, grouped, updates.get(folder), old_files, BIG_TERM_BYTES, TARGET_SHARD_BYTES
-        )
-
-    def updated(kind: str, new: postings.Postings) -> postings.Postings:
-        if previous is None:
-            return new
-        new = new.numbered(numbers)
-        before = previous.kinds[kind]
-        kept, touched, gone = before.postings.renumbered(doc_map)
-        changed = np.union1d(before.postings.keys[touched], new.keys)
-        updates[kind] = Update(before, changed, gone, old_number, len(fresh) <= SPLICE_DOCS)
-        return postings.merge(kept, new)
-
-    old_files = previous.files if previous is not None else {}
-    pairs = updated("bi", local_pairs)
-    bi = files("bi", 2, pairs)
-    chars = updated("uni", local_chars)
-    del local_chars
-    uni = files("uni", 1, chars)
-    chosen = bi.sizes > BIG_TERM_BYTES
-    if previous is not None:
-        old_pairs = previous.kinds["bi"]
-        if np.array_equal(pairs.keys[chosen], old_pairs.postings.keys[old_pairs.sizes > BIG_TERM_BYTES]):
-            local_chosen = np.isin(local_pairs.keys, pairs.keys[chosen])
-            triples = updated("tri", postings.trigrams(local_pairs, local_chosen, lengths[numbers]))
+    def __init__(self, writer: DataWriter, docs: list[SearchDoc], texts: list[str], previous: Previous | None) -> None:
+        self.writer, self.previous = writer, previous
+        if previous is not None:
+            self.doc_map, fresh = kept_docs(previous.hrefs, previous.texts, [doc.href for doc in docs], texts)
         else:
-            triples = postings.trigrams(pairs, chosen, lengths)
-    else:
-        triples = postings.trigrams(pairs, chosen, lengths)
-    del local_pairs
-    tri = files("tri", 3, triples)
-    terms = {"bi": bi, "uni": uni, "tri": tri}
-    kept = {"bi": bi.memory(pairs), "uni": uni.memory(chars), "tri": tri.memory(triples)}
-    return terms, kept
+            self.doc_map, fresh = np.zeros(0, dtype=np.int64), list(range(len(docs)))
+        self.lengths = np.fromiter((len(doc.text) for doc in docs), dtype=np.int64, count=len(docs))
+        self.corpus: postings.Corpus | None = postings.Corpus.normalised([docs[number].text for number in fresh])
+        self.numbers = np.array(fresh, dtype=np.uint32)
+        self.splice = len(fresh) <= SPLICE_DOCS
+        self.old_number = np.full(len(docs), -1, dtype=np.int64)
+        kept = np.flatnonzero(self.doc_map >= 0)
+        self.old_number[self.doc_map[kept]] = kept
+        self.renumbering = bool(np.any(self.doc_map[kept] != kept))
+        self.old_files = previous.files if previous is not None else {}
+
+    def characters(self) -> tuple[TermFiles, postings.Postings]:
+        """uni/ (call before bigrams_and_trigrams, which lets the corpus go)."""
+        assert self.corpus is not None
+        chars, update = self._updated("uni", postings.characters(self.corpus))
+        return self._files("uni", 1, chars, update), chars
+
+    def bigrams_and_trigrams(self) -> tuple[tuple[TermFiles, postings.Postings], tuple[TermFiles, postings.Postings]]:
+        assert self.corpus is not None
+        local_pairs = postings.bigrams(self.corpus)
+        self.corpus = None
+        pairs, update = self._updated("bi", local_pairs)
+        bi = self._files("bi", 2, pairs, update)
+        chosen = bi.sizes > BIG_TERM_BYTES
+        previous, tri_update = self.previous, None
+        if previous is not None and np.array_equal(
+            pairs.keys[chosen], previous.kinds["bi"].postings.keys[previous.kinds["bi"].sizes > BIG_TERM_BYTES]
+        ):
+            local_chosen = np.isin(local_pairs.keys, pairs.keys[chosen])
+            found = postings.trigrams(local_pairs, local_chosen, self.lengths[self.numbers])
+            triples, tri_update = self._updated("tri", found)
+        else:
+            triples = postings.trigrams(pairs, chosen, self.lengths)
+        del local_pairs
+        return (bi, pairs), (self._files("tri", 3, triples, tri_update), triples)
+
+    def _updated(self, kind: str, new: postings.Postings) -> tuple[postings.Postings, Update | None]:
+        """The postings of `kind` for all docs (new ones from `new`, numbered locally), and how they changed."""
+        if self.previous is None:
+            return new, None
+        new = new.numbered(self.numbers)
+        before = self.previous.kinds[kind]
+        kept, touched, gone = before.postings.renumbered(self.doc_map)
+        if self.renumbering:
+            changed = np.union1d(before.postings.keys[touched], new.keys)
+        else:  # kept docs keep their numbers: a key changed when the pages that went and came differ for it
+            changed = postings.differing_keys(gone, new)
+        return postings.merge(kept, new), Update(before, changed, gone, self.old_number, self.splice)
+
+    def _files(self, folder: str, length: int, grouped: postings.Postings, update: Update | None) -> TermFiles:
+        return term_files(
+            self.writer, folder, length, grouped, update, self.old_files, BIG_TERM_BYTES, TARGET_SHARD_BYTES
+        )
 
 
 def cache_version() -> str:

@@ -189,6 +189,28 @@ def ranges(low: np.ndarray, high: np.ndarray) -> np.ndarray:
     return np.cumsum(out)
 
 
+def differing_keys(one: Postings, other: Postings) -> np.ndarray:
+    """The keys whose occurrences in `one` and `other` are not the same (present in either)."""
+    keys = np.union1d(one.keys, other.keys)
+    in_one, in_other = np.searchsorted(one.keys, keys), np.searchsorted(other.keys, keys)
+    count_one, count_other = np.zeros(len(keys), dtype=np.int64), np.zeros(len(keys), dtype=np.int64)
+    count_one[np.searchsorted(keys, one.keys)] = one.counts()
+    count_other[np.searchsorted(keys, other.keys)] = other.counts()
+    differ = np.ones(len(keys), dtype=bool)
+    alike = np.flatnonzero((count_one == count_other) & (count_one > 0))
+    if len(alike):
+        sizes = count_one[alike]
+        first_one, first_other = one.starts[in_one[alike]], other.starts[in_other[alike]]
+        rows_one, rows_other = ranges(first_one, first_one + sizes), ranges(first_other, first_other + sizes)
+        equal = one.doc[rows_one] == other.doc[rows_other]
+        if one.position is not None and other.position is not None:
+            equal &= one.position[rows_one] == other.position[rows_other]
+        bounds = np.zeros(len(sizes), dtype=np.int64)
+        np.cumsum(sizes[:-1], out=bounds[1:])
+        differ[alike[np.logical_and.reduceat(equal, bounds)]] = False
+    return keys[differ]
+
+
 def merge(old: Postings, new: Postings) -> Postings:
     """All occurrences of two postings whose docs are disjoint, in (key, doc, position) order.
 
@@ -615,36 +637,38 @@ def varint_bytes(values: np.ndarray, wanted: np.ndarray | None = None) -> tuple[
     Every value's first byte is written in one pass, the further bytes of
     the longer values (a third of the positional values, nearly all of two
     bytes) after it. No running sum over all values: at 10,000 records
-    numpy's cumsum of 20 million widths cost more than the rest."""
+    numpy's cumsum of 20 million widths cost more than the rest. Indices
+    are 32-bit where they fit: these are the largest temporary arrays."""
     values = values.astype(np.uint32, copy=False)
     wanted = np.arange(len(values)) if wanted is None else np.asarray(wanted, dtype=np.int64)
-    longer = np.flatnonzero(values >= np.uint32(0x80))
+    index = np.int32 if 5 * len(values) < 2**31 else np.int64
+    longer = np.flatnonzero(values >= np.uint32(0x80)).astype(index)
     out = values.astype(np.uint8)
     out &= np.uint8(0x7F)
     if not len(longer):
         return out, wanted
+    out[longer] |= np.uint8(0x80)
     rest = values[longer]
-    more = np.ones(len(rest), dtype=np.int64)  # bytes after the first
+    more = np.ones(len(rest), dtype=np.uint8)  # bytes after the first
     for bits in (14, 21, 28):
         more += rest >= np.uint32(1 << bits)
-    if int(more.max()) == 1:
-        before = np.arange(len(rest) + 1, dtype=np.int64)  # further bytes of the longer values before
+    most = int(more.max())
+    if most == 1:
+        before = np.arange(len(rest) + 1, dtype=index)  # further bytes of the longer values before
     else:
-        before = np.zeros(len(rest) + 1, dtype=np.int64)
+        before = np.zeros(len(rest) + 1, dtype=index)
         np.cumsum(more, out=before[1:])
-    out[longer] |= np.uint8(0x80)
     first_byte = longer + before[:-1]
     is_further = np.zeros(len(values) + int(before[-1]), dtype=bool)
     further = []
-    for byte in range(1, 5):
+    for byte in range(1, most + 1):
         chosen = np.flatnonzero(more >= byte) if byte > 1 else slice(None)
-        at = first_byte[chosen] + byte
-        payload = (rest[chosen] >> np.uint32(7 * byte)) & np.uint32(0x7F)
-        flag = (more[chosen] > byte).astype(np.uint32) << np.uint32(7)
-        further.append((at, (payload | flag).astype(np.uint8)))
+        at = first_byte[chosen] + index(byte)
+        data = ((rest[chosen] >> np.uint32(7 * byte)) & np.uint32(0x7F)).astype(np.uint8)
+        data |= (more[chosen] > byte).view(np.uint8) << np.uint8(7)
+        further.append((at, data))
         is_further[at] = True
-        if byte >= int(more.max()):
-            break
+    del rest, more, first_byte
     encoded = np.empty(len(is_further), dtype=np.uint8)
     encoded[~is_further] = out
     for at, data in further:

@@ -11,10 +11,10 @@ covering bigrams.
 An update (the previous build's postings and files, and the keys whose
 occurrences changed) writes only what changed: a shard without a changed
 key, and the own files of an unchanged key, are linked from the store; a
-changed key that existed before is spliced from its previous bytes (its own
-file, or its entry in the previous shard: postings.spliced); an unchanged
-key in a shard that must be put together again is copied from its previous
-entry. Only keys of new pages are encoded from their occurrences.
+changed key stored apart before is spliced from its previous bytes
+(postings.spliced); an unchanged key in a shard that must be put together
+again is copied from its previous entry. The other changed keys, small
+lists, are encoded from their occurrences.
 """
 
 from __future__ import annotations
@@ -204,30 +204,33 @@ class _Previous:
     def spliced(
         self, grouped: postings.Postings, indices: np.ndarray, old_index: np.ndarray
     ) -> dict[int, tuple[bytes, bytes | None]]:
-        """key index → (postings, bigrams' document-level list when stored apart before), spliced.
+        """key index → (postings, bigrams' document-level list), spliced, for the keys stored apart before.
 
-        A key whose previous bytes are not found or do not fit is left out: the caller encodes it."""
+        Only those: splicing scans the previous bytes, which for the many
+        small lists costs more than encoding them (measured: a page added in
+        the middle, 6.5 s against 4.6 s at 10,000 records). A key whose
+        previous bytes are not found or do not fit is left out: the caller
+        encodes it."""
         update = self.update
-        groups = grouped.group_starts() if len(indices) else np.zeros(0, dtype=np.int64)
+        chosen = indices[self.sizes[old_index[indices]] > self.big_bytes]
+        if not len(chosen):
+            return {}
         layout = LAYOUTS[self.folder]
-        made: dict[int, tuple[bytes, bytes | None]] = {}
-        was_big = self.sizes[old_index[indices]] > self.big_bytes
-        for apart in (True, False):
-            chosen = indices[was_big == apart]
-            found = {layout: self.entries(old_index[chosen])}
-            if apart and self.folder == "bi":
-                found["doc_level"] = self.levels(old_index[chosen])
-            usable = [all(lists[k] is not None for lists in found.values()) for k in range(len(chosen))]
-            chosen = chosen[usable]
-            if not len(chosen):
-                continue
-            olds = {name: [data for data in lists if data is not None] for name, lists in found.items()}
-            result = postings.spliced(olds, grouped, chosen, groups, update.gone, update.old_number)
-            levels = result.get("doc_level", [None] * len(chosen))
-            for index, data, level in zip(chosen.tolist(), result[layout], levels, strict=True):
-                if data is not None and (level is not None or "doc_level" not in result):
-                    made[index] = (data, level)
-        return made
+        found = {layout: self.entries(old_index[chosen])}
+        if self.folder == "bi":
+            found["doc_level"] = self.levels(old_index[chosen])
+        usable = [all(lists[k] is not None for lists in found.values()) for k in range(len(chosen))]
+        chosen = chosen[usable]
+        if not len(chosen):
+            return {}
+        olds = {name: [data for data in lists if data is not None] for name, lists in found.items()}
+        result = postings.spliced(olds, grouped, chosen, grouped.group_starts(), update.gone, update.old_number)
+        levels = result.get("doc_level", [None] * len(chosen))
+        return {
+            index: (data, level)
+            for index, data, level in zip(chosen.tolist(), result[layout], levels, strict=True)
+            if data is not None and (level is not None or "doc_level" not in result)
+        }
 
     def _shard(self, number: int) -> dict[bytes, bytes | None]:
         if number not in self.shards:
