@@ -15,6 +15,7 @@ import shutil
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -182,16 +183,28 @@ def _write_yaml(path: Path, data: dict[str, Any]) -> None:
 
 
 def run_bench(
-    count: int, keep: Path | None = None, queries: int = 200, repeats: int = 3, anchor: bool = True
+    count: int,
+    keep: Path | None = None,
+    queries: int = 200,
+    repeats: int = 3,
+    anchor: bool = True,
+    say: Callable[[str], None] = lambda line: None,
 ) -> BenchReport:
     """Synthesize, build (internal edition), measure; the folder is removed unless `keep`.
 
     Full builds, the anchor and the incremental updates are each run `repeats`
     times and reported as medians, full builds and anchors alternating so that
-    both see the same machine."""
+    both see the same machine. `say` hears a line as each step ends: at 100,000
+    records the bench runs for an hour, and its report comes only at the end."""
     folder = Path(tempfile.mkdtemp(prefix="casebook-bench-")) if keep is None else keep
+    clock = time.perf_counter()
+
+    def step(name: str) -> Callable[[StageTiming], None]:
+        return lambda stage: say(f"{name}: {stage.name} {stage.seconds:.2f} s, {stage.peak_mb:.0f} MB")
+
     try:
         library = synthesize(folder, count)
+        say(f"synthesized {count} records in {time.perf_counter() - clock:.1f} s")
         config = Path(str(resources.files("generator") / "defaults" / "mkdocs.yml"))
         out = folder / "site"
         report = BenchReport(records=count)
@@ -200,11 +213,14 @@ def run_bench(
             shutil.rmtree(out, ignore_errors=True)
             start = time.perf_counter()
             with PeakSampler() as sampler:
-                result = build(BuildOptions(library=library, out=out, as_of=BENCH_AS_OF, config=config, full=True))
+                options = BuildOptions(library=library, out=out, as_of=BENCH_AS_OF, config=config, full=True)
+                result = build(options, step(f"full build {run + 1}"))
             fulls.append((time.perf_counter() - start, result, sampler.peak_mb))
+            say(f"full build {run + 1}: {fulls[-1][0]:.1f} s, all processes {sampler.peak_mb:.0f} MB")
             if anchor and not report.anchor_missing:
                 try:
                     report.anchors.append(build_anchor(count, folder / f"anchor-{run}"))
+                    say(f"anchor {run + 1}: {report.anchors[-1].total_seconds:.1f} s")
                 except RuntimeError as error:  # Pagefind 1.5.2 is a test dependency: pip install -e '.[test]'
                     report.anchor_missing = str(error)
                 shutil.rmtree(folder / f"anchor-{run}", ignore_errors=True)
@@ -217,10 +233,12 @@ def run_bench(
         files = [p for p in out.rglob("*") if p.is_file()]
         report.site_files = len(files)
         report.site_bytes = sum(p.stat().st_size for p in files)
-        report.incremental = measure_incremental(library, out, config, repeats)
+        report.incremental = measure_incremental(library, out, config, repeats, say)
         report.identical = incremental_equals_full(library, out, config, folder / "full-check")
+        say(f"incremental site = full build: {report.identical}")
         report.largest_query, report.median_query_bytes = measure_queries(out, queries)
         report.similar_seconds = time_related(library)
+        say(f"similar cases of all records: {report.similar_seconds:.1f} s")
         report.quality = similarity_quality()
         return report
     finally:
@@ -231,7 +249,9 @@ def run_bench(
 INCREMENTAL_CASES = (("no change", 0), ("1 record edited", 1), ("100 records edited", 100))
 
 
-def measure_incremental(library: Path, out: Path, config: Path, repeats: int) -> dict[str, list[float]]:
+def measure_incremental(
+    library: Path, out: Path, config: Path, repeats: int, say: Callable[[str], None] = lambda line: None
+) -> dict[str, list[float]]:
     """Seconds from command to published site after no change, one edited record, a hundred."""
     times: dict[str, list[float]] = {}
     for name, edited in INCREMENTAL_CASES:
@@ -244,6 +264,7 @@ def measure_incremental(library: Path, out: Path, config: Path, repeats: int) ->
                 build(BuildOptions(library=library, out=out, as_of=BENCH_AS_OF, config=config))
                 runs.append(time.perf_counter() - start)
             times.setdefault(f"{name} peak MB", []).append(sampler.peak_mb)
+            say(f"{name} {run + 1}: {runs[-1]:.2f} s, all processes {sampler.peak_mb:.0f} MB")
         times[name] = sorted(runs)
     return times
 

@@ -305,7 +305,8 @@ def bench(count: int, keep: Path | None, repeats: int, anchor: bool) -> None:
 
     if keep is not None and keep.exists():
         raise click.UsageError(f"{keep} 已存在")
-    report = run_bench(count, keep, repeats=repeats, anchor=anchor)
+    # Each step's line goes to stderr as it ends (the report, on stdout, comes at the end).
+    report = run_bench(count, keep, repeats=repeats, anchor=anchor, say=lambda line: click.echo(line, err=True))
     for line in report.lines():
         click.echo(line)
 
