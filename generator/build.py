@@ -230,7 +230,7 @@ def _build(
                 records, digests_known = record_files(built, state, set(result.reused))
                 guard_key = key_of(code_digest(), *site.settings.protected_names)
                 passed = set() if state is None or state.guard_key != guard_key else digests_known
-                refuse_on_leaks(check_site(built, site.settings.protected_names, skip=passed, bar=bar))
+                refuse_on_leaks(check_site(built, site.settings.protected_names, passed, bar, listed=records))
             done()
             new_state = BuildState(
                 build_id=new_build_id(),
@@ -322,17 +322,21 @@ def record_files(
 ) -> tuple[dict[str, FileRecord], set[str]]:
     """Size, mtime and digest of every file of the new site; and the files the guard passed before.
 
-    A reused page is the published file itself (a link), so its digest is the
-    recorded one. Files the guard reads by their path only (search data shards
-    and text slices) get no digest: their path is all it judges."""
+    A reused page is the published file itself (a link: same inode, so same size
+    and mtime), so its record is the recorded one and it is not even stat'ed: at
+    10,000 records that is two thirds of the site. Files the guard reads by their
+    path only (search data shards and text slices) get no digest: their path is all
+    it judges."""
     records: dict[str, FileRecord] = {}
     unchanged: set[str] = set()
     for relative, path in site_files(site):
-        stat = os.stat(path)
         previous = state.files.get(relative) if state is not None else None
         if relative in reused and previous is not None:
-            file_digest = previous.digest
-        elif content_is_read(relative):
+            records[relative] = previous
+            unchanged.add(relative)
+            continue
+        stat = os.stat(path)
+        if content_is_read(relative):
             with open(path, "rb") as stream:
                 file_digest = digest(stream.read())
         else:

@@ -28,7 +28,7 @@ import gzip
 import html
 import re
 import zipfile
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
@@ -163,10 +163,11 @@ def with_decoded_urls(text: str) -> str:
 DERIVED = ("assets/casebook/data/text/",)
 
 
-def scanned(site: Path, skip: Collection[str] = frozenset()) -> list[Path]:
+def scanned(site: Path, skip: Collection[str] = frozenset(), listed: Iterable[str] | None = None) -> list[Path]:
     """Every output file but the theme's own and those in `skip`: each is read by its path, most by
-    their content too."""
-    found = [r for r, _ in site_files(site) if not r.startswith(THEME_ASSETS) and r not in skip]
+    their content too. `listed`: the site's files, when the caller has just listed them."""
+    every = listed if listed is not None else (relative for relative, _ in site_files(site))
+    found = [r for r in every if not r.startswith(THEME_ASSETS) and r not in skip]
     return [site / relative for relative in sorted(found)]
 
 
@@ -201,15 +202,20 @@ def check_file(site: Path, path: Path, protected: list[str]) -> list[Leak]:
 
 
 def check_site(
-    site: Path, protected_names: list[str], skip: Collection[str] = frozenset(), bar: Bar = NO_BAR
+    site: Path,
+    protected_names: list[str],
+    skip: Collection[str] = frozenset(),
+    bar: Bar = NO_BAR,
+    listed: Iterable[str] | None = None,
 ) -> list[Leak]:
     """Every leak in every generated file of a built site, sorted by file.
 
     `skip`: site-relative paths of files this guard has passed before, byte for
     byte, with the same protected names (an incremental build: build.record_files).
-    `bar` counts the files checked."""
+    `bar` counts the files checked. `listed`: every file of the site (relative paths),
+    when the caller has just listed them (build.record_files)."""
     names = sorted({name for name in protected_names if name})
-    files = scanned(site, skip)
+    files = scanned(site, skip, listed)
     bar.count(len(files), "个文件已检查")
     # Regular expressions hold the GIL: a second process takes every other file, which
     # halves the 10,000-record scan. The halves are alike and keep pace, so each file
