@@ -38,6 +38,8 @@ from .derive.guide import derive_extras
 from .derive.ledger import LedgerBook
 from .derive.site import AUDIENCES, SiteModel, derive_site
 from .errors import CasebookError, InvalidLibrary, UsageProblem
+from .file_digests import TABLE_FILE as DIGESTS_FILE
+from .file_digests import FileDigests
 from .guard import check_site, content_is_read, refuse_on_leaks
 from .memo import BlobMemo, SegmentMemo
 from .office.workbook import ledger_workbooks
@@ -160,13 +162,18 @@ def _build(
     if store.usable() is None:
         clean_retired(store.folder)
     with report.stage("state"), progress.stage("state"):
-        inputs = fingerprint(options.audience, options.as_of.isoformat(), options.library, input_paths(config_path))
+        digests = FileDigests(store.folder / DIGESTS_FILE if store.usable() is None else None)
+        inputs = fingerprint(
+            options.audience, options.as_of.isoformat(), options.library, input_paths(config_path), digests
+        )
         if options.full:
             state, report.reason = None, "要求完整构建（--full）"
         else:
             state, report.reason = _published_state(store, target, options)
         if state is not None and state.fingerprint == inputs and site_as_recorded(target, state):
             report.unchanged = True
+        if store.folder.is_dir():
+            digests.save()  # true of the files whatever becomes of this build
     done()
     if report.unchanged:
         return report

@@ -41,6 +41,7 @@ from functools import cache
 from importlib import metadata
 from pathlib import Path
 
+from .file_digests import FileDigests, read_digest
 from .state import STATE_FORMAT, digest, key_of
 
 PACKAGE = Path(__file__).resolve().parent
@@ -68,31 +69,32 @@ def identity(edition: str) -> dict[str, str]:
     return {"format": str(STATE_FORMAT), "code": code_digest(), "edition": edition}
 
 
-def tree_digest(root: Path) -> str:
-    """Every file under `root` (path and bytes, links not followed into), or "-" when absent."""
+def tree_digest(root: Path, digests: FileDigests | None = None) -> str:
+    """Every file under `root` (path and bytes, links not followed into), or "-" when absent.
+
+    `digests`: a table of digests remembered by stat (file_digests.py), so that
+    files unchanged since the last build are not read again."""
+    digest_of = digests.of if digests is not None else read_digest
     if not root.is_dir():
-        return key_of("-", str(root.is_file()), _file_digest(root) if root.is_file() else "")
+        return key_of("-", str(root.is_file()), digest_of(os.fspath(root)) if root.is_file() else "")
     parts: list[str] = []
-    for folder, dirnames, filenames in os.walk(root):
+    top = os.fspath(root)
+    for folder, dirnames, filenames in os.walk(top):
         dirnames.sort()
+        prefix = os.path.relpath(folder, top).replace(os.sep, "/")
+        prefix = "" if prefix == "." else prefix + "/"
         for name in sorted(filenames):
-            path = Path(folder) / name
-            parts += [path.relative_to(root).as_posix(), _file_digest(path)]
+            parts += [prefix + name, digest_of(os.path.join(folder, name))]
     return key_of(*parts)
 
 
-def _file_digest(path: Path) -> str:
-    try:
-        return digest(path.read_bytes())
-    except OSError as error:  # unreadable: the build will say so; the key must only differ
-        return f"error:{error.errno}"
-
-
-def fingerprint(edition: str, as_of: str, library: Path, read_paths: Iterable[Path]) -> str:
+def fingerprint(
+    edition: str, as_of: str, library: Path, read_paths: Iterable[Path], digests: FileDigests | None = None
+) -> str:
     """Every input of a build at once (see the table above)."""
-    parts = [*identity(edition).values(), as_of, tree_digest(library)]
+    parts = [*identity(edition).values(), as_of, tree_digest(library, digests)]
     for path in sorted({p.absolute() for p in read_paths}):
-        parts += [str(path), tree_digest(path)]
+        parts += [str(path), tree_digest(path, digests)]
     return key_of(*parts)
 
 

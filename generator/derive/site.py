@@ -91,6 +91,10 @@ class SiteModel:
     # the index itself is dropped after derive, it is hundreds of MB at 10,000 records
     similar_model: dict[str, Any] = field(default_factory=lambda: EMPTY_CLIENT_MODEL)
     suggestions: list[Suggestion] = field(default_factory=list)  # internal only: records without a fitting class
+    # record id → its file's ParseCache key (library.Document.key), for records the edition shows
+    # as they were read: the key names the record's every value, at a fraction of the cost of
+    # its JSON (render/pages.py record_page_key). Records the edition changed are not here.
+    source_keys: dict[str, str] = field(default_factory=dict)
 
     def related_to(self, kind: str, id_: str) -> list[Match]:
         return self.related.get(f"{kind}:{id_}", [])
@@ -160,6 +164,9 @@ def derive_site(
         key=lambda c: c.id,
     )
     model = SiteModel(settings=settings, audience=audience, as_of=as_of)
+    model.source_keys = {
+        doc.model.id: doc.key for doc in library.records if doc.key and records.get(doc.model.id) is doc.model
+    }
     class_by_id = {c.id: c for c in visible_classes}
 
     if records:

@@ -354,10 +354,11 @@ def record_page_key(shared: str, view: Any, cited_by: list[tuple[str, str]], sit
     """Every input of a record page (templates/record.html.j2)."""
     from ..state import key_of
 
+    source = site.source_keys.get(view.record.id)
     return key_of(
         shared,
         "record",
-        _json(view.record),
+        f"file:{source}" if source else _json(view.record),
         repr(view.deadline),
         str(view.year),
         view.district,
