@@ -57,9 +57,18 @@ class ParseCache:
         return data
 
     def put(self, key: str, data: Any) -> None:
+        self.keep(key, self.encoded(data))
+
+    def encoded(self, data: Any) -> bytes | None:
+        """The JSON text this cache would keep of `data` (None: it keeps nothing of it).
+
+        Apart from `keep`, so a reader can hold the few bytes of a file's data, not the
+        data itself, until it knows whether the file is clean."""
         if self.path is None or not is_plain(data):
-            return
-        encoded = encode(data)
+            return None
+        return encode(data)
+
+    def keep(self, key: str, encoded: bytes | None) -> None:
         if encoded is not None:
             self.used[key] = encoded
             self.changed = True
