@@ -29,6 +29,7 @@ from .library import read_library
 from .memory import PeakSampler
 from .search.index import DATA_DIR
 from .search.query import SiteIndex
+from .state import StateStore
 
 SAMPLE_LIBRARY = Path(__file__).resolve().parent.parent / "cases"
 # After every synthetic date (records of 2024 are received up to late November and
@@ -223,7 +224,10 @@ def run_bench(
         report = BenchReport(records=count)
         fulls: list[tuple[float, Any, float]] = []
         for run in range(repeats):
+            # A full build from nothing: no site, and no cache folder either (parsed files,
+            # segmentations, similar cases, Word files kept by an earlier build).
             shutil.rmtree(out, ignore_errors=True)
+            shutil.rmtree(StateStore(out).folder, ignore_errors=True)
             start = time.perf_counter()
             with PeakSampler() as sampler:
                 options = BuildOptions(library=library, out=out, as_of=BENCH_AS_OF, config=config, full=True)
