@@ -544,3 +544,69 @@ def test_no_generated_workbook_holds_a_formula(sample_site: Path) -> None:
     assert len(workbooks) == len(SITE.classes) + 1
     for path in workbooks:
         assert_no_formulas(path.read_bytes())
+
+
+# ── the workbook's XML (office/xlsx.py) ─────────────────────────────────────
+
+AWKWARD = ["<b>加粗</b> & “引号” 'single' \"double\"", "  前后空格  ", "换行\n第二行", "控\x01制\x1f字符", "]]>", ""]
+
+
+def awkward_workbook() -> bytes:
+    from generator.office.workbook import Sheet, workbook_bytes
+
+    rows = tuple((text, number, dt.date(2024, 2, 29), None, -1.5) for number, text in enumerate(AWKWARD))
+    return workbook_bytes([Sheet("台账<&>'", ("文字", "数", "日期", "空", "小数"), rows)], AS_OF)
+
+
+def test_markup_quotes_spaces_and_control_characters_come_back_as_text() -> None:
+    sheet = load_workbook(BytesIO(awkward_workbook())).worksheets[0]
+    assert sheet.title == "台账<&>'"
+    values = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert [row[0] for row in values] == [
+        "<b>加粗</b> & “引号” 'single' \"double\"",
+        "  前后空格  ",
+        "换行\n第二行",
+        "控制字符",
+        "]]>",
+        None,
+    ]  # an empty text is no cell, as openpyxl wrote it
+    assert [row[1] for row in values] == list(range(len(AWKWARD)))
+    assert {row[2] for row in values} == {dt.datetime(2024, 2, 29)} and {row[4] for row in values} == {-1.5}
+    assert {row[3] for row in values} == {None}
+
+
+def test_libreoffice_calc_reads_the_workbook_as_written(tmp_path: Path) -> None:
+    """Not only openpyxl: the spreadsheet program staff open ledgers with reads every cell."""
+    import shutil
+    import subprocess
+
+    from tests.conftest import require_or_skip
+
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    calc = Path("/usr/lib/libreoffice/program/libscfiltlo.so").exists()
+    require_or_skip(soffice is not None and calc, "LibreOffice Calc (Debian package libreoffice-calc)")
+    source = tmp_path / "ledger.xlsx"
+    source.write_bytes(awkward_workbook())
+    profile = tmp_path / "profile"
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--convert-to",
+            "csv:Text - txt - csv (StarCalc):44,34,76",
+            "--outdir",
+            str(tmp_path),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    import csv
+
+    with open(tmp_path / "ledger.csv", encoding="utf-8", newline="") as stream:
+        rows = list(csv.reader(stream))
+    assert rows[0] == ["文字", "数", "日期", "空", "小数"]
+    assert [row[0] for row in rows[1:]] == [text.replace("\x01", "").replace("\x1f", "") for text in AWKWARD]
+    assert {row[2] for row in rows[1:]} == {"2024-02-29"} and {row[4] for row in rows[1:]} == {"-1.5"}

@@ -7,31 +7,22 @@ sorts nor filters by month). Column widths count a CJK character as two
 units, as spreadsheet programs draw them.
 
 A rebuild of unchanged data must give the same bytes (the build compares
-outputs, and so do tests): openpyxl stamps the document with the current
-time and the zip entries with the current clock, so both are pinned to the
-ledger's as-of date and the archive is rewritten with fixed entry dates.
+outputs, and so do tests): the document and zip entry dates are the ledger's
+as-of date (office/xlsx.py, which writes the workbook's XML).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
-import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
-from openpyxl.writer.excel import ExcelWriter
-
 from ..derive.ledger import LEDGER_STATES, OUTCOMES, BatchGroup, Ledger, LedgerBook, LedgerRow, Supervision, Tally
 from ..memo import BlobMemo, remembered
+from .xlsx import xlsx_bytes
 
 DATE_FORMAT = "yyyy-mm-dd"
 MAX_WIDTH = 50
@@ -139,10 +130,9 @@ def library_sheets(library: Ledger, supervision: Supervision) -> list[Sheet]:
 
 
 def workbook_bytes(sheets: Sequence[Sheet], as_of: dt.date) -> bytes:
-    workbook = _new_workbook()
-    for sheet in sheets:
-        _table(workbook, sheet.name, sheet.headers, sheet.rows)
-    return _deterministic_bytes(workbook, as_of)
+    """The workbook of `sheets`, each a plain table (office/xlsx.py writes its XML)."""
+    tables = [(sheet_title(s.name), s.headers, s.rows, column_widths(s.headers, s.rows)) for s in sheets]
+    return xlsx_bytes(tables, as_of, FORMULA_TRIGGERS)
 
 
 def ledger_workbook_bytes(ledger: Ledger) -> bytes:
@@ -178,12 +168,6 @@ def ledger_workbooks(book: LedgerBook, memo: BlobMemo | None = None) -> Iterator
 # ── sheets ──────────────────────────────────────────────────────────────────
 
 
-def _new_workbook() -> Workbook:
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    return workbook
-
-
 def _rows_sheet(name: str, columns: Sequence[Column], rows: Sequence[LedgerRow]) -> Sheet:
     return _sheet(
         name, [column.header for column in columns], [[column.value(row) for column in columns] for row in rows]
@@ -203,43 +187,13 @@ def sheet_title(name: str) -> str:
     return name.translate(SHEET_NAME_FORBIDDEN)[:31]
 
 
-def _table(workbook: Workbook, name: str, headers: Sequence[str], rows: Sequence[Sequence[Value]]) -> Worksheet:
-    sheet = workbook.create_sheet(sheet_title(name))
-    sheet.append(list(headers))
-    bold = Font(bold=True)
-    for cell in sheet[1]:
-        cell.font = bold
-        cell.alignment = Alignment(vertical="center")
-    for values in rows:
-        sheet.append([_clean(value) for value in values])
-    for row in sheet.iter_rows():
-        for cell in row:
-            if isinstance(cell.value, dt.date):
-                cell.number_format = DATE_FORMAT
-            elif isinstance(cell.value, str):
-                _keep_text(cell)
-    sheet.freeze_panes = "A2"
-    last = get_column_letter(len(headers))
-    sheet.auto_filter.ref = f"A1:{last}{len(rows) + 1}"
-    for index, header in enumerate(headers, start=1):
-        widest = max([display_width(header), *(display_width(values[index - 1]) for values in rows)])
-        sheet.column_dimensions[get_column_letter(index)].width = min(MAX_WIDTH, max(MIN_WIDTH, widest + 2))
-    return sheet
-
-
-def _keep_text(cell: Cell) -> None:
-    """Text from the data stays text: openpyxl stores a string starting with "=" as a
-    formula, and Excel turns any text starting with = + - @ into one when the cell is
-    edited; the cell is typed as a string and marked with quotePrefix."""
-    if cell.data_type == "f":
-        cell.data_type = "s"
-    if cell.value.startswith(FORMULA_TRIGGERS):
-        cell.quotePrefix = True
-
-
-def _clean(value: Value) -> Value:
-    """Drop control characters that the xlsx format cannot store (openpyxl would raise)."""
-    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+def column_widths(headers: Sequence[str], rows: Sequence[Sequence[Value]]) -> list[float]:
+    """Each column as wide as its widest value (CJK counted double), within MIN_WIDTH and MAX_WIDTH."""
+    widths = []
+    for index, header in enumerate(headers):
+        widest = max([display_width(header), *(display_width(values[index]) for values in rows)])
+        widths.append(min(MAX_WIDTH, max(MIN_WIDTH, widest + 2)))
+    return widths
 
 
 def display_width(value: Any) -> int:
@@ -249,23 +203,3 @@ def display_width(value: Any) -> int:
     if isinstance(value, dt.date):
         return 10
     return sum(2 if ord(char) >= 0x2E80 else 1 for char in str(value))
-
-
-def _deterministic_bytes(workbook: Workbook, as_of: dt.date) -> bytes:
-    """Save with document dates and zip entry dates pinned to `as_of`."""
-    stamp = dt.datetime.combine(as_of, dt.time())
-    workbook.properties.creator = "casebook"
-    workbook.properties.created = stamp
-    workbook.properties.modified = stamp
-    raw = io.BytesIO()
-    # ExcelWriter rather than Workbook.save: save() overwrites `modified` with now.
-    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
-        ExcelWriter(workbook, archive).save()
-    out = io.BytesIO()
-    with zipfile.ZipFile(raw) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=stamp.timetuple()[:6])
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = 0o600 << 16
-            target.writestr(fixed, source.read(info.filename))
-    return out.getvalue()
