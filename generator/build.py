@@ -443,8 +443,10 @@ def write_pages(
         # every page is made again (see dependencies.py: what forces a full rebuild).
         memo = RenderMemo({})
         pages = counted_pages(render_pages(site, existing, extras, history, memo), site, bar)
+    on_disk = {path.relative_to(docs).as_posix() for path in docs.rglob("*")}  # docs/ as copied: one listing
     for relative, _ in pages:
-        _refuse_clash(docs, relative)
+        if relative in on_disk:
+            _refuse_clash(docs, relative)  # says which page is in the way
     write_pack(pack, pages)
     if current is not None:
         _write_new(docs, CHANGES_FILE, changes_json(history, current).encode("utf-8"))

@@ -405,7 +405,7 @@ class SimilarityIndex:
         *,
         min_score: float = RELATED_FLOOR,
         ignore_class: bool = False,
-        block: int = 1024,
+        block: int | None = None,
     ) -> dict[str, list[Match]]:
         """For every document (by key), the `top_k` most similar others, best first.
 
@@ -424,14 +424,16 @@ class SimilarityIndex:
         return out
 
     def all_pairs(
-        self, rows: Iterable[int], *, ignore_class: bool = False, pruned: bool = False, block: int = 1024
+        self, rows: Iterable[int], *, ignore_class: bool = False, pruned: bool = False, block: int | None = None
     ) -> Iterator[tuple[list[int], np.ndarray]]:
         """(rows, their scores against every document) in blocks: one sparse product per block.
 
         `pruned` uses the vectors cut to `keep_terms` words (fast, for all pairs); otherwise the
-        full vectors, the same that `scores` uses for a single document.
+        full vectors, the same that `scores` uses for a single document. `block`: rows a
+        product, by default as many as keep its dense result near BLOCK_CELLS numbers.
         """
         matrix = self.pruned if pruned else self.matrix
+        block = block or rows_per_block(matrix.shape[0])
         transposed = matrix.T.tocsr()
         left = matrix @ sparse.diags(self._class_mask()) if ignore_class else matrix
         wanted = list(rows)
@@ -482,6 +484,15 @@ class SimilarityIndex:
             if found:
                 rows[i] = found
         return rows
+
+
+BLOCK_CELLS = 16_000_000  # 128 MB of float64 scores (and as much again for the sparse product)
+
+
+def rows_per_block(documents: int) -> int:
+    """Rows of one all-pairs product: 1,024 up to 15,000 documents, fewer beyond, so that a
+    block's dense scores stay near BLOCK_CELLS (1,024 rows of 100,000 took 3 GB at once)."""
+    return max(32, min(1024, BLOCK_CELLS // max(1, documents)))
 
 
 def top_rows(scores: np.ndarray, top_k: int, min_score: float, excluded: Sequence[int]) -> list[int]:
