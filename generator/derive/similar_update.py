@@ -484,7 +484,10 @@ def _updated(
         for start in range(0, len(others), 1024):
             chunk = others[start : start + 1024]
             block = (index.pruned[chunk] @ against).toarray()
-            for row, line in zip(chunk, block, strict=True):
+            quiet = untouched_rows(chunk, block, kept, in_rescored, top_k, min_score)
+            for row, line, stays in zip(chunk, block, quiet.tolist(), strict=True):
+                if stays:
+                    continue
                 old = [int(r) for r in kept.top_rows[row].tolist() if r >= 0]
                 merged = _merged(
                     old, kept.top_scores[row][: len(old)], marked, line, [row, *sources.get(row, ())], top_k, min_score
@@ -553,6 +556,29 @@ class Rescored:
 
     def __contains__(self, row: int) -> bool:
         return bool(self.position[row] >= 0)
+
+
+def untouched_rows(
+    chunk: list[int], block: np.ndarray, kept: Kept, in_rescored: np.ndarray, top_k: int, min_score: float
+) -> np.ndarray:
+    """Which rows of `chunk` keep their top list as it was, known from their scores against the
+    rescored documents (`block`) alone: no member of the list was rescored, and no rescored
+    document reaches the list (below its last score, or below `min_score` while it has room).
+
+    _merged would find the same for each of them, one row at a time in Python (1.3 s of a
+    one-record edit at 10,000 records): here it is a few array operations for the block,
+    and _merged is left the rows a rescored document may enter or leave. Strictly below the
+    last score: at an equal score the order by row could let a rescored document in."""
+    top = kept.top_rows[chunk]
+    if top.shape[1] != top_k:  # kept for another list length: every row goes through _merged
+        return np.zeros(len(chunk), dtype=bool)
+    filled = top >= 0
+    holds_rescored = (filled & in_rescored[np.where(filled, top, 0)]).any(axis=1)
+    full = filled.sum(axis=1) == top_k
+    last = np.round(kept.top_scores[chunk, top_k - 1].astype(np.float32), 6)
+    threshold = np.where(full, last, min_score)
+    best = np.round(block, 6).max(axis=1) if block.shape[1] else np.full(len(chunk), -np.inf)
+    return ~holds_rescored & (best < threshold)
 
 
 def _merged(
