@@ -14,6 +14,7 @@ as-of date (office/xlsx.py, which writes the workbook's XML).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -31,6 +32,7 @@ SHEET_NAME_FORBIDDEN = str.maketrans({c: "_" for c in "[]:*?/\\"})
 # A text cell starting with one of these is taken for a formula when a user
 # edits it in Excel or WPS (CSV/formula injection, OWASP): such cells carry
 # quotePrefix, the apostrophe Excel itself puts before text typed as "=…".
+_WIDE = re.compile("[\u2e80-\U0010ffff]")  # drawn two units wide
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 Value = str | int | float | dt.date | None
@@ -202,4 +204,7 @@ def display_width(value: Any) -> int:
         return 0
     if isinstance(value, dt.date):
         return 10
-    return sum(2 if ord(char) >= 0x2E80 else 1 for char in str(value))
+    text = str(value)
+    if text.isascii():
+        return len(text)
+    return len(text) + len(_WIDE.findall(text))

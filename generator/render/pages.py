@@ -346,6 +346,22 @@ def shown_matches(matches: Sequence[Match]) -> list[ShownMatch]:
     return [ShownMatch(m.kind, m.id, m.title, float(f"{m.score:.2f}"), m.reason) for m in matches]
 
 
+def matches_text(matches: Sequence[Match]) -> str:
+    """What `shown_matches` shows of `matches`, as one text for a page key: tuples of strings
+    have a repr in C, the dataclasses' repr took a second a build at 10,000 records."""
+    return repr([(m.kind, m.id, m.title, f"{m.score:.2f}", m.reason) for m in matches])
+
+
+def fields_text(value: Any) -> str:
+    """Every field of a dataclass (a Deadline), by name, as one text for a page key."""
+    return repr([(name, str(getattr(value, name))) for name in _field_names(type(value))])
+
+
+@cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(kind))
+
+
 def class_name(case_class: CaseClass | None) -> ClassName | None:
     return ClassName(case_class.id, case_class.name) if case_class is not None else None
 
@@ -359,13 +375,13 @@ def record_page_key(shared: str, view: Any, cited_by: list[tuple[str, str]], sit
         shared,
         "record",
         f"file:{source}" if source else _json(view.record),
-        repr(view.deadline),
+        fields_text(view.deadline),
         str(view.year),
         view.district,
         view.procedure,
         repr(class_name(view.case_class)),
         repr(cited_by),
-        repr(shown_matches(site.related_to("record", view.record.id))),
+        matches_text(site.related_to("record", view.record.id)),
     )
 
 
@@ -382,7 +398,7 @@ def entry_page_key(shared: str, view: Any, site: SiteModel) -> str:
         *(_json(record) for record in view.records),
         repr(class_name(view.case_class)),
         str(view.withheld),
-        repr(shown_matches(site.related_to("typical", view.entry.id))),
+        matches_text(site.related_to("typical", view.entry.id)),
     )
 
 
