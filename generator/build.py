@@ -61,7 +61,7 @@ from .workdir import scratch_root
 
 DEFAULT_CONFIG = "mkdocs.yml"
 RETIRE_IN_BACKGROUND_FROM = 5_000  # files of the old site: fewer are removed before the build returns
-WORKBOOKS_IN_BACKGROUND_FROM = 50_000  # ledger rows; below this a process costs more than it saves (10,000: 0.5 s here)
+WORKBOOKS_IN_BACKGROUND_FROM = 5_000  # ledger rows; below this a process costs more than it saves
 
 
 class SiteChangedDuringBuild(CasebookError):
