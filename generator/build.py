@@ -178,6 +178,8 @@ def _build(
     if report.unchanged:
         return report
     cache_folder = None if store.usable() else store.prepare()  # None: a folder of that name is not ours
+    if cache_folder is not None:
+        digests.save()  # also when the folder was only made now (a first build)
     with report.stage("load+validate"), progress.stage("load+validate") as bar, collector_paused(keep=True):
         # keep=True: what the library made is frozen out of later collections (not scanned again)
         parsed = ParseCache(cache_folder / PARSE_CACHE_FILE if cache_folder is not None else None)

@@ -94,3 +94,4 @@ class FileDigests:
             return
         data = {"format": FORMAT, "files": dict(sorted(self.seen.items()))}
         write_atomically(self.table, json.dumps(data, separators=(",", ":")).encode("utf-8"))
+        self.known = dict(self.seen)  # saved: a second call has nothing to write
