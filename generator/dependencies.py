@@ -13,6 +13,7 @@ checks.
 - The whole site: `fingerprint`, identity plus every library file (path and
   bytes), mkdocs.yml, every file under docs_dir, the theme's custom_dir and
   hooks, and `--as-of`. Equal to the published site's: the build stops at once.
+  A file whose stat is the one recorded is not read again (file_digests.py).
 - An HTML page made by MkDocs: `page_key`, the site key (mkdocs.yml, every
   file under docs_dir, the theme's custom_dir, hooks and INHERIT; site name,
   copyright, the generated nav, the front matter (titles) of the generated
@@ -26,8 +27,10 @@ checks.
   it cites, its similar cases as printed, `--as-of`, the edition, the
   hand-written pages, the generator). Its template gets nothing else. Same
   render key and same site key as the published page: not even rendered.
-- Search data, sitemap, 404 page, theme assets, downloads: made anew by every
-  build (the search index numbers every page: see docs/performance.md).
+- Search data: remade from the pages' texts each build, the postings of
+  unchanged pages kept and only changed shards encoded again (search/cache.py).
+  Sitemap, 404 page, theme assets, downloads: made anew by every build (Word
+  guides and Excel ledgers from a memo keyed by their content, memo.py).
 - The guard's verdict on a file: the file's digest and `guard_key` (the
   library's protected names, the generator's code).
 """
