@@ -168,7 +168,16 @@ def test_a_guide_converted_by_libreoffice_is_an_a4_document_with_page_numbers(
     source = sample_site / "downloads" / f"guide-{c.id}-v{c.version}.docx"
     profile = tmp_path / "profile"
     subprocess.run(
-        [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", "pdf", "--outdir", tmp_path, source],
+        [
+            soffice,
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            tmp_path,
+            source,
+        ],
         check=True,
         capture_output=True,
         timeout=180,
@@ -179,10 +188,14 @@ def test_a_guide_converted_by_libreoffice_is_an_a4_document_with_page_numbers(
     assert "(A4)" in info
     pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
     assert pages >= 3
-    first = subprocess.run(["pdftotext", "-f", "1", "-l", "1", "-layout", pdf, "-"], capture_output=True, text=True).stdout
+    first = subprocess.run(
+        ["pdftotext", "-f", "1", "-l", "1", "-layout", pdf, "-"], capture_output=True, text=True
+    ).stdout
     assert f"{c.name}标准化操作指引" in first.replace(" ", "")
     assert re.search(r"—\s*1\s*—", first)
-    second = subprocess.run(["pdftotext", "-f", "2", "-l", "2", "-layout", pdf, "-"], capture_output=True, text=True).stdout
+    second = subprocess.run(
+        ["pdftotext", "-f", "2", "-l", "2", "-layout", pdf, "-"], capture_output=True, text=True
+    ).stdout
     assert re.search(r"—\s*2\s*—", second)
 
 

@@ -226,9 +226,7 @@ def test_cli_missing_library(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("link", ["records/XF-2024-0099.yaml", "records/outside", "extra"])
-def test_links_out_of_the_library_are_neither_read_nor_copied(
-    sample_copy: Scratch, tmp_path: Path, link: str
-) -> None:
+def test_links_out_of_the_library_are_neither_read_nor_copied(sample_copy: Scratch, tmp_path: Path, link: str) -> None:
     """A link to another folder (another office's files, /etc) must not be copied into the
     masked copy nor its content shown: redact refuses, naming the link, and writes nothing."""
     outside = tmp_path / "outside"

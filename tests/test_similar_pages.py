@@ -48,8 +48,19 @@ def test_a_typical_entry_never_lists_its_own_source_records_as_similar(sample_si
 
 def test_unclassed_records_get_the_class_they_belong_to(sample_site: Path) -> None:
     html = (sample_site / "similar" / "index.html").read_text(encoding="utf-8")
-    rows = dict(re.findall(r"<td><a href=\"\.\./records/(XF-\d{4}-\d{4})/\">.*?</td>\s*<td>.*?</td>\s*<td><a href=\"\.\./classes/(LA-\d{3})/\"", html, re.S))
-    assert rows == {"XF-2024-0017": "LA-001", "XF-2024-0018": "LA-003", "XF-2024-0019": "LA-005", "XF-2024-0020": "LA-007"}
+    rows = dict(
+        re.findall(
+            r"<td><a href=\"\.\./records/(XF-\d{4}-\d{4})/\">.*?</td>\s*<td>.*?</td>\s*<td><a href=\"\.\./classes/(LA-\d{3})/\"",
+            html,
+            re.S,
+        )
+    )
+    assert rows == {
+        "XF-2024-0017": "LA-001",
+        "XF-2024-0018": "LA-003",
+        "XF-2024-0019": "LA-005",
+        "XF-2024-0020": "LA-007",
+    }
 
 
 def test_training_and_public_editions_only_link_what_they_contain(tmp_path: Path) -> None:
@@ -88,7 +99,9 @@ def test_casebook_classify_prints_suggestions_and_writes_a_patch_without_touchin
 def test_casebook_similar_lists_typical_entries_with_their_guide() -> None:
     from tests.conftest import run_cli
 
-    run = run_cli("similar", "某工地农民工被拖欠三个月工资，总包单位称建设单位未付工程款", "--library", SAMPLE, "--top", "3")
+    run = run_cli(
+        "similar", "某工地农民工被拖欠三个月工资，总包单位称建设单位未付工程款", "--library", SAMPLE, "--top", "3"
+    )
     assert run.exit_code == 0, run.stderr
     lines = [line for line in run.stdout.splitlines() if line[:2] in ("1.", "2.", "3.")]
     assert 1 <= len(lines) <= 3
