@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,6 +122,26 @@ def require_or_skip(available: bool, what: str) -> None:
     if IN_CI:
         pytest.fail(f"{what} is required in CI but missing")
     pytest.skip(f"{what} not installed")
+
+
+def libreoffice_convert(source: Path, target: str, folder: Path) -> Path:
+    """`source` converted by headless LibreOffice into `folder`; the converted file.
+
+    `target` is what --convert-to takes: "pdf", or a filter such as "csv:…". A profile of its
+    own in `folder`, so parallel or earlier runs cannot lock or change it."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    require_or_skip(soffice is not None, "LibreOffice (Debian package libreoffice-writer)")
+    profile = folder / "lo-profile"
+    command = [str(soffice), f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", target]
+    result = subprocess.run(
+        [*command, "--outdir", str(folder), str(source)],
+        capture_output=True,
+        timeout=180,
+        env={**os.environ, "HOME": str(folder)},
+    )
+    converted = folder / f"{source.stem}.{target.split(':', 1)[0]}"
+    assert converted.exists(), result.stderr.decode(errors="replace")
+    return converted
 
 
 AS_OF = "2024-06-30"

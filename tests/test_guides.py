@@ -8,7 +8,6 @@ format, a ledger workbook with one row per record, and links that resolve.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -20,7 +19,7 @@ from docx.shared import Mm, Pt
 from openpyxl import load_workbook
 
 from generator.validate import check_library
-from tests.conftest import AS_OF, SAMPLE, require_or_skip, run_cli
+from tests.conftest import AS_OF, SAMPLE, libreoffice_convert, require_or_skip, run_cli
 
 SECTIONS = [
     "适用范围与识别要点",
@@ -161,29 +160,10 @@ def test_casebook_guide_writes_the_same_file_the_site_links(sample_site: Path, t
 def test_a_guide_converted_by_libreoffice_is_an_a4_document_with_page_numbers(
     sample_site: Path, tmp_path: Path
 ) -> None:
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    require_or_skip(soffice is not None, "LibreOffice (Debian package libreoffice-writer)")
     require_or_skip(shutil.which("pdftotext") is not None, "pdftotext (Debian package poppler-utils)")
     c = sample_classes()[0]
     source = sample_site / "downloads" / f"guide-{c.id}-v{c.version}.docx"
-    profile = tmp_path / "profile"
-    subprocess.run(
-        [
-            soffice,
-            f"-env:UserInstallation={profile.as_uri()}",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            tmp_path,
-            source,
-        ],
-        check=True,
-        capture_output=True,
-        timeout=180,
-        env={**os.environ, "HOME": str(tmp_path)},
-    )
-    pdf = tmp_path / source.with_suffix(".pdf").name
+    pdf = libreoffice_convert(source, "pdf", tmp_path)
     info = subprocess.run(["pdfinfo", pdf], check=True, capture_output=True, text=True).stdout
     assert "(A4)" in info
     pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))

@@ -577,35 +577,16 @@ def test_markup_quotes_spaces_and_control_characters_come_back_as_text() -> None
 
 def test_libreoffice_calc_reads_the_workbook_as_written(tmp_path: Path) -> None:
     """Not only openpyxl: the spreadsheet program staff open ledgers with reads every cell."""
-    import shutil
-    import subprocess
+    from tests.conftest import libreoffice_convert, require_or_skip
 
-    from tests.conftest import require_or_skip
-
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
     calc = Path("/usr/lib/libreoffice/program/libscfiltlo.so").exists()
-    require_or_skip(soffice is not None and calc, "LibreOffice Calc (Debian package libreoffice-calc)")
+    require_or_skip(calc, "LibreOffice Calc (Debian package libreoffice-calc)")
     source = tmp_path / "ledger.xlsx"
     source.write_bytes(awkward_workbook())
-    profile = tmp_path / "profile"
-    subprocess.run(
-        [
-            soffice,
-            f"-env:UserInstallation={profile.as_uri()}",
-            "--headless",
-            "--convert-to",
-            "csv:Text - txt - csv (StarCalc):44,34,76",
-            "--outdir",
-            str(tmp_path),
-            str(source),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )
+    converted = libreoffice_convert(source, "csv:Text - txt - csv (StarCalc):44,34,76", tmp_path)
     import csv
 
-    with open(tmp_path / "ledger.csv", encoding="utf-8", newline="") as stream:
+    with open(converted, encoding="utf-8", newline="") as stream:
         rows = list(csv.reader(stream))
     assert rows[0] == ["文字", "数", "日期", "空", "小数"]
     assert [row[0] for row in rows[1:]] == [text.replace("\x01", "").replace("\x1f", "") for text in AWKWARD]

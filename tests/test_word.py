@@ -18,7 +18,7 @@ from docx.oxml.ns import qn
 
 from generator.office.reference_docx import TABLE_TEXT_STYLE
 from generator.office.word import Signature, WordError, official_docx_bytes
-from tests.conftest import REPO, require_or_skip
+from tests.conftest import REPO, libreoffice_convert, require_or_skip
 
 DATE = dt.date(2024, 6, 30)
 TITLE = "问题楼盘办证类信访事项标准化操作指引"
@@ -229,25 +229,7 @@ def require_tool(name: str) -> str:
 
 
 def to_pdf(docx_path: Path, folder: Path) -> Path:
-    soffice = require_tool("soffice")
-    profile = folder / "lo-profile"
-    result = subprocess.run(
-        [
-            soffice,
-            f"-env:UserInstallation={profile.as_uri()}",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(folder),
-            str(docx_path),
-        ],
-        capture_output=True,
-        timeout=180,
-    )
-    pdf = folder / (docx_path.stem + ".pdf")
-    assert pdf.exists(), result.stderr.decode(errors="replace")
-    return pdf
+    return libreoffice_convert(docx_path, "pdf", folder)
 
 
 def test_libreoffice_prints_a4_pages_of_22_lines_of_28_characters(tmp_path: Path) -> None:
