@@ -52,7 +52,7 @@ from .publish import clean_leftovers, clean_retired, publish, staging_folder
 from .render.guides import guide_files
 from .render.pages import RenderMemo, render_pages
 from .render.text import html_markup
-from .site_build import ASSET_DIR, PAGE_PACK, MkDocsJob, build_site, epoch_of, write_pack
+from .site_build import ASSET_DIR, PAGE_PACK, MkDocsJob, build_site, bulk_page, epoch_of, write_pack
 from .state import BuildState, FileRecord, StateStore, digest, key_of, site_files
 from .validate import check_library
 from .validate_memo import MEMO_FILE as VALIDATE_MEMO_FILE
@@ -172,14 +172,12 @@ def _build(
             state, report.reason = _published_state(store, target, options)
         if state is not None and state.fingerprint == inputs and site_as_recorded(target, state):
             report.unchanged = True
-        if store.folder.is_dir():
+        cache_folder = None if store.usable() else store.prepare()  # None: a folder of that name is not ours
+        if cache_folder is not None:
             digests.save()  # true of the files whatever becomes of this build
     done()
     if report.unchanged:
         return report
-    cache_folder = None if store.usable() else store.prepare()  # None: a folder of that name is not ours
-    if cache_folder is not None:
-        digests.save()  # also when the folder was only made now (a first build)
     with report.stage("load+validate"), progress.stage("load+validate") as bar, collector_paused(keep=True):
         # keep=True: what the library made is frozen out of later collections (not scanned again)
         parsed = ParseCache(cache_folder / PARSE_CACHE_FILE if cache_folder is not None else None)
@@ -438,17 +436,16 @@ def write_pages(
     frame = site_key(
         [tree_digest(path) for path in input_paths(config_path)],  # mkdocs.yml, docs/, theme overrides, hooks
         job.frame_fields(),
-        [f"{uri}\n{front_matter(text)}" for uri, text in pages if not splits_bulk(uri)],
+        [f"{uri}\n{front_matter(text)}" for uri, text in pages if not bulk_page(uri)],
     )
     if memo.stubbed and (state is None or frame != state.frame_key):
         # A stub stands for the published page, which had another frame (nav, settings):
         # every page is made again (see dependencies.py: what forces a full rebuild).
         memo = RenderMemo({})
         pages = counted_pages(render_pages(site, existing, extras, history, memo), site, bar)
-    on_disk = {path.relative_to(docs).as_posix() for path in docs.rglob("*")}  # docs/ as copied: one listing
     for relative, _ in pages:
-        if relative in on_disk:
-            _refuse_clash(docs, relative)  # says which page is in the way
+        if relative in existing:  # generated pages are all .md: only a hand-written one can be in the way
+            _refuse_clash(docs, relative)
     write_pack(pack, pages)
     if current is not None:
         _write_new(docs, CHANGES_FILE, changes_json(history, current).encode("utf-8"))
@@ -470,7 +467,7 @@ def write_pages(
     to_render = sum(
         1
         for uri, text in pages
-        if splits_bulk(uri)
+        if bulk_page(uri)
         and uri not in memo.stubbed
         and published_pages.get(uri) != page_key(frame, uri, text.encode(), None)
     )
@@ -486,14 +483,9 @@ def counted_pages(pages: Iterator[tuple[str, str]], site: SiteModel, bar: Bar) -
     made: list[tuple[str, str]] = []
     for uri, text in pages:
         made.append((uri, text))
-        if splits_bulk(uri):
+        if bulk_page(uri):
             bar.advance()
     return made
-
-
-def splits_bulk(uri: str) -> bool:
-    """Record and entry pages: not in the nav, so their titles are in no other page."""
-    return uri.startswith(("records/", "typical/")) and not uri.endswith("/index.md")
 
 
 def similar_model_json(site: SiteModel) -> str:

@@ -467,6 +467,11 @@ def _size(file: Any) -> int:
     return os.path.getsize(file.abs_src_path) if file.abs_src_path else len(file.content_bytes)
 
 
+def bulk_page(src_uri: str) -> bool:
+    """Record and entry pages: not in the nav, so their titles are in no other page."""
+    return src_uri.startswith(("records/", "typical/")) and not src_uri.endswith("/index.md")
+
+
 def splits(src_uri: str) -> bool:
     """Whether a page may be rendered by any process (generated, not a section index)."""
     if src_uri in SPLIT_PAGES:
@@ -554,7 +559,7 @@ class _PageSplitter(BasePlugin):
         Only pages outside the nav: their title is shown nowhere else, while a nav page's
         title (from its front matter) is in every page's sidebar. The file still exists
         for MkDocs, so links to it resolve and strict mode checks them."""
-        if file.src_uri.startswith(("records/", "typical/")) and not file.src_uri.endswith("/index.md"):
+        if bulk_page(file.src_uri):
             file.is_modified = _unmodified
 
     def owns(self, page: Any) -> bool:
@@ -578,7 +583,7 @@ class _PageSplitter(BasePlugin):
         def cache_key(page: Any, partial: str) -> tuple[str, str, int] | None:
             # Links are relative, and shortened within the page's own folder: same folder, same depth.
             uri = getattr(getattr(page, "file", None), "src_uri", "")
-            if not uri.startswith(("records/", "typical/")) or uri.endswith("/index.md"):
+            if not bulk_page(uri):
                 return None
             return partial, uri.split("/", 1)[0], uri.count("/")
 

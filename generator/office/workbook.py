@@ -25,14 +25,13 @@ from ..derive.ledger import LEDGER_STATES, OUTCOMES, BatchGroup, Ledger, LedgerB
 from ..memo import BlobMemo, remembered
 from .xlsx import xlsx_bytes
 
-DATE_FORMAT = "yyyy-mm-dd"
 MAX_WIDTH = 50
 MIN_WIDTH = 6
+_WIDE = re.compile("[\u2e80-\U0010ffff]")  # drawn two units wide
 SHEET_NAME_FORBIDDEN = str.maketrans({c: "_" for c in "[]:*?/\\"})
 # A text cell starting with one of these is taken for a formula when a user
 # edits it in Excel or WPS (CSV/formula injection, OWASP): such cells carry
 # quotePrefix, the apostrophe Excel itself puts before text typed as "=…".
-_WIDE = re.compile("[\u2e80-\U0010ffff]")  # drawn two units wide
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 Value = str | int | float | dt.date | None

@@ -24,6 +24,8 @@ from collections.abc import Sequence
 from xml.sax.saxutils import escape
 
 Cell = str | int | float | dt.date | None
+Table = tuple[str, Sequence[str], Sequence[Sequence[Cell]], Sequence[float]]  # title, header row, rows, widths
+DATE_FORMAT = "yyyy-mm-dd"
 
 # Characters XML 1.0 cannot hold (openpyxl's ILLEGAL_CHARACTERS_RE): dropped.
 _ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]|[\ud800-\udfff]|[\ufffe\uffff]")
@@ -39,7 +41,7 @@ _DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 
 STYLES = (
     _DECLARATION + f'<styleSheet xmlns="{_MAIN}">'
-    '<numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/></numFmts>'
+    f'<numFmts count="1"><numFmt numFmtId="164" formatCode="{DATE_FORMAT}"/></numFmts>'
     '<fonts count="2">'
     '<font><sz val="11"/><name val="Calibri"/><family val="2"/></font>'
     '<font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font>'
@@ -76,7 +78,7 @@ def clean_text(value: str) -> str:
 
 
 def xlsx_bytes(
-    sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence[Cell]], Sequence[float]]],
+    sheets: Sequence[Table],
     as_of: dt.date,
     formula_triggers: tuple[str, ...],
 ) -> bytes:
@@ -166,7 +168,7 @@ def _row(
     return "".join(cells)
 
 
-def _workbook(sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence[Cell]], Sequence[float]]]) -> str:
+def _workbook(sheets: Sequence[Table]) -> str:
     entries = "".join(
         f'<sheet name="{escape(title, {chr(34): "&quot;"})}" sheetId="{number}" r:id="rId{number}"/>'
         for number, (title, _, _, _) in enumerate(sheets, start=1)

@@ -347,9 +347,9 @@ def shown_matches(matches: Sequence[Match]) -> list[ShownMatch]:
 
 
 def matches_text(matches: Sequence[Match]) -> str:
-    """What `shown_matches` shows of `matches`, as one text for a page key: tuples of strings
-    have a repr in C, the dataclasses' repr took a second a build at 10,000 records."""
-    return repr([(m.kind, m.id, m.title, f"{m.score:.2f}", m.reason) for m in matches])
+    """What `shown_matches` shows of `matches`, as one text for a page key: plain tuples have
+    a repr in C, the dataclasses' repr took a second a build at 10,000 records."""
+    return repr([(m.kind, m.id, m.title, m.score, m.reason) for m in shown_matches(matches)])
 
 
 def fields_text(value: Any) -> str:
