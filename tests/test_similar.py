@@ -7,11 +7,13 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from generator.derive.classify import DOUBT_CONFIDENCE, Classifier, patch_text, suggest_classes, with_class, write_patch
 from generator.derive.similar import (
     CaseText,
+    Neighbourhoods,
     Segmenter,
     SimilarityIndex,
     distinct_words,
@@ -20,6 +22,7 @@ from generator.derive.similar import (
     keep_term,
     library_segmenter,
     library_texts,
+    related_order,
     top_rows,
 )
 from generator.derive.similar_eval import evaluate, load_eval_set
@@ -147,6 +150,32 @@ def test_related_is_deterministic_and_ties_go_by_id(library, segmenter):
     again = SimilarityIndex.build(list(reversed(texts)), segmenter).related()
     assert first == again
     assert [m.id for m in first["record:XF-2099-0003"]][:2] == ["XF-2099-0001", "XF-2099-0002"]
+
+
+def test_neighbourhoods_bound_the_comparisons(library, segmenter):
+    """Slices of 8 documents: each compared with its slice and the two beside it (at most 24), in
+    the order 问题领域 → 类案 → 具体问题; its list is exactly the best of those, scored as in the
+    all-pairs product, so a slice as large as the library gives the all-pairs lists."""
+    texts = library_texts(library)
+    small = SimilarityIndex.build(texts, segmenter, neighbourhood=8)
+    whole = SimilarityIndex.build(texts, segmenter, neighbourhood=len(texts))
+    near = small.related_near
+    assert max(len(near.window(k)) for k in range(len(near.members))) <= 24
+    ranked = sorted(range(len(texts)), key=lambda i: related_order(small.texts[i]))
+    assert [int(near.slice_of[i]) for i in ranked] == sorted(int(near.slice_of[i]) for i in ranked)
+    everything = (whole.pruned @ whole.pruned.T).toarray()
+    sources = small._source_rows()
+    related = small.related()
+    compared_fewer = 0
+    for row, probe in enumerate(small.texts):
+        allowed = near.near([row], range(len(texts)))[0]
+        compared_fewer += int(not allowed.all())
+        line = np.where(allowed, everything[row], 0.0).astype(np.float32)
+        expected = top_rows(line, 5, 0.1, [row, *sources.get(row, ())])
+        assert [small.position[f"{m.kind}:{m.id}"] for m in related[probe.key]] == expected
+    assert compared_fewer > len(texts) // 2
+    assert whole.related() == SimilarityIndex.build(texts, segmenter, neighbourhood=10_000).related()
+    assert Neighbourhoods.of([], related_order).members == ()
 
 
 def test_top_rows_orders_by_score_then_index():

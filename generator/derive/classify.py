@@ -28,7 +28,7 @@ import numpy as np
 
 from ..contract import CaseClass
 from ..library import Library
-from .similar import CaseText, SimilarityIndex, record_text, top_rows
+from .similar import CaseText, SimilarityIndex, positions_in, record_text, top_rows
 
 # Rule evidence, summed and clipped to [0, 1].
 TOPIC_LISTED = 0.4
@@ -115,18 +115,24 @@ class Classifier:
         self.names = {c.id: c.name for c in self.classes}
         self.labelled = np.array([t.class_id is not None for t in index.texts], dtype=bool)
 
-    def suggest(self, text: CaseText, current: str | None = None, scores: np.ndarray | None = None) -> Suggestion:
+    def suggest(
+        self,
+        text: CaseText,
+        current: str | None = None,
+        scores: np.ndarray | None = None,
+        columns: np.ndarray | None = None,
+    ) -> Suggestion:
         """The best class for one record or text, or None when no class is supported well enough.
 
-        `scores` (similarity to every indexed document, class feature ignored) are computed when
-        not given. Confidence = best score × its share of the best two: high only when the
-        evidence is strong and points to one class.
+        `scores` (similarity to the indexed documents `columns`, by default every one, class
+        feature ignored) are computed when not given. Confidence = best score × its share of the
+        best two: high only when the evidence is strong and points to one class.
         """
         if scores is None:
             row = self.index.position.get(text.key)
             vector = self.index.vectors[row] if row is not None else self.index.vector(text)
             scores = self.index.scores(vector, ignore_class=True)
-        rows, values = self.neighbour_list(text, scores)
+        rows, values = self.neighbour_list(text, scores, columns)
         return self.suggest_from(text, current, rows, values)
 
     def suggest_from(self, text: CaseText, current: str | None, rows: Sequence[int], values: np.ndarray) -> Suggestion:
@@ -145,12 +151,12 @@ class Classifier:
         """`suggest` for indexed documents, their scores computed in blocks (a whole library in seconds)."""
         rows = [self.index.position[t.key] for t in texts]
         by_row = dict(zip(rows, zip(texts, current, strict=True), strict=True))
-        out = []
-        for chunk, scores in self.index.all_pairs(rows, ignore_class=True):
-            for row, line in zip(chunk, scores, strict=True):
+        found: dict[int, Suggestion] = {}
+        for scored in self.index.all_pairs(rows, ignore_class=True, near=self.index.classify_near):
+            for row, line in scored.lines():
                 text, now = by_row[row]
-                out.append(self.suggest(text, now, line))
-        return out
+                found[row] = self.suggest(text, now, line, scored.columns)
+        return [found[row] for row in rows]
 
     def class_scores(self, text: CaseText, neighbours: dict[str, tuple[float, list[str]]]) -> list[ClassScore]:
         """Every class's combined score for `text` given its neighbours' votes, best first (ties by class id)."""
@@ -163,14 +169,18 @@ class Classifier:
             out.append(ClassScore(case_class.id, RULE_SHARE * rule + (1 - RULE_SHARE) * near, tuple(reasons)))
         return sorted(out, key=lambda s: (-s.score, s.class_id))
 
-    def neighbour_list(self, text: CaseText, scores: np.ndarray) -> tuple[list[int], np.ndarray]:
+    def neighbour_list(
+        self, text: CaseText, scores: np.ndarray, columns: np.ndarray | None = None
+    ) -> tuple[list[int], np.ndarray]:
         """The NEIGHBOURS most similar classified documents (rows) and their scores (float32).
 
+        `scores` are against the documents `columns` (ascending rows), by default every one.
         `text` itself never votes, so an assigned record is judged as if its class were unknown."""
-        values = np.where(self.labelled, scores, -1.0)
+        everything = np.arange(len(self.index.texts)) if columns is None else columns
+        values = np.where(self.labelled[everything], scores, -1.0)
         row = self.index.position.get(text.key)
-        rows = top_rows(values, NEIGHBOURS, NEIGHBOUR_FLOOR, [row] if row is not None else [])
-        return rows, values[rows]
+        at = top_rows(values, NEIGHBOURS, NEIGHBOUR_FLOOR, positions_in(everything, [row] if row is not None else []))
+        return everything[at].tolist(), values[at]
 
     def votes(self, rows: Sequence[int], values: np.ndarray) -> dict[str, tuple[float, list[str]]]:
         """class → (score in [0, 1], ids of the neighbours that voted for it): each votes its similarity."""

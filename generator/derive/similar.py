@@ -20,10 +20,15 @@ floors are held by tests/test_similar.py, the 10,000-record timing by `casebook 
   precision@5 (same class in the top 5, sample records), text group alone / all groups but 类案:
   raw tf 0.83 / 0.95, (1 + ln tf) 0.87 / 0.975, BM25 (k1 1.2–2) 0.86–0.87 / 0.97–0.98; BM25 is
   not symmetric and gains nothing here, so the simpler weighting stays.
-- All pairs come from a sparse matrix product in row blocks and a partition per row
-  (numpy/scipy), on vectors pruned to their `KEEP_TERMS` strongest words: 10,000 records in
-  about 5 s on two cores. A pure-Python inverted index over the same vectors took 27.6 s for
-  5,000 records and grows with the square.
+- Pairs come from a sparse matrix product in row blocks and a partition per row (numpy/scipy),
+  on vectors pruned to their `KEEP_TERMS` strongest words. A document is compared with its
+  neighbourhood, not with every other (`Neighbourhoods`): the documents near it in the order
+  问题领域 → 类案 → 具体问题 → id, at most 3 × NEIGHBOURHOOD of them. All pairs grow with the
+  square (100,000 records: 950 s, against 3.5 s at 10,000), a neighbourhood does not; up to
+  2 × NEIGHBOURHOOD documents every neighbourhood is the whole library, so small libraries
+  are compared all with all. What it misses is a document alike in words but of another
+  问题领域, 类案 and 具体问题 — which those three features (1.0 of the 2.5 a score can reach)
+  rank low anyway.
 - Output is deterministic: documents are ordered by (kind, id), scores rounded before ranking
   so equal scores are broken by id, and each library gets its own copy of jieba's dictionary.
 """
@@ -97,6 +102,9 @@ KEEP_TERMS = 48
 # Every page lists its 5 most similar documents scoring at least 0.1.
 RELATED_TOP = 5
 RELATED_FLOOR = 0.1
+# Documents per slice of the neighbourhood order; a document is compared with its slice and the two
+# beside it (see `Neighbourhoods`).
+NEIGHBOURHOOD = 512
 
 
 # ── segmentation ────────────────────────────────────────────────────────────
@@ -319,6 +327,84 @@ def sort_key(text: CaseText) -> tuple[int, str]:
     return KIND_ORDER[text.kind], text.id
 
 
+# ── neighbourhoods ──────────────────────────────────────────────────────────
+
+
+def related_order(text: CaseText) -> tuple[str, str, str, int, str]:
+    """Where a document stands among those it is compared with for its related list."""
+    return text.domain or "", text.class_id or "", text.topic or "", KIND_ORDER[text.kind], text.id
+
+
+def classify_order(text: CaseText) -> tuple[str, str, int, str]:
+    """The same without the 类案: class suggestions must meet the neighbours of other classes."""
+    return text.domain or "", text.topic or "", KIND_ORDER[text.kind], text.id
+
+
+@dataclass(frozen=True)
+class Neighbourhoods:
+    """Which documents each document is compared with: a linear number, not all of them.
+
+    The documents are put in an order that brings likely matches together (`related_order`), cut
+    into slices of `size`; a document is compared with every document of its slice and of the
+    slice on either side, so with at least `size` documents on each side of it in that order.
+    Which slice a document is in depends only on the documents' order keys, never on their text:
+    an edit that keeps 问题领域, 类案 and 具体问题 leaves every neighbourhood as it was, which is
+    what lets the next build update the lists instead of making them anew (similar_update.py).
+    """
+
+    slice_of: np.ndarray  # row → its slice number (int32)
+    members: tuple[np.ndarray, ...]  # slice → its rows, ascending
+
+    @classmethod
+    def of(cls, texts: Sequence[CaseText], order: Any, size: int | None = None) -> Neighbourhoods:
+        """`size` documents a slice, by default NEIGHBOURHOOD (read when called, so tests can lower it)."""
+        size = size or NEIGHBOURHOOD
+        ranked = np.array(sorted(range(len(texts)), key=lambda i: order(texts[i])), dtype=np.int64)
+        slice_of = np.empty(len(texts), dtype=np.int32)
+        slice_of[ranked] = np.arange(len(texts), dtype=np.int64) // size
+        members = tuple(np.sort(ranked[start : start + size]) for start in range(0, len(ranked), size))
+        return cls(slice_of, members)
+
+    def window(self, number: int) -> np.ndarray:
+        """The rows a document of slice `number` is compared with, ascending."""
+        return np.sort(np.concatenate(self.members[max(0, number - 1) : number + 2]))
+
+    def near(self, rows: Sequence[int] | np.ndarray, columns: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Mask (rows × columns): which of `columns` each of `rows` is compared with."""
+        left = self.slice_of[np.asarray(rows, dtype=np.int64)].astype(np.int64)
+        right = self.slice_of[np.asarray(columns, dtype=np.int64)].astype(np.int64)
+        return np.abs(left[:, None] - right[None, :]) <= 1
+
+
+def positions_in(columns: np.ndarray, rows: Iterable[int]) -> list[int]:
+    """Where each of `rows` stands in the ascending `columns`, skipping those not in it."""
+    wanted = np.array(sorted(set(rows)), dtype=np.int64)
+    if not len(wanted) or not len(columns):
+        return []
+    at = np.searchsorted(columns, wanted)
+    inside = at < len(columns)
+    at, wanted = at[inside], wanted[inside]
+    return at[columns[at] == wanted].tolist()
+
+
+class Scored(NamedTuple):
+    """Rows scored against the documents they are compared with (`columns`, ascending)."""
+
+    rows: list[int]
+    columns: np.ndarray
+    scores: np.ndarray  # len(rows) × len(columns)
+
+    def lines(self) -> Iterator[tuple[int, np.ndarray]]:
+        return zip(self.rows, self.scores, strict=True)
+
+    def top(
+        self, line: np.ndarray, top_k: int, min_score: float, excluded: Iterable[int]
+    ) -> tuple[list[int], np.ndarray]:
+        """`top_rows` of one line, as rows of the index, and their scores."""
+        at = top_rows(line, top_k, min_score, positions_in(self.columns, excluded))
+        return self.columns[at].tolist(), line[at]
+
+
 # ── the index ───────────────────────────────────────────────────────────────
 
 
@@ -352,6 +438,8 @@ class SimilarityIndex:
     matrix: sparse.csr_matrix = field(repr=False)  # rows = vectors, each group scaled by √weight
     pruned: sparse.csr_matrix = field(repr=False)  # rows = strongest, for all pairs
     position: dict[str, int] = field(repr=False)  # key → row
+    related_near: Neighbourhoods = field(repr=False)  # whom each document is compared with for its list
+    classify_near: Neighbourhoods = field(repr=False)  # … and for class suggestions
 
     @classmethod
     def build(
@@ -360,11 +448,13 @@ class SimilarityIndex:
         segmenter: Segmenter,
         weights: Weights = DEFAULT_WEIGHTS,
         keep_terms: int | None = KEEP_TERMS,
+        neighbourhood: int | None = None,
     ) -> SimilarityIndex:
         """Index `texts`, the only documents it will ever return.
 
         One Segmenter can serve the indexes of all audiences of a library: it remembers the
-        sentences it has cut.
+        sentences it has cut. `neighbourhood` (default NEIGHBOURHOOD) at least the number of texts
+        compares all pairs.
         """
         ordered = sorted(texts, key=sort_key)
         raw = [raw_features(t, segmenter) for t in ordered]
@@ -393,6 +483,8 @@ class SimilarityIndex:
             matrix=stack(vectors, columns, weights),
             pruned=stack(strongest, columns, weights),
             position={t.key: i for i, t in enumerate(ordered)},
+            related_near=Neighbourhoods.of(ordered, related_order, neighbourhood),
+            classify_near=Neighbourhoods.of(ordered, classify_order, neighbourhood),
         )
 
     def vector(self, text: CaseText) -> Grouped:
@@ -416,30 +508,47 @@ class SimilarityIndex:
         out: dict[str, list[Match]] = {}
         sources = self._source_rows()
         everything = range(len(self.texts))
-        for rows, scores in self.all_pairs(everything, ignore_class=ignore_class, pruned=True, block=block):
-            for row, line in zip(rows, scores, strict=True):
-                picked = top_rows(line, top_k, min_score, [row, *sources.get(row, ())])
+        for scored in self.all_pairs(everything, ignore_class=ignore_class, pruned=True, block=block):
+            for row, line in scored.lines():
+                picked, values = scored.top(line, top_k, min_score, [row, *sources.get(row, ())])
                 probe, vector = self.texts[row], self.strongest[row]
-                out[probe.key] = [self.match(probe, vector, other, line[other], self.strongest) for other in picked]
-        return out
+                out[probe.key] = [
+                    self.match(probe, vector, other, value, self.strongest)
+                    for other, value in zip(picked, values, strict=True)
+                ]
+        return {t.key: out[t.key] for t in self.texts}
 
     def all_pairs(
-        self, rows: Iterable[int], *, ignore_class: bool = False, pruned: bool = False, block: int | None = None
-    ) -> Iterator[tuple[list[int], np.ndarray]]:
-        """(rows, their scores against every document) in blocks: one sparse product per block.
+        self,
+        rows: Iterable[int],
+        *,
+        ignore_class: bool = False,
+        pruned: bool = False,
+        block: int | None = None,
+        near: Neighbourhoods | None = None,
+    ) -> Iterator[Scored]:
+        """`rows` scored against their neighbourhoods (`related_near` unless `near` is given),
+        one sparse product per block of rows of the same slice.
 
         `pruned` uses the vectors cut to `keep_terms` words (fast, for all pairs); otherwise the
         full vectors, the same that `scores` uses for a single document. `block`: rows a
-        product, by default as many as keep its dense result near BLOCK_CELLS numbers.
+        product, by default as many as keep its dense result near BLOCK_CELLS numbers. A score
+        is the same float32 number whichever other columns its product holds: a sparse product
+        sums over the left row's entries in their stored order.
         """
+        near = near or self.related_near
         matrix = self.pruned if pruned else self.matrix
-        block = block or rows_per_block(matrix.shape[0])
-        transposed = matrix.T.tocsr()
         left = matrix @ sparse.diags(self._class_mask()) if ignore_class else matrix
-        wanted = list(rows)
-        for start in range(0, len(wanted), block):
-            chunk = wanted[start : start + block]
-            yield chunk, (left[chunk] @ transposed).toarray()
+        by_slice: dict[int, list[int]] = {}
+        for row in sorted(set(rows)):
+            by_slice.setdefault(int(near.slice_of[row]), []).append(row)
+        for number, wanted in sorted(by_slice.items()):
+            columns = near.window(number)
+            right = matrix[columns].T.tocsr()
+            size = block or rows_per_block(len(columns))
+            for start in range(0, len(wanted), size):
+                chunk = wanted[start : start + size]
+                yield Scored(chunk, columns, (left[chunk] @ right).toarray())
 
     def query(
         self, text: str | CaseText, top_k: int = 10, *, kinds: Iterable[Kind] = ("typical",), min_score: float = 0.05

@@ -20,7 +20,8 @@ random edit sequences. What makes it so:
   the same float32 scores as in the full product;
 - a kept list is merged only when that is provably its new top 5: if one of its members
   (changed) scores lower now, the sixth-best document is unknown and the row is scored in full.
-A different set of documents (added, removed, renamed: idf moves for every word), another
+A different set of documents (added, removed, renamed: idf moves for every word), other
+neighbourhoods (a 问题领域, 类案 or 具体问题 changed: see similar.Neighbourhoods), another
 segmenter (domain words, protected names), another generator, or more than 60 % of the
 documents to rescore (a common word added to one text moves its idf everywhere): a full pass.
 
@@ -51,21 +52,23 @@ from .similar import (
     CaseText,
     Grouped,
     Match,
+    Neighbourhoods,
     Segmenter,
     SimilarityIndex,
     Weights,
+    classify_order,
     prune,
     raw_features,
     record_text,
+    related_order,
     sort_key,
-    top_rows,
     weigh,
 )
 
 FOLDER = "similar"
 META_FILE = "meta.json"
 ARRAYS_FILE = "arrays.npz"
-FORMAT = 1
+FORMAT = 2  # 2: the neighbourhoods kept with the lists
 # Above this share of rescored documents a full pass costs as much (10,000 records, one summary
 # given a common word: 5,111 rescored, the update 24 s against 30 s for a full pass).
 FULL_PASS_FROM = 0.6
@@ -201,6 +204,8 @@ class Kept:
     top_rows: np.ndarray  # (documents, top_k) int32, -1 where a list is shorter
     top_scores: np.ndarray  # (documents, top_k) float32, the scores as the product gave them
     matches: list[list[Match]]
+    related_slices: np.ndarray  # Neighbourhoods.slice_of of the related lists
+    classify_slices: np.ndarray  # … and of the class suggestions
 
 
 def pass_settings(segmenter: Segmenter, weights: Weights, keep_terms: int | None, top_k: int, min_score: float) -> str:
@@ -220,6 +225,8 @@ def save_kept(folder: Path | None, kept: Kept) -> None:
         "df": kept.df,
         "top_rows": kept.top_rows,
         "top_scores": kept.top_scores,
+        "related_slices": kept.related_slices,
+        "classify_slices": kept.classify_slices,
     }
     for name, rows in (("vectors", kept.vectors), ("strongest", kept.strongest)):
         arrays |= {f"{name}_indptr": rows.indptr, f"{name}_indices": rows.indices, f"{name}_values": rows.values}
@@ -278,6 +285,8 @@ def load_kept(folder: Path | None, settings: str) -> Kept | None:
             top_rows=arrays["top_rows"],
             top_scores=arrays["top_scores"],
             matches=matches,
+            related_slices=arrays["related_slices"],
+            classify_slices=arrays["classify_slices"],
         )
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, EOFError):
         return None
@@ -329,8 +338,12 @@ def similar_pass(
     digests = [text_digest(t) for t in ordered]
     if kept is not None and kept.keys == keys and kept.settings == settings:
         changed = [i for i, (old, new) in enumerate(zip(kept.digests, digests, strict=True)) if old != new]
-        if len(changed) <= FULL_PASS_FROM * len(ordered):
-            return _updated(ordered, digests, changed, segmenter, kept, weights, keep_terms, top_k, min_score)
+        near = (Neighbourhoods.of(ordered, related_order), Neighbourhoods.of(ordered, classify_order))
+        same_near = np.array_equal(near[0].slice_of, kept.related_slices) and np.array_equal(
+            near[1].slice_of, kept.classify_slices
+        )
+        if same_near and len(changed) <= FULL_PASS_FROM * len(ordered):
+            return _updated(ordered, digests, changed, segmenter, kept, near, weights, keep_terms, top_k, min_score)
     index = SimilarityIndex.build(ordered, segmenter, weights, keep_terms)
     related, top = _related_full(index, top_k, min_score)
     names, column_groups = column_layout(index.columns)
@@ -349,6 +362,8 @@ def similar_pass(
             top_rows=top[0],
             top_scores=top[1],
             matches=[related[key] for key in keys],
+            related_slices=index.related_near.slice_of,
+            classify_slices=index.classify_near.slice_of,
         ),
         rescored_rows=list(range(len(ordered))),
         full=True,
@@ -371,14 +386,16 @@ def _related_full(index: SimilarityIndex, top_k: int, min_score: float) -> tuple
     scores_out = np.zeros((n, top_k), dtype=np.float32)
     related: dict[str, list[Match]] = {}
     sources = index._source_rows()
-    for rows, scores in index.all_pairs(range(n), pruned=True):
-        for row, line in zip(rows, scores, strict=True):
-            picked = top_rows(line, top_k, min_score, [row, *sources.get(row, ())])
+    for scored in index.all_pairs(range(n), pruned=True):
+        for row, line in scored.lines():
+            picked, values = scored.top(line, top_k, min_score, [row, *sources.get(row, ())])
             rows_out[row, : len(picked)] = picked
-            scores_out[row, : len(picked)] = line[picked]
+            scores_out[row, : len(picked)] = values
             probe, vector = index.texts[row], index.strongest[row]
-            related[probe.key] = [index.match(probe, vector, o, line[o], index.strongest) for o in picked]
-    return related, (rows_out, scores_out)
+            related[probe.key] = [
+                index.match(probe, vector, o, v, index.strongest) for o, v in zip(picked, values, strict=True)
+            ]
+    return {t.key: related[t.key] for t in index.texts}, (rows_out, scores_out)
 
 
 def _updated(
@@ -387,6 +404,7 @@ def _updated(
     changed: list[int],
     segmenter: Segmenter,
     kept: Kept,
+    near: tuple[Neighbourhoods, Neighbourhoods],
     weights: Weights,
     keep_terms: int | None,
     top_k: int,
@@ -468,6 +486,8 @@ def _updated(
         matrix=vector_rows.matrix(column_groups, width, weights),
         pruned=strongest_rows.matrix(column_groups, width, weights),
         position={t.key: i for i, t in enumerate(ordered)},
+        related_near=near[0],
+        classify_near=near[1],
     )
 
     # 3. the top lists: rescored rows in full, the others merged with their scores against the rescored
@@ -483,7 +503,8 @@ def _updated(
         against = index.pruned[rescored].T.tocsr()
         for start in range(0, len(others), 1024):
             chunk = others[start : start + 1024]
-            block = (index.pruned[chunk] @ against).toarray()
+            # a row is compared with its neighbourhood only: the other rescored score nothing for it
+            block = (index.pruned[chunk] @ against).toarray() * index.related_near.near(chunk, rescored)
             quiet = untouched_rows(chunk, block, kept, in_rescored, top_k, min_score)
             for row, line, stays in zip(chunk, block, quiet.tolist(), strict=True):
                 if stays:
@@ -508,15 +529,15 @@ def _updated(
                     reusable[p] if p in reusable and not in_rescored[p] else index.match(probe, vector, p, s, strongest)
                     for p, s in zip(picked, scores, strict=True)
                 ]
-    for rows, scores in index.all_pairs(sorted(redo), pruned=True):
-        for row, line in zip(rows, scores, strict=True):
-            picked = top_rows(line, top_k, min_score, [row, *sources.get(row, ())])
+    for scored in index.all_pairs(redo, pruned=True):
+        for row, line in scored.lines():
+            picked, values = scored.top(line, top_k, min_score, [row, *sources.get(row, ())])
             top_rows_new[row] = -1
             top_rows_new[row, : len(picked)] = picked
             top_scores_new[row] = 0
-            top_scores_new[row, : len(picked)] = line[picked]
+            top_scores_new[row, : len(picked)] = values
             probe, vector = ordered[row], strongest[row]
-            matches[row] = [index.match(probe, vector, o, line[o], strongest) for o in picked]
+            matches[row] = [index.match(probe, vector, o, v, strongest) for o, v in zip(picked, values, strict=True)]
     keys = [t.key for t in ordered]
     return Pass(
         index=index,
@@ -533,6 +554,8 @@ def _updated(
             top_rows=top_rows_new,
             top_scores=top_scores_new,
             matches=matches,
+            related_slices=near[0].slice_of,
+            classify_slices=near[1].slice_of,
         ),
         rescored_rows=rescored,
         full=False,
@@ -691,7 +714,7 @@ def suggestions_pass(
         unlabelled = ~classifier.labelled[marked.array]  # they cannot vote
         for start in range(0, len(merge_rows), 1024):
             chunk = merge_rows[start : start + 1024]
-            block = (left[chunk] @ against).toarray()
+            block = (left[chunk] @ against).toarray() * index.classify_near.near(chunk, rescored)
             for row, line in zip(chunk, block, strict=True):
                 text, current = by_row[row]
                 old_rows, old_scores, old_suggestion = usable.by_key[text.key]  # type: ignore[union-attr]
@@ -709,10 +732,10 @@ def suggestions_pass(
         for row in merge_rows:
             key = index.texts[row].key
             by_key[key] = usable.by_key[key]  # type: ignore[union-attr]
-    for chunk, block in index.all_pairs(sorted(redo), ignore_class=True):
-        for row, line in zip(chunk, block, strict=True):
+    for scored in index.all_pairs(redo, ignore_class=True, near=index.classify_near):
+        for row, line in scored.lines():
             text, current = by_row[row]
-            picked, scores = classifier.neighbour_list(text, line)
+            picked, scores = classifier.neighbour_list(text, line, scored.columns)
             by_key[text.key] = (picked, scores, classifier.suggest_from(text, current, picked, scores))
     return [by_key[t.key][2] for t in texts], KeptSuggestions(settings, by_key)
 
