@@ -309,11 +309,11 @@ class _Builder:
         if type(node) is ScalarNode and node.tag in PLAIN_TAGS and len(path) <= MAX_DEPTH and self._built < MAX_NODES:
             # Most nodes: a plain scalar cannot form a cycle, so skip the checks below.
             self._built += 1
-            self.values[path] = (mark.line + 1, mark.column + 1, node.style)
+            self.values[path] = (mark.line + 1, mark.column + 1, node.style or None)
             if self.text is not None and self._has_invalid_character(node, path):
                 return None
             return self._scalar(node)
-        span = Span(mark.line + 1, mark.column + 1, getattr(node, "style", None))
+        span = Span(mark.line + 1, mark.column + 1, getattr(node, "style", None) or None)
         self.values[path] = (span.line, span.column, span.style)
         if len(path) > MAX_DEPTH or id(node) in self._active:
             self._issue(span, path, "引用自身或嵌套过深（锚点与别名形成了循环）")
@@ -343,7 +343,7 @@ class _Builder:
     @staticmethod
     def _scalar(node: ScalarNode) -> Any:
         value = node.value
-        if node.style is None:
+        if not node.style:  # plain: None from PyYAML's parser, "" from libyaml's
             if value in NULLS:
                 return None
             if value in TRUES:

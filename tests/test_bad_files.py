@@ -453,3 +453,58 @@ def test_surrogate_in_settings_is_located(mini: Scratch) -> None:
     """A protected name is matched against every output: it must be text that can be written."""
     mini.replace("settings.yaml", "protected_names: [王建国]", 'protected_names: [王建国, "\\ud800"]')
     assert mini.problems() == ["settings.yaml:26:25: protected_names[1]: 含有无效字符（单独的代理项 U+D800）"]
+
+
+SCALARS = """\
+plain: 中文
+number: 2024
+octal: 0o17
+hex: 0x1F
+float: 1.5e3
+infinity: .inf
+date: 2024-07-05
+stamp: 2024-07-05T08:00:00Z
+yes_no: yes
+truth: true
+nothing: null
+tilde: ~
+empty:
+equals: =
+quoted: "true"
+single: '2024'
+block: |
+  第一行
+  第二行
+list: [1, 2.0, 三]
+nested: {a: 1, b: [x, ~]}
+"""
+
+
+def test_the_fast_parser_builds_what_the_reference_parser_builds():
+    """libyaml with the text-only resolver (load._TextLoader) and PyYAML's own parser give the
+    same data and positions: every scalar stays text but for true/false/null by spelling."""
+    from generator import load
+
+    fast, fast_issues = load.parse_yaml(SCALARS, defer_conformance=True)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(load, "_compose_fast", lambda text: None)
+        reference, reference_issues = load.parse_yaml(SCALARS)
+    assert fast is not None and reference is not None and fast.conformance_deferred
+    assert fast.data == reference.data and fast.values == reference.values and fast.keys == reference.keys
+    assert fast_issues == reference_issues == []
+    assert fast.data["number"] == "2024" and fast.data["date"] == "2024-07-05" and fast.data["truth"] is True
+    assert fast.data["nothing"] is None and fast.data["quoted"] == "true" and fast.data["list"] == ["1", "2.0", "三"]
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["libyaml", "pure-python"])
+def test_a_merge_key_is_refused_by_both_parsers(fast):
+    from generator import load
+
+    text = "base: &b\n  a: 1\nrecord:\n  <<: *b\n  title: 标题\nquoted:\n  '<<': 文字\n"
+    with pytest.MonkeyPatch.context() as patch:
+        if not fast:
+            patch.setattr(load, "_compose_fast", lambda text: None)
+        loaded, issues = load.parse_yaml(text, defer_conformance=True)
+    assert loaded is not None
+    assert [(i.line, i.column) for i in issues] == [(4, 3)] and "<< 合并" in issues[0].message
+    assert loaded.data["record"] == {"title": "标题"} and loaded.data["quoted"] == {"<<": "文字"}
