@@ -51,6 +51,7 @@ from .progress import NO_BAR, Bar
 from .search.text import PageTexts, page_text
 from .site_html import HtmlPages, is_html_page
 from .state import key_of
+from .template_cache import template_bytecode
 
 ASSET_DIR = "assets/casebook"
 PAGE_PACK = "pages.pack"  # the generated pages, beside the staged docs folder
@@ -577,7 +578,7 @@ class _PageSplitter(BasePlugin):
             templates[f"casebook/material/{partial}"] = source
             templates[partial] = NAV_CACHE_WRAPPER.replace("PARTIAL", partial)
         env.loader = jinja2.ChoiceLoader([jinja2.DictLoader(templates), env.loader])
-        env.bytecode_cache = _compiled_templates()
+        env.bytecode_cache = template_bytecode()
         cache: dict[tuple[str, str, int], Any] = {}
 
         def cache_key(page: Any, partial: str) -> tuple[str, str, int] | None:
@@ -638,36 +639,6 @@ class _PageSplitter(BasePlugin):
             self.written.append(page.file.dest_uri)
             self.page_count.add(WRITTEN)
         return output
-
-
-_COMPILED: Any = None
-
-
-def _compiled_templates() -> Any:
-    """The theme's templates compiled once per process (kept in memory, never on disk).
-
-    MkDocs makes a new Jinja environment for every build, which compiles Material's
-    templates again: about 0.3 s a build, which `casebook serve` paid on every save.
-    Jinja checks each template's source against the compiled one's checksum."""
-    import jinja2
-
-    global _COMPILED
-
-    class MemoryBytecodeCache(jinja2.BytecodeCache):
-        def __init__(self) -> None:
-            self.compiled: dict[str, bytes] = {}
-
-        def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-            data = self.compiled.get(bucket.key)
-            if data is not None:
-                bucket.bytecode_from_string(data)
-
-        def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-            self.compiled[bucket.key] = bucket.bytecode_to_string()
-
-    if _COMPILED is None:
-        _COMPILED = MemoryBytecodeCache()
-    return _COMPILED
 
 
 class _WarningCollector(logging.Handler):

@@ -25,6 +25,7 @@ from ..derive.changes import ChangeSet
 from ..derive.guide import GuideExtras, derive_extras
 from ..derive.similar import Match
 from ..derive.site import EntryView, RecordView, SiteModel, counts_by_domain_and_year
+from ..template_cache import template_bytecode
 from .text import html_paragraphs, html_text, join_lines, md_inline, md_paragraphs, title_yaml
 
 # Facets shown on list pages, in this order: (key in the data file, label).
@@ -77,6 +78,7 @@ def _environment(autoescape: bool, filters: dict[str, Any], extensions: Sequence
         trim_blocks=True,
         lstrip_blocks=True,
         extensions=list(extensions),
+        bytecode_cache=template_bytecode(),
     )
     env.filters.update(filters)
     env.globals.update(review_labels=REVIEW_LABELS, visibility_labels=VISIBILITY_LABELS, tag_anchor=tag_anchor)
