@@ -51,6 +51,7 @@ from scipy import sparse
 
 from ..contract import CaseRecord, TypicalEntry
 from ..library import Library
+from .jieba_words import PartialTokenizer, word_table
 
 Kind = Literal["record", "typical", "text"]
 KIND_ORDER = {"typical": 0, "record": 1, "text": 2}
@@ -74,6 +75,9 @@ _DIGIT = re.compile(r"\d")
 # jieba's dictionary lookups (measured: same build time with it off).
 HMM = True
 _SENTENCE = re.compile(r"[。！？；\n]+")
+# Characters of new sentences cut reading jieba's dictionary a word at a time (jieba_words.py);
+# beyond, the whole dictionary is loaded (1–1.5 s), quicker than some 50,000 lookups.
+PARTIAL_UP_TO = 20_000
 
 Grouped = dict[str, dict[str, float]]
 GROUPS = ("text", "topic", "tag", "class", "policy", "mechanism", "domain")
@@ -143,7 +147,10 @@ class Segmenter:
         `blocked` words (settings.yaml's protected names) are cut whole and never kept, so no
         reason shown to readers can name a person even when a text slipped one through.
         """
-        self._jieba_tokenizer: Any = None  # made when a sentence is not in `cache` (loading jieba takes 2 s)
+        # jieba, made when a sentence is not in `cache` (see _tokenizers)
+        self._partial: tuple[Any, Any] | None = None
+        self._full: tuple[Any, Any] | None = None
+        self._may_go_partial = True
         self._inner_words: dict[str, list[str]] | None = None
         self._domain = sorted(w for w in {w.strip().lower() for w in words if w} if len(w) >= 2 and keep_term(w))
         self._blocked = frozenset(w.strip().lower() for w in blocked if w.strip())
@@ -158,8 +165,35 @@ class Segmenter:
 
     @property
     def _jieba(self) -> Any:
-        """jieba with the domain words and protected names added, on a copy of the base dictionary."""
-        if self._jieba_tokenizer is None:
+        """jieba with the domain words and protected names added."""
+        return self._tokenizers()[0]
+
+    @property
+    def _base(self) -> Any:
+        """jieba with its own dictionary only (for the words inside a word, `expand`)."""
+        return self._tokenizers()[1]
+
+    def _tokenizers(self) -> tuple[Any, Any]:
+        """(jieba with the library's words, jieba without), made when a sentence must be cut.
+
+        While little text is cut (an update), both read jieba's dictionary a word at a time
+        (jieba_words.py: the same cuts, without loading 350,000 words); past PARTIAL_UP_TO
+        characters the whole dictionary is loaded and copied, which is quicker from there."""
+        if self._partial is not None and self._partial[0].characters + self._partial[1].characters > PARTIAL_UP_TO:
+            self._partial = None
+        if self._partial is not None:
+            return self._partial
+        if self._full is None and self._may_go_partial:
+            self._may_go_partial = False
+            table = word_table()
+            if table is not None:
+                with_words = PartialTokenizer(table)
+                for word in self._added_words():
+                    with_words.add_word(word)
+                with_words.characters = 0  # the library's words are fetched once: count the sentences
+                self._partial = (with_words, PartialTokenizer(table))
+                return self._partial
+        if self._full is None:
             import jieba
 
             base = _jieba_base()
@@ -167,14 +201,13 @@ class Segmenter:
             tokenizer.FREQ = dict(base.FREQ)
             tokenizer.total = base.total
             tokenizer.initialized = True
-            for word in [*self._domain, *sorted(self._blocked)]:
+            for word in self._added_words():
                 tokenizer.add_word(word)
-            self._jieba_tokenizer = tokenizer
-        return self._jieba_tokenizer
+            self._full = (tokenizer, base)
+        return self._full
 
-    @property
-    def _base(self) -> Any:
-        return _jieba_base()
+    def _added_words(self) -> list[str]:
+        return [*self._domain, *sorted(self._blocked)]
 
     @property
     def _inner(self) -> dict[str, list[str]]:
