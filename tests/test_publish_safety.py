@@ -360,14 +360,29 @@ def test_a_file_system_error_inside_any_command_names_the_path_in_chinese_not_an
 
 # ── finding 8: leftovers in the system temp folder ──────────────────────────
 
+# (stage line, how far into the next stage to kill: a share of that stage's time in the first
+# build). Shares, not seconds: the mini library's build after `derive` takes under a second, so a
+# fixed delay would land after the site is published and test nothing.
 KILL_AFTER = [
-    ("0.5 s", None),  # starting up, loading
-    ("load+validate", None),  # deriving
+    ("0.5 s", 0.0),  # starting up, loading
+    ("load+validate", 0.0),  # deriving
     ("derive", 0.0),  # rendering: guides through pandoc (casebook-docx-*, casebook-guide-*)
-    ("derive", 1.0),
-    ("render", None),  # MkDocs
-    ("site", None),  # the search index
+    ("derive", 0.5),
+    ("render", 0.0),  # MkDocs
+    ("render", 0.5),
+    ("site", 0.0),  # the search index
 ]
+STAGES = ("state", "load+validate", "derive", "render", "site", "search", "guard")
+
+
+def stage_seconds(stderr: str) -> dict[str, float]:
+    """Each stage's seconds from a build's stage lines ("  render   0.35 s")."""
+    found = {}
+    for line in stderr.splitlines():
+        words = line.split()
+        if len(words) == 3 and words[0] in STAGES and words[2] == "s":
+            found[words[0]] = float(words[1])
+    return found
 
 
 def _start_build(project: Path, tmpdir: Path) -> subprocess.Popen:
@@ -393,11 +408,13 @@ def test_a_build_killed_at_any_point_leaves_the_temp_folder_clean_and_the_old_si
 ) -> None:
     tmpdir = tmp_path / "tmp"
     env_first = _start_build(project, tmpdir)
-    assert env_first.wait(timeout=600) == 0, env_first.stderr.read()
+    assert env_first.wait(timeout=600) == 0
+    seconds = stage_seconds(env_first.stderr.read())
+    assert set(seconds) == set(STAGES), seconds
     site = project / "site"
     before = tree_digest(site)
     killed_at = []
-    for stage, delay in KILL_AFTER:
+    for stage, share in KILL_AFTER:
         build = _start_build(project, tmpdir)
         try:
             if stage.endswith(" s"):
@@ -406,7 +423,7 @@ def test_a_build_killed_at_any_point_leaves_the_temp_folder_clean_and_the_old_si
                 for line in build.stderr:
                     if line.split() and line.split()[0] == stage:
                         break
-                time.sleep(delay or 0)
+                time.sleep(share * seconds[STAGES[STAGES.index(stage) + 1]])
         finally:
             os.killpg(build.pid, signal.SIGKILL)
             build.wait()
