@@ -38,6 +38,14 @@ def shared_folder(relative: str) -> Path:
     pytest.skip(f"{path} is absent: ../shared exists only on the project's machines and in CI")
 
 
+@pytest.fixture(scope="session")
+def library():
+    """The sample library, validated once, for the tests that only read it."""
+    library, problems = check_library(SAMPLE)
+    assert not problems
+    return library
+
+
 @dataclass
 class Scratch:
     """A writable copy of a library with small editing helpers."""

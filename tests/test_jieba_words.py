@@ -13,15 +13,6 @@ from hypothesis import strategies as st
 from generator.derive import similar
 from generator.derive.jieba_words import PartialTokenizer, word_table
 from generator.derive.similar import Segmenter, domain_words, library_texts
-from generator.validate import check_library
-from tests.conftest import SAMPLE
-
-
-@pytest.fixture(scope="module")
-def library():
-    library, problems = check_library(SAMPLE)
-    assert not problems
-    return library
 
 
 @pytest.fixture(scope="module")

@@ -27,18 +27,11 @@ from generator.derive.similar import (
 )
 from generator.derive.similar_eval import evaluate, load_eval_set
 from generator.validate import check_library
-from tests.conftest import SAMPLE, Scratch, require_or_skip
+from tests.conftest import Scratch, require_or_skip
 
 EVAL_SET = Path(__file__).resolve().parent / "data" / "similar_eval.yaml"
 SIMILAR_JS = Path(__file__).resolve().parent.parent / "generator" / "assets" / "similar.js"
 UNASSIGNED = {"XF-2024-0017": "LA-001", "XF-2024-0018": "LA-003", "XF-2024-0019": "LA-005", "XF-2024-0020": "LA-007"}
-
-
-@pytest.fixture(scope="module")
-def library():
-    library, problems = check_library(SAMPLE)
-    assert not problems
-    return library
 
 
 @pytest.fixture(scope="module")

@@ -33,17 +33,8 @@ from generator.derive.similar_update import (
     similar_pass,
     suggestions_pass,
 )
-from generator.validate import check_library
-from tests.conftest import SAMPLE
 
 TOP, FLOOR = 5, 0.1
-
-
-@pytest.fixture(scope="module")
-def library():
-    library, problems = check_library(SAMPLE)
-    assert not problems
-    return library
 
 
 @pytest.fixture(scope="module")
