@@ -73,8 +73,8 @@ def _opened(folder: Path) -> WordTable | None:
     try:
         import jieba
 
-        source = Path(jieba.dt.get_dict_file().name)
-        data = source.read_bytes()
+        with jieba.dt.get_dict_file() as source:  # jieba opens it; closed here
+            data = source.read()
         name = f"{metadata.version('jieba')}-{hashlib.sha256(data).hexdigest()[:16]}.sqlite"
         path = folder / name
         if not path.is_file():
