@@ -538,18 +538,25 @@ class SimilarityIndex:
         `ignore_class` leaves the 类案 feature out of the scores: what the content alone says,
         for measuring it and for checking assigned classes.
         """
-        out: dict[str, list[Match]] = {}
+        out = {
+            self.texts[row].key: matches
+            for row, _, _, matches in self.top_lists(range(len(self.texts)), top_k, min_score, ignore_class, block)
+        }
+        return {t.key: out[t.key] for t in self.texts}
+
+    def top_lists(
+        self, rows: Iterable[int], top_k: int, min_score: float, ignore_class: bool = False, block: int | None = None
+    ) -> Iterator[tuple[int, list[int], np.ndarray, list[Match]]]:
+        """Each of `rows` (in slice order) with its `top_k` most similar documents of its neighbourhood:
+        (row, their rows, their float32 scores, the matches with reasons), on the pruned vectors.
+        A typical entry never lists its own source records."""
         sources = self._source_rows()
-        everything = range(len(self.texts))
-        for scored in self.all_pairs(everything, ignore_class=ignore_class, pruned=True, block=block):
+        for scored in self.all_pairs(rows, ignore_class=ignore_class, pruned=True, block=block):
             for row, line in scored.lines():
                 picked, values = scored.top(line, top_k, min_score, [row, *sources.get(row, ())])
                 probe, vector = self.texts[row], self.strongest[row]
-                out[probe.key] = [
-                    self.match(probe, vector, other, value, self.strongest)
-                    for other, value in zip(picked, values, strict=True)
-                ]
-        return {t.key: out[t.key] for t in self.texts}
+                matches = [self.match(probe, vector, o, v, self.strongest) for o, v in zip(picked, values, strict=True)]
+                yield row, picked, values, matches
 
     def all_pairs(
         self,

@@ -385,16 +385,10 @@ def _related_full(index: SimilarityIndex, top_k: int, min_score: float) -> tuple
     rows_out = np.full((n, top_k), -1, dtype=np.int32)
     scores_out = np.zeros((n, top_k), dtype=np.float32)
     related: dict[str, list[Match]] = {}
-    sources = index._source_rows()
-    for scored in index.all_pairs(range(n), pruned=True):
-        for row, line in scored.lines():
-            picked, values = scored.top(line, top_k, min_score, [row, *sources.get(row, ())])
-            rows_out[row, : len(picked)] = picked
-            scores_out[row, : len(picked)] = values
-            probe, vector = index.texts[row], index.strongest[row]
-            related[probe.key] = [
-                index.match(probe, vector, o, v, index.strongest) for o, v in zip(picked, values, strict=True)
-            ]
+    for row, picked, values, matches in index.top_lists(range(n), top_k, min_score):
+        rows_out[row, : len(picked)] = picked
+        scores_out[row, : len(picked)] = values
+        related[index.texts[row].key] = matches
     return {t.key: related[t.key] for t in index.texts}, (rows_out, scores_out)
 
 
@@ -529,15 +523,12 @@ def _updated(
                     reusable[p] if p in reusable and not in_rescored[p] else index.match(probe, vector, p, s, strongest)
                     for p, s in zip(picked, scores, strict=True)
                 ]
-    for scored in index.all_pairs(redo, pruned=True):
-        for row, line in scored.lines():
-            picked, values = scored.top(line, top_k, min_score, [row, *sources.get(row, ())])
-            top_rows_new[row] = -1
-            top_rows_new[row, : len(picked)] = picked
-            top_scores_new[row] = 0
-            top_scores_new[row, : len(picked)] = values
-            probe, vector = ordered[row], strongest[row]
-            matches[row] = [index.match(probe, vector, o, v, strongest) for o, v in zip(picked, values, strict=True)]
+    for row, picked, values, found in index.top_lists(redo, top_k, min_score):
+        top_rows_new[row] = -1
+        top_rows_new[row, : len(picked)] = picked
+        top_scores_new[row] = 0
+        top_scores_new[row, : len(picked)] = values
+        matches[row] = found
     keys = [t.key for t in ordered]
     return Pass(
         index=index,
