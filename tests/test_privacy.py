@@ -533,3 +533,38 @@ def detector_counts() -> dict[str, tuple[int, int, int]]:
 def test_detector_tables_have_no_false_positive_or_negative() -> None:
     counts = detector_counts()
     assert {kind: (fp, fn) for kind, (_, fp, fn) in counts.items()} == dict.fromkeys(DETECTORS, (0, 0))
+
+
+# ── the number detectors look only where a number can be (privacy.number_windows) ──
+
+NUMBERISH = st.text(alphabet="0123456789０１２３Xx -.．—()（）+86年月日号室电话身份证卡", max_size=40)
+
+
+@given(
+    st.lists(st.one_of(st.sampled_from(FRAGMENTS), NUMBERISH), min_size=1, max_size=8), st.sampled_from(["", "\n", " "])
+)
+def test_number_windows_find_what_the_whole_text_finds(parts: list[str], joint: str) -> None:
+    """Running the five number detectors over the windows only must give exactly the findings of
+    running them over the whole text: numbers cut and glued to dates, codes, brackets and
+    separators of every width, so that windows start and end next to each other and near matches."""
+    import generator.privacy as privacy
+
+    text = joint.join(parts)
+    windowed = [(f.kind, f.start, f.end) for f in find_personal_data(text)]
+    original = privacy.number_windows
+    privacy.number_windows = lambda plain: [(0, len(plain))]
+    try:
+        whole = [(f.kind, f.start, f.end) for f in find_personal_data(text)]
+    finally:
+        privacy.number_windows = original
+    assert windowed == whole
+
+
+def test_number_windows_cover_each_number_with_its_context() -> None:
+    from generator.privacy import number_windows
+
+    text = "于2024-06-30受理，联系电话 138 1234 5678，编号XF-2024-0001，身份证１１０１０１１９９００３０７４５１４。"
+    windows = [text[start:end] for start, end in number_windows(text)]
+    # Dates and case numbers have eight digits, fewer than any finding: no window.
+    assert windows == ["系电话 138 1234 5678，编号", "身份证１１０１０１１９９００３０７４５１４。"]
+    assert number_windows("没有号码，2024 年 6 月 30 日，XF-2024-0001") == []
