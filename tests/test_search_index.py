@@ -235,3 +235,29 @@ def test_a_snippet_always_lies_inside_the_slice_it_downloads(length: int) -> Non
     assert len(slices[-1]) <= TEXT_STEP + TEXT_TAIL
     if length <= TEXT_STEP + TEXT_TAIL:
         assert slices == [text]
+
+
+@pytest.mark.parametrize("budget", [1, 5, 64])
+def test_postings_encoded_in_parts_are_the_bytes_of_one_encoding(sample_site: Path, budget: int) -> None:
+    """shards.encoded_parts cuts the keys into runs of about `budget` occurrences (a key with more
+    goes alone): every encoder must give the bytes it gives for all keys at once, for any subset."""
+    import numpy as np
+
+    from generator.search import postings
+    from generator.search.shards import encoded_parts
+
+    all_texts = [*texts(sample_site), "", "a", "ab ab", "２０２４年 2024-06-30 xf2024"]
+    corpus = postings.Corpus.of(all_texts)
+    pairs, chars = postings.bigrams(corpus), postings.characters(corpus)
+    some = np.flatnonzero(np.arange(len(pairs)) % 3 != 1)
+    for encode, grouped, indices in [
+        (postings.encode_positional, pairs, np.arange(len(pairs))),
+        (postings.encode_positional, pairs, some),
+        (postings.encode_doc_level, pairs, some),
+        (postings.encode_doc_lists, chars, np.arange(len(chars))),
+        (postings.encode_positional, pairs, np.zeros(0, dtype=np.int64)),
+    ]:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr("generator.search.shards.ENCODE_OCCURRENCES", budget)
+            parts = encoded_parts(encode, grouped, indices)
+        assert parts == (encode(grouped.take(indices)).parts() if len(indices) else [])

@@ -254,14 +254,23 @@ def merge(old: Postings, new: Postings) -> Postings:
 
 
 def _sort_by_rank(ranks: np.ndarray, places: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(ranks, places) ordered by rank, places ascending within a rank (`places` arrive ascending)."""
+    """(ranks, places) ordered by rank, places ascending within a rank (`places` arrive ascending).
+
+    The caller gives both arrays up: on the usual path they are sorted in their own
+    memory (rank and place packed into the 64-bit words of `ranks`, the places unpacked
+    into the buffer of `places` when it is int64), so ten million bigram occurrences
+    cost these two arrays and no third or fourth (the stage's peak at 10,000 records)."""
     if not len(ranks):
         return ranks.astype(np.uint64), places.astype(np.int64)
     if int(ranks.max()) < PACKED and int(places[-1]) < PACKED:
-        packed = ranks.astype(np.uint64) << np.uint64(32)
-        packed |= places.astype(np.uint64)
+        packed = ranks if ranks.dtype == np.uint64 else ranks.astype(np.uint64)
+        packed <<= np.uint64(32)
+        packed |= places.view(np.uint64) if places.dtype == np.int64 else places.astype(np.uint64)
         packed.sort()
-        return packed >> np.uint64(32), (packed & LOW32).astype(np.int64)
+        unpacked = places.view(np.uint64) if places.dtype == np.int64 else np.empty(len(packed), dtype=np.uint64)
+        np.bitwise_and(packed, LOW32, out=unpacked)
+        packed >>= np.uint64(32)
+        return packed, unpacked.view(np.int64)
     order = np.argsort(ranks, kind="stable")
     return ranks[order].astype(np.uint64), places[order].astype(np.int64)
 
@@ -278,27 +287,27 @@ def bigrams(corpus: Corpus) -> Postings:
     """Every pair of adjacent letters or digits, by key (first code << 21 | second code)."""
     at = np.flatnonzero(corpus.letter[:-1] & corpus.letter[1:])
     count = np.uint64(len(corpus.letters))
-    ranks = corpus.rank[corpus.codes[at]].astype(np.uint64) * count
+    ranks = corpus.rank[corpus.codes[at]].astype(np.uint64)
+    ranks *= count
     ranks += corpus.rank[corpus.codes[1:][at]]
-    distinct, starts, places = _grouped(ranks, at)
+    distinct, starts, places = _grouped(ranks, at)  # sorts in the memory of ranks and at
     del ranks, at
     keys = (corpus.letters[distinct // count].astype(np.uint64) << np.uint64(CODE_BITS)) | corpus.letters[
         distinct % count
     ].astype(np.uint64)
     doc = corpus.doc_of_each()[places]
-    position = (places - corpus.starts[doc]).astype(np.uint32)
-    return Postings(keys, starts, doc, position)
+    places -= corpus.starts[doc]  # page-relative
+    return Postings(keys, starts, doc, places.astype(np.uint32))
 
 
 def characters(corpus: Corpus) -> Postings:
     """Each letter with the pages it occurs in (once per page; no positions)."""
-    at = np.flatnonzero(corpus.letter)
     pages = max(len(corpus.starts) - 1, 1)
     wide = len(corpus.letters) * pages >= PACKED
     kind = np.uint64 if wide else np.uint32
-    pairs = corpus.rank[corpus.codes[at]].astype(kind) * kind(pages)
-    pairs += corpus.doc_of_each()[at]
-    del at
+    pairs = corpus.rank[corpus.codes[corpus.letter]].astype(kind)
+    pairs *= kind(pages)
+    pairs += corpus.doc_of_each()[corpus.letter]
     pairs.sort()  # (letter, page) in order; np.unique would hash, 20 times slower here
     if len(pairs):
         distinct = np.empty(len(pairs), dtype=bool)
@@ -323,10 +332,11 @@ def trigrams(pairs: Postings, chosen: np.ndarray, text_lengths: np.ndarray) -> P
     if not len(picked) or pairs.position is None:
         return Postings.empty()
     sub = pairs.take(picked)
-    which = np.repeat(np.arange(len(picked), dtype=np.int64), sub.counts())
+    which = np.repeat(np.arange(len(picked), dtype=np.int32), sub.counts())
     page_starts = np.zeros(len(text_lengths) + 1, dtype=np.int64)
     np.cumsum(np.asarray(text_lengths, dtype=np.int64) + 1, out=page_starts[1:])
-    place = page_starts[sub.doc] + sub.position
+    place = page_starts[sub.doc]
+    place += sub.position
     at_place = np.full(int(page_starts[-1]) + 1, -1, dtype=np.int16 if len(picked) < 2**15 else np.int32)
     at_place[place] = which
     following = at_place[place + 1]
