@@ -359,14 +359,7 @@ def _find_numbers(text: str, plain: str, findings: list[Finding]) -> None:
     were a third of the output guard's time. The findings are the same (a test
     compares with whole-text detection)."""
     windows = number_windows(plain)
-    detectors: list[tuple[str, re.Pattern[str], Callable[[re.Match[str]], bool]]] = [
-        (ID_NUMBER, _ID18, lambda m: _not_decimal(m) and is_resident_id(digits_of(m.group()))),
-        (ID_NUMBER, _ID15, lambda m: _not_decimal(m) and is_old_resident_id(digits_of(m.group()))),
-        (BANK_CARD, _CARD, lambda m: _card_end(m) is not None),
-        (MOBILE, _MOBILE, _not_decimal),
-        (LANDLINE, _LANDLINE, _is_landline),
-    ]
-    for kind, pattern, accept in detectors:  # detector after detector: an earlier one claims a span first
+    for kind, pattern, accept in _NUMBER_DETECTORS:  # in order: an earlier detector claims a span first
         for start, end in windows:
             for match in _candidates(pattern, plain, accept, start, end):
                 stop = (_card_end(match) or match.end()) if kind == BANK_CARD else match.end()
@@ -437,6 +430,16 @@ def _is_landline(match: re.Match[str]) -> bool:
     area = next(match.group(group) for group in _AREA_GROUPS if match.group(group)).lstrip("0")
     local = match.group("local").replace(" ", "")
     return len(area) == 3 or len(local) == 8  # 010 and 02x numbers have 8 local digits
+
+
+# (kind, pattern, whether a match is one), most specific first.
+_NUMBER_DETECTORS: list[tuple[str, re.Pattern[str], Callable[[re.Match[str]], bool]]] = [
+    (ID_NUMBER, _ID18, lambda m: _not_decimal(m) and is_resident_id(digits_of(m.group()))),
+    (ID_NUMBER, _ID15, lambda m: _not_decimal(m) and is_old_resident_id(digits_of(m.group()))),
+    (BANK_CARD, _CARD, lambda m: _card_end(m) is not None),
+    (MOBILE, _MOBILE, _not_decimal),
+    (LANDLINE, _LANDLINE, _is_landline),
+]
 
 
 def _find_names(text: str, first_role: int, findings: list[Finding]) -> None:
