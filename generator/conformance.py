@@ -15,7 +15,7 @@ works on PyYAML's own token stream, after a successful parse:
 
 from __future__ import annotations
 
-import itertools
+import bisect
 
 import yaml
 from yaml import tokens as t
@@ -27,7 +27,10 @@ def conformance_issues(text: str, fast: bool = False) -> list[YamlIssue]:
     """Spec violations PyYAML let through; empty for every well-formed file.
 
     `fast` scans with libyaml (same tokens and marks, much faster); any
-    error there falls back to the pure-Python scanner."""
+    error there falls back to the pure-Python scanner. The rules share one
+    walk over the tokens (a record has about 350), and the comment rule looks
+    only at the file's `#` characters: at 10,000 records the rules took 8 s
+    as five walks and a gap list, on top of the 4.5 s scan."""
     stream = None
     if fast and hasattr(yaml, "CSafeLoader"):
         try:
@@ -39,83 +42,95 @@ def conformance_issues(text: str, fast: bool = False) -> list[YamlIssue]:
             stream = list(yaml.scan(text, Loader=yaml.SafeLoader))
         except yaml.YAMLError:
             return []  # the parser reports these itself
-    lines = text.splitlines()
-    issues: list[YamlIssue] = []
-    issues += _comments_without_space(text, stream)
-    issues += _block_scalar_header_comments(text, stream)
-    issues += _dash_in_flow(stream)
-    issues += _under_indented_continuations(lines, stream)
-    issues += _block_scalar_leading_lines(lines, stream)
-    return sorted(set(issues), key=lambda issue: (issue.line, issue.column))
+    issues = _comments_without_space(text, stream) if "#" in text else []
+    issues += _token_rules(text, text.splitlines(), stream)
+    return sorted(dict.fromkeys(issues), key=lambda issue: (issue.line, issue.column))
+
+
+WHITE = " \t\n\r"
+COMMENT_NEEDS_SPACE = "YAML 语法错误：注释符 # 前必须有空格"
 
 
 def _comments_without_space(text: str, stream: list[t.Token]) -> list[YamlIssue]:
+    """A `#` that starts a comment (the first one on its line between two tokens) glued to what precedes it.
+
+    Token starts never decrease, so the gap that may hold a `#` at `p` is the
+    one after the last token starting at or before `p`."""
     issues = []
-    gaps = [(a.end_mark.index, b.start_mark.index) for a, b in itertools.pairwise(stream)]
-    for start, end in gaps:
-        position = start
-        while position < end:
-            line_end = text.find("\n", position, end)
-            line_end = end if line_end == -1 else line_end
-            hash_at = text.find("#", position, line_end)
-            if hash_at > 0 and text[hash_at - 1] not in " \t\n\r":
+    starts = [token.start_mark.index for token in stream]
+    hash_at = text.find("#", 1)
+    while hash_at != -1:
+        if text[hash_at - 1] not in WHITE:
+            before = bisect.bisect_right(starts, hash_at) - 1
+            gap_start = stream[before].end_mark.index if before >= 0 else 0
+            in_gap = before + 1 < len(stream) and gap_start <= hash_at
+            line_start = text.rfind("\n", 0, hash_at) + 1
+            if in_gap and text.find("#", max(gap_start, line_start), hash_at) == -1:
                 line = text.count("\n", 0, hash_at) + 1
-                column = hash_at - (text.rfind("\n", 0, hash_at) + 1) + 1
-                issues.append(YamlIssue(line, column, "", "YAML 语法错误：注释符 # 前必须有空格"))
-            position = line_end + 1
+                issues.append(YamlIssue(line, hash_at - line_start + 1, "", COMMENT_NEEDS_SPACE))
+        hash_at = text.find("#", hash_at + 1)
     return issues
 
 
-def _block_scalar_header_comments(text: str, stream: list[t.Token]) -> list[YamlIssue]:
-    """`key: >#c`: libyaml accepts a comment glued to a block scalar header; the spec does not."""
-    issues = []
-    for token in stream:
-        if isinstance(token, t.ScalarToken) and token.style in ("|", ">"):
-            start = token.start_mark.index
-            line_end = text.find("\n", start)
-            header = text[start : line_end if line_end != -1 else len(text)]
-            rest = header[1:].lstrip("+-0123456789")
-            if rest.startswith("#"):
-                column = token.start_mark.column + len(header) - len(rest) + 1  # of the '#', 1-based
-                issues.append(YamlIssue(token.start_mark.line + 1, column, "", "YAML 语法错误：注释符 # 前必须有空格"))
-    return issues
+BLOCK_STARTS = (t.BlockMappingStartToken, t.BlockSequenceStartToken)
+FLOW_STARTS = (t.FlowSequenceStartToken, t.FlowMappingStartToken)
+FLOW_ENDS = (t.FlowSequenceEndToken, t.FlowMappingEndToken)
 
 
-def _dash_in_flow(stream: list[t.Token]) -> list[YamlIssue]:
-    issues = []
-    depth = 0
-    for token in stream:
-        if isinstance(token, t.FlowSequenceStartToken | t.FlowMappingStartToken):
-            depth += 1
-        elif isinstance(token, t.FlowSequenceEndToken | t.FlowMappingEndToken):
-            depth -= 1
-        elif isinstance(token, t.ScalarToken) and depth and token.plain and token.value == "-":
-            mark = token.start_mark
-            issues.append(YamlIssue(mark.line + 1, mark.column + 1, "", "YAML 语法错误：流式集合中不能有单独的 -"))
-    return issues
+def _token_rules(text: str, lines: list[str], stream: list[t.Token]) -> list[YamlIssue]:
+    """The rules that follow the token stream, in one walk.
 
-
-def _under_indented_continuations(lines: list[str], stream: list[t.Token]) -> list[YamlIssue]:
-    issues = []
-    blocks: list[int] = []
+    * a comment glued to a block scalar header (`key: >#c`: libyaml accepts it);
+    * a lone `-` as a plain scalar inside a flow collection;
+    * continuation lines of a flow collection or a quoted scalar indented no
+      deeper than the block they sit in;
+    * leading empty lines of a block scalar with more spaces than its first line."""
+    issues: list[YamlIssue] = []
+    blocks: list[int] = []  # the columns of the open block collections
     flow_depth = 0
-    flow_start: t.Token | None = None
+    flow_first_line = 0
+    scalar = t.ScalarToken
     for token in stream:
-        if isinstance(token, t.BlockMappingStartToken | t.BlockSequenceStartToken):
+        kind = type(token)
+        if kind is scalar:
+            style = token.style
+            if not style:  # plain: None from PyYAML's scanner, '' from libyaml's
+                if flow_depth and token.plain and token.value == "-":
+                    mark = token.start_mark
+                    issues.append(
+                        YamlIssue(mark.line + 1, mark.column + 1, "", "YAML 语法错误：流式集合中不能有单独的 -")
+                    )
+            elif style == '"' or style == "'":
+                if flow_depth == 0 and token.start_mark.line != token.end_mark.line:
+                    issues += _check_span(lines, token.start_mark.line, token.end_mark.line, blocks)
+            elif style == "|" or style == ">":
+                issues += _block_scalar_header_comment(text, token)
+                issues += _block_scalar_leading_lines(lines, token)
+        elif kind in BLOCK_STARTS:
             blocks.append(token.start_mark.column)
-        elif isinstance(token, t.BlockEndToken) and blocks:
-            blocks.pop()
-        elif isinstance(token, t.FlowSequenceStartToken | t.FlowMappingStartToken):
+        elif kind is t.BlockEndToken:
+            if blocks:
+                blocks.pop()
+        elif kind in FLOW_STARTS:
             if flow_depth == 0:
-                flow_start = token
+                flow_first_line = token.start_mark.line
             flow_depth += 1
-        elif isinstance(token, t.FlowSequenceEndToken | t.FlowMappingEndToken):
+        elif kind in FLOW_ENDS:
             flow_depth -= 1
-            if flow_depth == 0 and flow_start is not None:
-                issues += _check_span(lines, flow_start.start_mark.line, token.end_mark.line, blocks)
-        elif isinstance(token, t.ScalarToken) and token.style in ('"', "'") and flow_depth == 0:
-            issues += _check_span(lines, token.start_mark.line, token.end_mark.line, blocks)
+            if flow_depth == 0:
+                issues += _check_span(lines, flow_first_line, token.end_mark.line, blocks)
     return issues
+
+
+def _block_scalar_header_comment(text: str, token: t.ScalarToken) -> list[YamlIssue]:
+    start = token.start_mark.index
+    line_end = text.find("\n", start)
+    header = text[start : line_end if line_end != -1 else len(text)]
+    rest = header[1:].lstrip("+-0123456789")
+    if not rest.startswith("#"):
+        return []
+    column = token.start_mark.column + len(header) - len(rest) + 1  # of the '#', 1-based
+    return [YamlIssue(token.start_mark.line + 1, column, "", COMMENT_NEEDS_SPACE)]
 
 
 def _check_span(lines: list[str], first: int, last: int, blocks: list[int]) -> list[YamlIssue]:
@@ -138,20 +153,17 @@ def _check_span(lines: list[str], first: int, last: int, blocks: list[int]) -> l
     return issues
 
 
-def _block_scalar_leading_lines(lines: list[str], stream: list[t.Token]) -> list[YamlIssue]:
+def _block_scalar_leading_lines(lines: list[str], token: t.ScalarToken) -> list[YamlIssue]:
     issues = []
-    for token in stream:
-        if not (isinstance(token, t.ScalarToken) and token.style in ("|", ">")):
-            continue
-        row = token.start_mark.line + 1
-        blank: list[tuple[int, int]] = []
-        while row < len(lines) and not lines[row].strip():
-            blank.append((row, len(lines[row])))
-            row += 1
-        if row >= len(lines):
-            continue
-        content_indent = len(lines[row]) - len(lines[row].lstrip(" "))
-        for blank_row, spaces in blank:
-            if spaces > content_indent:
-                issues.append(YamlIssue(blank_row + 1, 1, "", "YAML 语法错误：块文本开头的空行缩进不能多于第一行正文"))
+    row = token.start_mark.line + 1
+    blank: list[tuple[int, int]] = []
+    while row < len(lines) and not lines[row].strip():
+        blank.append((row, len(lines[row])))
+        row += 1
+    if row >= len(lines):
+        return []
+    content_indent = len(lines[row]) - len(lines[row].lstrip(" "))
+    for blank_row, spaces in blank:
+        if spaces > content_indent:
+            issues.append(YamlIssue(blank_row + 1, 1, "", "YAML 语法错误：块文本开头的空行缩进不能多于第一行正文"))
     return issues
