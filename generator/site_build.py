@@ -46,6 +46,7 @@ from mkdocs.plugins import BasePlugin
 
 from .dependencies import page_key
 from .errors import CasebookError
+from .page_frames import FRAME_TEMPLATE, PageFrames
 from .parallel import available_cores
 from .progress import NO_BAR, Bar
 from .search.text import PageTexts, page_text
@@ -505,6 +506,7 @@ class _PageSplitter(BasePlugin):
         self.texts: PageTexts = {}
         self.written: list[str] = []
         self.html_pages: HtmlPages | None = None
+        self.frames = PageFrames()
 
     def on_files(self, files: Any, config: Any) -> Any:
         from mkdocs.structure.files import File
@@ -569,7 +571,7 @@ class _PageSplitter(BasePlugin):
     def on_env(self, env: Any, config: Any, files: Any) -> Any:
         import jinja2
 
-        templates = {SKIP_TEMPLATE: ""}
+        templates = {SKIP_TEMPLATE: "", **PageFrames.templates}
         # Material renders the whole nav (sidebar and tabs) into every page: a third of its
         # time per page. For record and entry pages, which are not in the nav, the result
         # depends only on the page's depth, so it is rendered once per depth and reused.
@@ -593,6 +595,7 @@ class _PageSplitter(BasePlugin):
             return html
 
         env.globals.update(casebook_nav_key=cache_key, casebook_nav_cache=cache, casebook_nav_remember=remember)
+        self.frames.install(env)
         self.page_count.begin(WRITTEN)  # every page is converted (by this process): MkDocs now writes them
         return env
 
@@ -627,6 +630,9 @@ class _PageSplitter(BasePlugin):
     def on_page_content(self, html: str, page: Any, config: Any, files: Any) -> str:
         if self.owns(page):
             self.page_count.add(CONVERTED)
+            page.content = html  # as MkDocs sets it on return: the frame test reads it
+            if bulk_page(page.file.src_uri) and self.frames.wanted(page):
+                page.meta["template"] = FRAME_TEMPLATE  # page_frames.py: the same page, made faster
         return html
 
     def on_post_page(self, output: str, page: Any, config: Any) -> str:
