@@ -40,7 +40,7 @@ from .derive.site import AUDIENCES, SiteModel, derive_site
 from .errors import CasebookError, InvalidLibrary, UsageProblem
 from .file_digests import TABLE_FILE as DIGESTS_FILE
 from .file_digests import FileDigests
-from .guard import check_site, content_is_read, refuse_on_leaks
+from .guard import SiteCheck, content_is_read, refuse_on_leaks
 from .memo import BlobMemo, SegmentMemo
 from .office.workbook import ledger_workbooks
 from .outdir import MARKER, ReadPath, build_lock, check_site_out, naming, read_marker, write_marker
@@ -60,6 +60,9 @@ from .validate_memo import ValidateMemo
 from .workdir import scratch_root
 
 DEFAULT_CONFIG = "mkdocs.yml"
+# The share of the pages the guard's second process checks while this one writes the search
+# data (about a third of the guard's time at 10,000 records): both then finish near together.
+GUARD_SHARE_DURING_SEARCH = 0.65
 RETIRE_IN_BACKGROUND_FROM = 5_000  # files of the old site: fewer are removed before the build returns
 WORKBOOKS_IN_BACKGROUND_FROM = 5_000  # ledger rows; below this a process costs more than it saves
 
@@ -227,17 +230,33 @@ def _build(
                         title, body = state.texts[url]
                         texts[url] = (title, body)
             done()
-            with report.stage("search"), progress.stage("search"):
-                from .search.index import write_search_data
+            # The guard starts on the pages while the search data is written (one core): a
+            # second process takes most of them, this one the rest and the search data after.
+            early, early_passed = record_files(built, state, set(result.reused))
+            guard_key = key_of(code_digest(), *site.settings.protected_names)
+            same_guard = state is not None and state.guard_key == guard_key
+            guard = SiteCheck.start(
+                built,
+                site.settings.protected_names,
+                early_passed if same_guard else set(),
+                early,
+                share=GUARD_SHARE_DURING_SEARCH,
+            )
+            try:
+                with report.stage("search"), progress.stage("search"):
+                    from .search.index import write_search_data
 
-                search_cache = cache_folder / "search" if cache_folder is not None else None
-                report.search = write_search_data(site, built, texts, search_cache)
-            done()
-            with report.stage("guard"), progress.stage("guard") as bar:
-                records, digests_known = record_files(built, state, set(result.reused))
-                guard_key = key_of(code_digest(), *site.settings.protected_names)
-                passed = set() if state is None or state.guard_key != guard_key else digests_known
-                refuse_on_leaks(check_site(built, site.settings.protected_names, passed, bar, listed=records))
+                    search_cache = cache_folder / "search" if cache_folder is not None else None
+                    report.search = write_search_data(site, built, texts, search_cache)
+                done()
+                with report.stage("guard"), progress.stage("guard") as bar:
+                    records, digests_known = record_files(built, state, set(result.reused), early)
+                    later = [relative for relative in records if relative not in early]
+                    leaks = guard.finish(later, digests_known if same_guard else set(), bar)
+            except BaseException:
+                guard.cancel()
+                raise
+            refuse_on_leaks(leaks)
             done()
             new_state = BuildState(
                 build_id=new_build_id(),
@@ -325,7 +344,7 @@ def move_tree(source: Path, destination: Path) -> None:
 
 
 def record_files(
-    site: Path, state: BuildState | None, reused: Collection[str]
+    site: Path, state: BuildState | None, reused: Collection[str], known: dict[str, FileRecord] | None = None
 ) -> tuple[dict[str, FileRecord], set[str]]:
     """Size, mtime and digest of every file of the new site; and the files the guard passed before.
 
@@ -333,11 +352,17 @@ def record_files(
     and mtime), so its record is the recorded one and it is not even stat'ed: at
     10,000 records that is two thirds of the site. Files the guard reads by their
     path only (search data shards and text slices) get no digest: their path is all
-    it judges."""
+    it judges. `known`: files recorded earlier in this build and not written since
+    (the guard starts before the search data is written): taken as they are."""
     records: dict[str, FileRecord] = {}
     unchanged: set[str] = set()
     for relative, path in site_files(site):
         previous = state.files.get(relative) if state is not None else None
+        if known is not None and relative in known:
+            records[relative] = known[relative]
+            if previous is not None and previous.digest == known[relative].digest:
+                unchanged.add(relative)
+            continue
         if relative in reused and previous is not None:
             records[relative] = previous
             unchanged.add(relative)

@@ -214,21 +214,55 @@ def check_site(
     byte, with the same protected names (an incremental build: build.record_files).
     `bar` counts the files checked. `listed`: every file of the site (relative paths),
     when the caller has just listed them (build.record_files)."""
-    names = sorted({name for name in protected_names if name})
-    files = scanned(site, skip, listed)
-    bar.count(len(files), "个文件已检查")
-    # Regular expressions hold the GIL: a second process takes every other file, which
-    # halves the 10,000-record scan. The halves are alike and keep pace, so each file
-    # checked here stands for one of the other half too on the bar.
-    theirs = Background.start(check_files, site, files[1::2], names, wanted=len(files) >= PARALLEL_FROM)
-    mine, pairs = (files[0::2], len(files) // 2) if theirs.in_background else (files, 0)
-    leaks: list[Leak] = []
-    for number, path in enumerate(mine):
-        leaks += check_file(site, path, names)
-        bar.advance(2 if number < pairs else 1)
-    if theirs.in_background:
-        leaks += theirs.result()
-    return sorted(leaks, key=lambda leak: (leak.output, leak.kind, leak.masked))
+    return SiteCheck.start(site, protected_names, skip, listed, share=0.5).finish(bar=bar)
+
+
+class SiteCheck:
+    """The guard over the files a site has now, part of it in a second process, and the
+    files written later (`finish`) here.
+
+    Regular expressions hold the GIL, so a second process takes a `share` of the files.
+    A build starts the check when MkDocs is done and writes the search data (one core)
+    meanwhile: the second process then takes most of the pages (build.GUARD_SHARE_DURING_SEARCH),
+    and this one the rest once the search data is written, with the search data itself."""
+
+    def __init__(self, site: Path, names: list[str], mine: list[Path], theirs: Background) -> None:
+        self.site, self.names, self.mine, self.theirs = site, names, mine, theirs
+
+    @classmethod
+    def start(
+        cls,
+        site: Path,
+        protected_names: list[str],
+        skip: Collection[str] = frozenset(),
+        listed: Iterable[str] | None = None,
+        share: float = 0.5,
+    ) -> SiteCheck:
+        names = sorted({name for name in protected_names if name})
+        files = scanned(site, skip, listed)
+        wanted = len(files) >= PARALLEL_FROM
+        # Every file whose index falls in the first `share` of each run of 20 goes to the other
+        # process: the pages are alike, so interleaving shares the work by count.
+        cut = round(20 * share)
+        theirs = [path for i, path in enumerate(files) if i % 20 < cut] if wanted else []
+        mine = [path for i, path in enumerate(files) if i % 20 >= cut] if wanted else files
+        return cls(site, names, mine, Background.start(check_files, site, theirs, names, wanted=wanted))
+
+    def finish(self, later: Iterable[str] = (), skip: Collection[str] = frozenset(), bar: Bar = NO_BAR) -> list[Leak]:
+        """The leaks of all files: those given at the start, and `later` (relative paths of
+        files written since, but those in `skip`). `bar` counts the files checked here."""
+        files = self.mine + scanned(self.site, skip, later)
+        bar.count(len(files), "个文件已检查")
+        leaks: list[Leak] = []
+        for path in files:
+            leaks += check_file(self.site, path, self.names)
+            bar.advance()
+        leaks += self.theirs.result()
+        return sorted(leaks, key=lambda leak: (leak.output, leak.kind, leak.masked))
+
+    def cancel(self) -> None:
+        """Stop the second process (the build failed before `finish`)."""
+        self.theirs.cancel()
 
 
 def check_files(site: Path, files: list[Path], protected: list[str]) -> list[Leak]:

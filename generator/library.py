@@ -15,6 +15,7 @@ turn into output.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import os
 import re
@@ -28,12 +29,16 @@ from pydantic import BaseModel, ValidationError
 
 from .contract import KINDS, CaseClass, CaseRecord, Settings, TypicalEntry
 from .errors import LibraryUnreadable, Problem
+from .keyed_lines import encode
 from .load import LoadedYaml, format_path, parse_yaml
 from .parallel import Background
-from .parse_cache import LazyPositions, ParseCache
+from .parse_cache import LazyPositions, ParseCache, collector_paused, is_plain
 from .progress import NO_BAR, Bar
+from .validate_memo import ValidateMemo, memo_key
 
 M = TypeVar("M", bound=BaseModel)
+# What read_share gives back of a clean file: its parse-cache key, its data as JSON, its own problems.
+Shared = tuple[str, bytes, list[list[Any]] | None]
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -71,11 +76,22 @@ class Library:
     unreadable_ids: set[str] = field(default_factory=set)
 
 
-def read_library(root: Path, cache: ParseCache | None = None, bar: Bar = NO_BAR) -> tuple[Library, list[Problem]]:
+def read_library(
+    root: Path,
+    cache: ParseCache | None = None,
+    bar: Bar = NO_BAR,
+    as_of: dt.date | None = None,
+    memo: ValidateMemo | None = None,
+) -> tuple[Library, list[Problem]]:
     """Read every YAML file of the library; never raise for a bad file.
 
     With a `cache` (parse_cache.py), a file whose text was parsed cleanly
-    before is only validated against its contract again. `bar` counts the files."""
+    before is only validated against its contract again. `bar` counts the files.
+
+    A large library is read by two processes (read_share): the second one parses
+    every other file not in the cache, and with `as_of` and `memo` also runs each
+    one's own checks (validate.check_document) and offers their problems to `memo`,
+    where validate finds them as it finds those of an earlier build."""
     if not root.exists():
         raise LibraryUnreadable(f"案例库不存在：{root}")
     if not root.is_dir():
@@ -103,28 +119,46 @@ def read_library(root: Path, cache: ParseCache | None = None, bar: Bar = NO_BAR)
         else:
             bar.advance()  # unreadable, or known from the cache: done
         read.append((relative, kind, document, own, False, key))
-    checker = Background.start(
-        conformance_by_file, root, [read[i][0] for i, _ in missed], wanted=len(missed) >= PARALLEL_FROM
+    share = [i for n, (i, _) in enumerate(missed) if n % 20 < HELPER_SHARE_IN_20]
+    helper = Background.start(
+        read_share, root, [read[i][:2] for i in share], as_of, wanted=len(missed) >= PARALLEL_FROM
     )
+    theirs = set(share) if helper.in_background else set()
     parsed: dict[int, bytes | None] = {}  # read[i] → its data as the cache keeps it, once the file is known clean
     for i, text in missed:
+        if i in theirs:
+            continue
         relative, kind, _, own, _, key = read[i]
-        document, deferred = read_document(
-            root, relative, kind, own, defer_conformance=checker.in_background, text=text, key=key or ""
-        )
+        document, _ = read_document(root, relative, kind, own, text=text, key=key or "")
         if document is not None and isinstance(document.source, LoadedYaml):
             # The positions of every value are most of a parsed file's memory (8.7 GB at
             # 100,000 records) and only a message needs one: the file is held from here on
             # as a cached one is, by its text, parsed again when a message asks.
             parsed[i] = cache.encoded(document.source.data)
             document = replace(document, source=LazyPositions(text))
-        read[i] = (relative, kind, document, own, deferred, key)
+        read[i] = (relative, kind, document, own, False, key)
         bar.advance()
-    strict = checker.result() if checker.in_background else {}
-    for number, (relative, kind, document, own, deferred, key) in enumerate(read):
-        issue = strict.get(relative) if deferred else None
-        if issue is not None:  # as parse_yaml would have: the spec violation alone, no model
-            document, own = None, [Problem(relative, issue.line, issue.column, issue.field, issue.message)]
+    shared, inputs_digest = helper.result() if helper.in_background else ({}, "")
+    for i, text in missed:
+        if i not in theirs:
+            continue
+        relative, kind, _, own, _, key = read[i]
+        found = shared.get(relative)
+        document = None
+        if found is not None and found[0] == key:  # the text the helper read is the one read here
+            document = cached_document(relative, kind, text, found[1], found[0])
+        if document is None:  # a file with a problem (or changed meanwhile): read here, for the messages
+            document, _ = read_document(root, relative, kind, own, text=text, key=key or "")
+            if document is not None and isinstance(document.source, LoadedYaml):
+                parsed[i] = cache.encoded(document.source.data)
+                document = replace(document, source=LazyPositions(text))
+        else:
+            parsed[i] = found[1] if cache.path is not None else None
+            if memo is not None and found[2] is not None:
+                memo.offer(memo_key(found[0], inputs_digest), relative, found[2])
+        read[i] = (relative, kind, document, own, False, key)
+        bar.advance()
+    for number, (relative, kind, document, own, _, key) in enumerate(read):
         problems.extend(own)
         if document is None:
             library.unreadable_ids.add(Path(relative).stem)
@@ -494,23 +528,55 @@ def read_document(
     return Document(relative, model, loaded, key), deferred
 
 
-# From this many files on, conformance.py's token scan (about half the time
-# of reading a file) runs in a second process while this one parses and
-# checks the models: 10,000 records read in 11 s instead of 20 s on 2 cores.
+# From this many files not in the parse cache on, a second process reads a share of them
+# (read_share): at 10,000 records the read went from about 11.6 to 10.5 s (medians of 3).
 PARALLEL_FROM = 500
+# How many of every 20 such files the second process reads: it also starts Python and imports
+# the checks (about a second), and this one validates the models it gets back and runs the
+# checks across files, so an even split left this one waiting.
+HELPER_SHARE_IN_20 = 9
 
 
-def conformance_by_file(root: Path, relatives: list[str]) -> dict[str, Any]:
-    """relative path → the first conformance issue, for the files that have one (runs in the worker)."""
-    from .conformance import conformance_issues
+def read_share(root: Path, files: list[tuple[str, str]], as_of: dt.date | None) -> tuple[dict[str, Shared], str]:
+    """Runs in the second process: each of `files` (relative path, kind) read, parsed and
+    checked against its contract, and with `as_of` its own checks run (validate.check_document).
 
-    found = {}
-    for relative in relatives:
-        text = read_text(root, relative, [])
-        issues = conformance_issues(text, fast=True) if text is not None else []
-        if issues:
-            found[relative] = issues[0]
-    return found
+    Returns, for each clean file, its parse-cache key, its data as the parse cache keeps it
+    and its own problems as ValidateMemo rows (None without `as_of`); and the digest of the
+    checks' inputs, made from settings.yaml as read here. A file with any problem is left
+    out: the caller reads it again, for the messages. What comes back is what an earlier
+    build's caches would hold, and it is used the same way: a key that differs (the file
+    or settings.yaml changed meanwhile) is a miss."""
+    with collector_paused():  # as in the first process: a third of the time otherwise
+        return _read_share(root, files, as_of)
+
+
+def _read_share(root: Path, files: list[tuple[str, str]], as_of: dt.date | None) -> tuple[dict[str, Shared], str]:
+    from .validate import Inputs, check_document  # validate imports this module
+
+    inputs = None
+    if as_of is not None:
+        settings, _ = read_document(root, SETTINGS_FILE, "settings", [])
+        inputs = Inputs.of(Library(root=root, settings=settings), as_of)
+    reader = FileReader(root)
+    found: dict[str, Shared] = {}
+    for relative, kind in files:
+        own: list[Problem] = []
+        text = reader.read(relative, own)
+        if text is None or own:
+            continue
+        key = ParseCache.key(relative, kind, text)
+        document, _ = read_document(root, relative, kind, own, text=text, key=key)
+        if document is None or own or not is_plain(document.source.data):
+            continue
+        rows = None
+        if inputs is not None:
+            checked = check_document(document, kind, inputs)
+            if any(p.path != relative for p in checked):
+                continue
+            rows = [[p.line, p.column, p.field, p.message, p.severity] for p in checked]
+        found[relative] = (key, encode(document.source.data), rows)
+    return found, inputs.digest if inputs is not None else ""
 
 
 def contract_problems(

@@ -49,4 +49,14 @@ class Background:
                 pass
             finally:
                 self._pool.shutdown()
+                self._future = None
         return self._function(*self._args)
+
+    def cancel(self) -> None:
+        """Stop the second process without waiting for its result (the caller gave up on it)."""
+        if self._future is None:
+            return
+        for process in list((getattr(self._pool, "_processes", None) or {}).values()):
+            process.terminate()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._future = None

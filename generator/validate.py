@@ -59,9 +59,11 @@ def check_library(
     for personal data too. `cache` keeps parsed files and `memo` each document's
     own problems between builds (None: nothing is kept); either gives the same
     problems. `bar` counts the files read, then the files checked."""
+    as_of = as_of or dt.date.today()
+    memo = memo if memo is not None else ValidateMemo(None)  # takes the second process's checks (read_share)
     with collector_paused():
-        library, problems = read_library(root, cache, bar)
-        problems.extend(validate(library, as_of or dt.date.today(), bar, memo))
+        library, problems = read_library(root, cache, bar, as_of, memo)
+        problems.extend(validate(library, as_of, bar, memo))
         problems.extend(check_unread_personal_data(library, problems))
         problems.extend(check_docs(root, protected_names(library), config))
     return library, sorted(set(problems))

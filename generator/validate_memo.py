@@ -74,6 +74,14 @@ class ValidateMemo:
             self.used[key] = encoded
             self.changed = True
 
+    def offer(self, key: str, path: str, rows: list[list[Any]]) -> None:
+        """Take a document's problems checked elsewhere in this build (library.read_share) as
+        if an earlier build had kept them: `get` gives them back as it gives back those.
+        Works without a file too, so a build without a cache folder uses them as well."""
+        encoded = encode(rows)
+        if encoded is not None and _well_formed(json.loads(encoded)):
+            self.entries[key] = encoded
+
     def save(self) -> None:
         """Keep what this build used (and nothing else), atomically; untouched when nothing changed."""
         if self.path is None or (not self.changed and self.used.keys() == self.entries.keys()):
