@@ -102,6 +102,7 @@ class PageFrames:
 
     def __init__(self) -> None:
         self.frames: dict[tuple[Any, ...], _Frame] = {}
+        self.tocs: dict[str, str] = {}  # toc_key → Material's toc partial for it
         self.env: Any = None
         self.framed = 0  # pages filled from a frame (for tests and measurements)
 
@@ -191,6 +192,15 @@ class PageFrames:
             return None
         return pieces
 
+    def _toc(self, context: dict[str, Any], page: Any) -> str:
+        """Material's toc partial for the page, rendered once for each table of contents:
+        record pages have the same headings (and ids) but for their title."""
+        key = toc_key(page.toc)
+        html = self.tocs.get(key)
+        if html is None:
+            html = self.tocs[key] = self.env.get_template(_TOC_ALONE_NAME).render(context)
+        return html
+
     def _fill(self, pieces: list[str], context: dict[str, Any], page: Any) -> str:
         from mkdocs.utils import normalize_url
 
@@ -199,7 +209,7 @@ class PageFrames:
             "title": title,
             "title-escaped": str(escape(title)),
             "content": page.content,
-            "toc": self.env.get_template(_TOC_ALONE_NAME).render(context),
+            "toc": self._toc(context, page),
         }
         toc = list(page.toc)
         if toc:
@@ -207,3 +217,23 @@ class PageFrames:
         out = list(pieces)
         out[1::2] = [values[hole] for hole in pieces[1::2]]
         return "".join(out)
+
+
+def toc_key(toc: Any) -> str:
+    """All that Material's toc partial reads of a page's table of contents: of its first
+    entry, when that is the page's <h1>, only the level and the entries under it (the
+    partial lists those); of every entry it lists, every attribute, nested."""
+    entries = list(toc)
+    if entries and entries[0].level == 1:
+        return repr(("under h1", _entries_key(entries[0].children)))
+    return repr(("all", _entries_key(entries)))
+
+
+def _entries_key(entries: Any) -> tuple[Any, ...]:
+    return tuple(
+        (
+            tuple(sorted((name, repr(value)) for name, value in vars(entry).items() if name != "children")),
+            _entries_key(getattr(entry, "children", ())),
+        )
+        for entry in entries
+    )
