@@ -270,8 +270,11 @@ def _build(
             )
             write_marker(built, options.audience, options.as_of, new_state.build_id)
             store.save(new_state)
-            large = state is not None and len(state.files) >= RETIRE_IN_BACKGROUND_FROM
-            publish(built, target, retire_to=store.folder if large else None)
+            # Without a state (a new generator, a damaged cache) the old site's size is not known:
+            # it is removed in the background too, as a large one would be.
+            large = state is None or len(state.files) >= RETIRE_IN_BACKGROUND_FROM
+            # Only into our own cache folder (cache_folder is None when a folder of its name is not ours).
+            publish(built, target, retire_to=store.folder if large and cache_folder is not None else None)
             store.prune(new_state.build_id)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -334,7 +337,13 @@ def link_reused(site: Path, new_site: Path, state: BuildState, reused: dict[str,
 
 
 def move_tree(source: Path, destination: Path) -> None:
-    """Move every file of `source` into `destination` (MkDocs writes into a folder of its own)."""
+    """Move every file of `source` into `destination` (MkDocs writes into a folder of its own).
+
+    When `destination` does not exist yet, as in every build, the folder itself is renamed:
+    one call instead of one a file (10,000 pages took about 1.5 s)."""
+    if not os.path.lexists(destination):
+        os.rename(source, destination)
+        return
     for folder, _, filenames in os.walk(source):
         relative_folder = os.path.relpath(folder, source)
         target_folder = os.path.normpath(os.path.join(destination, relative_folder))
