@@ -166,9 +166,10 @@ class PageFrames:
     def _frame(self, context: dict[str, Any], stand_in: _StandIn) -> list[str] | None:
         import jinja2
 
+        # The marker partial comes from a DictLoader (no file name), so its bytecode has a key of
+        # its own: the overlay shares the environment's compiled templates.
         overlay = self.env.overlay(
-            loader=jinja2.ChoiceLoader([jinja2.DictLoader({"partials/toc.html": TOC}), self.env.loader]),
-            bytecode_cache=None,  # the toc partial differs from the environment's: keep its bytecode apart
+            loader=jinja2.ChoiceLoader([jinja2.DictLoader({"partials/toc.html": TOC}), self.env.loader])
         )
         text = str(overlay.get_template("main.html").render({**context, "page": stand_in}))
         pieces: list[str] = []
