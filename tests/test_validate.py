@@ -333,7 +333,9 @@ def test_files_read_in_a_second_process_report_what_one_process_does(
         relative = f"records/XF-2024-{number}.yaml"
         sample_copy.write(relative, re.sub(r"(?m)^domain: .*$", "domain: 不存在的领域", sample_copy.read(relative)))
     for number in ("0003", "0004"):
-        sample_copy.replace(f"records/XF-2024-{number}.yaml", "\nsummary: |\n", "\nsummary: |\n  联系电话 13812345678。\n")
+        sample_copy.replace(
+            f"records/XF-2024-{number}.yaml", "\nsummary: |\n", "\nsummary: |\n  联系电话 13812345678。\n"
+        )
     for number in ("0098", "0099"):  # under-indented flow
         sample_copy.write(f"records/XF-2024-{number}.yaml", f"id: XF-2024-{number}\ntags: [a,\nb]\n")
     serial = sample_copy.problems()
