@@ -104,7 +104,7 @@ def read_library(
     bar.count(len(files), "个文件已读取")
     cache = cache if cache is not None else ParseCache(None)
     reader = FileReader(root)
-    read: list[tuple[str, str, Document[Any] | None, list[Problem], bool, str | None]] = []
+    read: list[tuple[str, str, Document[Any] | None, list[Problem], str | None]] = []
     missed: list[tuple[int, str]] = []
     for relative, kind in files:
         own: list[Problem] = []
@@ -118,7 +118,7 @@ def read_library(
             missed.append((len(read), text))
         else:
             bar.advance()  # unreadable, or known from the cache: done
-        read.append((relative, kind, document, own, False, key))
+        read.append((relative, kind, document, own, key))
     share = [i for n, (i, _) in enumerate(missed) if n % 20 < HELPER_SHARE_IN_20]
     helper = Background.start(
         read_share, root, [read[i][:2] for i in share], as_of, wanted=len(missed) >= PARALLEL_FROM
@@ -128,27 +128,27 @@ def read_library(
     for i, text in missed:
         if i in theirs:
             continue
-        relative, kind, _, own, _, key = read[i]
-        document, _ = read_document(root, relative, kind, own, text=text, key=key or "")
+        relative, kind, _, own, key = read[i]
+        document = read_document(root, relative, kind, own, text=text, key=key or "")
         if document is not None and isinstance(document.source, LoadedYaml):
             # The positions of every value are most of a parsed file's memory (8.7 GB at
             # 100,000 records) and only a message needs one: the file is held from here on
             # as a cached one is, by its text, parsed again when a message asks.
             parsed[i] = cache.encoded(document.source.data)
             document = replace(document, source=LazyPositions(text))
-        read[i] = (relative, kind, document, own, False, key)
+        read[i] = (relative, kind, document, own, key)
         bar.advance()
     shared, inputs_digest = helper.result() if helper.in_background else ({}, "")
     for i, text in missed:
         if i not in theirs:
             continue
-        relative, kind, _, own, _, key = read[i]
+        relative, kind, _, own, key = read[i]
         found = shared.get(relative)
         document = None
         if found is not None and found[0] == key:  # the text the helper read is the one read here
             document = cached_document(relative, kind, text, found[1], found[0])
         if document is None:  # a file with a problem (or changed meanwhile): read here, for the messages
-            document, _ = read_document(root, relative, kind, own, text=text, key=key or "")
+            document = read_document(root, relative, kind, own, text=text, key=key or "")
             if document is not None and isinstance(document.source, LoadedYaml):
                 parsed[i] = cache.encoded(document.source.data)
                 document = replace(document, source=LazyPositions(text))
@@ -156,9 +156,9 @@ def read_library(
             parsed[i] = found[1] if cache.path is not None else None
             if memo is not None and found[2] is not None:
                 memo.offer(memo_key(found[0], inputs_digest), relative, found[2])
-        read[i] = (relative, kind, document, own, False, key)
+        read[i] = (relative, kind, document, own, key)
         bar.advance()
-    for number, (relative, kind, document, own, _, key) in enumerate(read):
+    for number, (relative, kind, document, own, key) in enumerate(read):
         problems.extend(own)
         if document is None:
             library.unreadable_ids.add(Path(relative).stem)
@@ -502,30 +502,27 @@ def read_document(
     relative: str,
     kind: str,
     problems: list[Problem],
-    defer_conformance: bool = False,
     text: str | None = None,
     key: str = "",
-) -> tuple[Document[Any] | None, bool]:
+) -> Document[Any] | None:
     """Parse and check one file against its contract model (`text`: already read; `key`: Document.key).
 
-    Returns the document (None on any problem) and whether the YAML parsed but
-    its conformance rules were deferred to the caller."""
+    Returns the document, or None on any problem (added to `problems`)."""
     if text is None:
         text = read_text(root, relative, problems)
     if text is None:
-        return None, False
-    loaded, issues = parse_yaml(text, defer_conformance)
-    deferred = loaded is not None and loaded.conformance_deferred
+        return None
+    loaded, issues = parse_yaml(text)
     problems.extend(Problem(relative, i.line, i.column, i.field, i.message) for i in issues)
     if loaded is None or issues:
-        return None, deferred
+        return None
     model_type = KINDS[kind]
     try:
         model = model_type.model_validate(loaded.data)
     except ValidationError as error:
         problems.extend(contract_problems(relative, loaded, model_type, error))
-        return None, deferred
-    return Document(relative, model, loaded, key), deferred
+        return None
+    return Document(relative, model, loaded, key)
 
 
 # From this many files not in the parse cache on, a second process reads a share of them
@@ -556,7 +553,7 @@ def _read_share(root: Path, files: list[tuple[str, str]], as_of: dt.date | None)
 
     inputs = None
     if as_of is not None:
-        settings, _ = read_document(root, SETTINGS_FILE, "settings", [])
+        settings = read_document(root, SETTINGS_FILE, "settings", [])
         inputs = Inputs.of(Library(root=root, settings=settings), as_of)
     reader = FileReader(root)
     found: dict[str, Shared] = {}
@@ -566,7 +563,7 @@ def _read_share(root: Path, files: list[tuple[str, str]], as_of: dt.date | None)
         if text is None or own:
             continue
         key = ParseCache.key(relative, kind, text)
-        document, _ = read_document(root, relative, kind, own, text=text, key=key)
+        document = read_document(root, relative, kind, own, text=text, key=key)
         if document is None or own or not is_plain(document.source.data):
             continue
         rows = None

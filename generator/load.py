@@ -83,7 +83,6 @@ class LoadedYaml:
     values: dict[Path, tuple[int, int, str | None]] = field(default_factory=dict)
     keys: dict[Path, tuple[int, int, str | None]] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)
-    conformance_deferred: bool = False  # the caller still has to apply conformance.py's rules
 
     def span(self, path: Path, *, key: bool = False) -> Span:
         """The span of `path`, or of its nearest ancestor that has one."""
@@ -137,12 +136,9 @@ def _count_header_blank(lines: list[str], header_line: int) -> int:
     return count
 
 
-def parse_yaml(text: str, defer_conformance: bool = False) -> tuple[LoadedYaml | None, list[YamlIssue]]:
-    """Parse one YAML document; return its data with positions, or the issues.
-
-    With `defer_conformance`, the spec rules PyYAML does not enforce are left
-    to the caller when libyaml parsed the file (`loaded.conformance_deferred`):
-    a large library runs them in a second process (library.py)."""
+def parse_yaml(text: str) -> tuple[LoadedYaml | None, list[YamlIssue]]:
+    """Parse one YAML document; return its data with positions, or the issues
+    (the first spec rule PyYAML does not enforce that the text breaks, conformance.py, included)."""
     fast = _compose_fast(text)
     try:
         documents = fast if fast is not None else list(yaml.compose_all(text, Loader=yaml.SafeLoader))
@@ -165,16 +161,14 @@ def parse_yaml(text: str, defer_conformance: bool = False) -> tuple[LoadedYaml |
     if len(documents) > 1:
         second = documents[1].start_mark
         return None, [YamlIssue(second.line + 1, second.column + 1, "", "一个文件只能写一个 YAML 文档（发现多个 ---）")]
-    deferred = defer_conformance and fast is not None
-    if not deferred:
-        from .conformance import conformance_issues  # it reuses YamlIssue from here
+    from .conformance import conformance_issues  # it reuses YamlIssue from here
 
-        strict = conformance_issues(text, fast=fast is not None)
-        if strict:
-            return None, strict[:1]
+    strict = conformance_issues(text, fast=fast is not None)
+    if strict:
+        return None, strict[:1]
     builder = _Builder(text if MAYBE_NOT_PRINTABLE.search(text) else None)
     data = builder.build(documents[0], ())
-    loaded = LoadedYaml(data, builder.values, builder.keys, text.splitlines(), conformance_deferred=deferred)
+    loaded = LoadedYaml(data, builder.values, builder.keys, text.splitlines())
     return loaded, builder.issues
 
 

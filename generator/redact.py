@@ -145,7 +145,7 @@ def _protected_names(library: Path) -> list[str]:
     if not (library / SETTINGS_FILE).exists():
         raise LibraryUnreadable(f"{library} 不是案例库：缺少 {SETTINGS_FILE}")
     problems: list[Problem] = []
-    settings, _ = read_document(library, SETTINGS_FILE, "settings", problems)
+    settings = read_document(library, SETTINGS_FILE, "settings", problems)
     if settings is None:
         # Without the list, protected names would silently stay in the copy.
         raise UsageProblem("settings.yaml 有错误，无法读取受保护姓名 protected_names；请先运行 casebook validate 修正")

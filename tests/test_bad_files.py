@@ -485,11 +485,11 @@ def test_the_fast_parser_builds_what_the_reference_parser_builds():
     same data and positions: every scalar stays text but for true/false/null by spelling."""
     from generator import load
 
-    fast, fast_issues = load.parse_yaml(SCALARS, defer_conformance=True)
+    fast, fast_issues = load.parse_yaml(SCALARS)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(load, "_compose_fast", lambda text: None)
         reference, reference_issues = load.parse_yaml(SCALARS)
-    assert fast is not None and reference is not None and fast.conformance_deferred
+    assert fast is not None and reference is not None
     assert fast.data == reference.data and fast.values == reference.values and fast.keys == reference.keys
     assert fast_issues == reference_issues == []
     assert fast.data["number"] == "2024" and fast.data["date"] == "2024-07-05" and fast.data["truth"] is True
@@ -504,7 +504,7 @@ def test_a_merge_key_is_refused_by_both_parsers(fast):
     with pytest.MonkeyPatch.context() as patch:
         if not fast:
             patch.setattr(load, "_compose_fast", lambda text: None)
-        loaded, issues = load.parse_yaml(text, defer_conformance=True)
+        loaded, issues = load.parse_yaml(text)
     assert loaded is not None
     assert [(i.line, i.column) for i in issues] == [(4, 3)] and "<< 合并" in issues[0].message
     assert loaded.data["record"] == {"title": "标题"} and loaded.data["quoted"] == {"<<": "文字"}
