@@ -88,8 +88,8 @@ def read_library(
     With a `cache` (parse_cache.py), a file whose text was parsed cleanly
     before is only validated against its contract again. `bar` counts the files.
 
-    A large library is read by two processes (read_share): the second one parses
-    every other file not in the cache, and with `as_of` and `memo` also runs each
+    A large library is read by two processes (read_share): the second one reads
+    a share of the files not in the cache, and with `as_of` and `memo` also runs each
     one's own checks (validate.check_document) and offers their problems to `memo`,
     where validate finds them as it finds those of an earlier build."""
     if not root.exists():
@@ -129,13 +129,7 @@ def read_library(
         if i in theirs:
             continue
         relative, kind, _, own, key = read[i]
-        document = read_document(root, relative, kind, own, text=text, key=key or "")
-        if document is not None and isinstance(document.source, LoadedYaml):
-            # The positions of every value are most of a parsed file's memory (8.7 GB at
-            # 100,000 records) and only a message needs one: the file is held from here on
-            # as a cached one is, by its text, parsed again when a message asks.
-            parsed[i] = cache.encoded(document.source.data)
-            document = replace(document, source=LazyPositions(text))
+        document, parsed[i] = _read_here(root, relative, kind, own, text, key or "", cache)
         read[i] = (relative, kind, document, own, key)
         bar.advance()
     shared, inputs_digest = helper.result() if helper.in_background else ({}, "")
@@ -148,10 +142,7 @@ def read_library(
         if found is not None and found[0] == key:  # the text the helper read is the one read here
             document = cached_document(relative, kind, text, found[1], found[0])
         if document is None:  # a file with a problem (or changed meanwhile): read here, for the messages
-            document = read_document(root, relative, kind, own, text=text, key=key or "")
-            if document is not None and isinstance(document.source, LoadedYaml):
-                parsed[i] = cache.encoded(document.source.data)
-                document = replace(document, source=LazyPositions(text))
+            document, parsed[i] = _read_here(root, relative, kind, own, text, key or "", cache)
         else:
             parsed[i] = found[1] if cache.path is not None else None
             if memo is not None and found[2] is not None:
@@ -174,6 +165,19 @@ def read_library(
         else:
             library.classes.append(document)
     return library, problems
+
+
+def _read_here(
+    root: Path, relative: str, kind: str, own: list[Problem], text: str, key: str, cache: ParseCache
+) -> tuple[Document[Any] | None, bytes | None]:
+    """read_document in this process; the document and its data as `cache` would keep it."""
+    document = read_document(root, relative, kind, own, text=text, key=key)
+    if document is None or not isinstance(document.source, LoadedYaml):
+        return document, None
+    # The positions of every value are most of a parsed file's memory (8.7 GB at
+    # 100,000 records) and only a message needs one: the file is held from here on
+    # as a cached one is, by its text, parsed again when a message asks.
+    return replace(document, source=LazyPositions(text)), cache.encoded(document.source.data)
 
 
 def cached_document(relative: str, kind: str, text: str, data: bytes, key: str) -> Document[Any] | None:
