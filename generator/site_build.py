@@ -630,7 +630,6 @@ class _PageSplitter(BasePlugin):
     def on_page_content(self, html: str, page: Any, config: Any, files: Any) -> str:
         if self.owns(page):
             self.page_count.add(CONVERTED)
-            page.content = html  # as MkDocs sets it on return: the frame test reads it
             if bulk_page(page.file.src_uri) and self.frames.wanted(page):
                 page.meta["template"] = FRAME_TEMPLATE  # page_frames.py: the same page, made faster
         return html
