@@ -47,6 +47,7 @@ from .outdir import MARKER, ReadPath, build_lock, check_site_out, naming, read_m
 from .parallel import Background
 from .parse_cache import CACHE_FILE as PARSE_CACHE_FILE
 from .parse_cache import ParseCache, collector_paused
+from .prelink import PreLinker, adopt
 from .progress import NO_BAR, NO_PROGRESS, Bar, Progress
 from .publish import clean_leftovers, clean_retired, publish, staging_folder
 from .render.guides import guide_files
@@ -62,6 +63,7 @@ from .workdir import scratch_root
 DEFAULT_CONFIG = "mkdocs.yml"
 # The share of the pages the guard's second process checks while this one writes the search
 # data (about a third of the guard's time at 10,000 records): both then finish near together.
+PRELINKED = "linked"  # the staging folder's tree of published pages linked early (prelink.py)
 GUARD_SHARE_DURING_SEARCH = 0.65
 RETIRE_IN_BACKGROUND_FROM = 5_000  # files of the old site: fewer are removed before the build returns
 WORKBOOKS_IN_BACKGROUND_FROM = 5_000  # ledger rows; below this a process costs more than it saves
@@ -181,39 +183,45 @@ def _build(
     done()
     if report.unchanged:
         return report
-    with report.stage("load+validate"), progress.stage("load+validate") as bar, collector_paused(keep=True):
-        # keep=True: what the library made is frozen out of later collections (not scanned again)
-        parsed = ParseCache(cache_folder / PARSE_CACHE_FILE if cache_folder is not None else None)
-        checked = ValidateMemo(cache_folder / VALIDATE_MEMO_FILE if cache_folder is not None else None)
-        library, problems = check_library(options.library, options.as_of, options.config, parsed, bar, checked)
-        parsed.save()  # clean files stay clean whatever the others hold: kept even when the build stops here
-        checked.save()
-        if problems:
-            raise InvalidLibrary(problems)
-    done()
-    with report.stage("derive"), progress.stage("derive"):
-        site = derive_site(library, options.audience, options.as_of, SegmentMemo(cache_folder), cache_folder)
-        # The models live on in `site`; the positions of every YAML value (a third of
-        # the memory at 10,000 records) are only needed for messages, and
-        # validation is over: let them go before MkDocs and the index need room.
-        del library
-        # The change log compares with the site readers have now (derive/changes.py).
-        previous, history = read_previous(target)
-        current = snapshot(site, previous)
-        changes = compare(previous, current, options.as_of)
-        history = next_history(history, changes, site.settings.changes.keep_builds)
-    done()
-
     # Everything from here on, scratch files of pandoc, openpyxl and MkDocs workers
     # included, lives in the staging folder beside the target (workdir.py).
     staging = staging_folder(target)
+    linker = None
+    if state is not None:  # published record and entry pages, linked meanwhile (prelink.py)
+        bulk = (src for src in state.pages if bulk_page(src))
+        linker = PreLinker.start(target, staging / PRELINKED, state, bulk)
     try:
+        with report.stage("load+validate"), progress.stage("load+validate") as bar, collector_paused(keep=True):
+            # keep=True: what the library made is frozen out of later collections (not scanned again)
+            parsed = ParseCache(cache_folder / PARSE_CACHE_FILE if cache_folder is not None else None)
+            checked = ValidateMemo(cache_folder / VALIDATE_MEMO_FILE if cache_folder is not None else None)
+            library, problems = check_library(options.library, options.as_of, options.config, parsed, bar, checked)
+            parsed.save()  # clean files stay clean whatever the others hold: kept even when the build stops here
+            checked.save()
+            if problems:
+                raise InvalidLibrary(problems)
+        done()
+        with report.stage("derive"), progress.stage("derive"):
+            site = derive_site(library, options.audience, options.as_of, SegmentMemo(cache_folder), cache_folder)
+            # The models live on in `site`; the positions of every YAML value (a third of
+            # the memory at 10,000 records) are only needed for messages, and
+            # validation is over: let them go before MkDocs and the index need room.
+            del library
+            # The change log compares with the site readers have now (derive/changes.py).
+            previous, history = read_previous(target)
+            current = snapshot(site, previous)
+            changes = compare(previous, current, options.as_of)
+            history = next_history(history, changes, site.settings.changes.keep_builds)
+        done()
+        linked = linker.result() if linker is not None else set()
+
         with naming(options.out), scratch_root(staging):
             docs, built, fresh, pages = staging / "docs", staging / "site", staging / "mkdocs", staging / PAGE_PACK
             with report.stage("render"), progress.stage("render") as bar:
                 blobs = BlobMemo(cache_folder)
+                published = state.published_pages(target, linked) if state is not None else {}
                 report.pages, job, render_keys = write_pages(
-                    site, config_path, docs, pages, state, target, (history, current), blobs, bar
+                    site, config_path, docs, pages, state, published, (history, current), blobs, bar
                 )
                 report.stubbed = len(job.stubbed)
                 blobs.prune()
@@ -221,9 +229,12 @@ def _build(
             with report.stage("site"), progress.stage("site") as bar:
                 result = build_site(job, fresh, options.jobs, bar)
                 report.rendered, report.reused = len(result.keys) - len(result.reused), len(result.reused)
+                if linked:
+                    adopt(os.fspath(staging / PRELINKED), linked, result.reused)
+                    os.rename(staging / PRELINKED, built)
                 move_tree(fresh, built)
                 if state is not None:
-                    link_reused(target, built, state, result.reused)
+                    link_reused(target, built, state, {d: u for d, u in result.reused.items() if d not in linked})
                 texts = dict(result.texts)
                 for url in result.reused.values():
                     if state is not None and url in state.texts:
@@ -277,6 +288,8 @@ def _build(
             publish(built, target, retire_to=store.folder if large and cache_folder is not None else None)
             store.prune(new_state.build_id)
     finally:
+        if linker is not None:
+            linker.cancel()
         shutil.rmtree(staging, ignore_errors=True)
     return report
 
@@ -436,7 +449,7 @@ def write_pages(
     docs: Path,
     pack: Path,
     state: BuildState | None = None,
-    published: Path | None = None,
+    published_pages: dict[str, str] | None = None,
     changes: tuple[list[ChangeSet], Snapshot] | None = None,
     blobs: BlobMemo | None = None,
     bar: Bar = NO_BAR,
@@ -447,8 +460,9 @@ def write_pages(
     `bar` counts the record and entry pages, then the Word guides.
 
     Returns the page count, the MkDocs job and the render keys of record and entry
-    pages, keyed for an incremental build: the pages `state` says the `published`
-    site has with the same key are not made again, and record and entry pages made
+    pages, keyed for an incremental build: the `published_pages` (source path → key,
+    from `state`, of the pages the published site holds as that build left them)
+    with the same key are not made again, and record and entry pages made
     from the same inputs (render/pages.py RenderMemo) are not even rendered."""
     hand_written = _docs_dir(config_path)
     if hand_written.is_dir():
@@ -463,7 +477,7 @@ def write_pages(
     large = book is not None and book.library.tally.total >= WORKBOOKS_IN_BACKGROUND_FROM
     workbooks = Background.start(write_workbooks, book, docs, blobs, wanted=large)
     history, current = changes if changes is not None else ([], None)
-    published_pages = state.published_pages(published) if state is not None and published is not None else {}
+    published_pages = published_pages or {}
     memo = RenderMemo(state.render_keys(published_pages) if state is not None else {})
     pages = counted_pages(render_pages(site, existing, extras, history, memo), site, bar)
     job = mkdocs_job(site, config_path, docs, pack, changes=bool(history))

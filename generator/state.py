@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from stat import S_ISREG
@@ -121,9 +121,15 @@ class BuildState:
             return None
         return record
 
-    def published_pages(self, site: Path) -> dict[str, str]:
-        """Page source path → key, for the pages whose published file is as this build left it."""
-        return {src: key for src, (dest, key, _) in self.pages.items() if self.unchanged_on_disk(site, dest)}
+    def published_pages(self, site: Path, linked: Collection[str] = ()) -> dict[str, str]:
+        """Page source path → key, for the pages whose published file is as this build left it.
+
+        `linked`: destination paths already found so and linked (prelink.py), not asked again."""
+        return {
+            src: key
+            for src, (dest, key, _) in self.pages.items()
+            if dest in linked or self.unchanged_on_disk(site, dest)
+        }
 
     def render_keys(self, published: dict[str, str]) -> dict[str, str]:
         """Source path → render key of the `published` pages that have one (record and entry pages)."""

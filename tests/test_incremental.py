@@ -176,8 +176,14 @@ def site_files(site: Path) -> dict[str, str]:
     return files
 
 
+def site_folders(site: Path) -> list[str]:
+    return sorted(Path(folder).relative_to(site).as_posix() for folder, _, _ in os.walk(site))
+
+
 def assert_same_site(incremental: Path, full: Path, after: str = "") -> None:
+    """The same files with the same bytes, and the same folders (none left empty by a removed page)."""
     a, b = site_files(incremental), site_files(full)
+    assert site_folders(incremental) == site_folders(full), after
     assert sorted(a) == sorted(b), (after, sorted(set(a) - set(b))[:10], sorted(set(b) - set(a))[:10])
     differ = sorted(p for p in a if a[p] != b[p])
     assert not differ, (after, differ[:10])

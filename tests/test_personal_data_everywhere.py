@@ -189,14 +189,17 @@ def on_post_build(config):
 """
 
 
-@pytest.mark.parametrize("second_process", [False, True], ids=["one process", "pages in a second process"])
+@pytest.mark.parametrize("second_process", ["none", "by count", "by weight"])
 def test_the_guard_reads_attributes_comments_meta_links_and_file_names(
-    mini: Scratch, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, second_process: bool
+    mini: Scratch, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, second_process: str
 ) -> None:
     """Also with most pages checked by a second process while the search data is written
-    (guard.SiteCheck, as a large site is): every leak is still listed, and nothing is published."""
-    if second_process:
+    (guard.SiteCheck): interleaved by count, as a large site's are, or the largest files, as
+    an incremental build's few are. Every leak is still listed, and nothing is published."""
+    if second_process == "by count":
         monkeypatch.setattr("generator.guard.PARALLEL_FROM", 1)
+    elif second_process == "by weight":
+        monkeypatch.setattr("generator.guard.SECOND_FOR_FEW_FROM_BYTES", 1)
     out = tmp_path / "site"
     first = build_site(mini.root, out)
     assert first.exit_code == 0, first.stdout + first.stderr
