@@ -121,7 +121,7 @@ class LazyPositions:
 
 
 @contextmanager
-def collector_paused(keep: bool = False) -> Iterator[None]:
+def collector_paused(keep: bool = False, sweep: bool = False) -> Iterator[None]:
     """Python's cycle collector off while a library is read into objects, back on after.
 
     Reading 10,000 files makes millions of objects that all live on, and none in a
@@ -136,7 +136,13 @@ def collector_paused(keep: bool = False) -> Iterator[None]:
     a process whose library lives until it exits, a build. Such objects are still freed
     when no longer used; only a cycle among them would never be (reading 2,000 records
     left 7 to 150 small objects in cycles). `keep` acts in the block that found the
-    collector on."""
+    collector on.
+
+    `sweep` (with `keep`): first collect what the block made and left in cycles, by
+    collecting the youngest generation, where all of it still is. Deriving the site at
+    10,000 records leaves 180,000 such objects (350 MB at the peak had they stayed),
+    found in 0.2 s; reading the library leaves 7, and the same walk over its millions
+    of objects would cost as much, so it is not swept."""
     was_on = gc.isenabled()
     gc.disable()
     try:
@@ -144,5 +150,7 @@ def collector_paused(keep: bool = False) -> Iterator[None]:
     finally:
         if was_on:
             if keep:
+                if sweep:
+                    gc.collect(0)
                 gc.freeze()
             gc.enable()
