@@ -61,9 +61,9 @@ from .validate_memo import ValidateMemo
 from .workdir import scratch_root
 
 DEFAULT_CONFIG = "mkdocs.yml"
+PRELINKED = "linked"  # the staging folder's tree of published pages linked early (prelink.py)
 # The share of the pages the guard's second process checks while this one writes the search
 # data (about a third of the guard's time at 10,000 records): both then finish near together.
-PRELINKED = "linked"  # the staging folder's tree of published pages linked early (prelink.py)
 GUARD_SHARE_DURING_SEARCH = 0.65
 RETIRE_IN_BACKGROUND_FROM = 5_000  # files of the old site: fewer are removed before the build returns
 WORKBOOKS_IN_BACKGROUND_FROM = 5_000  # ledger rows; below this a process costs more than it saves
@@ -219,8 +219,11 @@ def _build(
 
         with naming(options.out), scratch_root(staging):
             docs, built, fresh, pages = staging / "docs", staging / "site", staging / "mkdocs", staging / PAGE_PACK
-            stage = report.stage("render"), progress.stage("render"), collector_paused(keep=True, sweep=True)
-            with stage[0], stage[1] as bar, stage[2]:  # the collector as in derive
+            with (
+                report.stage("render"),
+                progress.stage("render") as bar,
+                collector_paused(keep=True, sweep=True),  # as in derive
+            ):
                 blobs = BlobMemo(cache_folder)
                 published = state.published_pages(target, linked) if state is not None else {}
                 report.pages, job, render_keys = write_pages(
@@ -258,13 +261,14 @@ def _build(
             )
             try:
                 with report.stage("search"), progress.stage("search"):
-                    from .search.index import write_search_data
+                    from .search.index import DATA_DIR, write_search_data
 
                     search_cache = cache_folder / "search" if cache_folder is not None else None
                     report.search = write_search_data(site, built, texts, search_cache)
                 done()
                 with report.stage("guard"), progress.stage("guard") as bar:
-                    records, digests_known = record_files(built, state, set(result.reused), early)
+                    search_data = DATA_DIR.as_posix()  # the one folder written since `early`
+                    records, digests_known = record_files(built, state, set(result.reused), early, search_data)
                     later = [relative for relative in records if relative not in early]
                     leaks = guard.finish(later, digests_known if same_guard else set(), bar)
             except BaseException:
@@ -369,7 +373,11 @@ def move_tree(source: Path, destination: Path) -> None:
 
 
 def record_files(
-    site: Path, state: BuildState | None, reused: Collection[str], known: dict[str, FileRecord] | None = None
+    site: Path,
+    state: BuildState | None,
+    reused: Collection[str],
+    known: dict[str, FileRecord] | None = None,
+    written_in: str = "",
 ) -> tuple[dict[str, FileRecord], set[str]]:
     """Size, mtime and digest of every file of the new site; and the files the guard passed before.
 
@@ -378,19 +386,34 @@ def record_files(
     10,000 records that is two thirds of the site. Files the guard reads by their
     path only (search data shards and text slices) get no digest: their path is all
     it judges. `known`: files recorded earlier in this build and not written since
-    (the guard starts before the search data is written): taken as they are."""
+    (the guard starts before the search data is written): taken as they are.
+    `written_in`: the one folder (site-relative) written since `known` was recorded:
+    only it is listed again (30,000 files were listed twice at 10,000 records)."""
     records: dict[str, FileRecord] = {}
     unchanged: set[str] = set()
-    for relative, path in site_files(site):
+
+    def take(relative: str, record: FileRecord) -> None:
+        records[relative] = record
         previous = state.files.get(relative) if state is not None else None
-        if known is not None and relative in known:
-            records[relative] = known[relative]
-            if previous is not None and previous.digest == known[relative].digest:
-                unchanged.add(relative)
-            continue
-        if relative in reused and previous is not None:
-            records[relative] = previous
+        if previous is not None and previous.digest == record.digest:
             unchanged.add(relative)
+
+    if written_in:
+        inside = f"{written_in}/"
+        for relative, record in (known or {}).items():
+            if not relative.startswith(inside):
+                take(relative, record)
+        folder = site / written_in
+        listed = ((inside + relative, path) for relative, path in site_files(folder)) if folder.is_dir() else iter(())
+    else:
+        listed = site_files(site)
+    for relative, path in listed:
+        if known is not None and relative in known:
+            take(relative, known[relative])
+            continue
+        previous = state.files.get(relative) if state is not None else None
+        if relative in reused and previous is not None:
+            take(relative, previous)
             continue
         stat = os.stat(path)
         if content_is_read(relative):
@@ -398,9 +421,7 @@ def record_files(
                 file_digest = digest(stream.read())
         else:
             file_digest = ""
-        records[relative] = FileRecord(stat.st_size, stat.st_mtime_ns, file_digest)
-        if previous is not None and previous.digest == file_digest:
-            unchanged.add(relative)
+        take(relative, FileRecord(stat.st_size, stat.st_mtime_ns, file_digest))
     return dict(sorted(records.items())), unchanged
 
 
