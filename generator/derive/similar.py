@@ -745,7 +745,9 @@ def reasons(probe: CaseText, probe_groups: Grouped, target: CaseText, target_gro
         a, b = probe_groups.get(group), target_groups.get(group)
         if not a or not b:
             return []
-        return [k for _, k in sorted([(-a[k] * b[k], k) for k in a.keys() & b.keys()])[:limit]]
+        if len(b) < len(a):  # look up the shorter one's names in the longer: no set is made
+            a, b = b, a  # (-x)·y is -(x·y) and x·y is y·x exactly, so the products are the same
+        return [k for _, k in sorted([(-a[k] * b[k], k) for k in a if k in b])[:limit]]
 
     out: list[str] = []
     shown: list[str] = []  # names already given, so no keyword repeats them or a piece of them
