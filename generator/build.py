@@ -500,36 +500,37 @@ def write_pages(
     book = extras.ledgers
     large = book is not None and book.library.tally.total >= WORKBOOKS_IN_BACKGROUND_FROM
     workbooks = Background.start(write_workbooks, book, docs, blobs, wanted=large)
-    history, current = changes if changes is not None else ([], None)
-    published_pages = published_pages or {}
-    memo = RenderMemo(state.render_keys(published_pages) if state is not None else {})
-    pages = counted_pages(render_pages(site, existing, extras, history, memo), site, bar)
-    job = mkdocs_job(site, config_path, docs, pack, changes=bool(history))
-    frame = site_key(
-        [tree_digest(path) for path in input_paths(config_path)],  # mkdocs.yml, docs/, theme overrides, hooks
-        job.frame_fields(),
-        [f"{uri}\n{front_matter(text)}" for uri, text in pages if not bulk_page(uri)],
-    )
-    if memo.stubbed and (state is None or frame != state.frame_key):
-        # A stub stands for the published page, which had another frame (nav, settings):
-        # every page is made again (see dependencies.py: what forces a full rebuild).
-        memo = RenderMemo({})
+    with workbooks:  # left by an exception: the second process is stopped, not waited for
+        history, current = changes if changes is not None else ([], None)
+        published_pages = published_pages or {}
+        memo = RenderMemo(state.render_keys(published_pages) if state is not None else {})
         pages = counted_pages(render_pages(site, existing, extras, history, memo), site, bar)
-    for relative, _ in pages:
-        if relative in existing:  # generated pages are all .md: only a hand-written one can be in the way
-            _refuse_clash(docs, relative)
-    write_pack(pack, pages)
-    if current is not None:
-        _write_new(docs, CHANGES_FILE, changes_json(history, current).encode("utf-8"))
-    bar.count(len(site.classes), "份 Word 指引")
-    for relative, data in guide_files(site, extras, blobs):
-        _write_new(docs, relative, data)
-        if relative.endswith(".docx"):
-            bar.advance()
-    if blobs is not None:
-        blobs.used |= workbooks.result()
-    else:
-        workbooks.result()
+        job = mkdocs_job(site, config_path, docs, pack, changes=bool(history))
+        frame = site_key(
+            [tree_digest(path) for path in input_paths(config_path)],  # mkdocs.yml, docs/, theme overrides, hooks
+            job.frame_fields(),
+            [f"{uri}\n{front_matter(text)}" for uri, text in pages if not bulk_page(uri)],
+        )
+        if memo.stubbed and (state is None or frame != state.frame_key):
+            # A stub stands for the published page, which had another frame (nav, settings):
+            # every page is made again (see dependencies.py: what forces a full rebuild).
+            memo = RenderMemo({})
+            pages = counted_pages(render_pages(site, existing, extras, history, memo), site, bar)
+        for relative, _ in pages:
+            if relative in existing:  # generated pages are all .md: only a hand-written one can be in the way
+                _refuse_clash(docs, relative)
+        write_pack(pack, pages)
+        if current is not None:
+            _write_new(docs, CHANGES_FILE, changes_json(history, current).encode("utf-8"))
+        bar.count(len(site.classes), "份 Word 指引")
+        for relative, data in guide_files(site, extras, blobs):
+            _write_new(docs, relative, data)
+            if relative.endswith(".docx"):
+                bar.advance()
+        if blobs is not None:
+            blobs.used |= workbooks.result()
+        else:
+            workbooks.result()
     assets = docs / ASSET_DIR
     assets.mkdir(parents=True, exist_ok=True)
     for name in ("casebook.css", "casebook.js", "similar.js"):

@@ -11,6 +11,7 @@ import datetime as dt
 import errno
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -311,10 +312,25 @@ def bench(count: int, keep: Path | None, repeats: int, anchor: bool) -> None:
         click.echo(line)
 
 
+class Terminated(BaseException):
+    """SIGTERM arrived (a service manager, a timeout, `kill`): the command leaves through
+    every `finally` as on Ctrl+C, so worker processes are stopped and scratch folders
+    removed; without a handler Python would die on the spot and leave them running.
+    A BaseException, so that no `except Exception` on the way takes it for an error."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise Terminated
+
+
 def main() -> None:
     """Console entry point: expected failures print one message, never a traceback."""
+    signal.signal(signal.SIGTERM, _on_sigterm)  # `serve` puts its own in place while it runs
     try:
         cli(standalone_mode=False)
+    except Terminated:
+        click.echo("已终止", err=True)
+        sys.exit(128 + signal.SIGTERM)
     except click.exceptions.Abort:
         click.echo("已中止", err=True)
         sys.exit(EXIT_PROBLEMS)

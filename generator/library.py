@@ -123,16 +123,17 @@ def read_library(
     helper = Background.start(
         read_share, root, [read[i][:2] for i in share], as_of, wanted=len(missed) >= PARALLEL_FROM
     )
-    theirs = set(share) if helper.in_background else set()
-    parsed: dict[int, bytes | None] = {}  # read[i] → its data as the cache keeps it, once the file is known clean
-    for i, text in missed:
-        if i in theirs:
-            continue
-        relative, kind, _, own, key = read[i]
-        document, parsed[i] = _read_here(root, relative, kind, own, text, key or "", cache)
-        read[i] = (relative, kind, document, own, key)
-        bar.advance()
-    shared, inputs_digest = helper.result() if helper.in_background else ({}, "")
+    with helper:  # left by an exception: the second process is stopped, not waited for
+        theirs = set(share) if helper.in_background else set()
+        parsed: dict[int, bytes | None] = {}  # read[i] → its data as the cache keeps it, once the file is known clean
+        for i, text in missed:
+            if i in theirs:
+                continue
+            relative, kind, _, own, key = read[i]
+            document, parsed[i] = _read_here(root, relative, kind, own, text, key or "", cache)
+            read[i] = (relative, kind, document, own, key)
+            bar.advance()
+        shared, inputs_digest = helper.result() if helper.in_background else ({}, "")
     for i, text in missed:
         if i not in theirs:
             continue

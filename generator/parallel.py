@@ -52,6 +52,15 @@ class Background:
                 self._future = None
         return self._function(*self._args)
 
+    def __enter__(self) -> Background:
+        return self
+
+    def __exit__(self, kind: Any, error: Any, trace: Any) -> None:
+        """Leaving the block by an exception (a bad file, Ctrl+C, SIGTERM) stops the second process:
+        otherwise the interpreter, on its way out, waits for it to finish work nobody will use."""
+        if kind is not None:
+            self.cancel()
+
     def cancel(self) -> None:
         """Stop the second process without waiting for its result (the caller gave up on it)."""
         if self._future is None:

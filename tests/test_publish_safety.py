@@ -438,6 +438,61 @@ def test_a_build_killed_at_any_point_leaves_the_temp_folder_clean_and_the_old_si
     assert _casebook_things(tmpdir) == []
 
 
+def _group_members(group: int) -> list[int]:
+    """Pids of the live processes in a process group (from /proc: field 5 of stat is the group)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            text = stat.read_text()
+            fields = text[text.rindex(")") + 2 :].split()  # after the command name, which may hold spaces
+            if int(fields[2]) == group and fields[0] != "Z":
+                members.append(int(stat.parent.name))
+    return members
+
+
+@pytest.mark.parametrize("stage", ["load+validate", "render"])
+def test_sigterm_stops_the_build_and_its_workers_and_leaves_the_old_site(
+    project: Path, tmp_path: Path, stage: str
+) -> None:
+    """SIGTERM (a service manager, a cron timeout) reaches only the main process: it stops its
+    worker processes (MkDocs with --jobs 2, the ledger and guard processes) on its way out,
+    removes its staging folder and exits 143; the published site is as it was."""
+    tmpdir = tmp_path / "tmp"
+    first = _start_build(project, tmpdir)
+    assert first.wait(timeout=600) == 0
+    before = tree_digest(project / "site")
+    build = subprocess.Popen(
+        [PYTHON, "-m", "generator", "build", "cases", "--out", "site", "--as-of", AS_OF, "--full", "--jobs", "2"],
+        cwd=project,
+        env=subprocess_env(tmpdir),
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        said = []
+        for line in build.stderr:  # the stage before the one to stop in has ended
+            said.append(line)
+            if line.split() and line.split()[0] == stage:
+                break
+        time.sleep(0.3)  # into the next stage: MkDocs workers spawned (render), or deriving
+        assert build.poll() is None, "".join(said) + build.stderr.read()
+        build.send_signal(signal.SIGTERM)
+        assert build.wait(timeout=60) == 128 + signal.SIGTERM
+        assert "已终止" in build.stderr.read()
+        deadline = time.monotonic() + 10
+        while _group_members(build.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _group_members(build.pid) == [], "a worker outlived the build"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(build.pid, signal.SIGKILL)
+    assert sorted(p.name for p in project.iterdir()) == PROJECT_AFTER_BUILD
+    assert tree_digest(project / "site") == before
+    assert _casebook_things(tmpdir) == []
+
+
 def test_a_killed_guide_leaves_nothing_in_the_temp_folder_and_the_next_one_cleans_beside_the_output(
     tmp_path: Path,
 ) -> None:
