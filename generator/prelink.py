@@ -56,11 +56,14 @@ class PreLinker:
         return cls(process)
 
     def result(self) -> set[str]:
-        """Destination paths of the pages linked (each published file as the state records it)."""
+        """Destination paths of the pages linked (each published file as the state records it).
+
+        Empty when the process failed (a file system without hard links, a full disk): the
+        build then links what it reuses itself, where a failure names its path."""
         assert self._process.stdout is not None
         output = self._process.stdout.read()
         if self._process.wait() != 0:
-            raise OSError(f"发布页面的硬链接未能建立（进程退出码 {self._process.returncode}）")
+            return set()
         return set(output.decode("utf-8", "surrogateescape").splitlines())
 
     def cancel(self) -> None:
@@ -76,10 +79,13 @@ def link_all(published: str, tree: str, lines: Iterable[str]) -> Iterable[str]:
     """The linking process's work: each line `size mtime_ns path`; yields the paths linked.
 
     A published file that is not the one the state describes (other size or
-    mtime, not a regular file, gone) is not linked, so it is never reused."""
+    mtime, not a regular file, gone) is not linked, so it is never reused; nor is
+    a path that would leave the site (absolute, or with a `..`: a damaged state)."""
     made_folders: set[str] = set()
     for line in lines:
         size, mtime, dest = line.rstrip("\n").split(" ", 2)
+        if dest.startswith("/") or ".." in dest.split("/"):
+            continue
         source = os.path.join(published, dest)
         try:
             found = os.lstat(source)

@@ -31,12 +31,20 @@ def test_only_pages_as_the_state_recorded_them_are_linked_and_never_copied(tmp_p
     (site / "records/C/index.html").unlink()
     tree = tmp_path / "stage" / "linked"
 
-    linked = PreLinker.start(site, tree, state, [*names, "records/unknown.md"]).result()
+    outside = tmp_path / "stage" / "escape.html"  # a damaged state naming a path outside the site
+    state.pages["records/D.md"] = ["../stage/escape.html", "key", ""]
+    outside.parent.mkdir()
+    outside.write_text("not a page", encoding="utf-8")
+    found = outside.stat()
+    state.files["../stage/escape.html"] = FileRecord(found.st_size, found.st_mtime_ns, "")
+
+    linked = PreLinker.start(site, tree, state, [*names, "records/D.md", "records/unknown.md"]).result()
 
     assert linked == {"records/A/index.html", "typical/E/index.html"}
     for dest in linked:
         assert os.path.samefile(tree / dest, site / dest)  # a link: the same file, no copy
     assert not (tree / "records/B").exists() and not (tree / "records/C").exists()
+    assert sorted(p.name for p in (tmp_path / "stage").iterdir()) == ["escape.html", "linked"]
 
 
 def test_adopt_removes_the_pages_not_reused_and_the_folders_they_leave_empty(tmp_path: Path) -> None:
