@@ -6,9 +6,9 @@ link each, about a second of system calls. Which pages are reused is known
 only once MkDocs has keyed them, but nearly all are, and a link costs no
 copy: a small process of its own (no imports but the standard library's, so
 it starts in a few hundredths of a second, and no share of this process's
-GIL) links them all, as the state records them, while derive keeps this
-process busy (not while the library is read: the two contend for the file
-system); the build then removes the few it did not reuse (`adopt`).
+GIL) links them all, as the state records them, while load, validate and
+derive keep this process busy; the build then removes the few it did not
+reuse (`adopt`).
 
 A link shares the published file's inode, so nothing may ever write into it:
 the new site's writers write into folders of their own (MkDocs' output, the
