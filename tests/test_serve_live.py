@@ -178,8 +178,16 @@ def test_a_failed_build_shows_the_located_problem_above_the_last_good_page_until
     assert f"{RECORD}:{line}:{column}: domain:" in text and "不存在的领域" in text
     # The last good page is under the banner: the old title, not the one of the failed save.
     assert old in body_text(preview) and new not in body_text(preview)
-    heading = preview.page.locator("article h1").first
-    assert banner.bounding_box()["y"] < heading.bounding_box()["y"]
+    # Above the page's heading, both measured in one look at the page: two separate lookups
+    # could fall on either side of a live reload (a box of None; seen once in a full suite).
+    preview.page.wait_for_function(
+        """([banner, heading]) => {
+            const b = document.querySelector(banner), h = document.querySelector(heading);
+            return b !== null && h !== null && b.getBoundingClientRect().top < h.getBoundingClientRect().top;
+        }""",
+        arg=[BANNER, "article h1"],
+        timeout=WAIT_MS,
+    )
     assert f"{RECORD}:{line}:{column}" in preview.log_text()  # the terminal has it too
 
     # Every HTML page the preview sends carries the banner, not only the open one (a missing page too,
