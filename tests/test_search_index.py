@@ -152,21 +152,28 @@ def test_exact_when_common_bigrams_live_in_their_own_files(tmp_path: Path, monke
             assert all_texts[doc][first : first + 3] == query, (query, doc)
 
 
-@pytest.mark.parametrize("packed", [2**32, 1])
+@pytest.mark.parametrize(("packed", "part", "block"), [(2**32, 2**24, 2**23), (1, 2**24, 2**23), (2**32, 300, 7)])
 def test_fast_postings_are_the_bytes_the_obvious_loop_writes(
-    sample_site: Path, packed: int, monkeypatch: pytest.MonkeyPatch
+    sample_site: Path, packed: int, part: int, block: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """postings.py (array operations) against tests/search_reference.py (a loop per character).
 
-    With `packed` 1 the sorts take the path for ranks too large to pack (never at library scale)."""
+    With `packed` 1 the sorts take the path for ranks too large to pack (never at library scale).
+    With `part` 300 the corpus is cut into dozens of parts by first letter (postings.letter_parts,
+    as for 100,000 records), and `block` 7 takes every whole-corpus pass in small blocks."""
     import numpy as np
 
     from generator.search import postings
     from tests import search_reference as reference
 
     monkeypatch.setattr(postings, "PACKED", packed)
+    monkeypatch.setattr(postings, "PART_OCCURRENCES", part)
+    monkeypatch.setattr(postings, "BLOCK", block)
     all_texts = [*texts(sample_site), "", "a", "ab ab", "２０２４年 2024-06-30 xf2024"]
     corpus = postings.Corpus.of(all_texts)
+    if part < 1000:  # the partitioned path is the one taken
+        assert corpus.letter_parts(corpus.letter[:-1] & corpus.letter[1:])[1] > 5
+        assert corpus.letter_parts(corpus.letter)[1] > 5
     pairs = postings.bigrams(corpus)
     names = [postings.key_text(k, 2) for k in pairs.keys.tolist()]
     expected = reference.ngram_positions(all_texts, 2)
@@ -192,13 +199,18 @@ def test_fast_postings_are_the_bytes_the_obvious_loop_writes(
     assert postings.encode_doc_lists(chars).parts() == [reference.doc_list(char_expected[k]) for k in char_names]
 
 
-def test_the_corpus_normalises_as_the_browser_does() -> None:
+@pytest.mark.parametrize("block", [2**23, 3])
+def test_the_corpus_normalises_as_the_browser_does(block: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy as np
+
     from generator.search import postings
 
-    raw = ["ＸＦ－２０２３ 信訪", "", "ABC abc ﬁ㈠ Ⅻ", "\u00a0Ｔａｘ"]
+    monkeypatch.setattr(postings, "BLOCK", block)  # 3: the texts are encoded and mapped in small blocks
+    raw = ["ＸＦ－２０２３ 信訪", "", "ABC abc ﬁ㈠ Ⅻ", "\u00a0Ｔａｘ", "", "末"]
     table = postings.Corpus.normalised(raw)
     plain = postings.Corpus.of([normalise(text) for text in raw])
-    assert table.codes.tolist() == plain.codes.tolist()
+    assert table.codes.tolist() == plain.codes.tolist() == [ord(c) for c in "\0".join(map(normalise, raw))]
+    assert table.starts.tolist() == [0, *np.cumsum([len(text) + 1 for text in raw]).tolist()]
     assert table.letter.tolist() == plain.letter.tolist()
     assert table.letters.tolist() == plain.letters.tolist()
 

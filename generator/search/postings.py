@@ -68,17 +68,17 @@ class Corpus:
 
     @classmethod
     def _made(cls, texts: list[str], normalised: bool) -> Corpus:
-        codes = np.frombuffer("\0".join(texts).encode("utf-32-le"), dtype="<u4").astype(np.uint32)
         lengths = np.fromiter((len(text) + 1 for text in texts), dtype=np.int64, count=len(texts))
         starts = np.zeros(len(texts) + 1, dtype=np.int64)
         np.cumsum(lengths, out=starts[1:])
-        present = np.flatnonzero(np.bincount(codes)) if len(codes) else np.zeros(0, dtype=np.int64)
+        codes = _code_points(texts, starts)
+        present = _present(codes)
         if normalised and len(present):
             mapped = np.array([ord(normalise(chr(code))) for code in present.tolist()], dtype=np.uint32)
             if (mapped != present).any():
                 table = np.arange(int(present[-1]) + 1, dtype=np.uint32)
                 table[present] = mapped
-                codes = table[codes]
+                looked_up(table, codes, out=codes)
                 present = np.unique(mapped)
         is_letter = np.array([TERM_RUN.fullmatch(chr(code)) is not None for code in present.tolist()], dtype=bool)
         letters = present[is_letter].astype(np.uint32)  # the same rule as the browser's
@@ -87,12 +87,88 @@ class Corpus:
         letter_table[letters] = True
         rank = np.zeros(size, dtype=np.uint32)
         rank[letters] = np.arange(len(letters), dtype=np.uint32)
-        return cls(codes, starts, letter_table[codes], letters, rank)
+        return cls(codes, starts, looked_up(letter_table, codes), letters, rank)
 
     def doc_of_each(self) -> np.ndarray:
         """uint32: the page number of every character (separators count with the page before)."""
         lengths = np.diff(self.starts)
         return np.repeat(np.arange(len(lengths), dtype=np.uint32), lengths)[: len(self.codes)]
+
+    def docs_of(self, places: np.ndarray) -> np.ndarray:
+        """uint32: the page of each of these places (ascending or not).
+
+        For many places, a table of every character's page is quicker; for the
+        fraction of one part (partitioned), a binary search costs no table of 4
+        bytes a character."""
+        if len(places) * 4 >= len(self.codes):
+            return self.doc_of_each()[places]
+        return (np.searchsorted(self.starts, places, side="right") - 1).astype(np.uint32)
+
+    def letter_parts(self, where: np.ndarray) -> tuple[np.ndarray, int]:
+        """(part number of each letter at `where` (a mask over codes; the largest number elsewhere), part count).
+
+        Parts are runs of consecutive letters (by rank) holding at most
+        PART_OCCURRENCES of the masked places together (a letter with more is a
+        part alone), so a part's keys all sort before the next part's and the
+        parts' postings, concatenated, are those of the whole corpus."""
+        codes = self.codes[: len(where)]
+        counts = np.zeros(len(self.letters), dtype=np.int64)
+        for start in range(0, len(codes), BLOCK):
+            block = slice(start, start + BLOCK)
+            chosen = codes[block][where[block]]
+            counts += np.bincount(looked_up(self.rank, chosen), minlength=len(self.letters))
+        runs = _runs(counts, PART_OCCURRENCES)
+        kind = np.uint8 if len(runs) < 0xFF else np.uint16
+        part_of_rank = np.repeat(np.arange(len(runs), dtype=kind), [high - low for low, high in runs])
+        parts = np.full(len(codes), np.iinfo(kind).max, dtype=kind)
+        for start in range(0, len(codes), BLOCK):
+            block = slice(start, start + BLOCK)
+            inside = where[block]
+            parts[block][inside] = looked_up(part_of_rank, looked_up(self.rank, codes[block][inside]))
+        return parts, len(runs)
+
+
+BLOCK = 1 << 23  # characters a whole-corpus pass takes at once: its temporaries stay near 100 MB
+# Occurrences of one part (letter_parts): the sort of a part's keys takes about 16 bytes each,
+# so the stage's working memory is that of a part, not of the corpus (1.5 GB at 100,000 records).
+PART_OCCURRENCES = 1 << 24
+
+
+def looked_up(table: np.ndarray, index: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """table[index], a block at a time: numpy turns a whole index array into 8-byte integers
+    first (1.3 GB for the 165 million characters of 100,000 records)."""
+    if out is None:
+        out = np.empty(len(index), dtype=table.dtype)
+    for start in range(0, len(index), BLOCK):
+        out[start : start + BLOCK] = table[index[start : start + BLOCK]]
+    return out
+
+
+def _code_points(texts: list[str], starts: np.ndarray) -> np.ndarray:
+    """uint32 code points of the texts joined by "\\0", encoded a group of texts at a time
+    (the whole join, its UTF-32 bytes and their copy were three corpora at once)."""
+    codes = np.empty(max(int(starts[-1]) - 1, 0), dtype=np.uint32)
+    first = 0
+    while first < len(texts):
+        last = int(np.searchsorted(starts, starts[first] + BLOCK, side="right"))
+        last = min(max(last - 1, first + 1), len(texts))
+        piece = "\0".join(texts[first:last]) + ("\0" if last < len(texts) else "")
+        codes[starts[first] : starts[first] + len(piece)] = np.frombuffer(piece.encode("utf-32-le"), dtype="<u4")
+        first = last
+    return codes
+
+
+def _present(codes: np.ndarray) -> np.ndarray:
+    """The distinct code points, ascending (np.bincount over all codes at once copies them to intp)."""
+    counts = np.zeros(1, dtype=np.int64)
+    for start in range(0, len(codes), BLOCK):
+        block = np.bincount(codes[start : start + BLOCK])
+        if len(block) > len(counts):
+            block[: len(counts)] += counts
+            counts = block
+        else:
+            counts[: len(block)] += block
+    return np.flatnonzero(counts) if len(codes) else np.zeros(0, dtype=np.int64)
 
 
 @dataclass
@@ -284,30 +360,75 @@ def _grouped(ranks: np.ndarray, places: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 
 def bigrams(corpus: Corpus) -> Postings:
-    """Every pair of adjacent letters or digits, by key (first code << 21 | second code)."""
-    at = np.flatnonzero(corpus.letter[:-1] & corpus.letter[1:])
+    """Every pair of adjacent letters or digits, by key (first code << 21 | second code).
+
+    A part at a time (Corpus.letter_parts, by the first letter): the sort and
+    its keys take memory for one part's occurrences, the result for all."""
+    pair = corpus.letter[:-1] & corpus.letter[1:]
+    total = int(np.count_nonzero(pair))
+    parts, count = corpus.letter_parts(pair) if total > PART_OCCURRENCES else (None, 1)
+    whole = np.flatnonzero(pair) if parts is None else None
+    del pair
+    doc, position = np.empty(total, dtype=np.uint32), np.empty(total, dtype=np.uint32)
+    keys: list[np.ndarray] = []
+    starts: list[np.ndarray] = [np.zeros(1, dtype=np.int64)]
+    filled = 0
+    for part in range(count):
+        at = whole if whole is not None else np.flatnonzero(parts == part)
+        whole = None
+        part_keys, part_starts, part_doc, part_position = _bigrams_at(corpus, at)
+        del at
+        keys.append(part_keys)
+        starts.append(part_starts[1:] + filled)
+        doc[filled : filled + len(part_doc)] = part_doc
+        position[filled : filled + len(part_doc)] = part_position
+        filled += len(part_doc)
+    return Postings(np.concatenate(keys).astype(np.uint64), np.concatenate(starts), doc, position)
+
+
+def _bigrams_at(corpus: Corpus, at: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(keys, starts, doc, position) of the bigrams starting at these places (all of some first letters)."""
     count = np.uint64(len(corpus.letters))
-    ranks = corpus.rank[corpus.codes[at]].astype(np.uint64)
+    ranks = looked_up(corpus.rank, corpus.codes[at]).astype(np.uint64)
     ranks *= count
-    ranks += corpus.rank[corpus.codes[1:][at]]
+    ranks += looked_up(corpus.rank, corpus.codes[at + 1])
     distinct, starts, places = _grouped(ranks, at)  # sorts in the memory of ranks and at
     del ranks, at
     keys = (corpus.letters[distinct // count].astype(np.uint64) << np.uint64(CODE_BITS)) | corpus.letters[
         distinct % count
     ].astype(np.uint64)
-    doc = corpus.doc_of_each()[places]
+    doc = corpus.docs_of(places)
     places -= corpus.starts[doc]  # page-relative
-    return Postings(keys, starts, doc, places.astype(np.uint32))
+    return keys, starts, doc, places.astype(np.uint32)
 
 
 def characters(corpus: Corpus) -> Postings:
-    """Each letter with the pages it occurs in (once per page; no positions)."""
+    """Each letter with the pages it occurs in (once per page; no positions); a part at a time, as bigrams."""
+    total = int(np.count_nonzero(corpus.letter))
+    parts, count = corpus.letter_parts(corpus.letter) if total > PART_OCCURRENCES else (None, 1)
+    keys: list[np.ndarray] = []
+    docs: list[np.ndarray] = []
+    starts: list[np.ndarray] = [np.zeros(1, dtype=np.int64)]
+    filled = 0
+    for part in range(count):
+        at = np.flatnonzero(corpus.letter) if parts is None else np.flatnonzero(parts == part)
+        part_keys, part_starts, part_doc = _characters_at(corpus, at)
+        del at
+        keys.append(part_keys)
+        docs.append(part_doc)
+        starts.append(part_starts[1:] + filled)
+        filled += len(part_doc)
+    return Postings(np.concatenate(keys).astype(np.uint64), np.concatenate(starts), np.concatenate(docs), None)
+
+
+def _characters_at(corpus: Corpus, at: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(keys, starts, doc) of the letters at these places (all places of some letters)."""
     pages = max(len(corpus.starts) - 1, 1)
     wide = len(corpus.letters) * pages >= PACKED
     kind = np.uint64 if wide else np.uint32
-    pairs = corpus.rank[corpus.codes[corpus.letter]].astype(kind)
+    pairs = looked_up(corpus.rank, corpus.codes[at]).astype(kind)
     pairs *= kind(pages)
-    pairs += corpus.doc_of_each()[corpus.letter]
+    pairs += corpus.docs_of(at)
     pairs.sort()  # (letter, page) in order; np.unique would hash, 20 times slower here
     if len(pairs):
         distinct = np.empty(len(pairs), dtype=bool)
@@ -319,7 +440,7 @@ def characters(corpus: Corpus) -> Postings:
     boundary = np.flatnonzero(letter_rank[1:] != letter_rank[:-1]) + 1
     starts = np.concatenate(([0], boundary, [len(doc)])).astype(np.int64) if len(doc) else np.zeros(1, np.int64)
     keys = corpus.letters[letter_rank[starts[:-1]]].astype(np.uint64)
-    return Postings(keys, starts, doc, None)
+    return keys, starts, doc
 
 
 def trigrams(pairs: Postings, chosen: np.ndarray, text_lengths: np.ndarray) -> Postings:
@@ -327,28 +448,70 @@ def trigrams(pairs: Postings, chosen: np.ndarray, text_lengths: np.ndarray) -> P
 
     Found by joining the chosen bigrams' own occurrences: a trigram starts at
     (doc, p) when one chosen bigram occurs there and another at (doc, p + 1);
-    the pages' texts are not needed, only their lengths."""
+    the pages' texts are not needed, only their lengths. The chosen bigrams
+    are taken a run at a time (about PART_OCCURRENCES occurrences, in key
+    order), so only a table of one number a character is held for all."""
     picked = np.flatnonzero(chosen)
     if not len(picked) or pairs.position is None:
         return Postings.empty()
-    sub = pairs.take(picked)
-    which = np.repeat(np.arange(len(picked), dtype=np.int32), sub.counts())
     page_starts = np.zeros(len(text_lengths) + 1, dtype=np.int64)
     np.cumsum(np.asarray(text_lengths, dtype=np.int64) + 1, out=page_starts[1:])
-    place = page_starts[sub.doc]
-    place += sub.position
+    sizes = pairs.counts()[picked]
+    runs = _runs(sizes, PART_OCCURRENCES)
     at_place = np.full(int(page_starts[-1]) + 1, -1, dtype=np.int16 if len(picked) < 2**15 else np.int32)
-    at_place[place] = which
-    following = at_place[place + 1]
-    del at_place, place
-    found = np.flatnonzero(following >= 0)
-    first, third = which[found], sub.keys[following[found]] & np.uint64(CODE_MASK)
-    ranks = first.astype(np.uint64) << np.uint64(CODE_BITS)
-    ranks |= third
-    distinct, starts, order = _grouped(ranks, np.arange(len(found), dtype=np.int64))
-    keys = (sub.keys[distinct >> np.uint64(CODE_BITS)] << np.uint64(CODE_BITS)) | (distinct & np.uint64(CODE_MASK))
-    occurrences = found[order]
-    return Postings(keys, starts, sub.doc[occurrences], sub.position[occurrences])
+    for low, high in runs:  # which chosen bigram starts at each place of the corpus
+        sub = pairs.take(picked[low:high])
+        at_place[page_starts[sub.doc] + sub.position] = np.repeat(
+            np.arange(low, high, dtype=at_place.dtype), sub.counts()
+        )
+    picked_keys = pairs.keys[picked]
+    keys: list[np.ndarray] = []
+    starts: list[np.ndarray] = [np.zeros(1, dtype=np.int64)]
+    docs: list[np.ndarray] = []
+    positions: list[np.ndarray] = []
+    filled = 0
+    for low, high in runs:
+        sub = pairs.take(picked[low:high])
+        assert sub.position is not None
+        which = np.repeat(np.arange(low, high, dtype=np.int64), sub.counts())
+        place = page_starts[sub.doc]
+        place += sub.position
+        place += 1
+        following = at_place[place]
+        del place
+        found = np.flatnonzero(following >= 0)
+        ranks = which[found].astype(np.uint64) << np.uint64(CODE_BITS)
+        ranks |= picked_keys[following[found]] & np.uint64(CODE_MASK)
+        del which, following
+        distinct, part_starts, order = _grouped(ranks, np.arange(len(found), dtype=np.int64))
+        keys.append(
+            (picked_keys[distinct >> np.uint64(CODE_BITS)] << np.uint64(CODE_BITS)) | (distinct & np.uint64(CODE_MASK))
+        )
+        occurrences = found[order]
+        docs.append(sub.doc[occurrences])
+        positions.append(sub.position[occurrences])
+        starts.append(part_starts[1:] + filled)
+        filled += len(occurrences)
+    return Postings(
+        np.concatenate(keys).astype(np.uint64),
+        np.concatenate(starts),
+        np.concatenate(docs).astype(np.uint32),
+        np.concatenate(positions).astype(np.uint32),
+    )
+
+
+def _runs(sizes: np.ndarray, budget: int) -> list[tuple[int, int]]:
+    """Consecutive index ranges [low, high) of `sizes` summing to at most `budget` (or one index alone)."""
+    runs: list[tuple[int, int]] = []
+    low, filled = 0, 0
+    for index, size in enumerate(sizes.tolist()):
+        if filled and filled + size > budget:
+            runs.append((low, index))
+            low, filled = index, 0
+        filled += size
+    if low < len(sizes):
+        runs.append((low, len(sizes)))
+    return runs
 
 
 def key_text(key: int, length: int) -> str:
