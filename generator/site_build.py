@@ -31,6 +31,7 @@ import logging
 import multiprocessing
 import os
 import pickle
+import re
 import shutil
 import sysconfig
 import threading
@@ -129,16 +130,45 @@ def write_pack(path: Path, pages: list[tuple[str, str]]) -> None:
     Ten thousand Markdown files cost more to create, read back and delete than
     to render (file creation alone was 1-4 s of kernel time at 10,000 records);
     every MkDocs process reads this one file instead and hands the pages to
-    MkDocs as in-memory files (File.generated)."""
+    MkDocs as in-memory files (File.generated). One pickle a page, so a process
+    reads them one at a time and keeps whole only the pages it renders
+    (read_pack): at 100,000 records the pack is 0.9 GB, and each process held
+    all of it."""
     with open(path, "wb") as stream:
-        pickle.dump(pages, stream, protocol=pickle.HIGHEST_PROTOCOL)
+        for page in pages:
+            stream.write(pickle.dumps(page, protocol=pickle.HIGHEST_PROTOCOL))
 
 
-def read_pack(path: Path | None) -> list[tuple[str, str]]:
+def read_pack(path: Path | None) -> Iterator[tuple[str, str, int]]:
+    """(path in docs, text, where in the pack) of every page, one at a time."""
     if path is None:
-        return []
+        return
     with open(path, "rb") as stream:
-        return pickle.load(stream)  # our own file, written by this build (write_pack)
+        end = os.fstat(stream.fileno()).st_size
+        while (offset := stream.tell()) < end:
+            uri, text = pickle.load(stream)  # our own file, written by this build (write_pack)
+            yield uri, text, offset
+
+
+def read_packed(path: Path, offsets: list[int]) -> Iterator[str]:
+    """The texts of the pages at these places of the pack (read_pack's third value), in order."""
+    with open(path, "rb") as stream:
+        for offset in offsets:
+            stream.seek(offset)
+            yield pickle.load(stream)[1]
+
+
+def front_matter_only(text: str) -> str:
+    """The page with its front matter alone (MkDocs' own pattern): what a process that does
+    not render a split page needs of it (its title and meta, for the nav). The whole text
+    when the front matter has no title: MkDocs could then take the title from the text."""
+    from mkdocs.utils.meta import YAML_RE
+
+    match = YAML_RE.match(text)
+    return text[: match.end()] if match and _TITLE_LINE.search(match.group(1)) else text
+
+
+_TITLE_LINE = re.compile(r"^title:", re.M)
 
 
 def choose_processes(job: MkDocsJob, jobs: int | None) -> int:
@@ -507,14 +537,30 @@ class _PageSplitter(BasePlugin):
         self.written: list[str] = []
         self.html_pages: HtmlPages | None = None
         self.frames = PageFrames()
+        self.sizes: dict[str, int] = {}  # generated page → bytes of its whole text
+        self.generated_keys: dict[str, str] = {}  # generated page → page key of its whole text
 
     def on_files(self, files: Any, config: Any) -> Any:
         from mkdocs.structure.files import File
 
         generated = set()
-        for uri, text in read_pack(self.pack):
-            files.append(File.generated(config, uri, content=text))
+        trimmed: dict[str, tuple[Any, int]] = {}  # split pages kept as their front matter: (file, offset)
+        for uri, text, offset in read_pack(self.pack):
+            source = text.encode("utf-8")
+            self.sizes[uri] = len(source)
+            if uri not in self.stubbed:
+                self.generated_keys[uri] = page_key(self.site_key, uri, source, None)
+            del source
+            if self.parts > 1 and splits(uri):
+                short = front_matter_only(text)
+                if len(short) < len(text):
+                    text = short
+                    trimmed[uri] = (None, offset)
+            file = File.generated(config, uri, content=text)
+            files.append(file)
             generated.add(uri)
+            if uri in trimmed:
+                trimmed[uri] = (file, offset)
         self._reuse_unchanged(files, generated)
         # Every process sees the same files, so every process computes the same shares:
         # largest page first to the process with the least text so far (a 10,000-record
@@ -522,7 +568,7 @@ class _PageSplitter(BasePlugin):
         # (hand-written ones, section indexes) belong to the lead.
         split = sorted(
             (
-                (_size(f), f.src_uri)
+                (self.sizes[f.src_uri] if f.src_uri in self.sizes else _size(f), f.src_uri)
                 for f in files.documentation_pages()
                 if splits(f.src_uri) and f.src_uri not in self.owner
             ),
@@ -534,6 +580,12 @@ class _PageSplitter(BasePlugin):
             self.owner[uri] = part
             loads[part] += size
         self.page_count.expect(sum(1 for f in files.documentation_pages() if self.owner.get(f.src_uri, 0) != REUSED))
+        # This process's own share of the split pages is read whole again; the others stay
+        # their front matter: MkDocs reads it (read_source) but renders nothing of them here.
+        own = sorted((offset, file) for uri, (file, offset) in trimmed.items() if self.owner.get(uri, 0) == self.part)
+        if own and self.pack is not None:
+            for (_, file), text in zip(own, read_packed(self.pack, [offset for offset, _ in own]), strict=True):
+                file.content_string = text
         self.html_pages = HtmlPages(config, files)
         return files
 
@@ -543,9 +595,10 @@ class _PageSplitter(BasePlugin):
         for file in files.documentation_pages():
             if file.src_uri in self.stubbed:
                 key = self.published[file.src_uri]
+            elif file.src_uri in generated:
+                key = self.generated_keys[file.src_uri]  # of the whole text, as read from the pack
             else:
-                hand_written = file.src_uri not in generated
-                key = page_key(self.site_key, file.src_uri, file.content_bytes, all_pages if hand_written else None)
+                key = page_key(self.site_key, file.src_uri, file.content_bytes, all_pages)
             self.keys[file.src_uri] = (file.dest_uri, key)
             self.urls[file.dest_uri] = file.url
             if self.site_key and self.published.get(file.src_uri) == key:
