@@ -14,6 +14,7 @@ by the 信访工作条例 (category, decision, outcome …) are closed sets here
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict
@@ -104,6 +105,45 @@ class Contract(BaseModel):
     """Base of every model: unknown keys are errors, so typos never pass silently."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Share what thousands of models hold alike: the set of fields given, and short texts.
+
+        A record is some 15 models; each kept a set of its field names of its own
+        (7 KB a record, a third of its memory) and its own copy of every vocabulary
+        value and date-like text (7.5 KB). At 100,000 records that was about 1.5 GB.
+        The models are never changed after validation (a change would fail loudly:
+        the shared set refuses changes)."""
+        given = frozenset(self.__pydantic_fields_set__)
+        shared = _FIELD_SETS.get(given)
+        if shared is None:
+            shared = _FIELD_SETS[given] = SharedFieldSet(given)
+        object.__setattr__(self, "__pydantic_fields_set__", shared)
+        values = self.__dict__
+        for name, value in values.items():
+            if type(value) is str:
+                if len(value) <= SHARED_TEXT:
+                    values[name] = sys.intern(value)
+            elif type(value) is list:
+                for index, item in enumerate(value):
+                    if type(item) is str and len(item) <= SHARED_TEXT:
+                        value[index] = sys.intern(item)
+
+
+class SharedFieldSet(set[str]):
+    """The fields given, shared by every model given the same ones: a set (pydantic's
+    serializer wants one) that refuses changes, since a change would reach them all."""
+
+    def _refuse(self, *args: object, **kwargs: object) -> None:
+        raise TypeError("a validated model is not changed: make a new one (model_validate)")
+
+    add = discard = remove = pop = clear = update = _refuse  # type: ignore[assignment]
+    intersection_update = difference_update = symmetric_difference_update = _refuse  # type: ignore[assignment]
+    __ior__ = __iand__ = __isub__ = __ixor__ = _refuse  # type: ignore[assignment]
+
+
+SHARED_TEXT = 24  # texts up to this long are interned: names, places, units, vocabulary values
+_FIELD_SETS: dict[frozenset[str], SharedFieldSet] = {}
 
 
 # ── shared parts ────────────────────────────────────────────────────────────
