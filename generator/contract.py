@@ -137,6 +137,12 @@ class SharedFieldSet(set[str]):
     def _refuse(self, *args: object, **kwargs: object) -> None:
         raise TypeError("a validated model is not changed: make a new one (model_validate)")
 
+    def __copy__(self) -> set[str]:  # model_copy(update=...) copies the set, then adds to the copy
+        return set(self)
+
+    def __deepcopy__(self, memo: dict[int, object]) -> set[str]:
+        return set(self)
+
     add = discard = remove = pop = clear = update = _refuse  # type: ignore[assignment]
     intersection_update = difference_update = symmetric_difference_update = _refuse  # type: ignore[assignment]
     __ior__ = __iand__ = __isub__ = __ixor__ = _refuse  # type: ignore[assignment]

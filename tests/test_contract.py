@@ -175,5 +175,7 @@ def test_models_share_their_field_sets_and_short_texts() -> None:
     for record in records:
         by_domain.setdefault(record.domain, set()).add(id(record.domain))
     assert all(len(ids) == 1 for ids in by_domain.values())  # one string a domain, however many records
+    changed = stages[1].model_copy(update={"unit": "改"})  # a copy has a set of its own
+    assert changed.unit == "改" and stages[1].unit != "改" and "unit" in changed.model_fields_set
     again = type(records[0]).model_validate(records[0].model_dump(by_alias=True, exclude_unset=True))
     assert again == records[0] and again.model_fields_set == records[0].model_fields_set
