@@ -17,6 +17,7 @@ A memo without a folder (no cache: `casebook doc`, tests) remembers nothing.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -39,10 +40,12 @@ class SegmentMemo:
             try:
                 data = json.loads(self.path.read_text(encoding="utf-8"))
                 if isinstance(data, dict) and isinstance(data.get("sentences"), dict):
+                    # One string a word, as a fresh cut shares them (Segmenter.expand): each
+                    # read from JSON is its own, and every record's word counts hold them.
+                    self.sentences = {sentence: _interned(terms) for sentence, terms in data["sentences"].items()}
                     self.loaded_fingerprint = str(data.get("fingerprint", ""))
-                    self.sentences = data["sentences"]
-            except (OSError, UnicodeDecodeError, ValueError):
-                pass
+            except (OSError, UnicodeDecodeError, ValueError, TypeError):  # TypeError: not a list of texts
+                self.sentences = {}
 
     def for_fingerprint(self, fingerprint: str) -> dict[str, list[str]]:
         """The cut sentences of a segmenter with this fingerprint (another one's are of no use)."""
@@ -53,6 +56,12 @@ class SegmentMemo:
             return
         payload = {"fingerprint": fingerprint, "sentences": dict(sorted(used.items()))}
         write_atomically(self.path, json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+
+def _interned(terms: object) -> list[str]:
+    if not isinstance(terms, list):
+        raise TypeError("the terms of a sentence are a list")
+    return [sys.intern(term) for term in terms]  # TypeError for anything but a text
 
 
 class BlobMemo:
