@@ -685,6 +685,13 @@ class _PageSplitter(BasePlugin):
             self.page_count.add(CONVERTED)
             if bulk_page(page.file.src_uri) and self.frames.wanted(page):
                 page.meta["template"] = FRAME_TEMPLATE  # page_frames.py: the same page, made faster
+            if splits(page.file.src_uri):
+                # MkDocs converts every page before it writes any, and keeps each one's source
+                # twice (the file's text and the page's Markdown) beside its HTML: at 100,000
+                # records about 0.5 GB a process. Converted, a split page needs neither (its
+                # title is in its front matter, kept in page.meta).
+                page.markdown = ""
+                page.file.content_string = ""
         return html
 
     def on_post_page(self, output: str, page: Any, config: Any) -> str:
@@ -696,6 +703,8 @@ class _PageSplitter(BasePlugin):
                 self.texts[page.url] = extracted
             self.written.append(page.file.dest_uri)
             self.page_count.add(WRITTEN)
+            if splits(page.file.src_uri):
+                page.content = ""  # written next (no other page shows it): not kept to the end of the build
         return output
 
 
