@@ -28,7 +28,7 @@ import yaml
 from .bench_anchor import AnchorResult, anchor_lines, build_anchor, median_anchor
 from .build import BuildOptions, StageTiming, build
 from .library import read_library
-from .memory import PeakSampler, tree_rss_mb
+from .memory import PeakSampler, tree_memory_mb
 from .search.index import DATA_DIR
 from .search.query import SiteIndex
 from .state import StateStore
@@ -303,7 +303,7 @@ def build_command(library: Path, out: Path, config: Path) -> tuple[float, float]
         start = time.perf_counter()
         with subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors_file) as process:
             while process.poll() is None:
-                peak = max(peak, tree_rss_mb(process.pid))
+                peak = max(peak, tree_memory_mb(process.pid))
                 time.sleep(0.1)
         seconds = time.perf_counter() - start
         errors_file.seek(0)

@@ -3,7 +3,12 @@
 ru_maxrss gives each process's own peak, and RUSAGE_CHILDREN only the
 largest child's: neither says how much the machine needed at once while
 MkDocs workers and the index ran side by side. A sampler thread sums the
-resident memory of this process and its descendants every 0.1 s.
+memory of this process and its descendants every 0.1 s: each one's
+proportional set size (Pss), which splits a page shared by several processes
+between them. Resident sizes (VmRSS) count a shared page once per process: a
+child between fork and exec (every process start, MkDocs workers included)
+showed the parent's 4.4 GB again, and the 100,000-record build's peak read
+8.8 GB where the machine needed 6.2 GB.
 """
 
 from __future__ import annotations
@@ -13,13 +18,16 @@ import threading
 from pathlib import Path
 
 
-def _rss_kb(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
+def _memory_kb(pid: int) -> int:
+    """Pss of one process (kB); its VmRSS where smaps_rollup cannot be read (Linux before 4.14)."""
+    for name, field in ((f"/proc/{pid}/smaps_rollup", "Pss:"), (f"/proc/{pid}/status", "VmRSS:")):
+        try:
+            with open(name, encoding="ascii", errors="replace") as stream:
+                for line in stream:
+                    if line.startswith(field):
+                        return int(line.split()[1])
+        except OSError:
+            continue
     return 0
 
 
@@ -33,12 +41,12 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def tree_rss_mb(pid: int | None = None) -> float:
-    """Resident memory of a process and all its descendants, in MB."""
+def tree_memory_mb(pid: int | None = None) -> float:
+    """Memory of a process and all its descendants, in MB (shared pages counted once)."""
     pending, total = [pid or os.getpid()], 0
     while pending:
         current = pending.pop()
-        total += _rss_kb(current)
+        total += _memory_kb(current)
         pending += _children(current)
     return total / 1024
 
@@ -54,7 +62,7 @@ class PeakSampler:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak_mb = max(self.peak_mb, tree_rss_mb())
+            self.peak_mb = max(self.peak_mb, tree_memory_mb())
             self._stop.wait(self.interval)
 
     def __enter__(self) -> PeakSampler:
