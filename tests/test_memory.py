@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from generator.memory import tree_memory_mb
+from generator.memory import shares_memory, tree_memory_mb
 
 BALLAST_MB = 300
 
@@ -38,3 +38,19 @@ def test_a_forked_child_does_not_count_the_parent_twice() -> None:
         os.close(told)
     assert both < alone + BALLAST_MB / 3, (alone, both)
     assert ballast[0] == 1
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="kcmp is Linux only")
+def test_a_child_in_its_parents_address_space_is_told_apart() -> None:
+    """A vfork child (every process start, for microseconds) reports its parent's whole Pss:
+    the sampler counts it once. A forked child has an address space of its own."""
+    assert shares_memory(os.getpid(), os.getpid())
+    child = os.fork()
+    if child == 0:  # pragma: no cover
+        time.sleep(30)
+        os._exit(0)
+    try:
+        assert not shares_memory(os.getpid(), child)
+    finally:
+        os.kill(child, 9)
+        os.waitpid(child, 0)
