@@ -551,15 +551,11 @@ class _PageSplitter(BasePlugin):
             if uri not in self.stubbed:
                 self.generated_keys[uri] = page_key(self.site_key, uri, source, None)
             del source
-            if self.parts > 1 and splits(uri):
-                short = front_matter_only(text)
-                if len(short) < len(text):
-                    text = short
-                    trimmed[uri] = (None, offset)
-            file = File.generated(config, uri, content=text)
+            kept = front_matter_only(text) if self.parts > 1 and splits(uri) else text
+            file = File.generated(config, uri, content=kept)
             files.append(file)
             generated.add(uri)
-            if uri in trimmed:
+            if len(kept) < len(text):
                 trimmed[uri] = (file, offset)
         self._reuse_unchanged(files, generated)
         # Every process sees the same files, so every process computes the same shares:
