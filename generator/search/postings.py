@@ -369,21 +369,13 @@ def bigrams(corpus: Corpus) -> Postings:
     parts, count = corpus.letter_parts(pair) if total > PART_OCCURRENCES else (None, 1)
     whole = np.flatnonzero(pair) if parts is None else None
     del pair
-    doc, position = np.empty(total, dtype=np.uint32), np.empty(total, dtype=np.uint32)
-    keys: list[np.ndarray] = []
-    starts: list[np.ndarray] = [np.zeros(1, dtype=np.int64)]
-    filled = 0
+    joined = _Joined(total)
     for part in range(count):
         at = whole if whole is not None else np.flatnonzero(parts == part)
         whole = None
-        part_keys, part_starts, part_doc, part_position = _bigrams_at(corpus, at)
+        joined.add(*_bigrams_at(corpus, at))
         del at
-        keys.append(part_keys)
-        starts.append(part_starts[1:] + filled)
-        doc[filled : filled + len(part_doc)] = part_doc
-        position[filled : filled + len(part_doc)] = part_position
-        filled += len(part_doc)
-    return Postings(np.concatenate(keys).astype(np.uint64), np.concatenate(starts), doc, position)
+    return joined.postings()
 
 
 def _bigrams_at(corpus: Corpus, at: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -406,19 +398,12 @@ def characters(corpus: Corpus) -> Postings:
     """Each letter with the pages it occurs in (once per page; no positions); a part at a time, as bigrams."""
     total = int(np.count_nonzero(corpus.letter))
     parts, count = corpus.letter_parts(corpus.letter) if total > PART_OCCURRENCES else (None, 1)
-    keys: list[np.ndarray] = []
-    docs: list[np.ndarray] = []
-    starts: list[np.ndarray] = [np.zeros(1, dtype=np.int64)]
-    filled = 0
+    joined = _Joined(positions=False)
     for part in range(count):
         at = np.flatnonzero(corpus.letter) if parts is None else np.flatnonzero(parts == part)
-        part_keys, part_starts, part_doc = _characters_at(corpus, at)
+        joined.add(*_characters_at(corpus, at))
         del at
-        keys.append(part_keys)
-        docs.append(part_doc)
-        starts.append(part_starts[1:] + filled)
-        filled += len(part_doc)
-    return Postings(np.concatenate(keys).astype(np.uint64), np.concatenate(starts), np.concatenate(docs), None)
+    return joined.postings()
 
 
 def _characters_at(corpus: Corpus, at: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -465,11 +450,7 @@ def trigrams(pairs: Postings, chosen: np.ndarray, text_lengths: np.ndarray) -> P
             np.arange(low, high, dtype=at_place.dtype), sub.counts()
         )
     picked_keys = pairs.keys[picked]
-    keys: list[np.ndarray] = []
-    starts: list[np.ndarray] = [np.zeros(1, dtype=np.int64)]
-    docs: list[np.ndarray] = []
-    positions: list[np.ndarray] = []
-    filled = 0
+    joined = _Joined()
     for low, high in runs:
         sub = pairs.take(picked[low:high])
         assert sub.position is not None
@@ -484,20 +465,49 @@ def trigrams(pairs: Postings, chosen: np.ndarray, text_lengths: np.ndarray) -> P
         ranks |= picked_keys[following[found]] & np.uint64(CODE_MASK)
         del which, following
         distinct, part_starts, order = _grouped(ranks, np.arange(len(found), dtype=np.int64))
-        keys.append(
-            (picked_keys[distinct >> np.uint64(CODE_BITS)] << np.uint64(CODE_BITS)) | (distinct & np.uint64(CODE_MASK))
-        )
+        first = picked_keys[distinct >> np.uint64(CODE_BITS)] << np.uint64(CODE_BITS)
+        keys = first | (distinct & np.uint64(CODE_MASK))
         occurrences = found[order]
-        docs.append(sub.doc[occurrences])
-        positions.append(sub.position[occurrences])
-        starts.append(part_starts[1:] + filled)
-        filled += len(occurrences)
-    return Postings(
-        np.concatenate(keys).astype(np.uint64),
-        np.concatenate(starts),
-        np.concatenate(docs).astype(np.uint32),
-        np.concatenate(positions).astype(np.uint32),
-    )
+        joined.add(keys, part_starts, sub.doc[occurrences], sub.position[occurrences])
+    return joined.postings()
+
+
+class _Joined:
+    """Postings made a part at a time, each part's keys after the previous part's: joined.
+
+    With `total` (the occurrences, known beforehand) the doc and position arrays
+    are filled in place, so the parts and the whole are never held at once."""
+
+    def __init__(self, total: int | None = None, positions: bool = True) -> None:
+        self.positions = positions
+        self.keys: list[np.ndarray] = []
+        self.starts: list[np.ndarray] = [np.zeros(1, dtype=np.int64)]
+        self.docs: list[np.ndarray] = []
+        self.places: list[np.ndarray] = []
+        self.filled = 0
+        self.doc = np.empty(total, dtype=np.uint32) if total is not None else None
+        self.position = np.empty(total, dtype=np.uint32) if total is not None and positions else None
+
+    def add(self, keys: np.ndarray, starts: np.ndarray, doc: np.ndarray, position: np.ndarray | None = None) -> None:
+        self.keys.append(keys)
+        self.starts.append(starts[1:] + self.filled)
+        end = self.filled + len(doc)
+        if self.doc is not None:
+            self.doc[self.filled : end] = doc
+            if self.position is not None:
+                self.position[self.filled : end] = position
+        else:
+            self.docs.append(doc)
+            if position is not None:
+                self.places.append(position)
+        self.filled = end
+
+    def postings(self) -> Postings:
+        doc = self.doc if self.doc is not None else np.concatenate(self.docs).astype(np.uint32)
+        position = self.position
+        if position is None and self.positions:
+            position = np.concatenate(self.places).astype(np.uint32)
+        return Postings(np.concatenate(self.keys).astype(np.uint64), np.concatenate(self.starts), doc, position)
 
 
 def _runs(sizes: np.ndarray, budget: int) -> list[tuple[int, int]]:
