@@ -3,14 +3,19 @@
 ru_maxrss gives each process's own peak, and RUSAGE_CHILDREN only the
 largest child's: neither says how much the machine needed at once while
 MkDocs workers and the index ran side by side. A sampler thread sums the
-memory of this process and its descendants every 0.1 s: each one's
-proportional set size (Pss), which splits a page shared by several processes
-between them. Resident sizes (VmRSS) count a shared page once per process: a
-child between fork and exec (every process start, MkDocs workers included)
-showed the parent's 4.4 GB again, and the 100,000-record build's peak read
-8.8 GB where the machine needed 6.2 GB. Python starts processes with vfork: until
-its exec the child runs in its parent's address space and reports the parent's
-whole Pss too, so such a child is not counted (shares_memory).
+resident memory (VmRSS, from /proc/<pid>/statm) of this process and its
+descendants every 0.1 s.
+
+Why not the proportional set size (Pss), which splits shared pages: the kernel
+walks every page table to give it, 76 ms for a 4 GB process, so sampling it
+every 0.1 s took a third of a core from a build on this 2-core machine (the
+100,000-record build went from 491 to 671 s). The build starts every process
+by spawn or exec, so no pages are shared copy-on-write; what two processes
+share is the Python binary and its libraries, about 14 MB a process, counted
+once per process here (so the figure errs high, by some 50 MB). Python starts
+processes with vfork: until its exec the child runs in its parent's address
+space and reports the parent's whole memory, so such a child is not counted
+(shares_memory): summing it showed 8.8 GB where the machine needed 6.2.
 """
 
 from __future__ import annotations
@@ -23,18 +28,16 @@ import sys
 import threading
 from pathlib import Path
 
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024 if hasattr(os, "sysconf") else 4
+
 
 def _memory_kb(pid: int) -> int:
-    """Pss of one process (kB); its VmRSS where smaps_rollup cannot be read (Linux before 4.14)."""
-    for name, field in ((f"/proc/{pid}/smaps_rollup", "Pss:"), (f"/proc/{pid}/status", "VmRSS:")):
-        try:
-            with open(name, encoding="ascii", errors="replace") as stream:
-                for line in stream:
-                    if line.startswith(field):
-                        return int(line.split()[1])
-        except OSError:
-            continue
-    return 0
+    """Resident memory of one process (kB): statm's second field, in pages (no page-table walk)."""
+    try:
+        with open(f"/proc/{pid}/statm", encoding="ascii") as stream:
+            return int(stream.read().split()[1]) * PAGE_KB
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
 def _children(pid: int) -> list[int]:
@@ -48,7 +51,7 @@ def _children(pid: int) -> list[int]:
 
 
 def tree_memory_mb(pid: int | None = None) -> float:
-    """Memory of a process and all its descendants, in MB (shared pages counted once)."""
+    """Resident memory of a process and all its descendants, in MB (vfork children not counted)."""
     pending, total = [pid or os.getpid()], 0
     while pending:
         current = pending.pop()
@@ -71,7 +74,7 @@ def _libc() -> ctypes.CDLL | None:
 
 def shares_memory(one: int, other: int) -> bool:
     """Whether two processes run in one address space: a child started with vfork (as Python
-    starts every process) until its exec. Pss cannot tell: both report the whole of it."""
+    starts every process) until its exec. Its resident size is its parent's, whole."""
     libc = _libc()
     if _KCMP is None or libc is None or not sys.platform.startswith("linux"):
         return False
