@@ -232,6 +232,14 @@ def _build(
                 )
                 report.stubbed = len(job.stubbed)
                 blobs.prune()
+                # What the later stages need of the model; then it goes (2 GB at 100,000 records),
+                # before the MkDocs processes and the index need the room. (numpy is imported
+                # only here: a build with nothing to do returns long before.)
+                from .search.index import DATA_DIR, model_docs, write_search_docs
+
+                search_rows = model_docs(site)
+                protected_names = site.settings.protected_names
+                del site
             done()
             with report.stage("site"), progress.stage("site") as bar:
                 result = build_site(job, fresh, options.jobs, bar)
@@ -251,21 +259,20 @@ def _build(
             # The guard starts on the pages while the search data is written (one core): a
             # second process takes most of them, this one the rest and the search data after.
             early, early_passed = record_files(built, state, set(result.reused))
-            guard_key = key_of(code_digest(), *site.settings.protected_names)
+            guard_key = key_of(code_digest(), *protected_names)
             same_guard = state is not None and state.guard_key == guard_key
             guard = SiteCheck.start(
                 built,
-                site.settings.protected_names,
+                protected_names,
                 early_passed if same_guard else set(),
                 early,
                 share=GUARD_SHARE_DURING_SEARCH,
             )
             try:
                 with report.stage("search"), progress.stage("search"):
-                    from .search.index import DATA_DIR, write_search_data
-
                     search_cache = cache_folder / "search" if cache_folder is not None else None
-                    report.search = write_search_data(site, built, texts, search_cache)
+                    report.search = write_search_docs(search_rows, texts, built, search_cache)
+                    del search_rows
                 done()
                 with report.stage("guard"), progress.stage("guard") as bar:
                     search_data = DATA_DIR.as_posix()  # the one folder written since `early`

@@ -134,7 +134,7 @@ def test_an_interrupted_build_leaves_the_previous_site(
     def interrupted(*args: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("generator.search.index.write_search_data", interrupted)
+    monkeypatch.setattr("generator.search.index.write_search_docs", interrupted)
     # Incremental: the new site is staged from links to the published files; none is written through.
     sample_copy.replace("records/XF-2022-0002.yaml", "\ntitle: ", "\ntitle: 修订：")
     assert build_site(sample_copy.root, out).exit_code != 0  # click reports the interrupt as an abort

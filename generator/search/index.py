@@ -75,15 +75,32 @@ class SearchDoc:
     text: str = ""  # title + "\n" + body, as the page shows it
 
 
+@dataclass
+class ModelDocs:
+    """The searchable pages the site model makes, before MkDocs has given their texts.
+
+    Taken from the model once its pages are rendered, so that the build can let the
+    model go before MkDocs and the index need the room (2 GB of models at 100,000
+    records): these rows are a tenth of that."""
+
+    leading: list[SearchDoc]  # typical entries (newest first), then classes (by id)
+    records: list[SearchDoc]  # newest first
+
+
 def collect_docs(site: SiteModel, texts: PageTexts) -> list[SearchDoc]:
     """The searchable pages in display order: entries, classes, help pages, records.
 
     `texts` holds the (title, body) of every built page by URL, taken from the
     final HTML as MkDocs wrote it (site_build.py)."""
-    docs: list[SearchDoc] = []
+    return with_texts(model_docs(site), texts)
+
+
+def model_docs(site: SiteModel) -> ModelDocs:
+    """Every entry, class and record page of `site` as a search row, without its text."""
+    leading: list[SearchDoc] = []
     for view in site.entries:
         e = view.entry
-        docs.append(
+        leading.append(
             SearchDoc(
                 f"typical/{e.id}/",
                 "typical",
@@ -102,7 +119,7 @@ def collect_docs(site: SiteModel, texts: PageTexts) -> list[SearchDoc]:
         )
     for class_view in site.classes:
         c = class_view.case_class
-        docs.append(
+        leading.append(
             SearchDoc(
                 f"classes/{c.id}/",
                 "class",
@@ -111,16 +128,11 @@ def collect_docs(site: SiteModel, texts: PageTexts) -> list[SearchDoc]:
                 {"domain": [c.domain]},
             )
         )
-    generated = {"", "search/", "tags/", "policy/", "similar/", "changes/"}
-    for href in sorted(texts):
-        top = href.split("/", 1)[0]
-        if href in generated or top in {"typical", "classes", "records", "ledgers", "supervision"}:
-            continue
-        docs.append(SearchDoc(href, "page", "", "帮助与说明"))
+    records: list[SearchDoc] = []
     for record_view in site.records:
         r = record_view.record
         outcome = r.resolution.outcome if r.resolution else "未办结"
-        docs.append(
+        records.append(
             SearchDoc(
                 f"records/{r.id}/",
                 "record",
@@ -138,6 +150,21 @@ def collect_docs(site: SiteModel, texts: PageTexts) -> list[SearchDoc]:
                 },
             )
         )
+    return ModelDocs(leading, records)
+
+
+def with_texts(rows: ModelDocs, texts: PageTexts) -> list[SearchDoc]:
+    """The rows of `rows`, the help pages among `texts` between them, each with its page text.
+
+    The rows are taken over (their text set), not copied: the build has no other use for them."""
+    generated = {"", "search/", "tags/", "policy/", "similar/", "changes/"}
+    pages = []
+    for href in sorted(texts):
+        top = href.split("/", 1)[0]
+        if href in generated or top in {"typical", "classes", "records", "ledgers", "supervision"}:
+            continue
+        pages.append(SearchDoc(href, "page", "", "帮助与说明"))
+    docs = [*rows.leading, *pages, *rows.records]
     for doc in docs:
         doc.facets["kind"] = [KIND_LABELS[doc.kind]]
         title, body = texts.get(doc.href) or (doc.title, "")
@@ -153,8 +180,13 @@ def write_search_data(site: SiteModel, built: Path, texts: PageTexts, cache: Pat
     `<cache folder>/search`; cache.py says what it keeps): with it, only
     what the changed pages touch is computed again, and the files come out
     byte for byte as without it. None: compute everything, keep nothing."""
+    return write_search_docs(model_docs(site), texts, built, cache)
+
+
+def write_search_docs(rows: ModelDocs, texts: PageTexts, built: Path, cache: Path | None = None) -> dict[str, Any]:
+    """write_search_data from the rows taken from the model (model_docs) before it was let go."""
     with _collections_paused():
-        return write_docs(collect_docs(site, texts), built, cache)
+        return write_docs(with_texts(rows, texts), built, cache)
 
 
 @contextmanager
