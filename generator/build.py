@@ -42,6 +42,7 @@ from .file_digests import TABLE_FILE as DIGESTS_FILE
 from .file_digests import FileDigests
 from .guard import SiteCheck, content_is_read, refuse_on_leaks
 from .memo import BlobMemo, SegmentMemo
+from .memory import give_back_freed_memory
 from .office.workbook import ledger_workbooks
 from .outdir import MARKER, ReadPath, build_lock, check_site_out, naming, read_marker, write_marker
 from .parallel import Background
@@ -240,6 +241,7 @@ def _build(
                 search_rows = model_docs(site)
                 protected_names = site.settings.protected_names
                 del site
+                give_back_freed_memory()
             done()
             with report.stage("site"), progress.stage("site") as bar:
                 result = build_site(job, fresh, options.jobs, bar)

@@ -104,3 +104,16 @@ class PeakSampler:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join()
+
+
+def give_back_freed_memory() -> None:
+    """Return the heap's free pages to the system (glibc's malloc_trim; nothing elsewhere).
+
+    Memory freed by Python stays in the C heap, counted against this process: after the
+    build lets the site model go (2 GB at 100,000 records) the MkDocs processes and the
+    index's numpy arrays (mapped on their own, not from that heap) could not use it. At
+    10,000 records this gives back 188 of 592 MB."""
+    libc = _libc()
+    trim = getattr(libc, "malloc_trim", None) if libc is not None else None
+    if trim is not None:
+        trim(0)
