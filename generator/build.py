@@ -10,6 +10,7 @@ the staging folder: never in docs/ or the library.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gc
 import os
 import resource
@@ -20,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .contract import CaseClass
 from .dependencies import code_digest, fingerprint, front_matter, identity, page_key, site_key, tree_digest
@@ -60,6 +61,9 @@ from .validate import check_library
 from .validate_memo import MEMO_FILE as VALIDATE_MEMO_FILE
 from .validate_memo import ValidateMemo
 from .workdir import scratch_root
+
+if TYPE_CHECKING:
+    from .search.index import Published
 
 DEFAULT_CONFIG = "mkdocs.yml"
 PRELINKED = "linked"  # the staging folder's tree of published pages linked early (prelink.py)
@@ -236,7 +240,7 @@ def _build(
                 # What the later stages need of the model; then it goes (2 GB at 100,000 records),
                 # before the MkDocs processes and the index need the room. (numpy is imported
                 # only here: a build with nothing to do returns long before.)
-                from .search.index import DATA_DIR, model_docs, write_search_docs
+                from .search.index import DATA_DIR, model_docs, with_texts, write_search_docs
 
                 search_rows = model_docs(site)
                 protected_names = site.settings.protected_names
@@ -252,11 +256,8 @@ def _build(
                 move_tree(fresh, built)
                 if state is not None:
                     link_reused(target, built, state, {d: u for d, u in result.reused.items() if d not in linked})
-                texts = dict(result.texts)
-                for url in result.reused.values():
-                    if state is not None and url in state.texts:
-                        title, body = state.texts[url]
-                        texts[url] = (title, body)
+                texts = result.texts  # the pages MkDocs made; those taken over are known by their keys
+                taken = taken_texts(state, result.reused)
             done()
             # The guard starts on the pages while the search data is written (one core): a
             # second process takes most of them, this one the rest and the search data after.
@@ -273,8 +274,16 @@ def _build(
             try:
                 with report.stage("search"), progress.stage("search"):
                     search_cache = cache_folder / "search" if cache_folder is not None else None
-                    report.search = write_search_docs(search_rows, texts, built, search_cache)
+                    pages_read = {url: dest for dest, url in result.reused.items()}
+                    docs = with_texts(search_rows, texts, taken, functools.partial(published_body, built, pages_read))
                     del search_rows
+                    page_titles = {url: title for url, (title, _) in texts.items()}
+                    page_titles.update((url, known.page_title) for url, known in taken.items())
+                    del texts
+                    result.texts = {}  # the bodies are in the docs now
+                    report.search = write_search_docs(docs, built, search_cache)
+                    indexed = {doc.href: [doc.title, doc.key or doc.text_key(), doc.text_length()] for doc in docs}
+                    del docs
                 done()
                 with report.stage("guard"), progress.stage("guard") as bar:
                     search_data = DATA_DIR.as_posix()  # the one folder written since `early`
@@ -293,7 +302,7 @@ def _build(
                 files=records,
                 pages={src: [dest, key, render_keys.get(src, "")] for src, (dest, key) in sorted(result.keys.items())},
                 frame_key=job.site_key,
-                texts={url: [title, body] for url, (title, body) in sorted(texts.items())},
+                texts={url: [title, *indexed.get(url, ("", "", 0))] for url, title in sorted(page_titles.items())},
                 guard_key=guard_key,
             )
             write_marker(built, options.audience, options.as_of, new_state.build_id)
@@ -317,6 +326,30 @@ def _published_state(store: StateStore, target: Path, options: BuildOptions) -> 
         return None, "首次构建" if not target.exists() else "网站没有可用的标记文件"
     build_id = marker.get("build")
     return store.load(build_id if isinstance(build_id, str) else None, identity(options.audience))
+
+
+def taken_texts(state: BuildState | None, reused: dict[str, str]) -> dict[str, Published]:
+    """What the published state says of the texts of the pages taken over (`reused`: dest → url)."""
+    from .search.index import Published
+
+    if state is None:
+        return {}
+    found = {}
+    for url in reused.values():
+        entry = state.texts.get(url)
+        if entry is not None:
+            page_title, doc_title, key, length = entry
+            found[url] = Published(page_title, doc_title, key, length)
+    return found
+
+
+def published_body(site: Path, dests: dict[str, str], url: str) -> str:
+    """The text of a page taken over from the published site, read from it (the search needs
+    it only when its own cache lacks the page): what MkDocs' pass would have given."""
+    from .search.text import page_text
+
+    found = page_text((site / dests[url]).read_text(encoding="utf-8"))
+    return found[1] if found is not None else ""
 
 
 def site_as_recorded(site: Path, state: BuildState) -> bool:

@@ -32,7 +32,7 @@ from typing import Any
 
 from .workdir import write_atomically
 
-STATE_FORMAT = 2
+STATE_FORMAT = 3
 CACHE_SUFFIX = ".casebook-cache"
 CACHE_MARKER = ".casebook-cache.json"  # says the folder is ours, so we may delete in it
 STATE_PREFIX = "state-"
@@ -73,7 +73,9 @@ class BuildState:
     # MkDocs page source path → [dest path, page key, render key ("" for pages always rendered)]
     pages: dict[str, list[str]] = field(default_factory=dict)
     frame_key: str = ""  # dependencies.site_key of this build: what every page's frame was made from
-    texts: dict[str, list[str]] = field(default_factory=dict)  # page url → [title, body], for search
+    # page url → [title on the page, title in the index ("" if not indexed), content_key of the
+    # indexed text, its length]: a page taken over next time is indexed by these, unread
+    texts: dict[str, list[Any]] = field(default_factory=dict)
     guard_key: str = ""  # the guard's inputs (protected names, its code): files it passed need no rescan
 
     def to_json(self) -> str:
@@ -104,7 +106,7 @@ class BuildState:
             files=files,
             pages={str(src): [str(dest), str(key), str(render)] for src, (dest, key, render) in data["pages"].items()},
             frame_key=str(data["frame_key"]),
-            texts={str(u): [str(t), str(b)] for u, (t, b) in data["texts"].items()},
+            texts={str(u): [str(t), str(d), str(k), int(n)] for u, (t, d, k, n) in data["texts"].items()},
             guard_key=str(data["guard_key"]),
         )
 

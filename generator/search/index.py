@@ -35,11 +35,12 @@ byte for byte those of a computation without cache
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import sys
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -72,7 +73,35 @@ class SearchDoc:
     title: str
     line: str  # one-line description shown under the title
     facets: dict[str, list[str]] = field(default_factory=dict)
-    text: str = ""  # title + "\n" + body, as the page shows it
+    text: str = ""  # title + "\n" + body, as the page shows it ("" until loaded, when `known`)
+    # A page the build did not make again: the key and length of its text as the last build
+    # indexed it, and how to read its body from the page when the text itself is needed.
+    known: KnownText | None = None
+    key: str = ""  # set by write_docs: content_key of the text as indexed (the build state keeps it)
+
+    def text_key(self) -> str:
+        """content_key of the text, without reading a known page's text."""
+        return self.known.key if self.known is not None else content_key(self.text)
+
+    def text_length(self) -> int:
+        return self.known.length if self.known is not None else len(self.text)
+
+    def load(self) -> str:
+        """The text, read from the page if it is known only by key."""
+        if self.known is not None:
+            self.text = f"{self.title}\n{self.known.read()}"
+            self.known = None
+        return self.text
+
+
+@dataclass(frozen=True)
+class KnownText:
+    """The text of a page taken over from the published site, by key: 165 million characters at
+    100,000 records need not be read, kept in the build state or hashed again to find what changed."""
+
+    key: str
+    length: int
+    read: Callable[[], str]  # the body, from the page as published
 
 
 @dataclass
@@ -153,13 +182,32 @@ def model_docs(site: SiteModel) -> ModelDocs:
     return ModelDocs(leading, records)
 
 
-def with_texts(rows: ModelDocs, texts: PageTexts) -> list[SearchDoc]:
+@dataclass(frozen=True)
+class Published:
+    """A page the build took over from the published site, as the last build indexed it (BuildState.texts)."""
+
+    page_title: str  # the title on the page ("" when it has none)
+    doc_title: str  # the title the index gave it ("" when the page was not indexed)
+    key: str  # content_key of its indexed text
+    length: int  # … and that text's length
+
+
+def with_texts(
+    rows: ModelDocs,
+    texts: PageTexts,
+    published: dict[str, Published] | None = None,
+    read_body: Callable[[str], str] | None = None,
+) -> list[SearchDoc]:
     """The rows of `rows`, the help pages among `texts` between them, each with its page text.
 
+    `published`: pages taken over from the published site (not in `texts`), indexed by the
+    last build: such a doc is known by the key and length of its text, which is read from
+    the page (`read_body`, by href) only if the index needs it (a cache that lacks it).
     The rows are taken over (their text set), not copied: the build has no other use for them."""
+    published = published or {}
     generated = {"", "search/", "tags/", "policy/", "similar/", "changes/"}
     pages = []
-    for href in sorted(texts):
+    for href in sorted(texts.keys() | published.keys()):
         top = href.split("/", 1)[0]
         if href in generated or top in {"typical", "classes", "records", "ledgers", "supervision"}:
             continue
@@ -167,7 +215,16 @@ def with_texts(rows: ModelDocs, texts: PageTexts) -> list[SearchDoc]:
     docs = [*rows.leading, *pages, *rows.records]
     for doc in docs:
         doc.facets["kind"] = [KIND_LABELS[doc.kind]]
-        title, body = texts.get(doc.href) or (doc.title, "")
+        taken = published.get(doc.href)
+        if taken is not None and read_body is not None:
+            title = taken.page_title or doc.title
+            if title == taken.doc_title and taken.key:  # indexed so last time: the same text
+                doc.title = title
+                doc.known = KnownText(taken.key, taken.length, functools.partial(read_body, doc.href))
+                continue
+            body = read_body(doc.href)
+        else:
+            title, body = texts.get(doc.href) or (doc.title, "")
         doc.title = title or doc.title
         doc.text = f"{doc.title}\n{body}"
     return docs
@@ -180,13 +237,13 @@ def write_search_data(site: SiteModel, built: Path, texts: PageTexts, cache: Pat
     `<cache folder>/search`; cache.py says what it keeps): with it, only
     what the changed pages touch is computed again, and the files come out
     byte for byte as without it. None: compute everything, keep nothing."""
-    return write_search_docs(model_docs(site), texts, built, cache)
+    return write_search_docs(with_texts(model_docs(site), texts), built, cache)
 
 
-def write_search_docs(rows: ModelDocs, texts: PageTexts, built: Path, cache: Path | None = None) -> dict[str, Any]:
-    """write_search_data from the rows taken from the model (model_docs) before it was let go."""
+def write_search_docs(docs: list[SearchDoc], built: Path, cache: Path | None = None) -> dict[str, Any]:
+    """write_docs with no cyclic garbage collection meanwhile (the build's call)."""
     with _collections_paused():
-        return write_docs(with_texts(rows, texts), built, cache)
+        return write_docs(docs, built, cache)
 
 
 @contextmanager
@@ -217,11 +274,19 @@ def write_docs(docs: list[SearchDoc], built: Path, cache: Path | None = None) ->
     writer = memory.writer(built / DATA_DIR)
     for folder in ("", "meta", "text", "bi", "tri", "uni"):
         writer.folder(folder)
-    texts = [content_key(doc.text) for doc in docs] if memory.folder is not None else []
+    texts = [doc.text_key() for doc in docs] if memory.folder is not None else []
+    for doc, key in zip(docs, texts, strict=False):
+        doc.key = key
     previous = memory.previous
+    if previous is not None:
+        doc_map, fresh = kept_docs(previous.hrefs, previous.texts, [doc.href for doc in docs], texts)
+    else:
+        doc_map, fresh = np.zeros(0, dtype=np.int64), list(range(len(docs)))
+    for number in fresh:  # only these are cut into occurrences or sliced anew
+        docs[number].load()
     with ThreadPoolExecutor(1) as pool:
         pages = pool.submit(_write_pages, writer, docs, texts, previous)
-        terms = _Terms(writer, docs, texts, previous)
+        terms = _Terms(writer, docs, texts, previous, doc_map, fresh)
         uni, chars = terms.characters()
         (bi, pairs), (tri, triples) = terms.bigrams_and_trigrams()
         del terms
@@ -252,13 +317,18 @@ class _Terms:
     occurrences depend on which bigrams are stored apart as well: when that
     set changed, they are all found again from the bigrams."""
 
-    def __init__(self, writer: DataWriter, docs: list[SearchDoc], texts: list[str], previous: Previous | None) -> None:
+    def __init__(
+        self,
+        writer: DataWriter,
+        docs: list[SearchDoc],
+        texts: list[str],
+        previous: Previous | None,
+        doc_map: np.ndarray,
+        fresh: list[int],
+    ) -> None:
         self.writer, self.previous = writer, previous
-        if previous is not None:
-            self.doc_map, fresh = kept_docs(previous.hrefs, previous.texts, [doc.href for doc in docs], texts)
-        else:
-            self.doc_map, fresh = np.zeros(0, dtype=np.int64), list(range(len(docs)))
-        self.lengths = np.fromiter((len(doc.text) for doc in docs), dtype=np.int64, count=len(docs))
+        self.doc_map = doc_map  # kept_docs: the new number of each previous doc, or -1
+        self.lengths = np.fromiter((doc.text_length() for doc in docs), dtype=np.int64, count=len(docs))
         self.corpus: postings.Corpus | None = postings.Corpus.normalised([docs[number].text for number in fresh])
         self.numbers = np.array(fresh, dtype=np.uint32)
         self.splice = len(fresh) <= SPLICE_DOCS
@@ -350,7 +420,7 @@ def _write_pages(
     """Text slices, meta rows and docs.bin: (the slices' digests and counts, docs.bin, docs.json's facets)."""
     slices = _write_text_slices(writer, docs, texts, previous)
     for start in range(0, len(docs), META_CHUNK):
-        chunk = [[d.href, d.title, d.line, slice_count(len(d.text))] for d in docs[start : start + META_CHUNK]]
+        chunk = [[d.href, d.title, d.line, slice_count(d.text_length())] for d in docs[start : start + META_CHUNK]]
         writer.put(f"meta/{start // META_CHUNK}.json", _json(chunk))
     columns, header = facet_columns(docs)
     writer.put("docs.bin", columns)
