@@ -188,6 +188,11 @@ class Postings:
     def __len__(self) -> int:
         return len(self.keys)
 
+    def keys_only(self) -> Postings:
+        """These keys, with no occurrences (each key's list empty): for what reads only the keys."""
+        none = np.zeros(0, dtype=np.uint32)
+        return Postings(self.keys, np.zeros(len(self.keys) + 1, dtype=np.int64), none, None)
+
     def counts(self) -> np.ndarray:
         return np.diff(self.starts)
 
