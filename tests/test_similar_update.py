@@ -16,6 +16,7 @@ from generator.derive.similar import (
     DEFAULT_WEIGHTS,
     KEEP_TERMS,
     CaseText,
+    Match,
     SimilarityIndex,
     library_segmenter,
     library_texts,
@@ -27,6 +28,8 @@ from generator.derive.similar_update import (
     Kept,
     load_kept,
     load_suggestions,
+    matches_decoded,
+    matches_encoded,
     pass_settings,
     save_kept,
     save_suggestions,
@@ -183,3 +186,16 @@ def test_a_damaged_or_foreign_memo_is_not_used(texts, segmenter, tmp_path, damag
         (folder / "arrays.npz").unlink()
     settings_key = "another" if damage == "other_settings" else first.kept.settings
     assert load_kept(tmp_path, settings_key) is None
+
+
+def test_the_lists_are_kept_as_arrays_and_read_back_the_same() -> None:
+    """matches_encoded/decoded: each document and reason spelled once; any list comes back equal."""
+    first = Match("record", "XF-1", "标题甲", None, 0.5, ("同类案", "共同词：物业"))
+    second = Match("typical", "2024-01-1-001", "标题乙", "C-01", 0.1234, ())
+    lists = [[first, second], [], [second._replace(score=1.0), first._replace(reasons=("同类案",))]]
+    tables, arrays = matches_encoded(lists)
+    assert len(tables["labels"]) == 2 and tables["reasons"] == ["同类案", "共同词：物业"]
+    assert matches_decoded(tables, arrays) == lists
+    arrays["match_labels"][0] = -1  # a list would take it from its end
+    with pytest.raises(ValueError):
+        matches_decoded(tables, arrays)
