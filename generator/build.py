@@ -281,6 +281,7 @@ def _build(
                     page_titles.update((url, known.page_title) for url, known in taken.items())
                     del texts
                     result.texts = {}  # the bodies are in the docs now
+                    give_back_freed_memory()
                     report.search = write_search_docs(docs, built, search_cache)
                     indexed = {doc.href: [doc.title, doc.key or doc.text_key(), doc.text_length()] for doc in docs}
                     del docs
