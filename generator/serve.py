@@ -54,8 +54,12 @@ POLL_SHARE = 0.1
 _BODY_START = re.compile(rb"<body\b[^>]*>", re.IGNORECASE)
 
 
-class _Terminated(Exception):
-    """SIGTERM arrived: leave serve() through its finally, like Ctrl+C."""
+class _Terminated(BaseException):
+    """SIGTERM arrived: leave serve() through its finally, like Ctrl+C.
+
+    A BaseException, as cli.Terminated: a rebuild runs in the thread that takes the signal,
+    and its `except Exception` (a bug in a build is shown as a banner, the preview lives on)
+    took a SIGTERM for a failed build and kept serving; so did MkDocs' build loop."""
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
