@@ -42,7 +42,7 @@ from .errors import CasebookError, InvalidLibrary, UsageProblem
 from .file_digests import TABLE_FILE as DIGESTS_FILE
 from .file_digests import FileDigests
 from .guard import SiteCheck, content_is_read, refuse_on_leaks
-from .memo import BlobMemo, SegmentMemo
+from .memo import BlobMemo, HashMemo, SegmentMemo
 from .memory import give_back_freed_memory
 from .office.workbook import ledger_workbooks
 from .outdir import MARKER, ReadPath, build_lock, check_site_out, naming, read_marker, write_marker
@@ -217,7 +217,9 @@ def _build(
             del library
             # The change log compares with the site readers have now (derive/changes.py).
             previous, history = read_previous(target)
-            current = snapshot(site, previous)
+            hashes = HashMemo(cache_folder)
+            current = snapshot(site, previous, hashes)
+            hashes.save()
             changes = compare(previous, current, options.as_of)
             history = next_history(history, changes, site.settings.changes.keep_builds)
         done()

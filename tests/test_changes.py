@@ -527,3 +527,22 @@ def test_several_builds_of_one_day_are_numbered_under_their_date() -> None:
     history = [changed_on(6), changed_on(5), changed_on(5), changed_on(4)]  # newest first
     headings = re.findall(r"^## (.+)$", render_changes_page(history, SITE), re.M)
     assert headings == ["2024-07-06", "2024-07-05（当日第 2 次）", "2024-07-05（当日第 1 次）", "2024-07-04"]
+
+
+def test_a_records_hash_is_taken_from_the_memo_by_its_files_key(tmp_path: Path) -> None:
+    """HashMemo: a record shown as read is hashed once per file content; the snapshot is the same,
+    and the remembered hash is what it uses (a wrong one shows: the memo is read, not decorative)."""
+    from generator.memo import HashMemo
+
+    first = HashMemo(tmp_path)
+    assert snapshot(SITE, None, first) == BEFORE
+    first.save()
+    again = HashMemo(tmp_path)
+    assert len(again.hashes) == len(SITE.source_keys) == len(SITE.records)
+    assert snapshot(SITE, BEFORE, again) == BEFORE
+    edited = with_record(SITE, INTERNAL_RECORD, title="改过的标题")  # the model no longer as read
+    edited.source_keys = {k: v for k, v in SITE.source_keys.items() if k != INTERNAL_RECORD}
+    assert snapshot(edited, BEFORE, HashMemo(tmp_path)) == snapshot(edited, BEFORE)
+    poisoned = HashMemo(tmp_path)
+    poisoned.hashes[SITE.source_keys[OPEN_RECORD]] = "abcdefghijkl"
+    assert snapshot(SITE, BEFORE, poisoned)["records"][OPEN_RECORD]["hash"] == "abcdefghijkl"
