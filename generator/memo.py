@@ -146,4 +146,9 @@ class HashMemo:
         if self.path is None or self.asked == self.hashes:
             return
         payload = {"code": code_digest(), "hashes": dict(sorted(self.asked.items()))}
-        write_atomically(self.path, json.dumps(payload, separators=(",", ":")).encode("utf-8"))
+        try:
+            write_atomically(self.path, json.dumps(payload, separators=(",", ":")).encode("utf-8"))
+        except OSError:
+            # Not kept costs only time (the next build hashes again). A full disk is reported
+            # where the site is written, with that path; the memo, saved mid-build, is not it.
+            return
