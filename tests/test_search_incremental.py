@@ -399,7 +399,8 @@ def test_an_unusable_cache_folder_means_no_memory(tmp_path: Path) -> None:
 
 
 def test_the_site_of_the_sample_library_with_a_cache(sample_site: Path, tmp_path: Path) -> None:
-    """write_search_data as the build calls it: the build's own files, then an edited page, with a cache."""
+    """write_search_data (the build's model_docs, with_texts, write_search_docs): the build's own files,
+    then an edited page, with a cache."""
     from generator.derive.site import derive_site
     from generator.search.text import page_text
     from generator.validate import check_library

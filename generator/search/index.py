@@ -116,14 +116,6 @@ class ModelDocs:
     records: list[SearchDoc]  # newest first
 
 
-def collect_docs(site: SiteModel, texts: PageTexts) -> list[SearchDoc]:
-    """The searchable pages in display order: entries, classes, help pages, records.
-
-    `texts` holds the (title, body) of every built page by URL, taken from the
-    final HTML as MkDocs wrote it (site_build.py)."""
-    return with_texts(model_docs(site), texts)
-
-
 def model_docs(site: SiteModel) -> ModelDocs:
     """Every entry, class and record page of `site` as a search row, without its text."""
     leading: list[SearchDoc] = []
@@ -198,8 +190,10 @@ def with_texts(
     published: dict[str, Published] | None = None,
     read_body: Callable[[str], str] | None = None,
 ) -> list[SearchDoc]:
-    """The rows of `rows`, the help pages among `texts` between them, each with its page text.
+    """The searchable pages in display order: entries, classes, help pages, records, each with its text.
 
+    `texts` holds the (title, body) of every page MkDocs built by URL, taken from the
+    final HTML as MkDocs wrote it (site_build.py).
     `published`: pages taken over from the published site (not in `texts`), indexed by the
     last build: such a doc is known by the key and length of its text, which is read from
     the page (`read_body`, by href) only if the index needs it (a cache that lacks it).
@@ -264,7 +258,7 @@ def _collections_paused() -> Iterator[None]:
 
 
 def write_docs(docs: list[SearchDoc], built: Path, cache: Path | None = None) -> dict[str, Any]:
-    """write_search_data for a list of docs (collect_docs).
+    """write_search_data for a list of docs (with_texts).
 
     The page files (text slices, meta rows, docs.bin) need no postings: a
     second thread writes them meanwhile (file calls and numpy release the
