@@ -259,11 +259,11 @@ def snapshot(site: SiteModel, previous: Snapshot | None = None, memo: HashMemo |
     }
 
     def state(kind: str, document: Content, **more: Any) -> dict[str, Any]:
-        source = site.source_keys.get(document.id) if memo is not None and kind == "records" else None
-        if source is not None and memo is not None:
-            whole = memo.get(source, lambda: short_hash(to_json(document)))
-        else:
-            whole = short_hash(to_json(document))
+        def made() -> str:
+            return short_hash(to_json(document))
+
+        source = site.source_keys.get(document.id) if kind == "records" else None
+        whole = memo.get(source, made) if memo is not None and source is not None else made()
         old = reuse[kind].get(document.id)
         hashes = old["hashes"] if old is not None and old["hash"] == whole else field_hashes(document)
         return {"hash": whole, "hashes": hashes, **{key: value for key, value in more.items() if value is not None}}
