@@ -72,13 +72,21 @@ def write_atomically(path: Path, data: bytes) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def abandoned(parent: Path, pattern: str) -> list[Path]:
+    """The folders matching `pattern` in `parent` whose owner process is gone, sorted."""
+    if not parent.is_dir():
+        return []
+    return sorted(
+        leftover
+        for leftover in parent.glob(pattern)
+        if leftover.is_dir() and not leftover.is_symlink() and not owner_alive(leftover)
+    )
+
+
 def remove_abandoned(parent: Path, pattern: str) -> None:
     """Remove the folders matching `pattern` in `parent` whose owner process is gone."""
-    if not parent.is_dir():
-        return
-    for leftover in parent.glob(pattern):
-        if leftover.is_dir() and not leftover.is_symlink() and not owner_alive(leftover):
-            shutil.rmtree(leftover, ignore_errors=True)
+    for leftover in abandoned(parent, pattern):
+        shutil.rmtree(leftover, ignore_errors=True)
 
 
 @contextmanager

@@ -311,6 +311,43 @@ def test_a_large_old_site_is_removed_after_the_build_returns(tmp_path: Path, mon
     assert (tmp_path / "copy" / "index.html").is_file()
 
 
+def test_an_old_site_being_removed_is_left_to_its_remover_and_an_abandoned_one_is_removed_in_the_background(
+    tmp_path: Path,
+) -> None:
+    """The remover names the folder after itself, so the next build does not delete the same
+    files again in the foreground; one whose remover was killed is given a new remover."""
+    import subprocess
+    import sys
+    import time
+
+    from generator.publish import RETIRED_PREFIX, clean_retired
+    from generator.workdir import owner_alive
+
+    cache = tmp_path / "cache"
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    busy = cache / f"{RETIRED_PREFIX}{sleeper.pid}-removing"  # a live remover's folder
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    left = cache / f"{RETIRED_PREFIX}{dead.pid}-abc123"  # its build or remover was killed
+    try:
+        for folder in (busy, left):
+            (folder / "site" / "records").mkdir(parents=True)
+            for number in range(200):
+                (folder / "site" / "records" / f"{number}.html").write_text("x")
+        clean_retired(cache)
+        # not deleted in the foreground: still there, or renamed by its new remover
+        assert left.exists() or any(p.name.endswith("-removing") for p in cache.iterdir() if p != busy)
+        deadline = time.monotonic() + 30
+        while [p for p in cache.iterdir() if p != busy] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [p.name for p in cache.iterdir()] == [busy.name]  # the live remover's folder is its own
+        assert len(list((busy / "site" / "records").iterdir())) == 200
+        assert owner_alive(busy)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
 def test_pages_taken_over_are_indexed_by_key_and_read_only_when_the_search_cache_lacks_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
