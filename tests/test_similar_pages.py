@@ -106,3 +106,32 @@ def test_casebook_similar_lists_typical_entries_with_their_guide() -> None:
     lines = [line for line in run.stdout.splitlines() if line[:2] in ("1.", "2.", "3.")]
     assert 1 <= len(lines) <= 3
     assert "LA-003 拖欠农民工工资" in lines[0]
+
+
+def test_a_record_pages_key_holds_exactly_what_the_page_shows_of_its_similar_cases() -> None:
+    """matches_text (the page key's part) is made without the ShownMatch the page gets: it must
+    still say the same, score rounded as printed and reasons joined as shown."""
+    import dataclasses
+
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from generator.derive.similar import Match
+    from generator.render.pages import matches_text, shown_matches
+
+    match = st.builds(
+        Match,
+        st.sampled_from(["record", "typical"]),
+        st.text(max_size=12),
+        st.text(max_size=20),
+        st.none() | st.text(max_size=6),
+        st.floats(min_value=0, max_value=50, allow_nan=False),
+        st.lists(st.text(max_size=8), max_size=3).map(tuple),
+    )
+
+    @given(st.lists(match, max_size=6))
+    def check(matches: list[Match]) -> None:
+        shown = [dataclasses.astuple(m) for m in shown_matches(matches)]
+        assert matches_text(matches) == repr(shown)
+
+    check()
