@@ -11,6 +11,7 @@ otherwise the comparison would pass for a build that is never incremental.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -236,7 +237,7 @@ def test_nothing_changed_does_nothing_and_a_touched_site_is_repaired(tmp_path: P
     assert site_files(tmp_path / "inc") == before
 
 
-@pytest.mark.parametrize("damage", ["missing", "corrupt", "foreign", "other-edition"])
+@pytest.mark.parametrize("damage", ["missing", "corrupt", "misshapen", "foreign", "other-edition"])
 def test_a_missing_corrupt_or_foreign_state_falls_back_to_a_full_build(tmp_path: Path, damage: str) -> None:
     project = Project(tmp_path)
     project.build("inc")
@@ -248,6 +249,11 @@ def test_a_missing_corrupt_or_foreign_state_falls_back_to_a_full_build(tmp_path:
         states[0].unlink()
     elif damage == "corrupt":
         states[0].write_text("{not json", encoding="utf-8")
+    elif damage == "misshapen":  # JSON, but a file's size is a text
+        data = json.loads(states[0].read_text(encoding="utf-8"))
+        first = next(iter(data["files"]))
+        data["files"][first][0] = str(data["files"][first][0])
+        states[0].write_text(json.dumps(data), encoding="utf-8")
     elif damage == "foreign":
         text = states[0].read_text(encoding="utf-8")
         assert f'"format":"{STATE_FORMAT}"' in text
@@ -257,7 +263,13 @@ def test_a_missing_corrupt_or_foreign_state_falls_back_to_a_full_build(tmp_path:
     said = project.build("inc", *extra)
     lines = [line for line in said.splitlines() if line.startswith("完整构建")]
     assert len(lines) == 1, said
-    reason = {"missing": "缺失", "corrupt": "损坏", "foreign": "另一版本", "other-edition": "已变"}[damage]
+    reason = {
+        "missing": "缺失",
+        "corrupt": "损坏",
+        "misshapen": "损坏",
+        "foreign": "另一版本",
+        "other-edition": "已变",
+    }[damage]
     assert reason in lines[0]
     assert site_files(tmp_path / "inc") != before
     if damage != "other-edition":
