@@ -201,7 +201,9 @@ def _build(
             # keep=True: what the library made is frozen out of later collections (not scanned again)
             parsed = ParseCache(cache_folder / PARSE_CACHE_FILE if cache_folder is not None else None)
             checked = ValidateMemo(cache_folder / VALIDATE_MEMO_FILE if cache_folder is not None else None)
-            library, problems = check_library(options.library, options.as_of, options.config, parsed, bar, checked)
+            library, problems = check_library(
+                options.library, options.as_of, options.config, parsed, bar, checked, digests
+            )
             parsed.save()  # clean files stay clean whatever the others hold: kept even when the build stops here
             checked.save()
             del parsed, checked  # the data of every file as JSON: 0.4 GB at 100,000 records, not needed again

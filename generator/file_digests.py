@@ -88,6 +88,16 @@ class FileDigests:
             self.seen[path] = [*signature, file_digest]
         return file_digest
 
+    def unchanged(self, path: str, found: os.stat_result) -> str | None:
+        """The digest this build found for `path`, if `found` (its lstat, taken since) is the stat
+        it was found with, and the file was settled then: its bytes are still those. A link's
+        own stat is never its target's, so a link is never taken for the file it leads to."""
+        entry = self.seen.get(path)
+        if entry is None:
+            return None
+        signature = [found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino, found.st_dev]
+        return str(entry[5]) if entry[:5] == signature else None
+
     def save(self) -> None:
         """Keep the files seen this time (a file no longer read is forgotten); atomically."""
         if self.table is None or self.seen == self.known:

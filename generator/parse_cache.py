@@ -8,7 +8,10 @@ under a key of its path, kind and text and of the generator's own code. A
 file found there is only validated against its contract model again, by
 pydantic straight from the stored JSON text (library.cached_document: 0.1 ms
 a record). Its value positions are not kept: they are needed only for a
-message, and then the file is parsed again (LazyPositions).
+message, and then the file is parsed again (LazyPositions). The key holds
+the digest of the file's bytes, which the build's fingerprint already knows
+for every file unchanged since the last build (file_digests.py): such a file
+is not even read (library.FileReader.known).
 
 One JSON Lines file in the build's cache folder (state.py; keyed_lines.py
 says why lines), rewritten only when something was added or dropped: JSON,
@@ -20,7 +23,7 @@ loader makes.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -28,7 +31,7 @@ from typing import Any
 from .dependencies import code_digest
 from .keyed_lines import encode, read_lines, write_lines
 from .load import LoadedYaml, Span, parse_yaml
-from .state import key_of
+from .state import digest, key_of
 
 CACHE_FILE = "parsed.jsonl"
 FORMER_FILES = ("parsed.json",)  # what earlier versions kept here: removed by the first save
@@ -47,7 +50,14 @@ class ParseCache:
 
     @staticmethod
     def key(relative: str, kind: str, text: str) -> str:
-        return key_of(code_digest(), relative, kind, text)
+        """The key of a file read as `text`: that of its bytes (a file without a byte order mark
+        is its text's UTF-8, byte for byte), so a file known by its digest is found unread."""
+        return ParseCache.file_key(relative, kind, digest(text.encode("utf-8", "surrogatepass")))
+
+    @staticmethod
+    def file_key(relative: str, kind: str, file_digest: str) -> str:
+        """The key of a file whose bytes have `file_digest` (state.digest): path, kind, bytes, generator."""
+        return key_of(code_digest(), relative, kind, file_digest)
 
     def get(self, key: str) -> bytes | None:
         """The JSON text of the data parsed from the file of this key, if it was kept."""
@@ -98,15 +108,17 @@ def is_plain(value: Any, depth: int = 0) -> bool:
 
 
 class LazyPositions:
-    """The positions of a file that came from the cache: it is parsed again when a message needs one."""
+    """The positions of a file that came from the cache: it is parsed again when a message needs one.
 
-    def __init__(self, text: str) -> None:
+    `text`: the file's text, or what reads it then (a file found by its digest was not read)."""
+
+    def __init__(self, text: str | Callable[[], str]) -> None:
         self._text = text
         self._loaded: LoadedYaml | None = None
 
     def _parsed(self) -> LoadedYaml:
         if self._loaded is None:
-            loaded, _ = parse_yaml(self._text)
+            loaded, _ = parse_yaml(self._text if isinstance(self._text, str) else self._text())
             self._loaded = loaded if loaded is not None else LoadedYaml(None)
         return self._loaded
 

@@ -32,6 +32,7 @@ from .contract import STAGE_RANK, CaseClass, CaseRecord, Settings, TimeLimits, T
 from .docs_check import check_docs
 from .edition import EDITIONS, REFERENCE_FIELDS
 from .errors import Problem
+from .file_digests import FileDigests
 from .library import FOLDERS, Document, Library, read_library, read_text
 from .links import check_links
 from .load import Path as YamlPath
@@ -50,6 +51,7 @@ def check_library(
     cache: ParseCache | None = None,
     bar: Bar = NO_BAR,
     memo: ValidateMemo | None = None,
+    digests: FileDigests | None = None,
 ) -> tuple[Library, list[Problem]]:
     """Read and validate a library; the problems are sorted and complete.
 
@@ -58,11 +60,12 @@ def check_library(
     would use (None: the one it finds), whose hand-written pages are checked
     for personal data too. `cache` keeps parsed files and `memo` each document's
     own problems between builds (None: nothing is kept); either gives the same
-    problems. `bar` counts the files read, then the files checked."""
+    problems. `bar` counts the files read, then the files checked. `digests`: the build's
+    (file_digests.py), which know the files unchanged since it was last saved."""
     as_of = as_of or dt.date.today()
     memo = memo if memo is not None else ValidateMemo(None)  # takes the second process's checks (read_share)
     with collector_paused():
-        library, problems = read_library(root, cache, bar, as_of, memo)
+        library, problems = read_library(root, cache, bar, as_of, memo, digests)
         problems.extend(validate(library, as_of, bar, memo))
         problems.extend(check_unread_personal_data(library, problems))
         problems.extend(check_docs(root, protected_names(library), config))

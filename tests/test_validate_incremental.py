@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
 import re
 import shutil
 import tempfile
@@ -26,7 +27,10 @@ from hypothesis import strategies as st
 
 from generator import keyed_lines
 from generator.contract import TimeLimits, Vocabularies
+from generator.dependencies import tree_digest
 from generator.errors import Problem
+from generator.file_digests import TABLE_FILE as DIGESTS_FILE
+from generator.file_digests import FileDigests
 from generator.library import FileReader, Library, read_library, read_text
 from generator.parse_cache import CACHE_FILE, ParseCache
 from generator.privacy import id_check_digit, luhn_valid
@@ -57,12 +61,31 @@ def small_sample(target: Path) -> Path:
 
 
 def remembered_check(root: Path, as_of: dt.date, cache_folder: Path) -> tuple[Library, list[Problem]]:
-    """A build's load+validate stage: the parse cache and the memo read, used and saved."""
+    """A build's load+validate stage: the parse cache, the memo and the file digests read
+    (the digests by the fingerprint, as a build does first), used and saved.
+
+    The digests trust a file's stat only once it is older than the racy window; the edits
+    here come milliseconds apart, so the window is none and every edit gets a stat of its
+    own (`restamp`): what the window ensures for real edits."""
+    digests = FileDigests(cache_folder / DIGESTS_FILE, racy_ns=0)
+    tree_digest(root, digests)
     parsed, memo = ParseCache(cache_folder / CACHE_FILE), ValidateMemo(cache_folder / MEMO_FILE)
-    library, problems = check_library(root, as_of, None, parsed, memo=memo)
+    library, problems = check_library(root, as_of, None, parsed, memo=memo, digests=digests)
     parsed.save()
     memo.save()
+    digests.save()
     return library, problems
+
+
+def restamp(root: Path, state: dict[str, Any]) -> None:
+    """Every file whose bytes changed since the last call gets an mtime no file had before."""
+    seen: dict[Path, bytes] = state.setdefault("bytes", {})
+    for path in sorted(root.rglob("*.yaml")):
+        data = path.read_bytes()
+        if seen.get(path) != data:
+            seen[path] = data
+            state["stamp"] = stamp = state.get("stamp", 1_600_000_000_000_000_000) + 1_000_000
+            os.utime(path, ns=(stamp, stamp))
 
 
 def models(library: Library) -> list[Any]:
@@ -250,10 +273,12 @@ def test_any_sequence_of_edits_reports_what_a_check_without_memory_reports(data:
         cache_folder = Path(scratch) / "cache"
         cache_folder.mkdir()
         state: dict[str, Any] = {"as_of": AS_OF, "original": original}
+        restamp(root, state)
         assert_same_as_without_memory(root, AS_OF, cache_folder)
         for _ in range(data.draw(st.integers(1, 4), label="steps")):
             for edit in data.draw(st.lists(st.sampled_from(EDITS), min_size=1, max_size=3), label="edits"):
                 edit(root, data, state)
+            restamp(root, state)
             assert_same_as_without_memory(root, state["as_of"], cache_folder)
 
 
@@ -473,3 +498,38 @@ def test_the_collector_is_on_again_after_a_library_is_read() -> None:
         assert gc.isenabled() and gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+def test_files_known_unchanged_are_not_read_and_a_message_about_one_still_finds_its_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file the digests know unchanged comes from the cache unread (FileReader.known); when a
+    message needs a position in it (a record it cites is deleted), it is read then."""
+    root = small_sample(tmp_path / "library")
+    cache_folder = tmp_path / "cache"
+    cache_folder.mkdir()
+    state: dict[str, Any] = {}
+    restamp(root, state)
+    remembered_check(root, AS_OF, cache_folder)
+    reads: list[str] = []
+    read = FileReader.read
+
+    def counted(self: FileReader, relative: str, problems: list[Problem]) -> str | None:
+        reads.append(relative)
+        return read(self, relative, problems)
+
+    monkeypatch.setattr(FileReader, "read", counted)
+    library, problems = remembered_check(root, AS_OF, cache_folder)
+    assert not problems
+    assert len(library.records) > 5
+    assert [r for r in reads if r != "settings.yaml"] == []
+    entry = sorted((root / "typical").glob("*.yaml"))[0]
+    cited = re.findall(r"^  - (XF-\d{4}-\d{4})$", entry.read_text(encoding="utf-8"), re.M)[0]
+    (root / "records" / f"{cited}.yaml").unlink()
+    reads.clear()
+    _, problems = remembered_check(root, AS_OF, cache_folder)
+    assert f"typical/{entry.name}" in reads  # read for the message's position, not before
+    _, fresh = check_library(root, AS_OF)
+    assert problems == fresh
+    located = [p for p in problems if p.path == f"typical/{entry.name}"]
+    assert located and all(p.line > 0 and p.column > 0 for p in located)
