@@ -102,6 +102,6 @@ class FileDigests:
         """Keep the files seen this time (a file no longer read is forgotten); atomically."""
         if self.table is None or self.seen == self.known:
             return
-        data = {"format": FORMAT, "files": dict(sorted(self.seen.items()))}
+        data = {"format": FORMAT, "files": {path: self.seen[path] for path in sorted(self.seen)}}
         write_atomically(self.table, json.dumps(data, separators=(",", ":")).encode("utf-8"))
         self.known = dict(self.seen)  # saved: a second call has nothing to write

@@ -145,7 +145,7 @@ class HashMemo:
     def save(self) -> None:
         if self.path is None or self.asked == self.hashes:
             return
-        payload = {"code": code_digest(), "hashes": dict(sorted(self.asked.items()))}
+        payload = {"code": code_digest(), "hashes": {key: self.asked[key] for key in sorted(self.asked)}}
         try:
             write_atomically(self.path, json.dumps(payload, separators=(",", ":")).encode("utf-8"))
         except OSError:

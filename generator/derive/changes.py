@@ -279,8 +279,8 @@ def snapshot(site: SiteModel, previous: Snapshot | None = None, memo: HashMemo |
         "edition": site.audience,
         "complete": site.edition.complete,
         "fields": {kind: list(field_names(model)) for kind, (model, _) in KINDS.items()},
-        "records": dict(sorted(records.items())),
-        "entries": dict(sorted(entries.items())),
+        "records": {id_: records[id_] for id_ in sorted(records)},
+        "entries": {id_: entries[id_] for id_ in sorted(entries)},
         "classes": dict(sorted(classes.items())),
     }
 
