@@ -28,7 +28,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .contract import KINDS, CaseClass, CaseRecord, Settings, TypicalEntry
+from .contract import FROM_JSON, KINDS, CaseClass, CaseRecord, Settings, TypicalEntry
 from .errors import LibraryUnreadable, Problem
 from .file_digests import FileDigests
 from .keyed_lines import encode
@@ -201,7 +201,7 @@ def cached_document(
     which it converts (to int, float, date) the same way from either, so the model is
     equal to the one read_document makes from the parsed file (tests/test_validate_incremental.py)."""
     try:
-        model = KINDS[kind].model_validate_json(data)
+        model = KINDS[kind].model_validate_json(data, context=FROM_JSON)
     except ValidationError:
         return None
     return Document(relative, model, LazyPositions(text), key)
