@@ -14,7 +14,7 @@ for every file unchanged since the last build (file_digests.py): such a file
 is not even read (library.FileReader.known).
 
 One JSON Lines file in the build's cache folder (state.py; keyed_lines.py
-says why lines), rewritten only when something was added or dropped: JSON,
+says why lines, and how a few new entries go to a delta file beside it): JSON,
 so that reading the cache never runs code; plain data only (strings,
 booleans, None, lists, string-keyed maps), which is all the position-keeping
 loader makes.
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from .dependencies import code_digest
-from .keyed_lines import encode, read_lines, write_lines
+from .keyed_lines import encode, read_store, save_store
 from .load import LoadedYaml, Span, parse_yaml
 from .state import digest, key_of
 
@@ -44,7 +44,8 @@ class ParseCache:
     def __init__(self, path: Path | None) -> None:
         self.path = path
         with collector_paused():
-            self.entries = read_lines(path, KIND)
+            self.store = read_store(path, KIND)
+            self.entries = self.store.entries
         self.used: dict[str, bytes] = {}
         self.changed = False
 
@@ -91,7 +92,7 @@ class ParseCache:
             (self.path.parent / name).unlink(missing_ok=True)
         if not self.changed and self.used.keys() == self.entries.keys():
             return
-        write_lines(self.path, KIND, self.used)
+        save_store(self.path, KIND, self.store, self.used)
 
 
 def is_plain(value: Any, depth: int = 0) -> bool:

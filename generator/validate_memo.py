@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import Problem
-from .keyed_lines import encode, read_lines, write_lines
+from .keyed_lines import encode, read_store, save_store
 from .state import key_of
 
 MEMO_FILE = "validated.jsonl"
@@ -46,7 +46,8 @@ class ValidateMemo:
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self.entries = read_lines(path, KIND)
+        self.store = read_store(path, KIND)
+        self.entries = self.store.entries
         self.used: dict[str, bytes] = {}
         self.changed = False
 
@@ -86,7 +87,7 @@ class ValidateMemo:
         """Keep what this build used (and nothing else), atomically; untouched when nothing changed."""
         if self.path is None or (not self.changed and self.used.keys() == self.entries.keys()):
             return
-        write_lines(self.path, KIND, self.used)
+        save_store(self.path, KIND, self.store, self.used)
 
 
 def _well_formed(rows: Any) -> bool:

@@ -263,9 +263,21 @@ EDITS: list[Callable[[Path, st.DataObject, dict[str, Any]], None]] = [
 ]
 
 
+@pytest.mark.parametrize("delta_from", [keyed_lines.DELTA_FROM, 0], ids=["whole-files", "deltas"])
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
-def test_any_sequence_of_edits_reports_what_a_check_without_memory_reports(data: st.DataObject) -> None:
+def test_any_sequence_of_edits_reports_what_a_check_without_memory_reports(
+    delta_from: int, data: st.DataObject
+) -> None:
+    """With deltas (keyed_lines.py) from the first entry on, as well as with whole files only."""
+    saved, keyed_lines.DELTA_FROM = keyed_lines.DELTA_FROM, delta_from
+    try:
+        check_edit_sequence(data)
+    finally:
+        keyed_lines.DELTA_FROM = saved
+
+
+def check_edit_sequence(data: st.DataObject) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         original = small_sample(Path(scratch) / "original")
         root = Path(scratch) / "library"
