@@ -291,13 +291,16 @@ def _build(
                     del texts
                     result.texts = {}  # the bodies are in the docs now
                     give_back_freed_memory()
-                    report.search = write_search_docs(docs, built, search_cache)
+                    written: dict[str, tuple[int, int, str]] = {}
+                    report.search = write_search_docs(docs, built, search_cache, written)
                     indexed = {doc.href: [doc.title, doc.key or doc.text_key(), doc.text_length()] for doc in docs}
                     del docs
                 done()
                 with report.stage("guard"), progress.stage("guard") as bar:
                     search_data = DATA_DIR.as_posix()  # the one folder written since `early`
-                    records, digests_known = record_files(built, state, set(result.reused), early, search_data)
+                    records, digests_known = record_files(
+                        built, state, set(result.reused), early, search_data, written or None
+                    )
                     later = [relative for relative in records if relative not in early]
                     leaks = guard.finish(later, digests_known if same_guard else set(), bar)
             except BaseException:
@@ -431,6 +434,7 @@ def record_files(
     reused: Collection[str],
     known: dict[str, FileRecord] | None = None,
     written_in: str = "",
+    written: dict[str, tuple[int, int, str]] | None = None,
 ) -> tuple[dict[str, FileRecord], set[str]]:
     """Size, mtime and digest of every file of the new site; and the files the guard passed before.
 
@@ -441,7 +445,12 @@ def record_files(
     it judges. `known`: files recorded earlier in this build and not written since
     (the guard starts before the search data is written): taken as they are.
     `written_in`: the one folder (site-relative) written since `known` was recorded:
-    only it is listed again (30,000 files were listed twice at 10,000 records)."""
+    only it is listed again (30,000 files were listed twice at 10,000 records). `written`: its
+    files as their writer knows them (search/cache.py DataWriter.written: size, mtime and
+    content key; a linked file is the stored one): then not even it is listed and stat'ed
+    (173,000 files at 100,000 records). Its digests are content keys, not state.digest: a
+    file is judged unchanged only against a record made the same way, so the first build
+    after one without them checks those files once more."""
     records: dict[str, FileRecord] = {}
     unchanged: set[str] = set()
 
@@ -456,6 +465,11 @@ def record_files(
         for relative, record in (known or {}).items():
             if not relative.startswith(inside):
                 take(relative, record)
+        if written is not None:
+            for relative, (size, mtime_ns, key) in written.items():
+                path = inside + relative
+                take(path, FileRecord(size, mtime_ns, key if content_is_read(path) else ""))
+            return {relative: records[relative] for relative in sorted(records)}, unchanged
         folder = site / written_in
         listed = ((inside + relative, path) for relative, path in site_files(folder)) if folder.is_dir() else iter(())
     else:

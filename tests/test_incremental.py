@@ -23,8 +23,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from generator.dependencies import identity
 from generator.outdir import MARKER
 from generator.state import STATE_FORMAT, StateStore
+from generator.state import site_files as state_site_files
 from tests.conftest import MINI, REPO, run_cli
 
 REUSED = re.compile(r"沿用 (\d+) 页")
@@ -235,6 +237,38 @@ def test_nothing_changed_does_nothing_and_a_touched_site_is_repaired(tmp_path: P
     said = project.build("inc")
     assert "没有变化" not in said
     assert site_files(tmp_path / "inc") == before
+
+
+def test_the_search_data_is_recorded_from_its_writer_as_a_listing_would_find_it(tmp_path: Path) -> None:
+    """The build records the search data's files from what wrote them (not listed, not stat'ed):
+    every file there, no other, each with its size and mtime on disk and its content key; so a
+    build with nothing changed after an edit does nothing."""
+    from generator.build import site_as_recorded
+    from generator.outdir import read_marker
+    from generator.search.cache import content_key
+    from generator.search.index import DATA_DIR
+
+    project = Project(tmp_path)
+    project.build("inc")
+    edit_title(project, 1)
+    project.build("inc")
+    site = tmp_path / "inc"
+    marker = read_marker(site)
+    assert marker is not None
+    state, reason = StateStore(site).load(marker["build"], identity("internal"))
+    assert state is not None, reason
+    folder = f"{DATA_DIR.as_posix()}/"
+    recorded = {path: record for path, record in state.files.items() if path.startswith(folder)}
+    on_disk = {path for path, _ in state_site_files(site) if path.startswith(folder)}
+    assert recorded.keys() == on_disk and len(on_disk) > 20
+    for path, record in recorded.items():
+        found = (site / path).stat()
+        assert (record.size, record.mtime_ns) == (found.st_size, found.st_mtime_ns), path
+        if record.digest:
+            assert record.digest == content_key((site / path).read_bytes()), path
+    assert any(record.digest for record in recorded.values())
+    assert site_as_recorded(site, state)
+    assert "没有变化" in project.build("inc")
 
 
 @pytest.mark.parametrize("damage", ["missing", "corrupt", "misshapen", "foreign", "other-edition"])

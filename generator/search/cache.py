@@ -283,6 +283,7 @@ class DataWriter:
         self.mtimes = mtimes
         self.used: set[str] = set()
         self.digests: dict[str, str] = {}  # file written → its digest (with a store)
+        self.stats: dict[str, tuple[int, int]] = {}  # file written → its size and mtime (with a store)
         self._lock = threading.Lock()  # two threads write: a new file is kept in the store once
         self._claimed: set[str] = set()
 
@@ -307,6 +308,7 @@ class DataWriter:
         if mine:
             self._keep(target, key, size_mtime)
         self.digests[relative] = key
+        self.stats[relative] = size_mtime
         return key
 
     def _keep(self, target: str, key: str, size_mtime: tuple[int, int]) -> None:
@@ -332,15 +334,25 @@ class DataWriter:
         assert self.store is not None
         target = f"{self.root}/{relative}"
         try:
-            os.link(f"{self.store}/{key}", target)
-        except FileExistsError:
-            os.unlink(target)
-            os.link(f"{self.store}/{key}", target)
+            try:
+                os.link(f"{self.store}/{key}", target)
+            except FileExistsError:
+                os.unlink(target)
+                os.link(f"{self.store}/{key}", target)
+            size_mtime = self.known[key], self.mtimes[key]  # the stored file itself: its size and mtime
         except OSError:  # links not possible here (another file system, too many links): copy
             with open(f"{self.store}/{key}", "rb") as stream:
-                _write(target, stream.read())
+                size_mtime = _write(target, stream.read())
         self.used.add(key)
         self.digests[relative] = key
+        self.stats[relative] = size_mtime
+
+    def written(self) -> dict[str, tuple[int, int, str]] | None:
+        """Every file written, relative to the data folder: (size, mtime, content_key), as a stat and
+        a read would find them (a linked file is the stored one); None without a store (not known)."""
+        if self.store is None:
+            return None
+        return {relative: (*self.stats[relative], key) for relative, key in self.digests.items()}
 
     def size(self, key: str) -> int:
         return self.known[key]

@@ -234,10 +234,15 @@ def write_search_data(site: SiteModel, built: Path, texts: PageTexts, cache: Pat
     return write_search_docs(with_texts(model_docs(site), texts), built, cache)
 
 
-def write_search_docs(docs: list[SearchDoc], built: Path, cache: Path | None = None) -> dict[str, Any]:
+def write_search_docs(
+    docs: list[SearchDoc],
+    built: Path,
+    cache: Path | None = None,
+    written: dict[str, tuple[int, int, str]] | None = None,
+) -> dict[str, Any]:
     """write_docs with no cyclic garbage collection meanwhile (the build's call)."""
     with _collections_paused():
-        return write_docs(docs, built, cache)
+        return write_docs(docs, built, cache, written)
 
 
 @contextmanager
@@ -257,8 +262,14 @@ def _collections_paused() -> Iterator[None]:
             gc.enable()
 
 
-def write_docs(docs: list[SearchDoc], built: Path, cache: Path | None = None) -> dict[str, Any]:
-    """write_search_data for a list of docs (with_texts).
+def write_docs(
+    docs: list[SearchDoc],
+    built: Path,
+    cache: Path | None = None,
+    written: dict[str, tuple[int, int, str]] | None = None,
+) -> dict[str, Any]:
+    """write_search_data for a list of docs (with_texts). `written` is given every data file
+    (relative to the data folder: size, mtime, content_key) when the cache knows them all.
 
     The page files (text slices, meta rows, docs.bin) need no postings: a
     second thread writes them meanwhile (file calls and numpy release the
@@ -292,6 +303,9 @@ def write_docs(docs: list[SearchDoc], built: Path, cache: Path | None = None) ->
     if memory.folder is not None:
         kept = {"bi": bi.memory(pairs), "uni": uni.memory(chars), "tri": tri.memory(triples)}
         memory.save([doc.href for doc in docs], texts, slices, slice_counts, kept, writer)
+    files = writer.written()
+    if written is not None and files is not None:
+        written.update(files)
     return {
         "docs": len(docs),
         "bigrams": len(bi.sizes),
