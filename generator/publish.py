@@ -9,9 +9,11 @@ used (a moment without the folder, but never a mixed one).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -67,18 +69,16 @@ def publish(new_site: Path, target: Path, retire_to: Path | None = None) -> None
         os.rename(new_site, target)
 
 
-# The remover first renames the folder after its own pid (workdir.py's `<prefix><pid>-<tag>`):
-# while it deletes, the folder is its own, not the build's, which has usually ended. A build
-# that starts meanwhile then sees a folder whose owner is alive and leaves it alone, instead of
-# deleting the same 300,000 files again in the foreground (4 s of a 100,000-record rebuild).
+# The remover is started first and the folder then named after it (workdir.py's
+# `<prefix><pid>-<tag>`), by this process, before the build returns: while it deletes, the folder
+# is the remover's, not the build's, which has usually ended. A build that starts meanwhile sees
+# a folder whose owner is alive and leaves it alone, instead of deleting the same 300,000 files
+# again in the foreground (4 s of a 100,000-record rebuild). The remover only deletes: it makes
+# no new name beside the site (someone deleting the cache folder meanwhile is not in its way).
 _REMOVER = """import os, shutil, sys
-source, prefix = sys.argv[1], sys.argv[2]
-mine = os.path.join(os.path.dirname(source), f"{prefix}{os.getpid()}-removing")
-try:
-    os.rename(source, mine)
-except OSError:
-    mine = source
-shutil.rmtree(mine, ignore_errors=True)
+folder = sys.stdin.buffer.read().split(b"\\0")[0]
+if folder:
+    shutil.rmtree(os.fsdecode(folder), ignore_errors=True)
 """
 
 
@@ -86,21 +86,36 @@ def _remove_in_background(old_site: Path, retire_to: Path) -> bool:
     try:
         retired = new_owned_folder(retire_to, RETIRED_PREFIX)
         os.rename(old_site, retired / "site")
-        _start_remover(retired)
     except OSError:
         return False
+    try:
+        _hand_to_remover(retired)
+    except OSError:
+        shutil.rmtree(retired, ignore_errors=True)
     return True
 
 
-def _start_remover(folder: Path) -> None:
-    """A process of its own deletes `folder` (a retired site in our cache folder); this one goes on."""
-    subprocess.Popen(
-        [sys.executable, "-c", _REMOVER, str(folder), RETIRED_PREFIX],
-        stdin=subprocess.DEVNULL,
+def _hand_to_remover(folder: Path) -> None:
+    """A process of its own deletes `folder` (a retired site in our cache folder); this one goes on.
+
+    The folder is renamed after the remover's pid before the remover is told its name."""
+    remover = subprocess.Popen(
+        [sys.executable, "-c", _REMOVER],
+        stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
+    assert remover.stdin is not None
+    try:
+        named = folder.with_name(f"{RETIRED_PREFIX}{remover.pid}-{secrets.token_hex(4)}")
+        os.rename(folder, named)
+    except OSError:
+        named = folder  # still removed, under the build's name
+    with contextlib.suppress(OSError):
+        remover.stdin.write(os.fsencode(named) + b"\0")
+    with contextlib.suppress(OSError):
+        remover.stdin.close()
 
 
 def clean_retired(folder: Path) -> None:
@@ -108,7 +123,7 @@ def clean_retired(folder: Path) -> None:
     removed in the background as well, so a build does not wait for another's leftovers."""
     for leftover in abandoned(folder, f"{RETIRED_PREFIX}*"):
         try:
-            _start_remover(leftover)
+            _hand_to_remover(leftover)
         except OSError:
             shutil.rmtree(leftover, ignore_errors=True)
 

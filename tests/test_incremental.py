@@ -360,8 +360,8 @@ def test_a_large_old_site_is_removed_after_the_build_returns(tmp_path: Path, mon
 def test_an_old_site_being_removed_is_left_to_its_remover_and_an_abandoned_one_is_removed_in_the_background(
     tmp_path: Path,
 ) -> None:
-    """The remover names the folder after itself, so the next build does not delete the same
-    files again in the foreground; one whose remover was killed is given a new remover."""
+    """A folder being removed is named after its remover, so the next build does not delete the
+    same files again in the foreground; one whose remover was killed is given a new remover."""
     import subprocess
     import sys
     import time
@@ -381,8 +381,9 @@ def test_an_old_site_being_removed_is_left_to_its_remover_and_an_abandoned_one_i
             for number in range(200):
                 (folder / "site" / "records" / f"{number}.html").write_text("x")
         clean_retired(cache)
-        # not deleted in the foreground: still there, or renamed by its new remover
-        assert left.exists() or any(p.name.endswith("-removing") for p in cache.iterdir() if p != busy)
+        # not deleted in the foreground: handed to a remover, under the remover's name
+        handed = [p for p in cache.iterdir() if p != busy]
+        assert len(handed) == 1 and handed[0] != left and owner_alive(handed[0])
         deadline = time.monotonic() + 30
         while [p for p in cache.iterdir() if p != busy] and time.monotonic() < deadline:
             time.sleep(0.05)
