@@ -77,6 +77,8 @@ def assert_same_as_full(result, texts, segmenter) -> None:
     index, related = full(texts, segmenter)
     assert result.related == related
     assert list(result.related) == list(related)
+    # the pages' keys of the lists, carried over or made again, are those of the lists themselves
+    assert result.kept.shown == [similar_update.shown_key(related[key]) for key in result.kept.keys]
     assert result.index.columns == index.columns
     assert np.array_equal(result.index.idf, index.idf)
     assert [result.index.vectors[i] for i in range(len(texts))] == index.vectors

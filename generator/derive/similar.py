@@ -467,6 +467,13 @@ class Match(NamedTuple):
         return "；".join(self.reasons)
 
 
+def shown_text(matches: Sequence[Match]) -> str:
+    """What a page shows of a list of matches, as one text (render/pages.py shows exactly these
+    fields: the score to two places, as printed, so a score moving in the fourth place does
+    not make every page anew; the reasons joined). Plain tuples: their repr is made in C."""
+    return repr([(m.kind, m.id, m.title, float(f"{m.score:.2f}"), "；".join(m.reasons)) for m in matches])
+
+
 @dataclass
 class SimilarityIndex:
     """Feature vectors of a fixed set of documents, ready for all-pairs top-k and queries."""

@@ -87,6 +87,8 @@ class SiteModel:
     tags: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)  # tag → [(kind, id, title)]
     # "record:ID" / "typical:ID" → the most similar records and entries of this edition, with reasons
     related: dict[str, list[Match]] = field(default_factory=dict)
+    # the same keys → key_of(similar.shown_text(the list)), as the similar pass keeps them (page keys)
+    related_keys: dict[str, str] = field(default_factory=dict)
     # the 类案检索 box's model (derive/similar.py export_client_model): this edition's entries only;
     # the index itself is dropped after derive, it is hundreds of MB at 10,000 records
     similar_model: dict[str, Any] = field(default_factory=lambda: EMPTY_CLIENT_MODEL)
@@ -205,6 +207,7 @@ def derive_site(
     result = similar_cases(library, model, segments, kept)
     if result is not None:
         index, model.related = result.index, result.related
+        model.related_keys = dict(zip(result.kept.keys, result.kept.shown, strict=True))
         # Only records without a class, as the site lists them; judging every classed
         # record too is `casebook classify`'s job (3 s more at 10,000 records).
         if edition.class_suggestions:

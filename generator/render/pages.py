@@ -23,7 +23,7 @@ from markupsafe import Markup
 from ..contract import REVIEW_LABELS, VISIBILITY_LABELS, CaseClass
 from ..derive.changes import ChangeSet
 from ..derive.guide import GuideExtras, derive_extras
-from ..derive.similar import Match
+from ..derive.similar import Match, shown_text
 from ..derive.site import EntryView, RecordView, SiteModel, counts_by_domain_and_year
 from ..template_cache import template_bytecode
 from .text import html_paragraphs, html_text, join_lines, md_inline, md_paragraphs, title_yaml
@@ -349,10 +349,17 @@ def shown_matches(matches: Sequence[Match]) -> list[ShownMatch]:
 
 
 def matches_text(matches: Sequence[Match]) -> str:
-    """What `shown_matches` shows of `matches`, as one text for a page key: plain tuples have
-    a repr in C, the dataclasses' repr took a second a build at 10,000 records; made without
-    them (2.9 s of a one-record rebuild at 100,000 records), field for field the same."""
-    return repr([(m.kind, m.id, m.title, float(f"{m.score:.2f}"), "；".join(m.reasons)) for m in matches])
+    """What `shown_matches` shows of `matches`, as one text: similar.shown_text, field for field."""
+    return shown_text(matches)
+
+
+def related_key(site: SiteModel, kind: str, id_: str) -> str:
+    """The key of what a page shows of its similar cases: kept by the similar pass for each list
+    (a list carried over keeps its key), made here where the pass made none."""
+    from ..state import key_of
+
+    known = site.related_keys.get(f"{kind}:{id_}")
+    return known if known is not None else key_of(matches_text(site.related_to(kind, id_)))
 
 
 def fields_text(value: Any) -> str:
@@ -384,7 +391,7 @@ def record_page_key(shared: str, view: Any, cited_by: list[tuple[str, str]], sit
         view.procedure,
         repr(class_name(view.case_class)),
         repr(cited_by),
-        matches_text(site.related_to("record", view.record.id)),
+        related_key(site, "record", view.record.id),
     )
 
 
@@ -401,7 +408,7 @@ def entry_page_key(shared: str, view: Any, site: SiteModel) -> str:
         *(_json(record) for record in view.records),
         repr(class_name(view.case_class)),
         str(view.withheld),
-        matches_text(site.related_to("typical", view.entry.id)),
+        related_key(site, "typical", view.entry.id),
     )
 
 
