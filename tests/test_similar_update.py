@@ -201,3 +201,33 @@ def test_the_lists_are_kept_as_arrays_and_read_back_the_same() -> None:
     arrays["match_labels"][0] = -1  # a list would take it from its end
     with pytest.raises(ValueError):
         matches_decoded(tables, arrays)
+
+
+def test_a_records_text_digest_is_remembered_by_its_file_and_the_memo_is_what_the_pass_reads(
+    library, tmp_path: Path
+) -> None:
+    """derive_site gives the pass the text digest of each record shown as it was read from a memo
+    by its file's key (memo.HashMemo, 2 s at 100,000 records): the memo holds text_digest itself,
+    the lists are those made without it, and a digest planted there is the one the pass keeps."""
+    import datetime as dt
+    import json
+
+    from generator.derive.similar import record_text
+    from generator.derive.site import derive_site
+    from generator.memo import TEXT_DIGESTS_FILE
+
+    as_of = dt.date(2024, 6, 30)
+    first = derive_site(library, "internal", as_of, None, tmp_path)
+    memo = json.loads((tmp_path / TEXT_DIGESTS_FILE).read_text(encoding="utf-8"))["hashes"]
+    by_file = {doc.key: doc.model for doc in library.records}
+    assert len(memo) == len(first.source_keys) > 50
+    assert all(digest == similar_update.text_digest(record_text(by_file[key])) for key, digest in memo.items())
+    again = derive_site(library, "internal", as_of, None, tmp_path)
+    assert again.related == first.related == derive_site(library, "internal", as_of).related
+    record_id, file_key = sorted(first.source_keys.items())[0]
+    memo[file_key] = "planted"
+    payload = json.loads((tmp_path / TEXT_DIGESTS_FILE).read_text(encoding="utf-8"))
+    (tmp_path / TEXT_DIGESTS_FILE).write_text(json.dumps({**payload, "hashes": memo}), encoding="utf-8")
+    derive_site(library, "internal", as_of, None, tmp_path)
+    meta = json.loads((tmp_path / similar_update.FOLDER / similar_update.META_FILE).read_text(encoding="utf-8"))
+    assert meta["digests"][meta["keys"].index(f"record:{record_id}")] == "planted"

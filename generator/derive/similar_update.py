@@ -35,7 +35,7 @@ import json
 import math
 import sys
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -398,11 +398,14 @@ def similar_pass(
     keep_terms: int | None,
     top_k: int,
     min_score: float,
+    digest_of: Callable[[CaseText], str] = text_digest,
 ) -> Pass:
-    """`SimilarityIndex.build(texts).related(top_k)`, updated from `kept` where that is exact."""
+    """`SimilarityIndex.build(texts).related(top_k)`, updated from `kept` where that is exact.
+
+    `digest_of`: text_digest, or what gives the same (a memo of it: derive/site.py)."""
     ordered = sorted(texts, key=sort_key)
     keys = [t.key for t in ordered]
-    digests = [text_digest(t) for t in ordered]
+    digests = [digest_of(t) for t in ordered]
     if kept is not None and kept.keys == keys and kept.settings == settings:
         changed = [i for i, (old, new) in enumerate(zip(kept.digests, digests, strict=True)) if old != new]
         near = (Neighbourhoods.of(ordered, related_order), Neighbourhoods.of(ordered, classify_order))

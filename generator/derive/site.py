@@ -17,7 +17,7 @@ from typing import Any
 from ..contract import CaseClass, CaseRecord, Settings, TypicalEntry
 from ..edition import EDITION_NAMES, EDITIONS, Edition
 from ..library import Library
-from ..memo import SegmentMemo
+from ..memo import TEXT_DIGESTS_FILE, HashMemo, SegmentMemo
 from .classify import Suggestion
 from .deadlines import Deadline, deadline, procedure_of
 from .similar import (
@@ -26,6 +26,7 @@ from .similar import (
     KEEP_TERMS,
     RELATED_FLOOR,
     RELATED_TOP,
+    CaseText,
     Match,
     entry_text,
     export_client_model,
@@ -41,6 +42,7 @@ from .similar_update import (
     save_suggestions,
     similar_pass,
     suggestions_pass,
+    text_digest,
 )
 
 Audience = str  # "internal" | "training" | "public": a key of edition.EDITIONS
@@ -239,6 +241,14 @@ def similar_cases(
     if segments is not None:  # sentences cut by an earlier build (memo.py): the same cut, not done again
         segmenter.cache = segments.for_fingerprint(segmenter.fingerprint)
     settings = pass_settings(segmenter, DEFAULT_WEIGHTS, KEEP_TERMS, RELATED_TOP, RELATED_FLOOR)
+    # A record shown as it was read has the text digest of its file's last reading (memo.HashMemo).
+    digests = HashMemo(kept, TEXT_DIGESTS_FILE)
+    files = {f"record:{id_}": key for id_, key in model.source_keys.items()}
+
+    def digest_of(text: CaseText) -> str:
+        key = files.get(text.key)
+        return digests.get(key, lambda: text_digest(text)) if key is not None else text_digest(text)
+
     result = similar_pass(
         texts,
         segmenter,
@@ -248,7 +258,9 @@ def similar_cases(
         keep_terms=KEEP_TERMS,
         top_k=RELATED_TOP,
         min_score=RELATED_FLOOR,
+        digest_of=digest_of,
     )
+    digests.save()
     if not result.unchanged:
         save_kept(kept, result.kept)
     if segments is not None:
