@@ -231,3 +231,33 @@ def test_a_records_text_digest_is_remembered_by_its_file_and_the_memo_is_what_th
     derive_site(library, "internal", as_of, None, tmp_path)
     meta = json.loads((tmp_path / similar_update.FOLDER / similar_update.META_FILE).read_text(encoding="utf-8"))
     assert meta["digests"][meta["keys"].index(f"record:{record_id}")] == "planted"
+
+
+@pytest.mark.parametrize("relabel_from", [similar_update.RELABEL_FROM, 0], ids=["tables-grow", "tables-renewed"])
+def test_lists_read_back_are_read_one_at_a_time_and_written_again_as_they_were_stored(
+    relabel_from: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MatchRows: a list read back is decoded when asked for; lists given anew replace theirs; the
+    arrays written again hold every list as given, the stored ones copied in runs (or, once the
+    tables name mostly documents no list names, everything encoded anew)."""
+    from generator.derive.similar_update import MatchRows, StoredMatches, rows_with
+
+    monkeypatch.setattr(similar_update, "RELABEL_FROM", relabel_from)
+
+    first = Match("record", "XF-1", "标题甲", None, 0.5, ("同类案", "共同词：物业"))
+    second = Match("typical", "2024-01-1-001", "标题乙", "C-01", 0.1234, ())
+    third = Match("record", "XF-2", "标题丙（改）", "C-02", 0.75, ("新理由",))
+    lists = [[first, second], [], [second._replace(score=1.0), first._replace(reasons=("同类案",))], [first]]
+    stored = MatchRows(StoredMatches(*matches_encoded(lists)), {})
+    assert list(stored) == lists and stored[-1] == [first] and stored[1:3] == lists[1:3]
+    for anew in ({}, {0: [third]}, {3: [], 1: [third, first]}, {0: [], 1: [], 2: [], 3: [third]}):
+        rows = rows_with(stored, anew)
+        expected = [anew.get(row, found) for row, found in enumerate(lists)]
+        assert list(rows) == expected
+        assert matches_decoded(*matches_encoded(rows)) == expected  # written with runs copied
+        again = rows_with(MatchRows(StoredMatches(*matches_encoded(rows)), {}), {2: [third]})
+        assert matches_decoded(*matches_encoded(again)) == [*expected[:2], [third], expected[3]]
+    tables, arrays = matches_encoded(lists)
+    arrays["reason_ids"][0] = len(tables["reasons"])  # past its table: refused when read back, not later
+    with pytest.raises(ValueError):
+        StoredMatches(tables, arrays)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,7 +89,7 @@ class SiteModel:
     classes: list[ClassView] = field(default_factory=list)  # by id
     tags: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)  # tag → [(kind, id, title)]
     # "record:ID" / "typical:ID" → the most similar records and entries of this edition, with reasons
-    related: dict[str, list[Match]] = field(default_factory=dict)
+    related: Mapping[str, list[Match]] = field(default_factory=dict)
     # the same keys → key_of(similar.shown_text(the list)), as the similar pass keeps them (page keys)
     related_keys: dict[str, str] = field(default_factory=dict)
     # the 类案检索 box's model (derive/similar.py export_client_model): this edition's entries only;
