@@ -264,8 +264,20 @@ def import_jieba() -> None:
     Its first import raises and catches exceptions inside pkg_resources; each traceback keeps
     the frames below it alive in a cycle. Imported lazily during the similar pass, those frames
     held the pass's texts (10,250 at 10,000 records) until the stage's sweep, which walked
-    everything derive made to find them (1.75 s at 100,000 records). build.py calls this first."""
-    import jieba  # noqa: F401
+    everything derive made to find them (1.75 s at 100,000 records). build.py calls this first.
+
+    SIGTERM and Ctrl+C wait until the import is done: code inside it (pkg_resources, its
+    pyparsing) catches what is raised there, so the build's Terminated was once swallowed and
+    the build went on to publish (tests/test_publish_safety.py, stopped in derive)."""
+    import signal
+
+    held = {signal.SIGTERM, signal.SIGINT}
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, held) if hasattr(signal, "pthread_sigmask") else None
+    try:
+        import jieba  # noqa: F401
+    finally:
+        if before is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def library_segmenter(library: Library) -> Segmenter:
