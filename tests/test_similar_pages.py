@@ -109,15 +109,15 @@ def test_casebook_similar_lists_typical_entries_with_their_guide() -> None:
 
 
 def test_a_record_pages_key_holds_exactly_what_the_page_shows_of_its_similar_cases() -> None:
-    """matches_text (the page key's part) is made without the ShownMatch the page gets: it must
+    """similar.shown_text (the page key's part) is made without the ShownMatch the page gets: it must
     still say the same, score rounded as printed and reasons joined as shown."""
     import dataclasses
 
     from hypothesis import given
     from hypothesis import strategies as st
 
-    from generator.derive.similar import Match
-    from generator.render.pages import matches_text, shown_matches
+    from generator.derive.similar import Match, shown_text
+    from generator.render.pages import shown_matches
 
     match = st.builds(
         Match,
@@ -132,6 +132,6 @@ def test_a_record_pages_key_holds_exactly_what_the_page_shows_of_its_similar_cas
     @given(st.lists(match, max_size=6))
     def check(matches: list[Match]) -> None:
         shown = [dataclasses.astuple(m) for m in shown_matches(matches)]
-        assert matches_text(matches) == repr(shown)
+        assert shown_text(matches) == repr(shown)
 
     check()

@@ -269,9 +269,9 @@ def matches_encoded(matches: Sequence[list[Match]]) -> tuple[dict[str, Any], dic
     235 MB at 100,000 records, 5.9 s to read back and 4.6 s to write every build. Lists read
     back and carried over unchanged (MatchRows) are copied as they were stored, a run of rows
     at a time: only the lists given anew are spelled out (2.6 s less at 100,000 records)."""
-    if isinstance(matches, MatchRows) and matches.stored is not None:
+    if isinstance(matches, MatchRows):
         return matches.stored.encoded_with(matches.given)
-    return _Encoder([], []).encoded(matches, range(len(matches)))
+    return _Encoder([], []).encoded(matches)
 
 
 class _Encoder:
@@ -313,10 +313,8 @@ class _Encoder:
             "reason_ids": np.array(reason_ids, dtype=np.int32),
         }
 
-    def encoded(
-        self, matches: Sequence[list[Match]], rows: Iterable[int]
-    ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        arrays = self.rows(matches[row] for row in rows)
+    def encoded(self, matches: Sequence[list[Match]]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        arrays = self.rows(matches)
         return {"labels": self.labels, "reasons": self.reasons}, arrays
 
 
@@ -403,7 +401,7 @@ class StoredMatches:
         }
         named = np.unique(arrays["match_labels"]).size
         if len(encoder.labels) > 2 * max(named, RELABEL_FROM):
-            return _Encoder([], []).encoded(MatchRows(self, given), range(len(self)))
+            return _Encoder([], []).encoded(MatchRows(self, given))
         return {"labels": encoder.labels, "reasons": encoder.reasons}, arrays
 
 
@@ -411,9 +409,9 @@ class MatchRows(Sequence[list[Match]]):
     """Every document's list: read from the stored arrays when asked for (a build reads a few),
     or as given anew by this build's update."""
 
-    def __init__(self, stored: StoredMatches | None, given: dict[int, list[Match]], size: int | None = None) -> None:
+    def __init__(self, stored: StoredMatches, given: dict[int, list[Match]]) -> None:
         self.stored, self.given = stored, given
-        self.size = len(stored) if stored is not None else (size or 0)
+        self.size = len(stored)
 
     def __len__(self) -> int:
         return self.size
@@ -430,13 +428,10 @@ class MatchRows(Sequence[list[Match]]):
         if not 0 <= row < self.size:
             raise IndexError(row)
         found = self.given.get(row)
-        if found is not None:
-            return found
-        assert self.stored is not None
-        return self.stored.row(row)
+        return found if found is not None else self.stored.row(row)
 
     def with_given(self, given: dict[int, list[Match]]) -> MatchRows:
-        return MatchRows(self.stored, {**self.given, **given}, self.size)
+        return MatchRows(self.stored, {**self.given, **given})
 
 
 def rows_with(matches: Sequence[list[Match]], given: dict[int, list[Match]]) -> Sequence[list[Match]]:

@@ -23,7 +23,8 @@ from markupsafe import Markup
 from ..contract import REVIEW_LABELS, VISIBILITY_LABELS, CaseClass
 from ..derive.changes import ChangeSet
 from ..derive.guide import GuideExtras, derive_extras
-from ..derive.similar import Match, shown_text
+from ..derive.similar import Match
+from ..derive.similar_update import shown_key
 from ..derive.site import EntryView, RecordView, SiteModel, counts_by_domain_and_year
 from ..template_cache import template_bytecode
 from .text import html_paragraphs, html_text, join_lines, md_inline, md_paragraphs, title_yaml
@@ -348,18 +349,12 @@ def shown_matches(matches: Sequence[Match]) -> list[ShownMatch]:
     return [ShownMatch(m.kind, m.id, m.title, float(f"{m.score:.2f}"), m.reason) for m in matches]
 
 
-def matches_text(matches: Sequence[Match]) -> str:
-    """What `shown_matches` shows of `matches`, as one text: similar.shown_text, field for field."""
-    return shown_text(matches)
-
-
 def related_key(site: SiteModel, kind: str, id_: str) -> str:
-    """The key of what a page shows of its similar cases: kept by the similar pass for each list
-    (a list carried over keeps its key), made here where the pass made none."""
-    from ..state import key_of
-
+    """The key of what a page shows of its similar cases (similar.shown_text, which `shown_matches`
+    shows field for field): kept by the similar pass for each list (a list carried over keeps its
+    key), made here where the pass made none."""
     known = site.related_keys.get(f"{kind}:{id_}")
-    return known if known is not None else key_of(matches_text(site.related_to(kind, id_)))
+    return known if known is not None else shown_key(site.related_to(kind, id_))
 
 
 def fields_text(value: Any) -> str:
