@@ -381,9 +381,9 @@ def measure_queries(site: Path, count: int) -> tuple[tuple[str, int], int]:
     frequent = sorted(data.glob("bi/x*.bin"), key=lambda p: -p.stat().st_size)[:20]
     words = [bytes.fromhex(p.stem[1:]).decode("utf-8") for p in frequent]
     rng = random.Random(1)
-    texts = sorted((data / "text").glob("*-0.txt"))
-    for path in rng.sample(texts, min(len(texts), count)):
-        text = path.read_text(encoding="utf-8").split("\n", 1)[-1]
+    docs = index.header["n"]
+    for doc in rng.sample(range(docs), min(docs, count)):
+        text = index.text_slices(doc)[0].split("\n", 1)[-1]
         runs = re.findall(r"[^\W_]{4,}", text)
         if runs:
             run = rng.choice(runs)
@@ -393,7 +393,7 @@ def measure_queries(site: Path, count: int) -> tuple[tuple[str, int], int]:
     for word in words:
         result = index.search(word)
         top = sorted(result.docs, key=lambda d: (-result.docs[d], d))[:20]
-        result.files |= {index.snippet_file(d, result.first.get(d)) for d in top}
+        result.ranges |= {index.snippet_range(d, result.first.get(d)) for d in top}
         result.files |= {index.meta_file(d) for d in top}
         size = result.payload_bytes(data)
         sizes.append(size)

@@ -49,7 +49,14 @@ KINDS = ["typical", "class", "page", "record"]
 # - limits that terms cross back and forth as pages change: the set of big bigrams
 #   (hence the trigram entries) and the shard counts change from step to step;
 # - the same without splicing.
-REGIMES = [(WIDE, 16_000, 8_000, 200), (NARROW, 12, 48, 200), (WIDE, 24, 80, 200), (NARROW, 30, 120, 0)]
+# (alphabet, BIG_TERM_BYTES, TARGET_SHARD_BYTES, SPLICE_DOCS, PACK_DOCS): with 1 or 2 pages a text
+# pack, adding and deleting pages changes the number of packs, and most packs hold several pages.
+REGIMES = [
+    (WIDE, 16_000, 8_000, 200, 16),
+    (NARROW, 12, 48, 200, 2),
+    (WIDE, 24, 80, 200, 1),
+    (NARROW, 30, 120, 0, 16),
+]
 
 
 def data_files(site: Path) -> dict[str, bytes]:
@@ -58,8 +65,9 @@ def data_files(site: Path) -> dict[str, bytes]:
 
 
 @contextmanager
-def limits(big: int, target: int, splice: int) -> Iterator[None]:
+def limits(big: int, target: int, splice: int, pack: int = index.PACK_DOCS) -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(index, "PACK_DOCS", pack)
         patch.setattr(index, "BIG_TERM_BYTES", big)
         patch.setattr(index, "TARGET_SHARD_BYTES", target)
         patch.setattr(index, "SPLICE_DOCS", splice)
@@ -235,15 +243,21 @@ def later(path: Path) -> None:
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
 
 
-@pytest.mark.parametrize("alphabet, big, target, splice", REGIMES)
+@pytest.mark.parametrize("alphabet, big, target, splice, pack", REGIMES)
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_random_edit_sequences_give_the_bytes_of_a_full_computation(
-    tmp_path_factory: pytest.TempPathFactory, alphabet: str, big: int, target: int, splice: int, data: st.DataObject
+    tmp_path_factory: pytest.TempPathFactory,
+    alphabet: str,
+    big: int,
+    target: int,
+    splice: int,
+    pack: int,
+    data: st.DataObject,
 ) -> None:
     start, steps = data.draw(edit_sequences(alphabet))
     runs = Runs(tmp_path_factory.mktemp("runs"))
-    with limits(big, target, splice):
+    with limits(big, target, splice, pack):
         docs = start
         runs.check(docs)
         for edits in steps:

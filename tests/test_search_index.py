@@ -18,18 +18,10 @@ from generator.search.query import SiteIndex
 from generator.search.text import TERM_RUN, normalise
 
 
-def page_text(site: Path, doc: int) -> str:
-    """A page's whole text, put back together from its overlapping slices."""
-    folder = site / DATA_DIR / "text"
-    slices = []
-    while (folder / f"{doc}-{len(slices)}.txt").exists():
-        slices.append((folder / f"{doc}-{len(slices)}.txt").read_text(encoding="utf-8"))
-    return "".join(piece[:TEXT_STEP] for piece in slices[:-1]) + slices[-1]
-
-
 def texts(site: Path) -> list[str]:
-    count = SiteIndex(site).header["n"]
-    return [normalise(page_text(site, n)) for n in range(count)]
+    """Every page's whole text, put back together from the slices in its text pack."""
+    index = SiteIndex(site)
+    return [normalise(index.page_text(n)) for n in range(index.header["n"])]
 
 
 def truth(all_texts: list[str], query: str) -> set[int]:

@@ -3,7 +3,8 @@
  * Data (written at build time by generator/search/index.py, under
  * assets/casebook/data/): docs.json + docs.bin (facet columns), meta/<k>.json
  * (titles), bi/, tri/ and uni/ (the bigram, trigram and character index),
- * text/<n>-<k>.txt (slices of page text for snippets). A phrase matches at position p when each of its
+ * text/<p>.txt (the slices of page text of about 16 pages, for snippets: a row asks for its slice's
+ * bytes alone, and takes them from the whole pack when the server ignores the range). A phrase matches at position p when each of its
  * covering bigrams occurs at p + its offset; positions come from the index,
  * so every hit is verified and nothing else is downloaded.
  *
@@ -29,6 +30,30 @@
       }));
     }
     return cache.get(path);
+  }
+
+  // Bytes [start, end) of a text pack as text: a range request, or the whole pack (fetched once)
+  // from a server that answers a range with the whole file.
+  function fetchSlice(pack, start, end) {
+    var path = "text/" + pack + ".txt", key = path + "#" + start + "-" + end;
+    var decode = function (buffer) { return new TextDecoder("utf-8").decode(buffer); };
+    if (cache.has(path)) {
+      return cache.get(path).then(function (whole) { return decode(whole.slice(start, end)); });
+    }
+    if (!cache.has(key)) {
+      cache.set(key, fetch(DATA + path, { headers: { Range: "bytes=" + start + "-" + (end - 1) } }).then(function (response) {
+        if (!response.ok) { throw new Error(path + ": " + response.status); }
+        return response.arrayBuffer().then(function (buffer) {
+          var range = response.headers.get("Content-Range") || "";
+          if (response.status === 206 && range.indexOf("bytes " + start + "-" + (end - 1) + "/") === 0) {
+            return decode(buffer);
+          }
+          cache.set(path, Promise.resolve(buffer));
+          return decode(buffer.slice(start, end));
+        });
+      }));
+    }
+    return cache.get(key);
   }
 
   function normalise(text) {
@@ -432,13 +457,16 @@
     var step = this.meta.text[0], byChunk = new Map(), slices = [];
     return Promise.all(loads).then(function (rows) {
       chunks.forEach(function (c, i) { byChunk.set(c, rows[i]); });
-      // The slice holding the snippet; the last slice of a page runs to its end (row[3] slices).
+      // The slice holding the snippet; the last slice of a page runs to its end. row[3] is the
+      // page's text pack, row[4] the byte offsets of its slices there (one more than slices).
       slices = terms.length ? docs.map(function (d) {
-        var last = byChunk.get(Math.floor(d / chunk))[d % chunk][3] - 1;
+        var last = byChunk.get(Math.floor(d / chunk))[d % chunk][4].length - 2;
         return Math.min(Math.floor(Math.max(0, scores.get(d).first - 30) / step), last);
       }) : [];
       return Promise.all(docs.map(function (d, i) {
-        return terms.length ? fetchOnce("text/" + d + "-" + slices[i] + ".txt", "text") : null;
+        if (!terms.length) { return null; }
+        var row = byChunk.get(Math.floor(d / chunk))[d % chunk];
+        return fetchSlice(row[3], row[4][slices[i]], row[4][slices[i] + 1]);
       }));
     }).then(function (texts) {
       self.list.textContent = "";

@@ -47,7 +47,7 @@ import numpy as np
 from ..workdir import new_owned_folder, remove_abandoned, write_atomically
 from .postings import Postings
 
-FORMAT = 2
+FORMAT = 3
 MANIFEST = "manifest.json"
 STORE = "files"
 ARRAYS_PREFIX = "arrays-"
@@ -76,9 +76,10 @@ class Previous:
 
     hrefs: list[str]  # the docs in order
     texts: list[str]  # content_key of each doc's text
-    slices: list[str]  # digests of the text slices, doc after doc
-    slice_starts: list[int]  # doc i's slices are slices[slice_starts[i] : slice_starts[i + 1]]
-    files: dict[str, str]  # data file (relative to the data folder), text slices excepted → digest
+    slice_bytes: list[int]  # the byte length of each text slice, doc after doc (index.TextPacks)
+    slice_starts: list[int]  # doc i's slices are slice_bytes[slice_starts[i] : slice_starts[i + 1]]
+    packs: int  # how many text packs (index.pack_count)
+    files: dict[str, str]  # data file (relative to the data folder) → digest
     kinds: dict[str, KindMemory]
     arrays: str  # the folder of arrays, reused as it is when the postings did not change
     records: dict[str, Any]  # the manifest's account of those arrays
@@ -146,12 +147,16 @@ class SearchCache:
 
     def _previous(self, manifest: dict[str, Any]) -> Previous | None:
         docs, listed = manifest["docs"], manifest["files"]
-        hrefs, texts, slices = _strings(docs["href"]), _strings(docs["text"]), _strings(docs["slices"])
-        counts = _ints(docs["slice_counts"])
+        hrefs, texts, slice_bytes = _strings(docs["href"]), _strings(docs["text"]), _ints(docs["slice_bytes"])
+        counts, packs = _ints(docs["slice_counts"]), docs["packs"]
         names, keys = _strings(listed["name"]), _strings(listed["key"])
-        if not (len(hrefs) == len(texts) == len(counts) and len(names) == len(keys) and sum(counts) == len(slices)):
+        if not (len(hrefs) == len(texts) == len(counts) and len(names) == len(keys)):
             return None
-        if min(counts, default=1) < 1 or not (set(keys) | set(slices)) <= self.sizes.keys():
+        if sum(counts) != len(slice_bytes):
+            return None
+        if type(packs) is not int or packs < 1 or min(counts, default=1) < 1 or min(slice_bytes, default=1) < 1:
+            return None
+        if not set(keys) <= self.sizes.keys():
             return None  # a file it would link has changed or gone
         slice_starts = [0, *itertools.accumulate(counts)]
         arrays = manifest["arrays"]
@@ -165,7 +170,7 @@ class SearchCache:
                 return None
             kinds[kind] = memory
         files = dict(zip(names, keys, strict=True))
-        return Previous(hrefs, texts, slices, slice_starts, files, kinds, arrays, records)
+        return Previous(hrefs, texts, slice_bytes, slice_starts, packs, files, kinds, arrays, records)
 
     def _kind(self, arrays: str, kind: str, positions: bool, record: dict, doc_count: int) -> KindMemory | None:
         assert self.folder is not None
@@ -202,8 +207,9 @@ class SearchCache:
         self,
         hrefs: list[str],
         texts: list[str],
-        slices: list[str],
+        slice_bytes: list[int],
         slice_counts: list[int],
+        packs: int,
         kinds: dict[str, KindMemory],
         writer: DataWriter,
     ) -> None:
@@ -218,14 +224,20 @@ class SearchCache:
                 arrays, records = previous.arrays, previous.records  # nothing changed: the same arrays
             else:
                 arrays, records = self._write_arrays(kinds)
-            files = sorted((name, key) for name, key in writer.digests.items() if not name.startswith("text/"))
+            files = sorted(writer.digests.items())
             used = sorted(writer.used)
             manifest = {
                 "format": FORMAT,
                 "version": self.version,
                 "arrays": arrays,
                 "kinds": records,
-                "docs": {"href": hrefs, "text": texts, "slices": slices, "slice_counts": slice_counts},
+                "docs": {
+                    "href": hrefs,
+                    "text": texts,
+                    "slice_bytes": slice_bytes,
+                    "slice_counts": slice_counts,
+                    "packs": packs,
+                },
                 "files": {"name": [name for name, _ in files], "key": [key for _, key in files]},
                 "store": {"key": used, "size": [self.sizes[k] for k in used], "mtime": [self.mtimes[k] for k in used]},
             }

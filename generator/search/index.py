@@ -13,8 +13,8 @@ Single characters use a document-level unigram index. Files written:
 
     data/docs.json        doc count, facet names and values, shard counts
     data/docs.bin         per-doc columns: kind, title length, facet values
-    data/meta/<k>.json    [href, title, line, text slices] of docs k*16 … k*16+15
-    data/text/<n>-<k>.txt slice k of the page text of doc n, for snippets
+    data/meta/<k>.json    [href, title, line, pack, byte offsets of its text slices] of docs k*16 … k*16+15
+    data/text/<p>.txt     the text slices of the pages in pack p (about 16 pages), for snippets
     data/bi/<s>.bin       bigram → [(doc, [positions])]
     data/bi/x<hex>.bin    one very common bigram on its own
     data/bi/d<hex>.bin    … and its document-level form [(doc, count, first position)]
@@ -37,9 +37,11 @@ from __future__ import annotations
 
 import functools
 import gc
+import itertools
 import json
 import sys
 import unicodedata
+import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -60,6 +62,7 @@ from .text import PageTexts
 
 DATA_DIR = Path("assets/casebook/data")
 META_CHUNK = 16  # titles of 16 pages per file: a page of 20 results fetches little beyond its own rows
+PACK_DOCS = 16  # about this many pages' text slices per text pack (see _write_text_packs)
 TEXT_STEP, TEXT_SPAN, TEXT_TAIL = 1000, 1200, 600  # text slices for snippets (see text_chunks)
 TARGET_SHARD_BYTES = 8_000  # aim for shards of about this size
 BIG_TERM_BYTES = 16_000  # postings larger than this get a file of their own
@@ -271,7 +274,7 @@ def write_docs(
     """write_search_data for a list of docs (with_texts). `written` is given every data file
     (relative to the data folder: size, mtime, content_key) when the cache knows them all.
 
-    The page files (text slices, meta rows, docs.bin) need no postings: a
+    The page files (text packs, meta rows, docs.bin) need no postings: a
     second thread writes them meanwhile (file calls and numpy release the
     GIL, so on two cores they overlap). A third thread for the characters
     was slower (10.4 s of CPU against 7 at 10,000 records)."""
@@ -295,14 +298,15 @@ def write_docs(
         uni, chars = terms.characters()
         (bi, pairs), (tri, triples) = terms.bigrams_and_trigrams()
         del terms
-        (slices, slice_counts), columns, header = pages.result()
+        packs, columns, header = pages.result()
     header.update(
         n=len(docs), chunk=META_CHUNK, bi=bi.shards, tri=tri.shards, uni=uni.shards, text=[TEXT_STEP, TEXT_SPAN]
     )
     writer.put("docs.json", _json(header))
     if memory.folder is not None:
         kept = {"bi": bi.memory(pairs), "uni": uni.memory(chars), "tri": tri.memory(triples)}
-        memory.save([doc.href for doc in docs], texts, slices, slice_counts, kept, writer)
+        hrefs = [doc.href for doc in docs]
+        memory.save(hrefs, texts, packs.slice_bytes, packs.slice_counts, pack_count(len(docs)), kept, writer)
     files = writer.written()
     if written is not None and files is not None:
         written.update(files)
@@ -428,40 +432,159 @@ def kept_docs(
 
 def _write_pages(
     writer: DataWriter, docs: list[SearchDoc], texts: list[str], previous: Previous | None
-) -> tuple[tuple[list[str], list[int]], bytes, dict[str, Any]]:
-    """Text slices, meta rows and docs.bin: (the slices' digests and counts, docs.bin, docs.json's facets)."""
-    slices = _write_text_slices(writer, docs, texts, previous)
+) -> tuple[TextPacks, bytes, dict[str, Any]]:
+    """Text packs, meta rows and docs.bin: (the packs as laid out, docs.bin, docs.json's facets)."""
+    packs = _write_text_packs(writer, docs, texts, previous)
     for start in range(0, len(docs), META_CHUNK):
-        chunk = [[d.href, d.title, d.line, slice_count(d.text_length())] for d in docs[start : start + META_CHUNK]]
+        chunk = [
+            [d.href, d.title, d.line, packs.pack[n], packs.offsets(n)]
+            for n, d in enumerate(docs[start : start + META_CHUNK], start)
+        ]
         writer.put(f"meta/{start // META_CHUNK}.json", _json(chunk))
     columns, header = facet_columns(docs)
     writer.put("docs.bin", columns)
-    return slices, columns, header
+    return packs, columns, header
 
 
-def _write_text_slices(
+@dataclass
+class TextPacks:
+    """Where each doc's text slices lie: in text/<pack>.txt, one after the other, from byte `start`."""
+
+    pack: list[int]  # per doc
+    start: list[int]  # per doc: the byte where its first slice begins in its pack
+    slice_bytes: list[int]  # the byte length of every slice, doc after doc
+    slice_counts: list[int]  # per doc
+
+    def __post_init__(self) -> None:
+        self._first = [0, *itertools.accumulate(self.slice_counts)]
+
+    def offsets(self, doc: int) -> list[int]:
+        """[start of the doc's first slice, end of its first, …, end of its last], bytes in its pack."""
+        lengths = self.slice_bytes[self._first[doc] : self._first[doc + 1]]
+        return list(itertools.accumulate(lengths, initial=self.start[doc]))
+
+
+def pack_count(doc_count: int) -> int:
+    """How many text packs `doc_count` pages have: about PACK_DOCS pages each, rounded up to a power
+    of two, so that the packing (and with it every pack) changes only when the page count doubles."""
+    return 1 << (max(1, -(-doc_count // PACK_DOCS)) - 1).bit_length()
+
+
+def pack_members(hrefs: list[str], packs: int) -> list[list[int]]:
+    """The docs of each pack, by href. A page's pack depends on its href alone, so a page whose
+    text changes, or a page added, rewrites one pack, whatever it does to the doc numbers."""
+    members: list[list[int]] = [[] for _ in range(packs)]
+    for number in sorted(range(len(hrefs)), key=hrefs.__getitem__):
+        members[zlib.crc32(hrefs[number].encode("utf-8", "surrogatepass")) % packs].append(number)
+    return members
+
+
+def _write_text_packs(
     writer: DataWriter, docs: list[SearchDoc], texts: list[str], previous: Previous | None
-) -> tuple[list[str], list[int]]:
-    """text/<doc>-<k>.txt of every doc: (digests of all slices, doc after doc; how many each doc has).
+) -> TextPacks:
+    """text/<pack>.txt: the text slices (text_chunks) of each pack's docs, in href order.
 
-    A text sliced by the previous build is linked from the store, slice by slice."""
-    before = {text: number for number, text in enumerate(previous.texts)} if previous is not None else {}
-    slices: list[str] = []
-    counts: list[int] = []
-    for number, doc in enumerate(docs):
-        old = before.get(texts[number]) if texts else None
-        if old is not None and previous is not None:
-            made = previous.slices[previous.slice_starts[old] : previous.slice_starts[old + 1]]
-            for part, key in enumerate(made):
-                writer.link(f"text/{number}-{part}.txt", key)
+    One file per pack rather than per slice: at 100,000 records the slices were
+    138,000 of the site's 276,000 files, each linked, recorded and later deleted
+    by every build. The browser asks for a slice's bytes alone (an HTTP range
+    request; a server that ignores it sends the pack, about 60 KB). A pack whose
+    docs all kept their href and text is linked from the store; another is put
+    together from the previous packs' bytes and the new texts' slices."""
+    hrefs = [doc.href for doc in docs]
+    packs = pack_count(len(docs))
+    members = pack_members(hrefs, packs)
+    old = _OldPacks(previous, writer) if previous is not None and texts else None
+    pack = [0] * len(docs)
+    start = [0] * len(docs)
+    lengths: list[list[int]] = [[] for _ in docs]
+    for number, group in enumerate(members):
+        if not group:
+            continue
+        reused = old.same_pack(number, packs, [(hrefs[d], texts[d]) for d in group]) if old is not None else None
+        body: list[bytes] = []
+        at = 0
+        for d in group:
+            pack[d], start[d] = number, at
+            if reused is not None and old is not None:
+                lengths[d] = old.lengths(hrefs[d], texts[d])
+            else:
+                kept = old.slices(hrefs[d], texts[d]) if old is not None else None
+                if kept is not None:
+                    raw, lengths[d] = kept
+                    body.append(raw)
+                else:
+                    encoded = [chunk.encode("utf-8") for chunk in text_chunks(docs[d].load())]
+                    lengths[d] = [len(part) for part in encoded]
+                    body += encoded
+            at += sum(lengths[d])
+        name = f"text/{number}.txt"
+        if reused is not None:
+            writer.link(name, reused)
         else:
-            made = [
-                writer.put(f"text/{number}-{part}.txt", chunk.encode("utf-8"))
-                for part, chunk in enumerate(text_chunks(doc.text))
-            ]
-        slices += made
-        counts.append(len(made))
-    return slices, counts
+            writer.put(name, b"".join(body))
+    return TextPacks(pack, start, [n for each in lengths for n in each], [len(each) for each in lengths])
+
+
+class _OldPacks:
+    """The previous build's packs: which doc lay where, and its bytes when a pack is put together anew."""
+
+    def __init__(self, previous: Previous, writer: DataWriter) -> None:
+        self.previous, self.writer = previous, writer
+        self.members = pack_members(previous.hrefs, previous.packs)
+        self.where: dict[tuple[str, str], int] = {}
+        for number, identity in enumerate(zip(previous.hrefs, previous.texts, strict=True)):
+            self.where.setdefault(identity, number)
+        self.place: dict[int, tuple[int, int]] = {}  # old doc → (its pack, its start), filled per pack
+        self.loaded: dict[int, bytes] = {}
+
+    def same_pack(self, number: int, packs: int, identities: list[tuple[str, str]]) -> str | None:
+        """The stored key of the previous pack `number` if it held exactly these docs (href, text)."""
+        previous = self.previous
+        if packs != previous.packs:
+            return None
+        before = self.members[number]
+        if [(previous.hrefs[o], previous.texts[o]) for o in before] != identities:
+            return None
+        return previous.files.get(f"text/{number}.txt")
+
+    def lengths(self, href: str, text: str) -> list[int]:
+        """The slice lengths of the old doc with this href and text (same_pack found it)."""
+        old = self.where[(href, text)]
+        return self.previous.slice_bytes[self.previous.slice_starts[old] : self.previous.slice_starts[old + 1]]
+
+    def slices(self, href: str, text: str) -> tuple[bytes, list[int]] | None:
+        """(the bytes, the slice lengths) of an old doc with this href and text; None if there was none."""
+        old = self.where.get((href, text))
+        if old is None:
+            return None
+        previous = self.previous
+        lengths = previous.slice_bytes[previous.slice_starts[old] : previous.slice_starts[old + 1]]
+        pack, start = self._place(old)
+        data = self._pack(pack)
+        if data is None:
+            return None
+        return data[start : start + sum(lengths)], lengths
+
+    def _place(self, old: int) -> tuple[int, int]:
+        place = self.place.get(old)
+        if place is None:
+            previous = self.previous
+            pack = zlib.crc32(previous.hrefs[old].encode("utf-8", "surrogatepass")) % previous.packs
+            at = 0
+            for member in self.members[pack]:
+                self.place[member] = (pack, at)
+                at += sum(previous.slice_bytes[previous.slice_starts[member] : previous.slice_starts[member + 1]])
+            place = self.place[old]
+        return place
+
+    def _pack(self, pack: int) -> bytes | None:
+        data = self.loaded.get(pack)
+        if data is None:
+            key = self.previous.files.get(f"text/{pack}.txt")
+            if key is None:
+                return None
+            data = self.loaded[pack] = self.writer.stored(key)
+        return data
 
 
 SPLICE_DOCS = 200  # at most this many pages with new text: changed postings are spliced (shards.py)

@@ -7,6 +7,7 @@ the same files with the same algorithm as assets/casebook.js.
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,9 +22,11 @@ class QueryResult:
     docs: dict[int, int]  # doc number → number of phrase matches (1 for character queries)
     files: set[str] = field(default_factory=set)  # data files fetched, relative to the data folder
     first: dict[int, int] = field(default_factory=dict)  # doc → position of the first match, when known
+    ranges: set[tuple[str, int, int]] = field(default_factory=set)  # (file, start, end): byte ranges fetched
 
     def payload_bytes(self, data: Path) -> int:
-        return sum((data / name).stat().st_size for name in self.files)
+        whole = sum((data / name).stat().st_size for name in self.files)
+        return whole + sum(end - start for name, start, end in self.ranges if name not in self.files)
 
 
 class SiteIndex:
@@ -77,12 +80,29 @@ class SiteIndex:
     def meta_file(self, doc: int) -> str:
         return f"meta/{doc // self.header['chunk']}.json"
 
-    def snippet_file(self, doc: int, first: int | None) -> str:
-        """The text slice a result row downloads for its snippet (see index.text_chunks);
-        the number of slices comes from the doc's meta row, which the row loads anyway."""
+    def meta_row(self, doc: int) -> list:
+        """[href, title, line, pack, slice offsets] of a doc (index._write_pages)."""
+        return json.loads(self.read(self.meta_file(doc)))[doc % self.header["chunk"]]
+
+    def snippet_range(self, doc: int, first: int | None) -> tuple[str, int, int]:
+        """(pack file, start, end): the bytes of the text slice a result row downloads for its
+        snippet (see index.text_chunks), from the doc's meta row, which the row loads anyway."""
         step = self.header["text"][0]
-        slices = json.loads(self.read(self.meta_file(doc)))[doc % self.header["chunk"]][3]
-        return f"text/{doc}-{min(max(0, (first or 0) - 30) // step, slices - 1)}.txt"
+        _, _, _, pack, offsets = self.meta_row(doc)
+        k = min(max(0, (first or 0) - 30) // step, len(offsets) - 2)
+        return f"text/{pack}.txt", offsets[k], offsets[k + 1]
+
+    def text_slices(self, doc: int) -> list[str]:
+        """Every text slice of a doc, as the browser would fetch them one by one."""
+        _, _, _, pack, offsets = self.meta_row(doc)
+        data = self.read(f"text/{pack}.txt")
+        return [data[a:b].decode("utf-8") for a, b in itertools.pairwise(offsets)]
+
+    def page_text(self, doc: int) -> str:
+        """A doc's whole indexed text, put back together from its overlapping slices."""
+        slices = self.text_slices(doc)
+        step = self.header["text"][0]
+        return "".join(piece[:step] for piece in slices[:-1]) + slices[-1]
 
     def match_term(self, term: str, files: set[str], first: dict[int, int] | None = None) -> dict[int, int]:
         """Doc → occurrences of one whitespace-free term; `first` receives first match positions."""
