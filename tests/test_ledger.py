@@ -110,6 +110,17 @@ def test_every_class_ledger_has_one_row_per_record_in_group_order(book: LedgerBo
         assert ledger.tally.total == sum(group.tally.total for group in ledger.groups) == len(view.records)
 
 
+@pytest.mark.parametrize("group_by", ["subject", "region", "unit", "topic"])
+def test_class_ledger_rows_taken_from_the_library_ledger_are_rows_made_anew(book: LedgerBook, group_by: str) -> None:
+    """derive_ledgers copies each library row with the class's batch key instead of making it again."""
+    for view in SITE.classes:
+        regrouped = with_batch(view, group_by)
+        made = {row.id: row for row in book.library.rows}
+        assert class_ledger(regrouped, SITE.as_of, made) == class_ledger(regrouped, SITE.as_of)
+    for ledger, view in zip(book.classes, SITE.classes, strict=True):
+        assert ledger == class_ledger(view, SITE.as_of)
+
+
 def test_class_ledgers_follow_the_batch_rule_else_group_by_lead_unit(book: LedgerBook) -> None:
     for ledger in book.classes:
         rule = CLASS_YAML[ledger.key].batch

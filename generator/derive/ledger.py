@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import groupby
 from typing import get_args
@@ -227,7 +227,9 @@ def derive_ledgers(site: SiteModel) -> LedgerBook | None:
     if not site.edition.ledgers:
         return None
     library = library_ledger(site)
-    return LedgerBook(class_ledgers(site), library, supervision_of(library, site.settings.time_limits.warning_days))
+    rows = {row.id: row for row in library.rows}
+    classes = [class_ledger(view, site.as_of, rows) for view in site.classes]
+    return LedgerBook(classes, library, supervision_of(library, site.settings.time_limits.warning_days))
 
 
 def class_ledgers(site: SiteModel) -> list[Ledger]:
@@ -237,11 +239,17 @@ def class_ledgers(site: SiteModel) -> list[Ledger]:
     return [class_ledger(view, site.as_of) for view in site.classes]
 
 
-def class_ledger(view: ClassView, as_of: dt.date) -> Ledger:
-    """A class's ledger, grouped by its batch rule (by 主办单位 when it has none)."""
+def class_ledger(view: ClassView, as_of: dt.date, made: Mapping[str, LedgerRow] | None = None) -> Ledger:
+    """A class's ledger, grouped by its batch rule (by 主办单位 when it has none).
+
+    `made`: the library ledger's rows by record id. A class ledger's row differs from the
+    library's only in what it is grouped by: taken from there with that key, it is not
+    made twice (1.4 s at 100,000 records)."""
     batch = view.case_class.batch
     group_by = batch.group_by if batch else DEFAULT_GROUP_BY
-    rows = [ledger_row(v, as_of, BATCH_KEYS[group_by](v)) for v in view.records if _received(v, as_of)]
+    batch_key = BATCH_KEYS[group_by]
+    made = made or {}
+    rows = [_regrouped(made.get(v.record.id), v, as_of, batch_key(v)) for v in view.records if _received(v, as_of)]
     return Ledger(
         key=view.case_class.id,
         name=view.case_class.name,
@@ -326,6 +334,20 @@ def ledger_row(view: RecordView, as_of: dt.date, batch_key: str) -> LedgerRow:
         class_id=view.case_class.id if view.case_class else None,
         class_name=view.case_class.name if view.case_class else None,
     )
+
+
+def _regrouped(row: LedgerRow | None, view: RecordView, as_of: dt.date, batch_key: str) -> LedgerRow:
+    """The row of `view` grouped by `batch_key`: `row` (the same record's, made for another ledger
+    on the same date) with that key, or a new one."""
+    if row is None:
+        return ledger_row(view, as_of, batch_key)
+    if row.batch_key == batch_key:
+        return row
+    # dataclasses.replace checks every field and calls __init__: 13 µs, as long as ledger_row
+    # itself. The row is frozen and all its fields are plain values: copying them is 1 µs.
+    copy = object.__new__(LedgerRow)
+    copy.__dict__.update(row.__dict__, batch_key=batch_key)
+    return copy
 
 
 def _received(view: RecordView, as_of: dt.date) -> bool:
