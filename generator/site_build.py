@@ -31,6 +31,7 @@ import logging
 import multiprocessing
 import os
 import pickle
+import posixpath
 import re
 import shutil
 import sysconfig
@@ -40,10 +41,12 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from html import escape
 from importlib import metadata
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
+from urllib.parse import quote
 
 from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import File, Files
 
 from .dependencies import page_key
 from .errors import CasebookError
@@ -499,6 +502,42 @@ def _size(file: Any) -> int:
     return os.path.getsize(file.abs_src_path) if file.abs_src_path else len(file.content_bytes)
 
 
+def page_destination(src_uri: str, use_directory_urls: bool) -> tuple[str, str]:
+    """(dest_uri, url) MkDocs gives the Markdown page `src_uri` (File._get_dest_path and _get_url),
+    without making a File."""
+    parent, filename = posixpath.split(src_uri)
+    stem = posixpath.splitext(filename)[0]
+    name = "index" if stem in ("index", "README") else stem
+    if not use_directory_urls or name == "index":
+        dest = posixpath.join(parent, name + ".html")
+    else:
+        dest = posixpath.join(parent, name, "index.html")
+    folder, leaf = posixpath.split(dest)
+    url = (folder or ".") + "/" if use_directory_urls and leaf == "index.html" else dest
+    return dest, quote(url)
+
+
+class _FilesWithAbsent(Files):
+    """MkDocs' files without the reused record and entry pages left out (_may_leave_out), which
+    are still found as link targets: strict mode checks every link, and a page that links to one
+    gets a File made for it then (MkDocs takes its URL from there; it has no Page, like a page
+    passed over, so MkDocs checks no anchor in it, as before)."""
+
+    def __init__(self, files: Files, absent: dict[str, File | None], config: Any) -> None:
+        super().__init__(files)
+        self._absent, self._config = absent, config
+
+    def get_file_from_path(self, path: str) -> File | None:
+        found = super().get_file_from_path(path)
+        if found is None:
+            uri = PurePath(path).as_posix()
+            if uri in self._absent:
+                found = self._absent[uri]
+                if found is None:
+                    found = self._absent[uri] = File.generated(self._config, uri, content="")
+        return found
+
+
 def bulk_page(src_uri: str) -> bool:
     """Record and entry pages: not in the nav, so their titles are in no other page."""
     return src_uri.startswith(("records/", "typical/")) and not src_uri.endswith("/index.md")
@@ -539,18 +578,21 @@ class _PageSplitter(BasePlugin):
         self.frames = PageFrames()
         self.sizes: dict[str, int] = {}  # generated page → bytes of its whole text
         self.generated_keys: dict[str, str] = {}  # generated page → page key of its whole text
+        self.absent: dict[str, Any] | None = None  # reused pages left out of MkDocs' files (_may_leave_out)
 
     def on_files(self, files: Any, config: Any) -> Any:
-        from mkdocs.structure.files import File
-
         generated = set()
         trimmed: dict[str, tuple[Any, int]] = {}  # split pages kept as their front matter: (file, offset)
+        absent = self.absent = {} if self._may_leave_out(config) else None
         for uri, text, offset in read_pack(self.pack):
             source = text.encode("utf-8")
             self.sizes[uri] = len(source)
             if uri not in self.stubbed:
                 self.generated_keys[uri] = page_key(self.site_key, uri, source, None)
             del source
+            if absent is not None and self._reused_bulk_page(uri, config.use_directory_urls):
+                absent[uri] = None
+                continue
             kept = front_matter_only(text) if self.parts > 1 and splits(uri) else text
             file = File.generated(config, uri, content=kept)
             files.append(file)
@@ -558,6 +600,8 @@ class _PageSplitter(BasePlugin):
             if len(kept) < len(text):
                 trimmed[uri] = (file, offset)
         self._reuse_unchanged(files, generated)
+        if absent:
+            files = _FilesWithAbsent(files, absent, config)
         # Every process sees the same files, so every process computes the same shares:
         # largest page first to the process with the least text so far (a 10,000-record
         # ledger page weighs as much as hundreds of record pages); all other pages
@@ -585,9 +629,33 @@ class _PageSplitter(BasePlugin):
         self.html_pages = HtmlPages(config, files)
         return files
 
+    def _may_leave_out(self, config: Any) -> bool:
+        """Whether reused record and entry pages may be left out of MkDocs' files altogether.
+
+        MkDocs makes a File and a Page of every page and walks them all several times:
+        5 s of a one-record rebuild at 100,000 records for pages it then passes over.
+        Left out, such a page is still found as a link target (_FilesWithAbsent). Not
+        when anything else could want every page: a sitemap (it lists pages only with a
+        site_url) or a plugin from mkdocs.yml."""
+        return bool(self.site_key) and not config.site_url and list(config.plugins) == ["casebook-pages"]
+
+    def _reused_bulk_page(self, uri: str, use_directory_urls: bool) -> bool:
+        """A record or entry page the published site has with this build's key: noted as reused."""
+        if not bulk_page(uri) or not uri.endswith(".md"):
+            return False
+        key = self.published.get(uri) if uri in self.stubbed else self.generated_keys.get(uri)
+        if key is None or self.published.get(uri) != key:
+            return False
+        dest, url = page_destination(uri, use_directory_urls)
+        self.keys[uri] = (dest, key)
+        self.urls[dest] = url
+        self.owner[uri] = REUSED
+        self.reused.append(dest)
+        return True
+
     def _reuse_unchanged(self, files: Any, generated: set[str]) -> None:
         """Key every page (dependencies.page_key); one the published site has with that key is nobody's."""
-        all_pages = key_of(*sorted(f.src_uri for f in files))
+        all_pages = key_of(*sorted([*(f.src_uri for f in files), *(self.absent or ())]))
         for file in files.documentation_pages():
             if file.src_uri in self.stubbed:
                 key = self.published[file.src_uri]

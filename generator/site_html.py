@@ -60,6 +60,7 @@ class HtmlPages:
         self.permalink_title = toc.get("permalink_title", "Permanent link")
         self.toc_top, self.toc_bottom = _depth(toc.get("toc_depth", 6))
         self.files = {f.src_uri: f for f in files}
+        self.find = files.get_file_from_path  # also finds a page left out of the files (site_build.py)
         self.resolved: dict[tuple[str, bool, str], tuple[str, Any]] = {}  # → (url, target file)
 
     def render(self, page: Any) -> None:
@@ -84,7 +85,8 @@ class HtmlPages:
             key = (folder, is_index, href)
             known = self.resolved.get(key)
             if known is None:
-                target = self.files.get(posixpath.normpath(posixpath.join(folder, href)))
+                path = posixpath.normpath(posixpath.join(folder, href))
+                target = self.files.get(path) or self.find(path)
                 if target is None:
                     log.warning(
                         "Doc file '%s' contains a link '%s', but the target is not found among documentation files.",

@@ -18,6 +18,7 @@ from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
 from pymdownx.slugs import slugify
 
+from generator.site_build import page_destination
 from generator.site_html import HtmlPages
 from tests.conftest import AS_OF, SAMPLE, Scratch, build_site, config_with_hook
 
@@ -207,3 +208,21 @@ def test_a_broken_link_on_an_html_page_fails_the_strict_build(tmp_path: Path) ->
         build(BuildOptions(SAMPLE, out, as_of=dt.date.fromisoformat(AS_OF), config=config, jobs=1))
     assert "records/XF-2021-0001.md" in str(failure.value) and "LA-999.md" in str(failure.value)
     assert not out.exists()
+
+
+@pytest.mark.parametrize("directory_urls", [True, False])
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "records/XF-2024-0001.md",
+        "typical/2023-01-2-001.md",
+        "records/README.md",
+        "a/b/index.md",
+        "x.md",
+        "记录/案例 一.md",
+    ],
+)
+def test_a_left_out_page_gets_the_destination_and_url_mkdocs_would_give_it(uri: str, directory_urls: bool) -> None:
+    """site_build leaves reused record and entry pages out of MkDocs' files and names them itself."""
+    made = File(uri, "/docs", "/site", directory_urls)
+    assert page_destination(uri, directory_urls) == (made.dest_uri, made.url)
