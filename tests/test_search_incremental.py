@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from generator.search import cache as search_cache
-from generator.search import index
+from generator.search import index, shards
 from generator.search.index import DATA_DIR, SearchDoc, write_docs, write_search_data
 from generator.search.postings import (
     Postings,
@@ -49,13 +49,14 @@ KINDS = ["typical", "class", "page", "record"]
 # - limits that terms cross back and forth as pages change: the set of big bigrams
 #   (hence the trigram entries) and the shard counts change from step to step;
 # - the same without splicing.
-# (alphabet, BIG_TERM_BYTES, TARGET_SHARD_BYTES, SPLICE_DOCS, PACK_DOCS): with 1 or 2 pages a text
-# pack, adding and deleting pages changes the number of packs, and most packs hold several pages.
+# (alphabet, BIG_TERM_BYTES, TARGET_SHARD_BYTES, SPLICE_DOCS, PACK_DOCS, SPLICE_OCCURRENCES): with 1 or
+# 2 pages a text pack, adding and deleting pages changes the number of packs, and most packs hold
+# several pages; with a splice budget of 1 or 5 occurrences, keys are spliced alone or a few at a time.
 REGIMES = [
-    (WIDE, 16_000, 8_000, 200, 16),
-    (NARROW, 12, 48, 200, 2),
-    (WIDE, 24, 80, 200, 1),
-    (NARROW, 30, 120, 0, 16),
+    (WIDE, 16_000, 8_000, 200, 16, 1 << 21),
+    (NARROW, 12, 48, 200, 2, 5),
+    (WIDE, 24, 80, 200, 1, 1),
+    (NARROW, 30, 120, 0, 16, 1 << 21),
 ]
 
 
@@ -65,9 +66,12 @@ def data_files(site: Path) -> dict[str, bytes]:
 
 
 @contextmanager
-def limits(big: int, target: int, splice: int, pack: int = index.PACK_DOCS) -> Iterator[None]:
+def limits(
+    big: int, target: int, splice: int, pack: int = index.PACK_DOCS, batch: int = shards.SPLICE_OCCURRENCES
+) -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(index, "PACK_DOCS", pack)
+        patch.setattr(shards, "SPLICE_OCCURRENCES", batch)
         patch.setattr(index, "BIG_TERM_BYTES", big)
         patch.setattr(index, "TARGET_SHARD_BYTES", target)
         patch.setattr(index, "SPLICE_DOCS", splice)
@@ -243,7 +247,7 @@ def later(path: Path) -> None:
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
 
 
-@pytest.mark.parametrize("alphabet, big, target, splice, pack", REGIMES)
+@pytest.mark.parametrize("alphabet, big, target, splice, pack, batch", REGIMES)
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_random_edit_sequences_give_the_bytes_of_a_full_computation(
@@ -253,11 +257,12 @@ def test_random_edit_sequences_give_the_bytes_of_a_full_computation(
     target: int,
     splice: int,
     pack: int,
+    batch: int,
     data: st.DataObject,
 ) -> None:
     start, steps = data.draw(edit_sequences(alphabet))
     runs = Runs(tmp_path_factory.mktemp("runs"))
-    with limits(big, target, splice, pack):
+    with limits(big, target, splice, pack, batch):
         docs = start
         runs.check(docs)
         for edits in steps:
@@ -324,6 +329,32 @@ def test_spliced_postings_are_the_encoded_postings(layout: str, data: st.DataObj
         level = encode_doc_level(before).parts()
         made = spliced({layout: old, "doc_level": level}, after, every, after.group_starts(), gone, old_number)
         assert made == {layout: encode(after).parts(), "doc_level": encode_doc_level(after).parts()}
+
+
+@pytest.mark.parametrize("layout", ["positional", "doc_level", "doc_list"])
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_some_keys_spliced_with_their_own_groups_are_their_encoded_postings(layout: str, data: st.DataObject) -> None:
+    """shards splices the changed keys a few at a time, each batch with the group starts of its own
+    keys (shards._group_starts_of) instead of all of them: the same bytes as encoding them."""
+    before, after, gone, old_number = data.draw(keys_before_and_after(layout))
+    encode = {"positional": encode_positional, "doc_level": encode_doc_level, "doc_list": encode_doc_lists}[layout]
+    old, want = encode(before).parts(), encode(after).parts()
+    every = range(len(after.keys))
+    some = np.array(sorted(data.draw(st.sets(st.sampled_from(every), min_size=1))), dtype=np.int64)
+    groups = after.group_starts()
+    inside = np.concatenate([groups[(groups >= after.starts[k]) & (groups < after.starts[k + 1])] for k in some])
+    assert shards._group_starts_of(after, some).tolist() == np.union1d(inside, after.starts[some + 1]).tolist()
+    made = spliced(
+        {layout: [old[k] for k in some]}, after, some, shards._group_starts_of(after, some), gone, old_number
+    )
+    assert made == {layout: [want[k] for k in some]}
+
+
+def test_a_key_starts_a_group_even_in_the_doc_the_key_before_it_ended_with() -> None:
+    """Keys 0 and 2 without key 1 between them: each one's single doc is doc 5."""
+    after = keyed([{5: [1]}, {1: [2]}, {5: [3]}])
+    assert shards._group_starts_of(after, np.array([0, 2])).tolist() == [0, 1, 2, 3]
 
 
 def sample_docs(count: int, seed: int = 3) -> list[SearchDoc]:

@@ -34,6 +34,10 @@ LAYOUTS = {"bi": "positional", "tri": "doc_level", "uni": "doc_list"}
 # Occurrences encoded at once. The encoders' working arrays take about 70 bytes an occurrence:
 # all ten million bigram occurrences of 10,000 records at once were 740 MB, the search stage's peak.
 ENCODE_OCCURRENCES = 1 << 20
+# Occurrences spliced at once (postings.spliced keeps some fifteen numbers for every group of
+# its keys). An edit that moves a page's later text changes the position lists of all its
+# bigrams, "信访" and "办理" among them: at 100,000 records their groups at once took 1.8 GB.
+SPLICE_OCCURRENCES = 1 << 21
 
 
 @dataclass
@@ -183,6 +187,36 @@ def encoded_parts(
     return parts
 
 
+def _batches(counts: np.ndarray, budget: int) -> list[tuple[int, int]]:
+    """[start, end) runs of keys with about `budget` occurrences together (a larger key alone)."""
+    reached = np.cumsum(counts)
+    runs, start = [], 0
+    while start < len(counts):
+        limit = (int(reached[start - 1]) if start else 0) + budget
+        end = max(start + 1, int(np.searchsorted(reached, limit, side="right")))
+        runs.append((start, end))
+        start = end
+    return runs
+
+
+def _group_starts_of(grouped: postings.Postings, keys: np.ndarray) -> np.ndarray:
+    """grouped.group_starts() as postings.spliced reads it for these keys (ascending indices): the
+    first occurrence of each (key, doc) of theirs, and where each of them ends (the next key's
+    first group, or the end). Not the groups of every key: for the bigrams of 100,000 records
+    that array and its masks were over 500 MB."""
+    low, high = grouped.starts[keys], grouped.starts[keys + 1]
+    occurrences = postings.ranges(low, high)
+    first = np.ones(len(occurrences), dtype=bool)
+    if len(occurrences):
+        docs = grouped.doc[occurrences]
+        np.not_equal(docs[1:], docs[:-1], out=first[1:])
+        del docs
+        opens = np.zeros(len(keys), dtype=np.int64)
+        np.cumsum((high - low)[:-1], out=opens[1:])
+        first[opens[high > low]] = True
+    return np.union1d(occurrences[first], high)
+
+
 class _Previous:
     """The previous build's bytes of one kind of term: own files and shard entries, read when asked."""
 
@@ -247,7 +281,19 @@ class _Previous:
         if not len(chosen):
             return {}
         olds = {name: [data for data in lists if data is not None] for name, lists in found.items()}
-        result = postings.spliced(olds, grouped, chosen, grouped.group_starts(), update.gone, update.old_number)
+        result: dict[str, list[bytes | None]] = {name: [] for name in olds}
+        for start, end in _batches(grouped.counts()[chosen], SPLICE_OCCURRENCES):
+            keys = chosen[start:end]
+            made = postings.spliced(
+                {name: lists[start:end] for name, lists in olds.items()},
+                grouped,
+                keys,
+                _group_starts_of(grouped, keys),
+                update.gone,
+                update.old_number,
+            )
+            for name, lists in made.items():
+                result[name] += lists
         levels = result.get("doc_level", [None] * len(chosen))
         return {
             index: (data, level)
