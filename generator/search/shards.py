@@ -174,16 +174,9 @@ def encoded_parts(
     Each key's bytes depend on its own occurrences only (gaps start again at every key),
     so the parts are the same however the keys are cut; a key with more occurrences
     than the budget is encoded on its own."""
-    if not len(indices):
-        return []
-    reached = np.cumsum(grouped.counts()[indices])
     parts: list[bytes] = []
-    start = 0
-    while start < len(indices):
-        budget = (int(reached[start - 1]) if start else 0) + ENCODE_OCCURRENCES
-        end = max(start + 1, int(np.searchsorted(reached, budget, side="right")))
+    for start, end in _batches(grouped.counts()[indices], ENCODE_OCCURRENCES):
         parts += encode(grouped.take(indices[start:end])).parts()
-        start = end
     return parts
 
 
