@@ -643,8 +643,8 @@ class _PageSplitter(BasePlugin):
         """A record or entry page the published site has with this build's key: noted as reused."""
         if not bulk_page(uri) or not uri.endswith(".md"):
             return False
-        key = self.published.get(uri) if uri in self.stubbed else self.generated_keys.get(uri)
-        if key is None or self.published.get(uri) != key:
+        key = self._generated_key(uri)
+        if self.published.get(uri) != key:
             return False
         dest, url = page_destination(uri, use_directory_urls)
         self.keys[uri] = (dest, key)
@@ -657,10 +657,8 @@ class _PageSplitter(BasePlugin):
         """Key every page (dependencies.page_key); one the published site has with that key is nobody's."""
         all_pages = key_of(*sorted([*(f.src_uri for f in files), *(self.absent or ())]))
         for file in files.documentation_pages():
-            if file.src_uri in self.stubbed:
-                key = self.published[file.src_uri]
-            elif file.src_uri in generated:
-                key = self.generated_keys[file.src_uri]  # of the whole text, as read from the pack
+            if file.src_uri in self.stubbed or file.src_uri in generated:
+                key = self._generated_key(file.src_uri)
             else:
                 key = page_key(self.site_key, file.src_uri, file.content_bytes, all_pages)
             self.keys[file.src_uri] = (file.dest_uri, key)
@@ -669,6 +667,11 @@ class _PageSplitter(BasePlugin):
                 self.owner[file.src_uri] = REUSED
                 self.reused.append(file.dest_uri)
                 self.leave_out(file)
+
+    def _generated_key(self, uri: str) -> str:
+        """The page key of a generated page: of its whole text as read from the pack, or for a
+        stub the published page's (made from the same inputs)."""
+        return self.published[uri] if uri in self.stubbed else self.generated_keys[uri]
 
     @staticmethod
     def leave_out(file: Any) -> None:

@@ -306,7 +306,7 @@ def write_docs(
     if memory.folder is not None:
         kept = {"bi": bi.memory(pairs), "uni": uni.memory(chars), "tri": tri.memory(triples)}
         hrefs = [doc.href for doc in docs]
-        memory.save(hrefs, texts, packs.slice_bytes, packs.slice_counts, pack_count(len(docs)), kept, writer)
+        memory.save(hrefs, texts, packs.slice_bytes, packs.slice_counts, packs.count, kept, writer)
     files = writer.written()
     if written is not None and files is not None:
         written.update(files)
@@ -450,6 +450,7 @@ def _write_pages(
 class TextPacks:
     """Where each doc's text slices lie: in text/<pack>.txt, one after the other, from byte `start`."""
 
+    count: int  # how many packs (pack_count)
     pack: list[int]  # per doc
     start: list[int]  # per doc: the byte where its first slice begins in its pack
     slice_bytes: list[int]  # the byte length of every slice, doc after doc
@@ -475,8 +476,12 @@ def pack_members(hrefs: list[str], packs: int) -> list[list[int]]:
     text changes, or a page added, rewrites one pack, whatever it does to the doc numbers."""
     members: list[list[int]] = [[] for _ in range(packs)]
     for number in sorted(range(len(hrefs)), key=hrefs.__getitem__):
-        members[zlib.crc32(hrefs[number].encode("utf-8", "surrogatepass")) % packs].append(number)
+        members[pack_of(hrefs[number], packs)].append(number)
     return members
+
+
+def pack_of(href: str, packs: int) -> int:
+    return zlib.crc32(href.encode("utf-8", "surrogatepass")) % packs
 
 
 def _write_text_packs(
@@ -522,7 +527,7 @@ def _write_text_packs(
             writer.link(name, reused)
         else:
             writer.put(name, b"".join(body))
-    return TextPacks(pack, start, [n for each in lengths for n in each], [len(each) for each in lengths])
+    return TextPacks(packs, pack, start, [n for each in lengths for n in each], [len(each) for each in lengths])
 
 
 class _OldPacks:
@@ -549,7 +554,9 @@ class _OldPacks:
 
     def lengths(self, href: str, text: str) -> list[int]:
         """The slice lengths of the old doc with this href and text (same_pack found it)."""
-        old = self.where[(href, text)]
+        return self._lengths(self.where[(href, text)])
+
+    def _lengths(self, old: int) -> list[int]:
         return self.previous.slice_bytes[self.previous.slice_starts[old] : self.previous.slice_starts[old + 1]]
 
     def slices(self, href: str, text: str) -> tuple[bytes, list[int]] | None:
@@ -557,8 +564,7 @@ class _OldPacks:
         old = self.where.get((href, text))
         if old is None:
             return None
-        previous = self.previous
-        lengths = previous.slice_bytes[previous.slice_starts[old] : previous.slice_starts[old + 1]]
+        lengths = self._lengths(old)
         pack, start = self._place(old)
         data = self._pack(pack)
         if data is None:
@@ -568,12 +574,11 @@ class _OldPacks:
     def _place(self, old: int) -> tuple[int, int]:
         place = self.place.get(old)
         if place is None:
-            previous = self.previous
-            pack = zlib.crc32(previous.hrefs[old].encode("utf-8", "surrogatepass")) % previous.packs
+            pack = pack_of(self.previous.hrefs[old], self.previous.packs)
             at = 0
             for member in self.members[pack]:
                 self.place[member] = (pack, at)
-                at += sum(previous.slice_bytes[previous.slice_starts[member] : previous.slice_starts[member + 1]])
+                at += sum(self._lengths(member))
             place = self.place[old]
         return place
 
