@@ -68,9 +68,6 @@ if TYPE_CHECKING:
 
 DEFAULT_CONFIG = "mkdocs.yml"
 PRELINKED = "linked"  # the staging folder's tree of published pages linked early (prelink.py)
-# The share of the pages the guard's second process checks while this one writes the search
-# data (about a third of the guard's time at 10,000 records): both then finish near together.
-GUARD_SHARE_DURING_SEARCH = 0.65
 RETIRE_IN_BACKGROUND_FROM = 5_000  # files of the old site: fewer are removed before the build returns
 WORKBOOKS_IN_BACKGROUND_FROM = 5_000  # ledger rows; below this a process costs more than it saves
 
@@ -269,7 +266,7 @@ def _build(
                 taken = taken_texts(state, result.reused)
             done()
             # The guard starts on the pages while the search data is written (one core): a
-            # second process takes most of them, this one the rest and the search data after.
+            # second process checks them meanwhile, this one joins in after (guard.SiteCheck).
             early, early_passed = record_files(built, state, set(result.reused))
             guard_key = key_of(code_digest(), *protected_names)
             same_guard = state is not None and state.guard_key == guard_key
@@ -278,7 +275,7 @@ def _build(
                 protected_names,
                 early_passed if same_guard else set(),
                 early,
-                share=GUARD_SHARE_DURING_SEARCH,
+                busy=True,  # this process writes the search data first
             )
             try:
                 with report.stage("search"), progress.stage("search"):

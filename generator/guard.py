@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import gzip
 import html
+import os
 import re
+import shutil
 import zipfile
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
@@ -38,10 +40,12 @@ from .parallel import Background
 from .privacy import find_personal_data, mask_name
 from .progress import NO_BAR, Bar
 from .state import site_files
+from .workdir import new_scratch_folder
 
 PARALLEL_FROM = 2_000  # files; below this one process is quicker than starting a second
-# ... unless they weigh this much and this process has other work meanwhile (SiteCheck.start):
-# starting the second process costs about 0.3 s of the other core, reading 1 MB about 0.15 s.
+# ... unless they weigh this much (unpacked) and this process has other work meanwhile
+# (SiteCheck.start): starting the second process costs about 0.3 s of the other core,
+# reading 1 MB about 0.15 s.
 SECOND_FOR_FEW_FROM_BYTES = 2_000_000
 
 THEME_ASSETS = ("assets/javascripts/", "assets/stylesheets/", "assets/images/", "assets/casebook/casebook.")
@@ -217,20 +221,23 @@ def check_site(
     byte, with the same protected names (an incremental build: build.record_files).
     `bar` counts the files checked. `listed`: every file of the site (relative paths),
     when the caller has just listed them (build.record_files)."""
-    return SiteCheck.start(site, protected_names, skip, listed, share=0.5).finish(bar=bar)
+    return SiteCheck.start(site, protected_names, skip, listed).finish(bar=bar)
 
 
 class SiteCheck:
     """The guard over the files a site has now, part of it in a second process, and the
     files written later (`finish`) here.
 
-    Regular expressions hold the GIL, so a second process takes a `share` of the files.
-    A build starts the check when MkDocs is done and writes the search data (one core)
-    meanwhile: the second process then takes most of the pages (build.GUARD_SHARE_DURING_SEARCH),
-    and this one the rest once the search data is written, with the search data itself."""
+    Regular expressions hold the GIL, so a second process checks files too. The files are
+    cut into claims (`_claims`: the costliest first, each large file a claim of its own, the
+    pages in runs of about a megabyte) that either process takes when it is free: the second
+    from the start, this one once it has done its own work (`busy`: a build writes the search
+    data meanwhile) and the files written later. Neither waits on a share fixed in advance,
+    which left this one the whole-library workbook to read after the search data (6.6 s of
+    a one-record rebuild at 100,000 records) while the other had finished long before."""
 
-    def __init__(self, site: Path, names: list[str], mine: list[Path], theirs: Background) -> None:
-        self.site, self.names, self.mine, self.theirs = site, names, mine, theirs
+    def __init__(self, site: Path, names: list[str], claims: _ClaimFolder, theirs: Background) -> None:
+        self.site, self.names, self.claims, self.theirs = site, names, claims, theirs
 
     @classmethod
     def start(
@@ -239,68 +246,111 @@ class SiteCheck:
         protected_names: list[str],
         skip: Collection[str] = frozenset(),
         listed: Iterable[str] | None = None,
-        share: float = 0.5,
+        busy: bool = False,
     ) -> SiteCheck:
         names = sorted({name for name in protected_names if name})
         files = scanned(site, skip, listed)
-        if len(files) >= PARALLEL_FROM:
-            # Every file whose index falls in the first `share` of each run of 20 goes to the other
-            # process: the pages are alike, so interleaving shares the work by count.
-            cut = round(20 * share)
-            theirs = [path for i, path in enumerate(files) if i % 20 < cut]
-            mine = [path for i, path in enumerate(files) if i % 20 >= cut]
-        elif share > 0.5 and sum(sizes := _sizes(files)) >= SECOND_FOR_FEW_FROM_BYTES:
-            # A few large files (an incremental build: the whole-library ledger, the change log,
-            # the tag page) while this process has other work: shared by weight, largest first.
-            theirs, mine = _split_by_weight(files, sizes, share)
-        else:
-            theirs, mine = [], files
-        return cls(site, names, mine, Background.start(check_files, site, theirs, names, wanted=bool(theirs)))
+        costs = [_cost(path) for path in files]
+        # A second process costs about 0.3 s of the other core to start: worth it for many
+        # files, or for a few large ones while this process has other work (an incremental build:
+        # the whole-library ledger, the change log, the tag page).
+        wanted = len(files) >= PARALLEL_FROM or (busy and sum(costs) >= SECOND_FOR_FEW_FROM_BYTES)
+        claims = _ClaimFolder.make(_claims(files, costs))
+        return cls(site, names, claims, Background.start(check_claimed, site, claims, names, wanted=wanted))
 
     def finish(self, later: Iterable[str] = (), skip: Collection[str] = frozenset(), bar: Bar = NO_BAR) -> list[Leak]:
         """The leaks of all files: those given at the start, and `later` (relative paths of
         files written since, but those in `skip`). `bar` counts the files checked here."""
-        files = self.mine + scanned(self.site, skip, later)
-        bar.count(len(files), "个文件已检查")
-        leaks: list[Leak] = []
-        for path in files:
-            leaks += check_file(self.site, path, self.names)
-            bar.advance()
-        leaks += self.theirs.result()
+        try:
+            files = scanned(self.site, skip, later)
+            bar.count(len(files) + self.claims.files, "个文件已检查")
+            leaks: list[Leak] = []
+            for path in files:
+                leaks += check_file(self.site, path, self.names)
+                bar.advance()
+            leaks += check_claimed(self.site, self.claims, self.names, bar)
+            leaks += self.theirs.result()
+        finally:
+            self.claims.remove()
         return sorted(leaks, key=lambda leak: (leak.output, leak.kind, leak.masked))
 
     def cancel(self) -> None:
         """Stop the second process (the build failed before `finish`)."""
         self.theirs.cancel()
+        self.claims.remove()
 
 
-def _sizes(files: list[Path]) -> list[int]:
-    """Bytes of each of `files` (one that vanished weighs nothing: check_file reports it)."""
-    sizes = []
-    for path in files:
+CLAIM_BYTES = 1_000_000  # pages are claimed in runs of about this many bytes: a claim is one file made
+
+
+def _cost(path: Path) -> int:
+    """What checking a file costs, roughly: its bytes; a zip's, unpacked (a workbook of 8 MB
+    holds 114 MB of XML). A file that vanished costs nothing: check_file reports it."""
+    try:
+        if path.name.endswith(ZIP_SUFFIXES):
+            with zipfile.ZipFile(path) as archive:
+                return sum(info.file_size for info in archive.infolist()) // 2
+        return path.stat().st_size
+    except (OSError, zipfile.BadZipFile):
+        return 0
+
+
+def _claims(files: list[Path], costs: list[int]) -> list[list[Path]]:
+    """`files` cut into claims, the costliest first: a large file alone, the rest in runs of
+    about CLAIM_BYTES (in path order among equals, so the cut is the same every time)."""
+    claims: list[list[Path]] = []
+    run: list[Path] = []
+    weight = 0
+    for cost, path in sorted(zip(costs, files, strict=True), key=lambda item: (-item[0], item[1])):
+        run.append(path)
+        weight += cost
+        if weight >= CLAIM_BYTES:
+            claims.append(run)
+            run, weight = [], 0
+    if run:
+        claims.append(run)
+    return claims
+
+
+@dataclass(frozen=True)
+class _ClaimFolder:
+    """Claims shared by two processes: a claim is taken by creating its file, which only one
+    process can do (O_EXCL), so each claim is checked exactly once, by whichever is free first."""
+
+    folder: str
+    claims: list[list[Path]]
+
+    @classmethod
+    def make(cls, claims: list[list[Path]]) -> _ClaimFolder:
+        # In the build's staging folder (workdir.scratch_root); removed by finish or cancel.
+        return cls(os.fspath(new_scratch_folder("guard-claims-")), claims)
+
+    @property
+    def files(self) -> int:
+        return sum(len(claim) for claim in self.claims)
+
+    def take(self, number: int) -> bool:
         try:
-            sizes.append(path.stat().st_size)
-        except OSError:
-            sizes.append(0)
-    return sizes
+            os.close(os.open(os.path.join(self.folder, str(number)), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            return False
+        return True
+
+    def remove(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _split_by_weight(files: list[Path], sizes: list[int], share: float) -> tuple[list[Path], list[Path]]:
-    """(theirs, mine): the largest files to the other process until it has `share` of the bytes."""
-    theirs: list[Path] = []
-    mine: list[Path] = []
-    wanted, taken = share * sum(sizes), 0
-    for size, path in sorted(zip(sizes, files, strict=True), key=lambda item: (-item[0], item[1])):
-        if taken < wanted:
-            theirs.append(path)
-            taken += size
+def check_claimed(site: Path, claims: _ClaimFolder, protected: list[str], bar: Bar = NO_BAR) -> list[Leak]:
+    """The leaks of every claim this process takes (all that are left when the other is busy or gone)."""
+    leaks: list[Leak] = []
+    for number, claim in enumerate(claims.claims):
+        if claims.take(number):
+            for path in claim:
+                leaks += check_file(site, path, protected)
+                bar.advance()
         else:
-            mine.append(path)
-    return sorted(theirs), sorted(mine)
-
-
-def check_files(site: Path, files: list[Path], protected: list[str]) -> list[Leak]:
-    return [leak for path in files for leak in check_file(site, path, protected)]
+            bar.advance(len(claim))
+    return leaks
 
 
 def refuse_on_leaks(leaks: list[Leak], limit: int = 50) -> None:

@@ -121,6 +121,16 @@ def scratch_root(folder: Path) -> Iterator[Path]:
                 os.environ["TMPDIR"] = saved[2]
 
 
+def new_scratch_folder(prefix: str) -> Path:
+    """A fresh folder for work that outlives one block (its maker removes it): in the current
+    scratch root, or else an owned folder in the system temp folder, cleaned if its owner dies."""
+    with _lock:
+        root = _root
+    if root is not None:
+        return Path(tempfile.mkdtemp(prefix=prefix, dir=root))
+    return new_owned_folder(Path(tempfile.gettempdir()), WORK_PREFIX)
+
+
 @contextmanager
 def scratch(prefix: str) -> Iterator[Path]:
     """A fresh folder for one piece of work (one pandoc run), inside the current scratch root.
