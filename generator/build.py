@@ -35,6 +35,7 @@ from .derive.changes import (
     read_previous,
     snapshot,
 )
+from .derive.facts import FactsStore
 from .derive.guide import derive_extras
 from .derive.ledger import LedgerBook
 from .derive.similar import import_jieba
@@ -198,8 +199,9 @@ def _build(
             # keep=True: what the library made is frozen out of later collections (not scanned again)
             parsed = ParseCache(cache_folder / PARSE_CACHE_FILE if cache_folder is not None else None)
             checked = ValidateMemo(cache_folder / VALIDATE_MEMO_FILE if cache_folder is not None else None)
+            facts = FactsStore(cache_folder)  # records whose facts it keeps are read without a model
             library, problems = check_library(
-                options.library, options.as_of, options.config, parsed, bar, checked, digests
+                options.library, options.as_of, options.config, parsed, bar, checked, digests, facts
             )
             parsed.save()  # clean files stay clean whatever the others hold: kept even when the build stops here
             checked.save()
@@ -212,7 +214,11 @@ def _build(
         # objects, measured on full and incremental builds) once jieba is imported beforehand.
         import_jieba()
         with report.stage("derive"), progress.stage("derive"), collector_paused(keep=True):
-            site = derive_site(library, options.audience, options.as_of, SegmentMemo(cache_folder), cache_folder)
+            site = derive_site(
+                library, options.audience, options.as_of, SegmentMemo(cache_folder), cache_folder, facts
+            )
+            facts.save()
+            del facts
             # The models live on in `site`; the positions of every YAML value (a third of
             # the memory at 10,000 records) are only needed for messages, and
             # validation is over: let them go before MkDocs and the index need room.

@@ -33,6 +33,7 @@ from .contract import (
     TypicalEntry,
     Visibility,
 )
+from .derive.facts import model_of
 
 M = TypeVar("M", bound=BaseModel)
 Content = CaseRecord | TypicalEntry | CaseClass  # what an edition includes or excludes
@@ -80,6 +81,8 @@ class Selection:
 
     def record(self, record: CaseRecord) -> CaseRecord:
         """A record as the edition shows it: no internal-only field, no id it excludes."""
+        if self.edition.hidden_fields or not self.edition.complete:
+            record = model_of(record)  # a LazyRecord (derive/facts.py): the edition reads and rewrites the model
         for path in self.edition.hidden_fields:
             record = without(record, path)
         return self.document(record)

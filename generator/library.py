@@ -29,6 +29,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from .contract import FROM_JSON, KINDS, CaseClass, CaseRecord, Settings, TypicalEntry
+from .derive.facts import FactsStore, LazyRecord, facts_context
 from .errors import LibraryUnreadable, Problem
 from .file_digests import FileDigests
 from .keyed_lines import encode
@@ -85,6 +86,7 @@ def read_library(
     as_of: dt.date | None = None,
     memo: ValidateMemo | None = None,
     digests: FileDigests | None = None,
+    facts: FactsStore | None = None,
 ) -> tuple[Library, list[Problem]]:
     """Read every YAML file of the library; never raise for a bad file.
 
@@ -96,7 +98,10 @@ def read_library(
     A large library is read by two processes (read_share): the second one reads
     a share of the files not in the cache, and with `as_of` and `memo` also runs each
     one's own checks (validate.check_document) and offers their problems to `memo`,
-    where validate finds them as it finds those of an earlier build."""
+    where validate finds them as it finds those of an earlier build.
+
+    With `facts` and `as_of`, a record from the cache whose facts an earlier build kept for
+    the same file, settings and date is read as a LazyRecord (derive/facts.py): no model."""
     if not root.exists():
         raise LibraryUnreadable(f"案例库不存在：{root}")
     if not root.is_dir():
@@ -111,11 +116,13 @@ def read_library(
     reader = FileReader(root)
     read: list[tuple[str, str, Document[Any] | None, list[Problem], str | None]] = []
     missed: list[tuple[int, str]] = []
+    lazy = _LazyRecords(facts, as_of)
     for relative, kind in files:
         own: list[Problem] = []
-        known = reader.known(relative, kind, digests, cache) if digests is not None else None
+        known = reader.known(relative, kind, digests, cache, lazy) if digests is not None else None
         if known is not None:
             read.append((relative, kind, known, own, known.key))
+            lazy.read(kind, known)
             bar.advance()
             continue
         text = reader.read(relative, own)
@@ -123,7 +130,8 @@ def read_library(
         data = cache.get(key) if key is not None else None
         document = None
         if data is not None and text is not None and key is not None:
-            document = cached_document(relative, kind, text, data, key)
+            document = cached_document(relative, kind, text, data, key, lazy)
+            lazy.read(kind, document)
         if document is None and text is not None:
             missed.append((len(read), text))
         else:
@@ -191,8 +199,29 @@ def _read_here(
     return replace(document, source=LazyPositions(text)), cache.encoded(document.source.data)
 
 
+class _LazyRecords:
+    """Which records of a library being read become LazyRecords: those whose facts were kept
+    under this build's settings file (the first file read; a changed one is parsed later,
+    and then no record is lazy) and date."""
+
+    def __init__(self, facts: FactsStore | None, as_of: dt.date | None) -> None:
+        self.facts, self.as_of = facts, as_of
+        self.context: str | None = None
+
+    def read(self, kind: str, document: Document[Any] | None) -> None:
+        if kind == "settings" and document is not None and document.key and self.as_of is not None:
+            self.context = facts_context(document.key, self.as_of)
+
+    def model(self, kind: str, key: str, data: bytes) -> Any:
+        """A LazyRecord, or None when the model must be made."""
+        if kind != "record" or self.facts is None or self.context is None:
+            return None
+        found = self.facts.get(FactsStore.key(self.context, key))
+        return LazyRecord(found, data) if found is not None else None
+
+
 def cached_document(
-    relative: str, kind: str, text: str | Callable[[], str], data: bytes, key: str
+    relative: str, kind: str, text: str | Callable[[], str], data: bytes, key: str, lazy: _LazyRecords | None = None
 ) -> Document[Any] | None:
     """A file parsed cleanly before, from the JSON text of its data; None sends it back to the parser.
 
@@ -200,10 +229,12 @@ def cached_document(
     Python objects first); the data holds only strings, booleans, None, lists and maps,
     which it converts (to int, float, date) the same way from either, so the model is
     equal to the one read_document makes from the parsed file (tests/test_validate_incremental.py)."""
-    try:
-        model = KINDS[kind].model_validate_json(data, context=FROM_JSON)
-    except ValidationError:
-        return None
+    model = lazy.model(kind, key, data) if lazy is not None else None
+    if model is None:
+        try:
+            model = KINDS[kind].model_validate_json(data, context=FROM_JSON)
+        except ValidationError:
+            return None
     return Document(relative, model, LazyPositions(text), key)
 
 
@@ -401,7 +432,9 @@ class FileReader:
         self._root = os.fspath(root)
         self._plain_folders: dict[str, bool] = {}
 
-    def known(self, relative: str, kind: str, digests: FileDigests, cache: ParseCache) -> Document[Any] | None:
+    def known(
+        self, relative: str, kind: str, digests: FileDigests, cache: ParseCache, lazy: _LazyRecords | None = None
+    ) -> Document[Any] | None:
         """The document of a file this build's `digests` know unchanged, from `cache`, unread.
 
         Only a file `read` would open at once (a regular file, no link on the way, not too
@@ -424,7 +457,7 @@ class FileReader:
         data = cache.get(key)
         if data is None:
             return None
-        return cached_document(relative, kind, functools.partial(self.text, relative), data, key)
+        return cached_document(relative, kind, functools.partial(self.text, relative), data, key, lazy)
 
     def text(self, relative: str) -> str:
         """The file's text as `read` gives it ("" if it cannot be read now)."""

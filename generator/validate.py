@@ -29,6 +29,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from .contract import STAGE_RANK, CaseClass, CaseRecord, Settings, TimeLimits, TypicalEntry, Vocabularies
+from .derive.facts import FactsStore
 from .docs_check import check_docs
 from .edition import EDITIONS, REFERENCE_FIELDS
 from .errors import Problem
@@ -52,6 +53,7 @@ def check_library(
     bar: Bar = NO_BAR,
     memo: ValidateMemo | None = None,
     digests: FileDigests | None = None,
+    facts: FactsStore | None = None,
 ) -> tuple[Library, list[Problem]]:
     """Read and validate a library; the problems are sorted and complete.
 
@@ -61,11 +63,12 @@ def check_library(
     for personal data too. `cache` keeps parsed files and `memo` each document's
     own problems between builds (None: nothing is kept); either gives the same
     problems. `bar` counts the files read, then the files checked. `digests`: the build's
-    (file_digests.py), which know the files unchanged since it was last saved."""
+    (file_digests.py), which know the files unchanged since it was last saved. `facts`: the
+    build's record facts (derive/facts.py): records they know are read without a model."""
     as_of = as_of or dt.date.today()
     memo = memo if memo is not None else ValidateMemo(None)  # takes the second process's checks (read_share)
     with collector_paused():
-        library, problems = read_library(root, cache, bar, as_of, memo, digests)
+        library, problems = read_library(root, cache, bar, as_of, memo, digests, facts)
         problems.extend(validate(library, as_of, bar, memo))
         problems.extend(check_unread_personal_data(library, problems))
         problems.extend(check_docs(root, protected_names(library), config))

@@ -32,7 +32,7 @@ from generator.derive.changes import (
     read_previous,
     snapshot,
 )
-from generator.derive.site import SiteModel, derive_site
+from generator.derive.site import RecordView, SiteModel, derive_site, record_view
 from generator.guard import check_site
 from generator.library import Library
 from generator.render.changes import ITEM_LIMIT, home_line, render_changes_page
@@ -71,8 +71,13 @@ def test_the_sample_is_what_these_tests_assume() -> None:
 # ── hand-made sites ─────────────────────────────────────────────────────────
 
 
+def edited_view(site: SiteModel, view: RecordView, **update: Any) -> RecordView:
+    """The view of an edited record: its facts (the closed date among them) follow the edit."""
+    return record_view(view.record.model_copy(update=update), site.settings, site.as_of, view.case_class)
+
+
 def with_record(site: SiteModel, id_: str, **update: Any) -> SiteModel:
-    views = [replace(v, record=v.record.model_copy(update=update)) if v.record.id == id_ else v for v in site.records]
+    views = [edited_view(site, v, **update) if v.record.id == id_ else v for v in site.records]
     assert views != site.records
     return replace(site, records=views)
 
@@ -84,7 +89,7 @@ def without_record(site: SiteModel, id_: str) -> SiteModel:
 def plus_record(site: SiteModel, id_: str, title: str = "新增的一件信访事项") -> SiteModel:
     view = site.records[0]
     return replace(
-        site, records=[*site.records, replace(view, record=view.record.model_copy(update={"id": id_, "title": title}))]
+        site, records=[*site.records, edited_view(site, view, id=id_, title=title)]
     )
 
 

@@ -55,7 +55,7 @@ def test_a_workbook_costs_what_it_unpacks_to(tmp_path: Path) -> None:
 def test_claims_left_by_the_other_process_are_checked_here(tmp_path: Path) -> None:
     """The other process took the odd claims (and found their leaks): this one checks the rest."""
     site = planted_site(tmp_path, 6, {1, 4})
-    files = sorted(site.rglob("*.html")) + [site / "big.json"]
+    files = [*sorted(site.rglob("*.html")), site / "big.json"]
     claims = _ClaimFolder(os.fspath(tmp_path / "claims"), [[path] for path in files])
     os.mkdir(claims.folder)
     theirs = [leak for number in range(1, len(files), 2) if claims.take(number) for leak in check_file(site, files[number], [])]

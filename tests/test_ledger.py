@@ -20,7 +20,6 @@ import pytest
 from openpyxl import load_workbook
 
 from generator.contract import BatchRule, CaseClass, CaseRecord, Resolution, Settings
-from generator.derive.deadlines import deadline
 from generator.derive.ledger import (
     UNCLASSIFIED,
     UNFILLED,
@@ -30,7 +29,7 @@ from generator.derive.ledger import (
     library_ledger,
     supervision_of,
 )
-from generator.derive.site import ClassView, RecordView, SiteModel, derive_site, district_of, record_view
+from generator.derive.site import ClassView, SiteModel, derive_site, district_of, record_view
 from generator.office.workbook import (
     ledger_workbook_bytes,
     ledger_workbooks,
@@ -278,7 +277,7 @@ def test_a_result_closed_after_the_as_of_date_is_not_known_yet() -> None:
         {"outcome": "已化解", "closed": "2024-06-20", "satisfaction": {"unit": "满意", "office": "满意"}}
     )
     record = FAST_RECORDS[1].model_copy(update={"resolution": resolution})
-    view = RecordView(record, deadline(record, SETTINGS, FAST_AS_OF), 2024, "城东区", "快速办理", None)
+    view = record_view(record, SETTINGS, FAST_AS_OF, None)
     site = SiteModel(settings=SETTINGS, audience="internal", as_of=FAST_AS_OF, records=[view])
     (row,) = library_ledger(site).rows
     assert (row.outcome, row.unit_rating, row.class_label) == ("未办结", None, UNCLASSIFIED)

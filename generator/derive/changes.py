@@ -44,6 +44,8 @@ from pydantic_core import to_json
 
 from ..contract import CLASS_ID_PATTERN, RECORD_ID_PATTERN, TYPICAL_ID_PATTERN, CaseClass, CaseRecord, TypicalEntry
 from ..edition import EDITIONS, Content
+from .facts import closed_on as closed_on  # the change log's own notion, used by its tests
+from .facts import model_of
 from .site import SiteModel
 
 if TYPE_CHECKING:
@@ -234,14 +236,6 @@ def field_hashes(document: BaseModel) -> str:
     return digests.hex().translate(_LETTERS)
 
 
-def closed_on(record: CaseRecord) -> dt.date | None:
-    """The 办结 date: the resolution's closed date, or else the last 终结 stage, or None while open."""
-    if record.resolution is not None and record.resolution.closed is not None:
-        return record.resolution.closed
-    ended = [stage.date for stage in record.stages if stage.stage == "终结"]
-    return max(ended) if ended else None
-
-
 def snapshot(site: SiteModel, previous: Snapshot | None = None, memo: HashMemo | None = None) -> Snapshot:
     """The state of one edition's build that the next build compares with: hashes of what its pages show.
 
@@ -259,18 +253,16 @@ def snapshot(site: SiteModel, previous: Snapshot | None = None, memo: HashMemo |
     }
 
     def state(kind: str, document: Content, **more: Any) -> dict[str, Any]:
-        def made() -> str:
-            return short_hash(to_json(document))
+        def made() -> str:  # a LazyRecord builds its model only when the memos lack it
+            return short_hash(to_json(model_of(document)))
 
         source = site.source_keys.get(document.id) if kind == "records" else None
         whole = memo.get(source, made) if memo is not None and source is not None else made()
         old = reuse[kind].get(document.id)
-        hashes = old["hashes"] if old is not None and old["hash"] == whole else field_hashes(document)
+        hashes = old["hashes"] if old is not None and old["hash"] == whole else field_hashes(model_of(document))
         return {"hash": whole, "hashes": hashes, **{key: value for key, value in more.items() if value is not None}}
 
-    records = {
-        view.record.id: state("records", view.record, closed=_iso(closed_on(view.record))) for view in site.records
-    }
+    records = {view.record.id: state("records", view.record, closed=_iso(view.facts.closed)) for view in site.records}
     entries = {view.entry.id: state("entries", view.entry, status=view.entry.review.status) for view in site.entries}
     classes = {
         view.case_class.id: state("classes", view.case_class, version=view.case_class.version) for view in site.classes

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ..contract import PolicyBasis
@@ -97,17 +98,17 @@ def policy_index(site: SiteModel) -> list[CitedLaw]:
     never shows up here, not even as a number."""
     cited: dict[str, dict[str, list[Citation]]] = defaultdict(lambda: defaultdict(list))
 
-    def add(kind: str, id_: str, title: str, basis: list[PolicyBasis]) -> None:
-        for b in basis:
-            cited[b.law][b.article or ""].append(Citation(kind, id_, title, b.note))
+    def add(kind: str, id_: str, title: str, basis: Iterable[tuple[str, str | None, str | None]]) -> None:
+        for law, article, note in basis:
+            cited[law][article or ""].append(Citation(kind, id_, title, note))
 
     for class_view in site.classes:
         c = class_view.case_class
-        add("class", c.id, f"{c.name}标准化操作指引", c.policy_basis)
+        add("class", c.id, f"{c.name}标准化操作指引", _cited(c.policy_basis))
     for view in site.entries:
-        add("typical", view.entry.id, view.entry.title, view.entry.policy_basis)
+        add("typical", view.entry.id, view.entry.title, _cited(view.entry.policy_basis))
     for record_view in site.records:
-        add("record", record_view.record.id, record_view.record.title, record_view.record.policy_basis)
+        add("record", record_view.record.id, record_view.record.title, record_view.facts.policy)
 
     laws = []
     for number, law in enumerate(sorted(cited), start=1):
@@ -120,6 +121,10 @@ def policy_index(site: SiteModel) -> list[CitedLaw]:
             articles.append(CitedArticle(article, ordered))
         laws.append(CitedLaw(law, f"law-{number}", articles))
     return laws
+
+
+def _cited(basis: list[PolicyBasis]) -> list[tuple[str, str | None, str | None]]:
+    return [(b.law, b.article, b.note) for b in basis]
 
 
 def law_anchors(laws: list[CitedLaw]) -> dict[str, str]:

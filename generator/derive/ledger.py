@@ -305,12 +305,9 @@ def group_rows(rows: Sequence[LedgerRow]) -> list[BatchGroup]:
 
 
 def ledger_row(view: RecordView, as_of: dt.date, batch_key: str) -> LedgerRow:
-    """One record as a ledger line on `as_of`."""
-    record, due = view.record, view.deadline
-    stages = sorted((s for s in record.stages if s.date <= as_of), key=lambda s: s.date)  # stable: file order
-    current = stages[-1] if stages else None
-    result = record.resolution
-    known = result is not None and (result.closed is None or result.closed <= as_of)
+    """One record as a ledger line on `as_of` (the date of the view's facts)."""
+    record, facts, due = view.record, view.facts, view.deadline
+    known = facts.known
     return LedgerRow(
         id=record.id,
         title=record.title,
@@ -318,18 +315,18 @@ def ledger_row(view: RecordView, as_of: dt.date, batch_key: str) -> LedgerRow:
         region=record.region,
         district=view.district,
         batch_key=batch_key,
-        lead_unit=record.units.lead,
-        assist_units=tuple(record.units.assist),
+        lead_unit=facts.lead_unit,
+        assist_units=facts.assist_units,
         procedure=view.procedure,
-        stage=current.stage if current else None,
-        stage_date=current.date if current else None,
+        stage=facts.stage,
+        stage_date=facts.stage_date,
         clock=due.clock,
         due=due.due,
         days_left=due.days_left,
         state=due.state,
-        outcome=result.outcome if result is not None and known else NOT_CLOSED,
-        unit_rating=result.satisfaction.unit if result is not None and known else None,
-        office_rating=result.satisfaction.office if result is not None and known else None,
+        outcome=facts.outcome if known and facts.outcome is not None else NOT_CLOSED,
+        unit_rating=facts.unit_rating if known else None,
+        office_rating=facts.office_rating if known else None,
         lead_official=record.lead_official,
         class_id=view.case_class.id if view.case_class else None,
         class_name=view.case_class.name if view.case_class else None,
@@ -361,6 +358,6 @@ def _class_key(view: RecordView) -> str:
 BATCH_KEYS: dict[str, Callable[[RecordView], str]] = {
     "subject": lambda v: v.record.subject or UNFILLED,
     "region": lambda v: v.district,
-    "unit": lambda v: v.record.units.lead,
+    "unit": lambda v: v.facts.lead_unit,
     "topic": lambda v: v.record.topic,
 }

@@ -35,6 +35,7 @@ floors are held by tests/test_similar.py, the 10,000-record timing by `casebook 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import math
@@ -52,6 +53,7 @@ from scipy import sparse
 
 from ..contract import CaseRecord, TypicalEntry
 from ..library import Library
+from .facts import LazyRecord
 from .jieba_words import PartialTokenizer, word_table
 
 Kind = Literal["record", "typical", "text"]
@@ -336,7 +338,41 @@ class CaseText:
         return "\n".join([self.title, self.topic or "", "、".join(self.tags), self.body])
 
 
+_TEXT_FIELDS = tuple(f.name for f in dataclasses.fields(CaseText))
+
+
+class _LazyBodyText(CaseText):
+    """A LazyRecord's CaseText: its body (the summary and demands, most of a record's text) is
+    taken from the record only when read, which builds its model. A similar pass over unchanged
+    records reads only their digests (from the memo), titles and keys."""
+
+    @property  # type: ignore[override]
+    def body(self) -> str:
+        record = self.__dict__["_record"]
+        return "\n".join([record.summary, *record.demands, record.subject or ""])
+
+    def __repr__(self) -> str:  # a CaseText's own, which the similar pass's digests are made of
+        return repr(CaseText(**{name: getattr(self, name) for name in _TEXT_FIELDS}))
+
+
 def record_text(record: CaseRecord) -> CaseText:
+    if isinstance(record, LazyRecord):
+        facts = record.facts
+        text = object.__new__(_LazyBodyText)  # the dataclass __init__ would set the body
+        text.__dict__.update(
+            kind="record",
+            id=record.id,
+            title=record.title,
+            domain=record.domain,
+            topic=record.topic,
+            tags=tuple(record.tags),
+            class_id=record.class_,
+            policies=tuple((law, article) for law, article, _ in facts.policy),
+            mechanisms=tuple(record.mechanisms),
+            sources=(),
+            _record=record,
+        )
+        return text
     return CaseText(
         kind="record",
         id=record.id,

@@ -20,7 +20,8 @@ from ..edition import EDITION_NAMES, EDITIONS, Edition
 from ..library import Library
 from ..memo import TEXT_DIGESTS_FILE, HashMemo, SegmentMemo
 from .classify import Suggestion
-from .deadlines import Deadline, deadline, procedure_of
+from .deadlines import Deadline
+from .facts import FactsStore, RecordFacts, facts_context, facts_of
 from .similar import (
     DEFAULT_WEIGHTS,
     EMPTY_CLIENT_MODEL,
@@ -52,12 +53,13 @@ AUDIENCES: tuple[str, ...] = EDITION_NAMES
 
 @dataclass(frozen=True)
 class RecordView:
-    record: CaseRecord
+    record: CaseRecord  # or a LazyRecord (derive/facts.py), which builds the model only when asked
     deadline: Deadline
     year: int
     district: str
     procedure: str
     case_class: CaseClass | None
+    facts: RecordFacts  # what the lists, ledgers and indexes read of it (deadline and procedure among them)
 
 
 @dataclass(frozen=True)
@@ -129,15 +131,23 @@ def entry_year(entry: TypicalEntry) -> int:
     return int(entry.id[:4])
 
 
-def record_view(record: CaseRecord, settings: Settings, as_of: dt.date, case_class: CaseClass | None) -> RecordView:
-    """A record with what its pages and ledgers show of it as of a date."""
+def record_view(
+    record: CaseRecord,
+    settings: Settings,
+    as_of: dt.date,
+    case_class: CaseClass | None,
+    facts: RecordFacts | None = None,
+) -> RecordView:
+    """A record with what its pages and ledgers show of it as of a date (`facts`: its facts, when known)."""
+    facts = facts if facts is not None else facts_of(record, settings, as_of)
     return RecordView(
         record=record,
-        deadline=deadline(record, settings, as_of),
+        deadline=facts.deadline,
         year=record.received.year,
         district=district_of(record.region),
-        procedure=procedure_of(record, settings)[0],
+        procedure=facts.procedure,
         case_class=case_class,
+        facts=facts,
     )
 
 
@@ -147,6 +157,7 @@ def derive_site(
     as_of: dt.date,
     segments: SegmentMemo | None = None,
     kept: Path | None = None,
+    facts: FactsStore | None = None,
 ) -> SiteModel:
     """Build the site model of a library that has validated cleanly.
 
@@ -154,7 +165,8 @@ def derive_site(
     included ones lose their internal-only fields and every id the edition
     excludes (edition.py), so nothing downstream can show them. `segments` and
     `kept` (a cache folder) hold what an earlier build computed: the same
-    result, computed again only where the input changed (similar_update.py)."""
+    result, computed again only where the input changed (similar_update.py). `facts` keeps
+    the facts of each record shown as it was read, for the next build (derive/facts.py)."""
     assert library.settings is not None, "derive_site needs a validated library"
     settings = library.settings.model
     edition = EDITIONS[audience]
@@ -173,10 +185,17 @@ def derive_site(
         doc.model.id: doc.key for doc in library.records if doc.key and records.get(doc.model.id) is doc.model
     }
     class_by_id = {c.id: c for c in visible_classes}
+    settings_key = library.settings.key
+    kept_facts = (facts, facts_context(settings_key, as_of)) if facts is not None and settings_key else None
 
     if records:
         model.records = sorted(
-            (record_view(r, settings, as_of, class_by_id.get(r.class_ or "")) for r in records.values()),
+            (
+                record_view(
+                    r, settings, as_of, class_by_id.get(r.class_ or ""), _facts(r, key, settings, as_of, kept_facts)
+                )
+                for r, key in ((records[id_], model.source_keys.get(id_)) for id_ in records)
+            ),
             key=lambda v: (-v.record.received.toordinal(), v.record.id),
         )
 
@@ -225,6 +244,18 @@ def derive_site(
         names = {v.case_class.id: v.case_class.name for v in model.classes}
         model.similar_model = export_client_model(index, pages, names)
     return model
+
+
+def _facts(
+    record: CaseRecord, source: str | None, settings: Settings, as_of: dt.date, kept: tuple[FactsStore, str] | None
+) -> RecordFacts:
+    """A record's facts; kept for the next build when the record is shown as it was read (`source`:
+    its file's key), so that a build that finds its file unchanged reads it without a model."""
+    facts = facts_of(record, settings, as_of)
+    if kept is not None and source is not None:
+        store, context = kept
+        store.put(FactsStore.key(context, source), facts)
+    return facts
 
 
 def similar_cases(

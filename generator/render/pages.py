@@ -221,7 +221,7 @@ def typical_row(view: EntryView) -> dict[str, str]:
 
 def record_row(view: RecordView) -> dict[str, str]:
     r = view.record
-    outcome = r.resolution.outcome if r.resolution else "未办结"
+    outcome = view.facts.outcome or "未办结"
     return {
         "href": f"{r.id}/",
         "title": f"{r.id} {r.title}",
@@ -375,11 +375,10 @@ def record_page_key(shared: str, view: Any, cited_by: list[tuple[str, str]], sit
     """Every input of a record page (templates/record.html.j2)."""
     from ..state import key_of
 
-    source = site.source_keys.get(view.record.id)
     return key_of(
         shared,
         "record",
-        f"file:{source}" if source else _json(view.record),
+        _record_input(view.record, site),
         fields_text(view.deadline),
         str(view.year),
         view.district,
@@ -400,11 +399,18 @@ def entry_page_key(shared: str, view: Any, site: SiteModel) -> str:
         _json(view.entry),
         str(view.year),
         view.district,
-        *(_json(record) for record in view.records),
+        *(_record_input(record, site) for record in view.records),
         repr(class_name(view.case_class)),
         str(view.withheld),
         related_key(site, "typical", view.entry.id),
     )
+
+
+def _record_input(record: Any, site: SiteModel) -> str:
+    """A record as an input of a page key: its file's key when it is shown as it was read (which
+    names every value, and needs no model: a LazyRecord stays lazy), else all of it as JSON."""
+    source = site.source_keys.get(record.id)
+    return f"file:{source}" if source else _json(record)
 
 
 def entries_citing(site: SiteModel) -> dict[str, list[tuple[str, str]]]:

@@ -154,8 +154,8 @@ def model_docs(site: SiteModel) -> ModelDocs:
         )
     records: list[SearchDoc] = []
     for record_view in site.records:
-        r = record_view.record
-        outcome = r.resolution.outcome if r.resolution else "未办结"
+        r, facts = record_view.record, record_view.facts
+        outcome = facts.outcome or "未办结"
         records.append(
             SearchDoc(
                 f"records/{r.id}/",
@@ -166,7 +166,7 @@ def model_docs(site: SiteModel) -> ModelDocs:
                     "domain": [r.domain],
                     "district": [record_view.district],
                     "year": [str(record_view.year)],
-                    "route": [r.resolution.route] if r.resolution and r.resolution.route else [],
+                    "route": [facts.route] if facts.route else [],
                     "outcome": [outcome],
                     "deadline": [record_view.deadline.state],
                     "mechanism": sorted(set(r.mechanisms)),

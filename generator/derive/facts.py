@@ -1,0 +1,263 @@
+"""What the site's lists, ledgers, indexes and change log need of one record, kept between builds.
+
+Every aggregate of a build (the 台账, 督办, tag and policy indexes, list pages,
+search rows, the change log's snapshot) reads the same few things of each record:
+a dozen of its fields and what follows from them as of the build's date (its
+deadline, the stage it is at, its outcome). A record's own page needs all of it;
+the aggregates need only these `RecordFacts`. They follow from the record's file,
+the settings and the as-of date alone, so they are kept under a key of those three
+(`FactsStore`), and a record whose file did not change is not made into a model at
+all: it is read as a `LazyRecord`, which answers from its facts and builds the
+model only if something asks for more (its own page, a changed edition). At
+100,000 records the models took 10.8 s of a one-record rebuild.
+
+A record's facts are always made by `record_facts` from its model: the cached ones
+are what the same function gave for the same file, settings and date, so a build is
+the same whichever way each record was read (tests/test_facts.py; and every
+incremental = full build test).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..contract import FROM_JSON, CaseRecord, Settings
+from ..keyed_lines import encode, read_store, save_store
+from ..state import key_of
+from .deadlines import Deadline, deadline, procedure_of
+
+FACTS_FILE = "facts.jsonl"
+KIND = "facts"
+# The record fields a LazyRecord answers itself (attribute names of CaseRecord).
+FIELDS = (
+    "id",
+    "title",
+    "received",
+    "region",
+    "domain",
+    "topic",
+    "subject",
+    "tags",
+    "mechanisms",
+    "class_",
+    "visibility",
+    "lead_official",
+    "procedure",
+)
+_DATE_FIELDS = frozenset({"received"})
+
+
+@dataclass(frozen=True)
+class RecordFacts:
+    """One record as the aggregates see it on one date (`record_facts`)."""
+
+    fields: dict[str, Any]  # FIELDS → the record's values
+    procedure: str  # the time-limit scheme it runs under (the settings' default when it names none)
+    deadline: Deadline
+    closed: dt.date | None  # 办结 date (changes.closed_on)
+    stage: str | None  # the last stage dated on or before the date (ledgers)
+    stage_date: dt.date | None
+    outcome: str | None  # the resolution's outcome, None without a resolution
+    known: bool  # the result is known on the date (a resolution, not closed after it)
+    unit_rating: str | None
+    office_rating: str | None
+    route: str | None  # 化解方式
+    lead_unit: str
+    assist_units: tuple[str, ...]
+    policy: tuple[tuple[str, str | None, str | None], ...]  # (law, article, note) of each 政策依据
+
+
+def closed_on(record: CaseRecord) -> dt.date | None:
+    """The 办结 date: the resolution's closed date, or else the last 终结 stage, or None while open."""
+    if record.resolution is not None and record.resolution.closed is not None:
+        return record.resolution.closed
+    ended = [stage.date for stage in record.stages if stage.stage == "终结"]
+    return max(ended) if ended else None
+
+
+def record_facts(record: CaseRecord, settings: Settings, as_of: dt.date) -> RecordFacts:
+    """The facts of a record (a model: never a LazyRecord, whose facts are these already)."""
+    stages = sorted((s for s in record.stages if s.date <= as_of), key=lambda s: s.date)  # stable: file order
+    current = stages[-1] if stages else None
+    result = record.resolution
+    known = result is not None and (result.closed is None or result.closed <= as_of)
+    return RecordFacts(
+        fields={name: getattr(record, name) for name in FIELDS},
+        procedure=procedure_of(record, settings)[0],
+        deadline=deadline(record, settings, as_of),
+        closed=closed_on(record),
+        stage=current.stage if current else None,
+        stage_date=current.date if current else None,
+        outcome=result.outcome if result is not None else None,
+        known=known,
+        unit_rating=result.satisfaction.unit if result is not None else None,
+        office_rating=result.satisfaction.office if result is not None else None,
+        route=result.route if result is not None else None,
+        lead_unit=record.units.lead,
+        assist_units=tuple(record.units.assist),
+        policy=tuple((p.law, p.article, p.note) for p in record.policy_basis),
+    )
+
+
+def facts_of(record: Any, settings: Settings, as_of: dt.date) -> RecordFacts:
+    """A record's facts: a LazyRecord's own, or made from the model."""
+    if isinstance(record, LazyRecord):
+        return record.facts
+    return record_facts(record, settings, as_of)
+
+
+def model_of(document: Any) -> Any:
+    """The model itself: a LazyRecord's (built now if it was not), any other document as it is.
+    For what reads a model as a whole (pydantic's to_json, field by field)."""
+    return document.model if isinstance(document, LazyRecord) else document
+
+
+class LazyRecord:
+    """A record read from the parse cache whose facts are known: the model is built on first need.
+
+    It answers FIELDS from its facts; any other attribute (its stages, its summary, a
+    pydantic method) builds the model from the file's cached JSON, as library.cached_document
+    does, and is answered by it from then on."""
+
+    __slots__ = ("_data", "_model", "facts")
+
+    def __init__(self, facts: RecordFacts, data: bytes) -> None:
+        self.facts = facts
+        self._data: bytes | None = data
+        self._model: CaseRecord | None = None
+
+    @property
+    def model(self) -> CaseRecord:
+        if self._model is None:
+            assert self._data is not None
+            self._model = CaseRecord.model_validate_json(self._data, context=FROM_JSON)
+            self._data = None
+        return self._model
+
+    def __getattr__(self, name: str) -> Any:  # only for what the slots and properties do not have
+        found = self.facts.fields.get(name, _MISSING) if name in _FIELD_SET else _MISSING
+        if found is not _MISSING:
+            return found
+        return getattr(self.model, name)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LazyRecord):
+            other = other.model
+        return self.model == other
+
+    def __hash__(self) -> int:
+        return hash(self.model)
+
+    def __repr__(self) -> str:
+        return repr(self.model)
+
+
+_MISSING = object()
+_FIELD_SET = frozenset(FIELDS)
+
+
+def facts_context(settings_key: str, as_of: dt.date) -> str:
+    """What a record's facts depend on besides its file: the settings file and the date."""
+    return key_of("facts", settings_key, as_of.isoformat())
+
+
+class FactsStore:
+    """Record facts by key_of(context, file key), in the build's cache folder (keyed_lines.py)."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.path = folder / FACTS_FILE if folder is not None else None
+        self.store = read_store(self.path, KIND)
+        self.used: dict[str, bytes] = {}
+        self.changed = False
+
+    @staticmethod
+    def key(context: str, file_key: str) -> str:
+        return key_of(context, file_key)
+
+    def get(self, key: str) -> RecordFacts | None:
+        data = self.store.entries.get(key)
+        if data is None:
+            return None
+        try:
+            facts = decode(json.loads(data))
+        except (ValueError, TypeError, KeyError, IndexError):
+            return None
+        self.used[key] = data
+        return facts
+
+    def put(self, key: str, facts: RecordFacts) -> None:
+        if self.path is None or key in self.used:
+            return
+        encoded = encode(encoded_facts(facts))
+        if encoded is not None:
+            self.used[key] = encoded
+            self.changed = True
+
+    def save(self) -> None:
+        """Keep the facts this build used (and nothing else); untouched when nothing changed."""
+        if self.path is None or (not self.changed and self.used.keys() == self.store.entries.keys()):
+            return
+        try:
+            save_store(self.path, KIND, self.store, self.used)
+        except OSError:
+            return  # not kept costs only time: the next build makes them again
+
+
+def _date(value: dt.date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _undate(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value is not None else None
+
+
+def encoded_facts(facts: RecordFacts) -> list[Any]:
+    fields = [_date(value) if name in _DATE_FIELDS else value for name, value in facts.fields.items()]
+    due = facts.deadline
+    return [
+        fields,
+        facts.procedure,
+        [due.state, due.clock, _date(due.started), _date(due.due), due.days_left, due.extended_days],
+        _date(facts.closed),
+        facts.stage,
+        _date(facts.stage_date),
+        facts.outcome,
+        facts.known,
+        facts.unit_rating,
+        facts.office_rating,
+        facts.route,
+        facts.lead_unit,
+        list(facts.assist_units),
+        [list(item) for item in facts.policy],
+    ]
+
+
+def decode(data: list[Any]) -> RecordFacts:
+    """encoded_facts backwards; raises (ValueError, TypeError, KeyError, IndexError) on anything else."""
+    fields, procedure, due, closed, stage, stage_date, outcome, known, unit, office, route, lead, assist, policy = data
+    if len(fields) != len(FIELDS):
+        raise ValueError("facts of another shape")
+    values = {
+        name: _undate(value) if name in _DATE_FIELDS else value for name, value in zip(FIELDS, fields, strict=True)
+    }
+    state, clock, started, due_date, days_left, extended = due
+    return RecordFacts(
+        fields=values,
+        procedure=procedure,
+        deadline=Deadline(state, clock, _undate(started), _undate(due_date), days_left, extended),
+        closed=_undate(closed),
+        stage=stage,
+        stage_date=_undate(stage_date),
+        outcome=outcome,
+        known=known,
+        unit_rating=unit,
+        office_rating=office,
+        route=route,
+        lead_unit=lead,
+        assist_units=tuple(assist),
+        policy=tuple((law, article, note) for law, article, note in policy),
+    )
