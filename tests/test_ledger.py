@@ -17,6 +17,8 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from generator.contract import BatchRule, CaseClass, CaseRecord, Resolution, Settings
@@ -31,6 +33,10 @@ from generator.derive.ledger import (
 )
 from generator.derive.site import ClassView, SiteModel, derive_site, district_of, record_view
 from generator.office.workbook import (
+    MAX_WIDTH,
+    MIN_WIDTH,
+    column_widths,
+    display_width,
     ledger_workbook_bytes,
     ledger_workbooks,
     library_workbook_bytes,
@@ -601,3 +607,22 @@ def test_libreoffice_calc_reads_the_workbook_as_written(tmp_path: Path) -> None:
     assert rows[0] == ["文字", "数", "日期", "空", "小数"]
     assert [row[0] for row in rows[1:]] == [text.replace("\x01", "").replace("\x1f", "") for text in AWKWARD]
     assert {row[2] for row in rows[1:]} == {"2024-02-29"} and {row[4] for row in rows[1:]} == {"-1.5"}
+
+
+_CELL_TEXT = st.text(alphabet=st.sampled_from(["a", "Z", "1", "é", "中", "、", " ", "😀", "ｱ", "&"]), max_size=40)
+_CELL = st.one_of(st.none(), _CELL_TEXT, st.integers(-5, 10**12), st.dates(), st.floats(0, 100))
+
+
+@given(st.data())
+@settings(max_examples=300, deadline=None)
+def test_column_widths_measure_only_what_can_matter(data: st.DataObject) -> None:
+    """column_widths stops at the widest a column gets and skips values too short to beat the widest
+    so far (a ledger of 100,000 rows): the same widths as measuring every value."""
+    columns = data.draw(st.integers(1, 4))
+    headers = data.draw(st.lists(_CELL_TEXT, min_size=columns, max_size=columns))
+    rows = data.draw(st.lists(st.lists(_CELL, min_size=columns, max_size=columns), max_size=12))
+    measured = [
+        min(MAX_WIDTH, max(MIN_WIDTH, max([display_width(h), *(display_width(row[i]) for row in rows)]) + 2))
+        for i, h in enumerate(headers)
+    ]
+    assert column_widths(headers, rows) == measured

@@ -150,13 +150,15 @@ def _row(
         if value is None:
             continue
         if isinstance(value, str):
-            text = clean_text(value)
+            text = clean_text(value) if _ILLEGAL.search(value) else value
             if not text:
                 continue  # no cell, as for None: an empty text only gets in the way of a filter
             style = quoted_style if text.startswith(triggers) else text_style
             styled = f' s="{style}"' if style else ""
             space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
-            cells.append(f'<c r="{at}"{styled} t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>')
+            if "&" in text or "<" in text or ">" in text:  # most cells hold none: escape's three passes skipped
+                text = escape(text)
+            cells.append(f'<c r="{at}"{styled} t="inlineStr"><is><t{space}>{text}</t></is></c>')
         elif isinstance(value, bool):  # before int: bool is one
             cells.append(f'<c r="{at}" t="b"><v>{int(value)}</v></c>')
         elif isinstance(value, dt.date):
