@@ -214,9 +214,7 @@ def _build(
         # objects, measured on full and incremental builds) once jieba is imported beforehand.
         import_jieba()
         with report.stage("derive"), progress.stage("derive"), collector_paused(keep=True):
-            site = derive_site(
-                library, options.audience, options.as_of, SegmentMemo(cache_folder), cache_folder, facts
-            )
+            site = derive_site(library, options.audience, options.as_of, SegmentMemo(cache_folder), cache_folder, facts)
             facts.save()
             del facts
             # The models live on in `site`; the positions of every YAML value (a third of

@@ -88,9 +88,7 @@ def without_record(site: SiteModel, id_: str) -> SiteModel:
 
 def plus_record(site: SiteModel, id_: str, title: str = "新增的一件信访事项") -> SiteModel:
     view = site.records[0]
-    return replace(
-        site, records=[*site.records, edited_view(site, view, id=id_, title=title)]
-    )
+    return replace(site, records=[*site.records, edited_view(site, view, id=id_, title=title)])
 
 
 def with_entry(site: SiteModel, id_: str, **update: Any) -> SiteModel:

@@ -58,7 +58,12 @@ def test_claims_left_by_the_other_process_are_checked_here(tmp_path: Path) -> No
     files = [*sorted(site.rglob("*.html")), site / "big.json"]
     claims = _ClaimFolder(os.fspath(tmp_path / "claims"), [[path] for path in files])
     os.mkdir(claims.folder)
-    theirs = [leak for number in range(1, len(files), 2) if claims.take(number) for leak in check_file(site, files[number], [])]
+    theirs = [
+        leak
+        for number in range(1, len(files), 2)
+        if claims.take(number)
+        for leak in check_file(site, files[number], [])
+    ]
     mine = check_claimed(site, claims, [])
     everything = [leak for path in files for leak in check_file(site, path, [])]
     assert sorted(map(str, theirs + mine)) == sorted(map(str, everything))

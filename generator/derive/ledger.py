@@ -249,7 +249,7 @@ def class_ledger(view: ClassView, as_of: dt.date, made: Mapping[str, LedgerRow] 
     group_by = batch.group_by if batch else DEFAULT_GROUP_BY
     batch_key = BATCH_KEYS[group_by]
     made = made or {}
-    rows = [_regrouped(made.get(v.record.id), v, as_of, batch_key(v)) for v in view.records if _received(v, as_of)]
+    rows = [_regrouped(made.get(v.record.id), v, batch_key(v)) for v in view.records if _received(v, as_of)]
     return Ledger(
         key=view.case_class.id,
         name=view.case_class.name,
@@ -263,7 +263,7 @@ def class_ledger(view: ClassView, as_of: dt.date, made: Mapping[str, LedgerRow] 
 
 def library_ledger(site: SiteModel) -> Ledger:
     """Every visible record, grouped by class (未归类 last), then by 责任单位."""
-    rows = [ledger_row(v, site.as_of, _class_key(v)) for v in site.records if _received(v, site.as_of)]
+    rows = [ledger_row(v, _class_key(v)) for v in site.records if _received(v, site.as_of)]
     return Ledger(
         key=LIBRARY_KEY,
         name="全库",
@@ -304,8 +304,8 @@ def group_rows(rows: Sequence[LedgerRow]) -> list[BatchGroup]:
     return groups
 
 
-def ledger_row(view: RecordView, as_of: dt.date, batch_key: str) -> LedgerRow:
-    """One record as a ledger line on `as_of` (the date of the view's facts)."""
+def ledger_row(view: RecordView, batch_key: str) -> LedgerRow:
+    """One record as a ledger line on the date its view's facts are of (the site's as-of date)."""
     record, facts, due = view.record, view.facts, view.deadline
     known = facts.known
     return LedgerRow(
@@ -333,11 +333,11 @@ def ledger_row(view: RecordView, as_of: dt.date, batch_key: str) -> LedgerRow:
     )
 
 
-def _regrouped(row: LedgerRow | None, view: RecordView, as_of: dt.date, batch_key: str) -> LedgerRow:
+def _regrouped(row: LedgerRow | None, view: RecordView, batch_key: str) -> LedgerRow:
     """The row of `view` grouped by `batch_key`: `row` (the same record's, made for another ledger
     on the same date) with that key, or a new one."""
     if row is None:
-        return ledger_row(view, as_of, batch_key)
+        return ledger_row(view, batch_key)
     if row.batch_key == batch_key:
         return row
     # dataclasses.replace checks every field and calls __init__: 13 µs, as long as ledger_row
