@@ -123,12 +123,15 @@ def scratch_root(folder: Path) -> Iterator[Path]:
 
 def new_scratch_folder(prefix: str) -> Path:
     """A fresh folder for work that outlives one block (its maker removes it): in the current
-    scratch root, or else an owned folder in the system temp folder, cleaned if its owner dies."""
+    scratch root, or else an owned folder in the system temp folder (abandoned ones are cleaned
+    first), so a killed caller's is still cleaned later."""
     with _lock:
         root = _root
     if root is not None:
         return Path(tempfile.mkdtemp(prefix=prefix, dir=root))
-    return new_owned_folder(Path(tempfile.gettempdir()), WORK_PREFIX)
+    parent = Path(tempfile.gettempdir())
+    remove_abandoned(parent, f"{WORK_PREFIX}*")
+    return new_owned_folder(parent, WORK_PREFIX)
 
 
 @contextmanager
@@ -136,16 +139,10 @@ def scratch(prefix: str) -> Iterator[Path]:
     """A fresh folder for one piece of work (one pandoc run), inside the current scratch root.
 
     Outside `scratch_root` (the library used from Python rather than the CLI) it is an
-    owned folder in the system temp folder, so a killed caller's is still cleaned later.
+    owned folder in the system temp folder (new_scratch_folder).
     """
-    with _lock:
-        root = _root
-    if root is not None:
-        folder = Path(tempfile.mkdtemp(prefix=prefix, dir=root))
-        try:
-            yield folder
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
-        return
-    with owned_folder(Path(tempfile.gettempdir()), WORK_PREFIX) as folder:
+    folder = new_scratch_folder(prefix)
+    try:
         yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

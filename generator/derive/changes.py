@@ -45,7 +45,7 @@ from pydantic_core import to_json
 from ..contract import CLASS_ID_PATTERN, RECORD_ID_PATTERN, TYPICAL_ID_PATTERN, CaseClass, CaseRecord, TypicalEntry
 from ..edition import EDITIONS, Content
 from .facts import closed_on as closed_on  # the change log's own notion, used by its tests
-from .facts import model_of
+from .facts import iso_date, model_of
 from .site import SiteModel
 
 if TYPE_CHECKING:
@@ -262,7 +262,9 @@ def snapshot(site: SiteModel, previous: Snapshot | None = None, memo: HashMemo |
         hashes = old["hashes"] if old is not None and old["hash"] == whole else field_hashes(model_of(document))
         return {"hash": whole, "hashes": hashes, **{key: value for key, value in more.items() if value is not None}}
 
-    records = {view.record.id: state("records", view.record, closed=_iso(view.facts.closed)) for view in site.records}
+    records = {
+        view.record.id: state("records", view.record, closed=iso_date(view.facts.closed)) for view in site.records
+    }
     entries = {view.entry.id: state("entries", view.entry, status=view.entry.review.status) for view in site.entries}
     classes = {
         view.case_class.id: state("classes", view.case_class, version=view.case_class.version) for view in site.classes
@@ -275,10 +277,6 @@ def snapshot(site: SiteModel, previous: Snapshot | None = None, memo: HashMemo |
         "entries": {id_: entries[id_] for id_ in sorted(entries)},
         "classes": dict(sorted(classes.items())),
     }
-
-
-def _iso(date: dt.date | None) -> str | None:
-    return None if date is None else date.isoformat()
 
 
 def hashes_of(current: Snapshot, kind: str, state: Mapping[str, Any]) -> dict[str, str]:

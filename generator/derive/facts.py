@@ -204,7 +204,8 @@ class FactsStore:
             return  # not kept costs only time: the next build makes them again
 
 
-def _date(value: dt.date | None) -> str | None:
+def iso_date(value: dt.date | None) -> str | None:
+    """A date as JSON keeps it (None stays None)."""
     return value.isoformat() if value is not None else None
 
 
@@ -219,10 +220,10 @@ def encoded_facts(facts: RecordFacts) -> list[Any]:
     return [
         fields,
         facts.procedure,
-        [due.state, due.clock, _date(due.started), _date(due.due), due.days_left, due.extended_days],
-        _date(facts.closed),
+        [due.state, due.clock, iso_date(due.started), iso_date(due.due), due.days_left, due.extended_days],
+        iso_date(facts.closed),
         facts.stage,
-        _date(facts.stage_date),
+        iso_date(facts.stage_date),
         facts.outcome,
         facts.known,
         facts.unit_rating,
