@@ -52,11 +52,14 @@ KINDS = ["typical", "class", "page", "record"]
 # (alphabet, BIG_TERM_BYTES, TARGET_SHARD_BYTES, SPLICE_DOCS, PACK_DOCS, SPLICE_OCCURRENCES): with 1 or
 # 2 pages a text pack, adding and deleting pages changes the number of packs, and most packs hold
 # several pages; with a splice budget of 1 or 5 occurrences, keys are spliced alone or a few at a time.
+# The last two: PATCH_SHARE and COMPACT_SHARE (search/patched.py). A share of 1 patches the
+# postings whenever no page is renumbered (at these sizes the default hardly ever does) and
+# keeps patch upon patch; a compact share of 0 writes every patch out with its arrays at once.
 REGIMES = [
-    (WIDE, 16_000, 8_000, 200, 16, 1 << 21),
-    (NARROW, 12, 48, 200, 2, 5),
-    (WIDE, 24, 80, 200, 1, 1),
-    (NARROW, 30, 120, 0, 16, 1 << 21),
+    (WIDE, 16_000, 8_000, 200, 16, 1 << 21, index.PATCH_SHARE, search_cache.COMPACT_SHARE),
+    (NARROW, 12, 48, 200, 2, 5, 1.0, 1.0),
+    (WIDE, 24, 80, 200, 1, 1, 1.0, 0.0),
+    (NARROW, 30, 120, 0, 16, 1 << 21, 1.0, 1.0),
 ]
 
 
@@ -67,9 +70,17 @@ def data_files(site: Path) -> dict[str, bytes]:
 
 @contextmanager
 def limits(
-    big: int, target: int, splice: int, pack: int = index.PACK_DOCS, batch: int = shards.SPLICE_OCCURRENCES
+    big: int,
+    target: int,
+    splice: int,
+    pack: int = index.PACK_DOCS,
+    batch: int = shards.SPLICE_OCCURRENCES,
+    patch_share: float = index.PATCH_SHARE,
+    compact_share: float = search_cache.COMPACT_SHARE,
 ) -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(index, "PATCH_SHARE", patch_share)
+        patch.setattr(search_cache, "COMPACT_SHARE", compact_share)
         patch.setattr(index, "PACK_DOCS", pack)
         patch.setattr(shards, "SPLICE_OCCURRENCES", batch)
         patch.setattr(index, "BIG_TERM_BYTES", big)
@@ -206,7 +217,12 @@ def damage(cache: Path, how: str) -> None:
     and mtime are as recorded (the rule state.py applies to published files),
     and an edit within the same clock tick as the build cannot be told apart."""
     manifest = cache / search_cache.MANIFEST
-    arrays = sorted(p for folder in cache.glob(f"{search_cache.ARRAYS_PREFIX}*") for p in folder.glob("*.npy"))
+    arrays = sorted(
+        p
+        for prefix in (search_cache.ARRAYS_PREFIX, search_cache.PATCH_PREFIX)
+        for folder in cache.glob(f"{prefix}*")
+        for p in folder.glob("*.npy")
+    )
     stored = sorted((cache / search_cache.STORE).glob("*")) if (cache / search_cache.STORE).is_dir() else []
     if how == "manifest garbage" and manifest.exists():
         manifest.write_bytes(b'{"format": 1, "docs": [1, 2')
@@ -247,7 +263,7 @@ def later(path: Path) -> None:
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
 
 
-@pytest.mark.parametrize("alphabet, big, target, splice, pack, batch", REGIMES)
+@pytest.mark.parametrize("alphabet, big, target, splice, pack, batch, patch_share, compact_share", REGIMES)
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_random_edit_sequences_give_the_bytes_of_a_full_computation(
@@ -258,11 +274,13 @@ def test_random_edit_sequences_give_the_bytes_of_a_full_computation(
     splice: int,
     pack: int,
     batch: int,
+    patch_share: float,
+    compact_share: float,
     data: st.DataObject,
 ) -> None:
     start, steps = data.draw(edit_sequences(alphabet))
     runs = Runs(tmp_path_factory.mktemp("runs"))
-    with limits(big, target, splice, pack, batch):
+    with limits(big, target, splice, pack, batch, patch_share, compact_share):
         docs = start
         runs.check(docs)
         for edits in steps:
@@ -334,27 +352,21 @@ def test_spliced_postings_are_the_encoded_postings(layout: str, data: st.DataObj
 @pytest.mark.parametrize("layout", ["positional", "doc_level", "doc_list"])
 @settings(max_examples=150, deadline=None)
 @given(data=st.data())
-def test_some_keys_spliced_with_their_own_groups_are_their_encoded_postings(layout: str, data: st.DataObject) -> None:
-    """shards splices the changed keys a few at a time, each batch with the group starts of its own
-    keys (shards._group_starts_of) instead of all of them: the same bytes as encoding them."""
+def test_some_keys_spliced_from_their_own_occurrences_are_their_encoded_postings(
+    layout: str, data: st.DataObject
+) -> None:
+    """shards splices the changed keys a few at a time, each batch from a Postings of its own
+    keys' occurrences (grouped.take) rather than the arrays of all: the same bytes as encoding them."""
     before, after, gone, old_number = data.draw(keys_before_and_after(layout))
     encode = {"positional": encode_positional, "doc_level": encode_doc_level, "doc_list": encode_doc_lists}[layout]
     old, want = encode(before).parts(), encode(after).parts()
     every = range(len(after.keys))
     some = np.array(sorted(data.draw(st.sets(st.sampled_from(every), min_size=1))), dtype=np.int64)
-    groups = after.group_starts()
-    inside = np.concatenate([groups[(groups >= after.starts[k]) & (groups < after.starts[k + 1])] for k in some])
-    assert shards._group_starts_of(after, some).tolist() == np.union1d(inside, after.starts[some + 1]).tolist()
+    taken = after.take(some)
     made = spliced(
-        {layout: [old[k] for k in some]}, after, some, shards._group_starts_of(after, some), gone, old_number
+        {layout: [old[k] for k in some]}, taken, np.arange(len(some)), taken.group_starts(), gone, old_number
     )
     assert made == {layout: [want[k] for k in some]}
-
-
-def test_a_key_starts_a_group_even_in_the_doc_the_key_before_it_ended_with() -> None:
-    """Keys 0 and 2 without key 1 between them: each one's single doc is doc 5."""
-    after = keyed([{5: [1]}, {1: [2]}, {5: [3]}])
-    assert shards._group_starts_of(after, np.array([0, 2])).tolist() == [0, 1, 2, 3]
 
 
 def sample_docs(count: int, seed: int = 3) -> list[SearchDoc]:
@@ -423,14 +435,18 @@ def test_the_cache_keeps_only_what_the_last_build_used(tmp_path: Path) -> None:
             docs.insert(10, dataclasses.replace(docs[20], href=f"records/new-{step}/"))
             figures = runs.check(docs)
             assert figures["docs"] == len(docs)
+        for step in range(2):  # pages keep their numbers: the arrays are patched, one patch kept
+            docs[5].text += f"第{step}次补正"
+            runs.check(docs)
     stored = sorted(p.name for p in (runs.cache / search_cache.STORE).iterdir())
     manifest = json.loads((runs.cache / search_cache.MANIFEST).read_text(encoding="utf-8"))
     assert stored == manifest["store"]["key"]
     site = tmp_path / f"site-{runs.count - 1}"  # the last build with the cache
     assert set(stored) == {search_cache.content_key(data) for data in data_files(site).values()}
     assert len(list(runs.cache.glob(f"{search_cache.ARRAYS_PREFIX}*"))) == 1
+    assert manifest["patch"] is not None
     assert sorted(p.name for p in runs.cache.iterdir()) == sorted(
-        [search_cache.MANIFEST, search_cache.STORE, manifest["arrays"]]
+        [search_cache.MANIFEST, search_cache.STORE, manifest["arrays"], manifest["patch"]]
     )
 
 

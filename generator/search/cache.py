@@ -45,12 +45,14 @@ from typing import Any
 import numpy as np
 
 from ..workdir import new_owned_folder, remove_abandoned, write_atomically
+from .patched import COMPACT_SHARE, Patched, empty_like, whole
 from .postings import Postings
 
-FORMAT = 3
+FORMAT = 4
 MANIFEST = "manifest.json"
 STORE = "files"
 ARRAYS_PREFIX = "arrays-"
+PATCH_PREFIX = "patch-"
 KINDS = {"bi": True, "uni": False, "tri": True}  # kinds of term kept, and whether their occurrences have positions
 _ARRAY_TYPES = {"keys": np.uint64, "starts": np.int64, "doc": np.uint32, "position": np.uint32, "sizes": np.int64}
 
@@ -65,7 +67,7 @@ def content_key(data: bytes | str) -> str:
 class KindMemory:
     """One kind of term as a build left it: its postings, each key's encoded size, and the shard count."""
 
-    postings: Postings
+    postings: Postings | Patched
     sizes: np.ndarray  # int64, one per key
     shards: int
 
@@ -82,6 +84,7 @@ class Previous:
     files: dict[str, str]  # data file (relative to the data folder) → digest
     kinds: dict[str, KindMemory]
     arrays: str  # the folder of arrays, reused as it is when the postings did not change
+    patch: str | None  # the folder of the patch on them (patched.py), if any
     records: dict[str, Any]  # the manifest's account of those arrays
 
 
@@ -162,22 +165,59 @@ class SearchCache:
         arrays = manifest["arrays"]
         if not isinstance(arrays, str) or not arrays.startswith(ARRAYS_PREFIX) or "/" in arrays:
             return None
+        patch = manifest["patch"]
+        if patch is not None and (not isinstance(patch, str) or not patch.startswith(PATCH_PREFIX) or "/" in patch):
+            return None
         records = {kind: dict(manifest["kinds"][kind]) for kind in KINDS}
         kinds = {}
         for kind, positions in KINDS.items():
-            memory = self._kind(arrays, kind, positions, records[kind], len(hrefs))
+            memory = self._kind(arrays, patch, kind, positions, records[kind], len(hrefs))
             if memory is None:
                 return None
             kinds[kind] = memory
         files = dict(zip(names, keys, strict=True))
-        return Previous(hrefs, texts, slice_bytes, slice_starts, packs, files, kinds, arrays, records)
+        return Previous(hrefs, texts, slice_bytes, slice_starts, packs, files, kinds, arrays, patch, records)
 
-    def _kind(self, arrays: str, kind: str, positions: bool, record: dict, doc_count: int) -> KindMemory | None:
+    def _kind(
+        self, arrays: str, patch: str | None, kind: str, positions: bool, record: dict, doc_count: int
+    ) -> KindMemory | None:
+        """One kind's postings as kept: the arrays, and the patch on them if there is one (patched.py).
+
+        In the arrays under a patch, a key the patch replaced may name a doc that is gone since."""
+        assert self.folder is not None
+        shards = record["shards"]
+        if not isinstance(shards, int) or shards < 1:
+            return None
+        names = ("keys", "starts", "doc", *(("position",) if positions else ()))
+        patched = patch is not None
+        loaded = self._arrays(arrays, kind, names if patched else (*names, "sizes"), record["files"])
+        if loaded is None:
+            return None
+        base = _postings(loaded, doc_count if not patched else None, empty_lists=False)
+        if base is None:
+            return None
+        if patch is None:
+            sizes: np.ndarray = loaded["sizes"]
+            postings: Postings | Patched = base
+        else:
+            patch_arrays = self._arrays(patch, kind, (*names, "sizes"), record["patch"])
+            if patch_arrays is None:
+                return None
+            replaced = _postings(patch_arrays, doc_count, empty_lists=True)
+            if replaced is None:
+                return None
+            postings, sizes = Patched(base, replaced), patch_arrays["sizes"]
+        if len(sizes) != len(postings.keys) or (len(sizes) and np.any(sizes <= 0)):
+            return None
+        return KindMemory(postings, sizes, shards)
+
+    def _arrays(self, folder: str, kind: str, names: tuple[str, ...], files: dict) -> dict[str, np.ndarray] | None:
+        """The named arrays of one kind in one folder, each as recorded (size, mtime, CRC-32), or None."""
         assert self.folder is not None
         loaded: dict[str, np.ndarray] = {}
-        for name in ("keys", "starts", "doc", "sizes", *(("position",) if positions else ())):
-            path = self.folder / arrays / f"{kind}-{name}.npy"
-            size, mtime, checksum = _ints(record["files"][name])
+        for name in names:
+            path = self.folder / folder / f"{kind}-{name}.npy"
+            size, mtime, checksum = _ints(files[name])
             stat = path.stat()
             if stat.st_size != size or stat.st_mtime_ns != mtime:
                 return None
@@ -188,18 +228,7 @@ class SearchCache:
             if array.dtype != _ARRAY_TYPES[name] or array.ndim != 1 or _checksum(array) != checksum:
                 return None
             loaded[name] = array
-        keys, starts, doc, sizes = loaded["keys"], loaded["starts"], loaded["doc"], loaded["sizes"]
-        position = loaded.get("position")
-        shards = record["shards"]
-        if not isinstance(shards, int) or shards < 1 or len(starts) != len(keys) + 1 or len(sizes) != len(keys):
-            return None
-        if int(starts[0]) != 0 or int(starts[-1]) != len(doc) or (position is not None and len(position) != len(doc)):
-            return None
-        if len(keys) and (np.any(np.diff(starts) <= 0) or np.any(keys[1:] <= keys[:-1]) or np.any(sizes <= 0)):
-            return None
-        if len(doc) and int(doc.max()) >= doc_count:
-            return None
-        return KindMemory(Postings(keys, starts, doc, position), sizes, shards)
+        return loaded
 
     # --- writing -------------------------------------------------------------------------------
 
@@ -221,15 +250,25 @@ class SearchCache:
         previous = self.previous
         try:
             if previous is not None and all(kinds[k].postings is previous.kinds[k].postings for k in KINDS):
-                arrays, records = previous.arrays, previous.records  # nothing changed: the same arrays
+                # nothing changed: the same arrays
+                arrays, patch, records = previous.arrays, previous.patch, previous.records
+            elif previous is not None and all(_patches(kinds[k].postings, previous.kinds[k].postings) for k in KINDS):
+                arrays = previous.arrays  # the same arrays under a new patch
+                patch, patch_records = self._write_patch(kinds)
+                records = {
+                    kind: {"shards": kinds[kind].shards, "files": previous.records[kind]["files"], "patch": part}
+                    for kind, part in patch_records.items()
+                }
             else:
                 arrays, records = self._write_arrays(kinds)
+                patch = None
             files = sorted(writer.digests.items())
             used = sorted(writer.used)
             manifest = {
                 "format": FORMAT,
                 "version": self.version,
                 "arrays": arrays,
+                "patch": patch,
                 "kinds": records,
                 "docs": {
                     "href": hrefs,
@@ -244,17 +283,34 @@ class SearchCache:
             write_atomically(self.folder / MANIFEST, json.dumps(manifest, ensure_ascii=False).encode("utf-8"))
         except OSError:
             return
-        self._prune(arrays, writer.used)
+        self._prune({arrays, patch}, writer.used)
 
     def _write_arrays(self, kinds: dict[str, KindMemory]) -> tuple[str, dict[str, Any]]:
+        """Every kind's postings whole (a patched one materialized: written out as one)."""
+        written = self._write_folder(ARRAYS_PREFIX, {kind: (whole(m.postings), m.sizes) for kind, m in kinds.items()})
+        name, files = written
+        return name, {kind: {"shards": kinds[kind].shards, "files": files[kind]} for kind in kinds}
+
+    def _write_patch(self, kinds: dict[str, KindMemory]) -> tuple[str, dict[str, Any]]:
+        """Every kind's patch (patched.py) and encoded sizes: the arrays under it stay as they are."""
+        parts = {}
+        for kind, memory in kinds.items():  # a kind that did not change is its arrays as they were
+            held = memory.postings
+            parts[kind] = (held.patch if isinstance(held, Patched) else empty_like(held), memory.sizes)
+        return self._write_folder(PATCH_PREFIX, parts)
+
+    def _write_folder(
+        self, prefix: str, parts_of: dict[str, tuple[Postings, np.ndarray]]
+    ) -> tuple[str, dict[str, dict[str, list[int]]]]:
+        """A new folder of .npy files, `<kind>-<part>.npy`, renamed into place whole; with what
+        reading them back checks of each (size, mtime, CRC-32)."""
         assert self.folder is not None
-        name = f"{ARRAYS_PREFIX}{secrets.token_hex(8)}"
+        name = f"{prefix}{secrets.token_hex(8)}"
         scratch = new_owned_folder(self.folder, ".writing-")
-        records: dict[str, Any] = {}
+        records: dict[str, dict[str, list[int]]] = {}
         try:
-            for kind, memory in kinds.items():
-                p = memory.postings
-                parts = {"keys": p.keys, "starts": p.starts, "doc": p.doc, "sizes": memory.sizes}
+            for kind, (p, sizes) in parts_of.items():
+                parts = {"keys": p.keys, "starts": p.starts, "doc": p.doc, "sizes": sizes}
                 if p.position is not None:
                     parts["position"] = p.position
                 files = {}
@@ -264,19 +320,19 @@ class SearchCache:
                     np.save(path, contiguous)
                     stat = path.stat()  # a rename keeps size and mtime
                     files[part] = [stat.st_size, stat.st_mtime_ns, _checksum(contiguous)]
-                records[kind] = {"shards": memory.shards, "files": files}
+                records[kind] = files
             os.replace(scratch, self.folder / name)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         return name, records
 
-    def _prune(self, arrays: str, used: set[str]) -> None:
-        """Remove what this build did not use: other arrays, unused stored files, leftovers."""
+    def _prune(self, folders: set[str | None], used: set[str]) -> None:
+        """Remove what this build did not use: other arrays and patches, unused stored files, leftovers."""
         assert self.folder is not None
         remove_abandoned(self.folder, ".writing-*")  # of a process killed while it wrote here
         with contextlib.suppress(OSError), os.scandir(self.folder) as entries:
             for entry in entries:
-                if entry.name.startswith(ARRAYS_PREFIX) and entry.name != arrays:
+                if entry.name.startswith((ARRAYS_PREFIX, PATCH_PREFIX)) and entry.name not in folders:
                     shutil.rmtree(entry.path, ignore_errors=True)
         with contextlib.suppress(OSError), os.scandir(self.folder / STORE) as entries:
             for entry in entries:
@@ -391,6 +447,33 @@ def _write(path: str, data: bytes) -> tuple[int, int]:
     finally:
         os.close(descriptor)
     return stat.st_size, stat.st_mtime_ns
+
+
+def _postings(loaded: dict[str, np.ndarray], doc_count: int | None, empty_lists: bool) -> Postings | None:
+    """The postings of checked arrays if they have the shape of postings (docs below `doc_count`
+    unless None; a key's list may be empty only in a patch), else None."""
+    keys, starts, doc, position = loaded["keys"], loaded["starts"], loaded["doc"], loaded.get("position")
+    if len(starts) != len(keys) + 1 or int(starts[0]) != 0 or int(starts[-1]) != len(doc):
+        return None
+    if position is not None and len(position) != len(doc):
+        return None
+    if len(keys):
+        steps = np.diff(starts)
+        if np.any(steps < 0) or (not empty_lists and np.any(steps == 0)) or np.any(keys[1:] <= keys[:-1]):
+            return None
+    if doc_count is not None and len(doc) and int(doc.max()) >= doc_count:
+        return None
+    return Postings(keys, starts, doc, position)
+
+
+def _patches(postings: Postings | Patched, before: Postings | Patched) -> bool:
+    """`postings` are the arrays `before` came from with a patch small enough to keep apart."""
+    base = before.base if isinstance(before, Patched) else before
+    return postings is before or (
+        isinstance(postings, Patched)
+        and postings.base is base
+        and len(postings.patch.doc) <= COMPACT_SHARE * len(base.doc)
+    )
 
 
 def _checksum(array: np.ndarray) -> int:

@@ -57,6 +57,7 @@ from ..derive.site import SiteModel
 from ..state import key_of
 from . import postings
 from .cache import DataWriter, Previous, SearchCache, content_key
+from .patched import patch_update, whole
 from .shards import TermFiles, Update, term_files
 from .text import PageTexts
 
@@ -348,6 +349,8 @@ class _Terms:
         kept = np.flatnonzero(self.doc_map >= 0)
         self.old_number[self.doc_map[kept]] = kept
         self.renumbering = bool(np.any(self.doc_map[kept] != kept))
+        # Kept docs keep their numbers and few changed: the cached arrays stay, patched (patched.py).
+        self.patching = not self.renumbering and len(fresh) <= len(docs) * PATCH_SHARE
         self.old_files = previous.files if previous is not None else {}
 
     def characters(self) -> tuple[TermFiles, postings.Postings]:
@@ -371,7 +374,7 @@ class _Terms:
             found = postings.trigrams(local_pairs, local_chosen, self.lengths[self.numbers])
             triples, tri_update = self._updated("tri", found)
         else:
-            triples = postings.trigrams(pairs, chosen, self.lengths)
+            triples = postings.trigrams(whole(pairs), chosen, self.lengths)
         del local_pairs
         return (bi, pairs), (self._files("tri", 3, triples, tri_update), triples)
 
@@ -381,6 +384,10 @@ class _Terms:
             return new, None
         new = new.numbered(self.numbers)
         before = self.previous.kinds[kind]
+        if self.patching:
+            patched, changed, gone = patch_update(before.postings, self.doc_map, new)
+            return patched, Update(before, changed, gone, self.old_number, self.splice)
+        before.postings = whole(before.postings)
         kept, touched, gone = before.postings.renumbered(self.doc_map)
         if kept is not before.postings:
             # From here on only the previous keys are read (the splice, shards.py): its occurrences
@@ -592,6 +599,8 @@ class _OldPacks:
         return data
 
 
+# At most this share of the pages with new text: the postings are patched (patched.py), not merged.
+PATCH_SHARE = 1 / 16
 SPLICE_DOCS = 200  # at most this many pages with new text: changed postings are spliced (shards.py)
 
 

@@ -192,28 +192,6 @@ def _batches(counts: np.ndarray, budget: int) -> list[tuple[int, int]]:
     return runs
 
 
-def _group_starts_of(grouped: postings.Postings, keys: np.ndarray) -> np.ndarray:
-    """grouped.group_starts() as postings.spliced reads it for these keys (ascending indices): the
-    first occurrence of each (key, doc) of theirs, and where each of them ends (the next key's
-    first group, or the end). Not the groups of every key: for the bigrams of 100,000 records
-    that array and its masks were over 500 MB. Both lists are in order already: the ends go in
-    by position, not by a sort (np.union1d sorted 2 million numbers a batch: 27 s in all)."""
-    low, high = grouped.starts[keys], grouped.starts[keys + 1]
-    occurrences = postings.ranges(low, high)
-    if not len(occurrences):
-        return np.zeros(0, dtype=np.int64)
-    first = np.ones(len(occurrences), dtype=bool)
-    docs = grouped.doc[occurrences]
-    np.not_equal(docs[1:], docs[:-1], out=first[1:])
-    del docs
-    opens = np.zeros(len(keys), dtype=np.int64)  # each key's first occurrence (every key has one)
-    np.cumsum((high - low)[:-1], out=opens[1:])
-    first[opens] = True
-    after_key = np.cumsum(np.add.reduceat(first, opens))  # where each key's groups end
-    needed = np.append(low[1:] != high[:-1], True)  # not where the next key's first group is
-    return np.insert(occurrences[first], after_key[needed], high[needed])
-
-
 class _Previous:
     """The previous build's bytes of one kind of term: own files and shard entries, read when asked."""
 
@@ -280,12 +258,12 @@ class _Previous:
         olds = {name: [data for data in lists if data is not None] for name, lists in found.items()}
         result: dict[str, list[bytes | None]] = {name: [] for name in olds}
         for start, end in _batches(grouped.counts()[chosen], SPLICE_OCCURRENCES):
-            keys = chosen[start:end]
+            taken = grouped.take(chosen[start:end])  # these keys' occurrences alone
             made = postings.spliced(
                 {name: lists[start:end] for name, lists in olds.items()},
-                grouped,
-                keys,
-                _group_starts_of(grouped, keys),
+                taken,
+                np.arange(end - start),
+                taken.group_starts(),
                 update.gone,
                 update.old_number,
             )
