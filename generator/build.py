@@ -46,7 +46,7 @@ from .file_digests import FileDigests
 from .guard import SiteCheck, content_is_read, refuse_on_leaks
 from .memo import BlobMemo, HashMemo, SegmentMemo
 from .memory import give_back_freed_memory
-from .office.workbook import ledger_workbooks
+from .office.workbook import ledger_workbooks, remembered_workbooks, workbook_keys
 from .outdir import MARKER, ReadPath, build_lock, check_site_out, naming, read_marker, write_marker
 from .parallel import Background
 from .parse_cache import CACHE_FILE as PARSE_CACHE_FILE
@@ -568,7 +568,12 @@ def write_pages(
     # are written by another process while this one renders the pages.
     book = extras.ledgers
     large = book is not None and book.library.tally.total >= WORKBOOKS_IN_BACKGROUND_FROM
-    workbooks = Background.start(write_workbooks, book, docs, blobs, wanted=large)
+    keys = workbook_keys(book, site) if book is not None and blobs is not None else {}
+    found = remembered_workbooks(keys, blobs)  # made before from the same inputs: written here
+    for relative, data in found.items():
+        _write_new(docs, relative, data)
+    wanted = large and (book is not None and len(found) < len(book.classes) + 1)
+    workbooks = Background.start(write_workbooks, book, docs, blobs, keys, set(found), wanted=wanted)
     with workbooks:  # left by an exception: the second process is stopped, not waited for
         history, current = changes if changes is not None else ([], None)
         published_pages = published_pages or {}
@@ -637,11 +642,18 @@ def similar_model_json(site: SiteModel) -> str:
     return json.dumps(site.similar_model, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
-def write_workbooks(book: LedgerBook | None, docs: Path, memo: BlobMemo | None = None) -> set[str]:
-    """The ledger workbooks into the docs folder (none when the edition has no ledgers).
+def write_workbooks(
+    book: LedgerBook | None,
+    docs: Path,
+    memo: BlobMemo | None = None,
+    keys: dict[str, str] | None = None,
+    skip: Collection[str] = (),
+) -> set[str]:
+    """The ledger workbooks into the docs folder (none when the edition has no ledgers), but
+    those in `skip` (written already); `keys` as office.workbook.ledger_workbooks takes them.
 
     Returns the memo keys used: this may run in another process, whose memo is a copy."""
-    for relative, data in ledger_workbooks(book, memo) if book is not None else ():
+    for relative, data in ledger_workbooks(book, memo, keys, skip) if book is not None else ():
         _write_new(docs, relative, data)
     return memo.used if memo is not None else set()
 

@@ -102,6 +102,9 @@ class SiteModel:
     # as they were read: the key names the record's every value, at a fraction of the cost of
     # its JSON (render/pages.py record_page_key). Records the edition changed are not here.
     source_keys: dict[str, str] = field(default_factory=dict)
+    # What, besides its file, a record's facts and views are made of (facts.facts_context: the
+    # settings and the date); "" when the settings have no key (a library not read from files).
+    facts_context: str = ""
 
     def related_to(self, kind: str, id_: str) -> list[Match]:
         return self.related.get(f"{kind}:{id_}", [])
@@ -186,7 +189,8 @@ def derive_site(
     }
     class_by_id = {c.id: c for c in visible_classes}
     settings_key = library.settings.key
-    kept_facts = (facts, facts_context(settings_key, as_of)) if facts is not None and settings_key else None
+    model.facts_context = facts_context(settings_key, as_of) if settings_key else ""
+    kept_facts = (facts, model.facts_context) if facts is not None and model.facts_context else None
 
     if records:
         model.records = sorted(

@@ -15,13 +15,24 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from ..derive.ledger import LEDGER_STATES, OUTCOMES, BatchGroup, Ledger, LedgerBook, LedgerRow, Supervision, Tally
+from ..derive.ledger import (
+    LEDGER_STATES,
+    OUTCOMES,
+    BatchGroup,
+    Ledger,
+    LedgerBook,
+    LedgerRow,
+    Supervision,
+    Tally,
+    inputs_key,
+)
+from ..derive.site import SiteModel
 from ..memo import BlobMemo, remembered
 from .xlsx import xlsx_bytes
 
@@ -152,18 +163,67 @@ def write_library_workbook(library: Ledger, supervision: Supervision, path: Path
     path.write_bytes(library_workbook_bytes(library, supervision))
 
 
-def ledger_workbooks(book: LedgerBook, memo: BlobMemo | None = None) -> Iterator[tuple[str, bytes]]:
+def ledger_workbooks(
+    book: LedgerBook,
+    memo: BlobMemo | None = None,
+    keys: Mapping[str, str] | None = None,
+    skip: Collection[str] = (),
+) -> Iterator[tuple[str, bytes]]:
     """Every ledger workbook of a build as (path relative to the docs folder, bytes), in a fixed order.
 
-    With `memo`, a workbook whose sheets hold the same cells as one made before is not made
-    again (openpyxl takes seconds at 10,000 records; an edit changes one class's ledger)."""
-    made = [(ledger.download, ledger_sheets(ledger), ledger.as_of) for ledger in book.classes]
-    made.append((book.library.download, library_sheets(book.library, book.supervision), book.library.as_of))
-    for download, sheets, as_of in made:
+    With `memo`, a workbook made before from the same inputs is not made again (openpyxl
+    takes seconds at 10,000 records; an edit changes one class's ledger). `keys`: download →
+    the ledger's inputs key (workbook_keys), which stands for its cells: such a workbook's
+    sheets are not even made when the memo has it. Others are known by their cells.
+    `skip`: downloads already written (remembered_workbooks)."""
+    made: list[tuple[str, Callable[[], list[Sheet]], dt.date]] = [
+        (ledger.download, partial(ledger_sheets, ledger), ledger.as_of) for ledger in book.classes
+    ]
+    made.append((book.library.download, partial(library_sheets, book.library, book.supervision), book.library.as_of))
+    for download, sheets_of, as_of in made:
+        if download in skip:
+            continue
+        known = keys.get(download) if keys is not None else None
+        if known is not None:
+            yield download, remembered(memo, _inputs_parts(known), partial(_made, sheets_of, as_of))
+            continue
+        sheets = sheets_of()
         yield (
             download,
             remembered(memo, ("xlsx", repr(sheets), as_of.isoformat()), partial(workbook_bytes, sheets, as_of)),
         )
+
+
+def workbook_keys(book: LedgerBook, site: SiteModel) -> dict[str, str]:
+    """download → inputs key (derive/ledger.py) of every ledger workbook that has one. The whole
+    library's workbook holds the 督办 sheet too, which follows from the same rows and settings."""
+    keys = {}
+    for ledger in (*book.classes, book.library):
+        key = inputs_key(ledger, site)
+        if key is not None:
+            keys[ledger.download] = key
+    return keys
+
+
+def remembered_workbooks(keys: Mapping[str, str], memo: BlobMemo | None) -> dict[str, bytes]:
+    """download → bytes of the workbooks `memo` holds under their inputs keys (read here, so
+    what another process makes is only what changed)."""
+    if memo is None:
+        return {}
+    found = {}
+    for download, key in sorted(keys.items()):
+        data = memo.get(memo.key(*_inputs_parts(key)))
+        if data is not None:
+            found[download] = data
+    return found
+
+
+def _inputs_parts(key: str) -> tuple[str, ...]:
+    return ("xlsx-inputs", key)
+
+
+def _made(sheets_of: Callable[[], list[Sheet]], as_of: dt.date) -> bytes:
+    return workbook_bytes(sheets_of(), as_of)
 
 
 # ── sheets ──────────────────────────────────────────────────────────────────

@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 
 from ..workdir import new_owned_folder, remove_abandoned, write_atomically
-from .patched import COMPACT_SHARE, Patched, empty_like, whole
+from .patched import COMPACT_SHARE, Patched, patched, whole
 from .postings import Postings
 
 FORMAT = 4
@@ -54,7 +54,18 @@ STORE = "files"
 ARRAYS_PREFIX = "arrays-"
 PATCH_PREFIX = "patch-"
 KINDS = {"bi": True, "uni": False, "tri": True}  # kinds of term kept, and whether their occurrences have positions
-_ARRAY_TYPES = {"keys": np.uint64, "starts": np.int64, "doc": np.uint32, "position": np.uint32, "sizes": np.int64}
+_ARRAY_TYPES = {
+    "keys": np.uint64,
+    "starts": np.int64,
+    "doc": np.uint32,
+    "position": np.uint32,
+    "sizes": np.int64,
+    # a patch's (patched.py)
+    "removed_keys": np.uint64,
+    "removed_counts": np.int64,
+    "overridden": np.uint32,
+}
+PATCH_PARTS = ("removed_keys", "removed_counts", "overridden")
 
 
 def content_key(data: bytes | str) -> str:
@@ -189,24 +200,29 @@ class SearchCache:
         if not isinstance(shards, int) or shards < 1:
             return None
         names = ("keys", "starts", "doc", *(("position",) if positions else ()))
-        patched = patch is not None
-        loaded = self._arrays(arrays, kind, names if patched else (*names, "sizes"), record["files"])
+        loaded = self._arrays(arrays, kind, names if patch is not None else (*names, "sizes"), record["files"])
         if loaded is None:
             return None
-        base = _postings(loaded, doc_count if not patched else None, empty_lists=False)
+        base = _postings(loaded, doc_count if patch is None else None)
         if base is None:
             return None
         if patch is None:
             sizes: np.ndarray = loaded["sizes"]
             postings: Postings | Patched = base
         else:
-            patch_arrays = self._arrays(patch, kind, (*names, "sizes"), record["patch"])
+            patch_arrays = self._arrays(patch, kind, (*names, "sizes", *PATCH_PARTS), record["patch"])
             if patch_arrays is None:
                 return None
-            replaced = _postings(patch_arrays, doc_count, empty_lists=True)
+            replaced = _postings(patch_arrays, doc_count)
             if replaced is None:
                 return None
-            postings, sizes = Patched(base, replaced), patch_arrays["sizes"]
+            parts = [patch_arrays[name] for name in PATCH_PARTS]
+            if len(parts[0]) != len(parts[1]):
+                return None
+            postings = Patched(base, replaced, *parts)
+            if not postings.consistent():
+                return None
+            sizes = patch_arrays["sizes"]
         if len(sizes) != len(postings.keys) or (len(sizes) and np.any(sizes <= 0)):
             return None
         return KindMemory(postings, sizes, shards)
@@ -287,20 +303,26 @@ class SearchCache:
 
     def _write_arrays(self, kinds: dict[str, KindMemory]) -> tuple[str, dict[str, Any]]:
         """Every kind's postings whole (a patched one materialized: written out as one)."""
-        written = self._write_folder(ARRAYS_PREFIX, {kind: (whole(m.postings), m.sizes) for kind, m in kinds.items()})
-        name, files = written
+        name, files = self._write_folder(
+            ARRAYS_PREFIX, {kind: _parts(whole(memory.postings), memory.sizes) for kind, memory in kinds.items()}
+        )
         return name, {kind: {"shards": kinds[kind].shards, "files": files[kind]} for kind in kinds}
 
     def _write_patch(self, kinds: dict[str, KindMemory]) -> tuple[str, dict[str, Any]]:
         """Every kind's patch (patched.py) and encoded sizes: the arrays under it stay as they are."""
         parts = {}
         for kind, memory in kinds.items():  # a kind that did not change is its arrays as they were
-            held = memory.postings
-            parts[kind] = (held.patch if isinstance(held, Patched) else empty_like(held), memory.sizes)
+            held = memory.postings if isinstance(memory.postings, Patched) else patched(memory.postings)
+            parts[kind] = {
+                **_parts(held.patch, memory.sizes),
+                "removed_keys": held.removed_keys,
+                "removed_counts": held.removed_counts,
+                "overridden": held.overridden,
+            }
         return self._write_folder(PATCH_PREFIX, parts)
 
     def _write_folder(
-        self, prefix: str, parts_of: dict[str, tuple[Postings, np.ndarray]]
+        self, prefix: str, parts_of: dict[str, dict[str, np.ndarray]]
     ) -> tuple[str, dict[str, dict[str, list[int]]]]:
         """A new folder of .npy files, `<kind>-<part>.npy`, renamed into place whole; with what
         reading them back checks of each (size, mtime, CRC-32)."""
@@ -309,10 +331,7 @@ class SearchCache:
         scratch = new_owned_folder(self.folder, ".writing-")
         records: dict[str, dict[str, list[int]]] = {}
         try:
-            for kind, (p, sizes) in parts_of.items():
-                parts = {"keys": p.keys, "starts": p.starts, "doc": p.doc, "sizes": sizes}
-                if p.position is not None:
-                    parts["position"] = p.position
+            for kind, parts in parts_of.items():
                 files = {}
                 for part, array in parts.items():
                     path = scratch / f"{kind}-{part}.npy"
@@ -449,9 +468,9 @@ def _write(path: str, data: bytes) -> tuple[int, int]:
     return stat.st_size, stat.st_mtime_ns
 
 
-def _postings(loaded: dict[str, np.ndarray], doc_count: int | None, empty_lists: bool) -> Postings | None:
+def _postings(loaded: dict[str, np.ndarray], doc_count: int | None) -> Postings | None:
     """The postings of checked arrays if they have the shape of postings (docs below `doc_count`
-    unless None; a key's list may be empty only in a patch), else None."""
+    unless None), else None."""
     keys, starts, doc, position = loaded["keys"], loaded["starts"], loaded["doc"], loaded.get("position")
     if len(starts) != len(keys) + 1 or int(starts[0]) != 0 or int(starts[-1]) != len(doc):
         return None
@@ -459,7 +478,7 @@ def _postings(loaded: dict[str, np.ndarray], doc_count: int | None, empty_lists:
         return None
     if len(keys):
         steps = np.diff(starts)
-        if np.any(steps < 0) or (not empty_lists and np.any(steps == 0)) or np.any(keys[1:] <= keys[:-1]):
+        if np.any(steps <= 0) or np.any(keys[1:] <= keys[:-1]):
             return None
     if doc_count is not None and len(doc) and int(doc.max()) >= doc_count:
         return None
@@ -472,8 +491,15 @@ def _patches(postings: Postings | Patched, before: Postings | Patched) -> bool:
     return postings is before or (
         isinstance(postings, Patched)
         and postings.base is base
-        and len(postings.patch.doc) <= COMPACT_SHARE * len(base.doc)
+        and postings.changed_occurrences <= COMPACT_SHARE * len(base.doc)
     )
+
+
+def _parts(postings: Postings, sizes: np.ndarray) -> dict[str, np.ndarray]:
+    parts = {"keys": postings.keys, "starts": postings.starts, "doc": postings.doc, "sizes": sizes}
+    if postings.position is not None:
+        parts["position"] = postings.position
+    return parts
 
 
 def _checksum(array: np.ndarray) -> int:
