@@ -16,11 +16,11 @@ changed just before a build is read again by the next one, and remembered then.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from pathlib import Path
 
+from . import cache_json
 from .state import digest
 from .workdir import write_atomically
 
@@ -54,7 +54,7 @@ class FileDigests:
         if table is None:
             return {}
         try:
-            data = json.loads(table.read_text(encoding="utf-8"))
+            data = cache_json.loads(table.read_bytes())
         except (OSError, UnicodeDecodeError, ValueError):
             return {}  # absent or damaged: every file is read, as without a table
         if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("files"), dict):
@@ -103,5 +103,5 @@ class FileDigests:
         if self.table is None or self.seen == self.known:
             return
         data = {"format": FORMAT, "files": {path: self.seen[path] for path in sorted(self.seen)}}
-        write_atomically(self.table, json.dumps(data, separators=(",", ":")).encode("utf-8"))
+        write_atomically(self.table, cache_json.dumps(data))
         self.known = dict(self.seen)  # saved: a second call has nothing to write

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from . import cache_json
 from .dependencies import code_digest
 from .state import key_of
 from .workdir import write_atomically
@@ -130,7 +131,7 @@ class HashMemo:
         self.asked: dict[str, str] = {}
         if self.path is not None:
             try:
-                data = json.loads(self.path.read_text(encoding="utf-8"))
+                data = cache_json.loads(self.path.read_bytes())
                 if isinstance(data, dict) and data.get("code") == code_digest():
                     hashes = data.get("hashes")
                     if isinstance(hashes, dict) and all(isinstance(v, str) for v in hashes.values()):
@@ -151,7 +152,7 @@ class HashMemo:
             return
         payload = {"code": code_digest(), "hashes": {key: self.asked[key] for key in sorted(self.asked)}}
         try:
-            write_atomically(self.path, json.dumps(payload, separators=(",", ":")).encode("utf-8"))
+            write_atomically(self.path, cache_json.dumps(payload))
         except OSError:
             # Not kept costs only time (the next build hashes again). A full disk is reported
             # where the site is written, with that path; the memo, saved mid-build, is not it.

@@ -22,7 +22,6 @@ code, whoever could write beside the site.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import Any, NamedTuple
 
+from . import cache_json
 from .workdir import write_atomically
 
 STATE_FORMAT = 3
@@ -80,7 +80,7 @@ class BuildState:
     texts: dict[str, list[Any]] = field(default_factory=dict)
     guard_key: str = ""  # the guard's inputs (protected names, its code): files it passed need no rescan
 
-    def to_json(self) -> str:
+    def to_json(self) -> bytes:
         """The state as JSON; built field by field (dataclasses.asdict deep-copies 60,000 records: 2 s).
 
         The maps are made in sorted order (build.py), so the keys are not sorted again here."""
@@ -94,11 +94,11 @@ class BuildState:
             "pages": self.pages,
             "texts": self.texts,
         }
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        return cache_json.dumps(data)
 
     @classmethod
-    def from_json(cls, text: str) -> BuildState:
-        return cls.from_data(json.loads(text))
+    def from_json(cls, text: bytes | str) -> BuildState:
+        return cls.from_data(cache_json.loads(text))
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> BuildState:
@@ -183,7 +183,7 @@ class StateStore:
             return None, problem
         path = self.folder / f"{STATE_PREFIX}{build_id}.json"
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = cache_json.loads(path.read_bytes())
             identity_found = data.get("identity") if isinstance(data, dict) else None
             if not isinstance(identity_found, dict) or identity_found.get("format") != str(STATE_FORMAT):
                 return None, "构建状态来自另一版本的生成器"
@@ -214,7 +214,7 @@ class StateStore:
         """Write the state atomically; the site is swapped in only after this returns."""
         self.prepare()
         path = self.folder / f"{STATE_PREFIX}{state.build_id}.json"
-        write_atomically(path, state.to_json().encode("utf-8"))
+        write_atomically(path, state.to_json())
         return path
 
     def prune(self, keep: str) -> None:

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 from pydantic_core import to_json
 
+from .. import cache_json
 from ..contract import CLASS_ID_PATTERN, RECORD_ID_PATTERN, TYPICAL_ID_PATTERN, CaseClass, CaseRecord, TypicalEntry
 from ..edition import EDITIONS, Content
 from .facts import closed_on as closed_on  # the change log's own notion, used by its tests
@@ -434,7 +435,7 @@ def read_previous(site_dir: Path) -> tuple[Snapshot | None, list[ChangeSet]]:
     """The snapshot and history in `site_dir`/changes.json; (None, []) when it is missing, unreadable,
     damaged or not ours, so that the log starts again instead of the build failing."""
     try:
-        data = json.loads((site_dir / CHANGES_FILE).read_text(encoding="utf-8"))
+        data = cache_json.loads((site_dir / CHANGES_FILE).read_bytes())
         data = _mapping(data, {"format", "version", "history", "snapshot"})
         if data.get("format") != FORMAT or data.get("version") != FORMAT_VERSION:
             raise ValueError("not a casebook changes.json of this version")

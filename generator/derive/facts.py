@@ -20,11 +20,11 @@ incremental = full build test).
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import cache_json
 from ..contract import FROM_JSON, CaseRecord, Settings
 from ..keyed_lines import encode, read_store, save_store
 from ..state import key_of
@@ -180,7 +180,7 @@ class FactsStore:
         if data is None:
             return None
         try:
-            facts = decode(json.loads(data))
+            facts = decode(cache_json.loads(data))
         except (ValueError, TypeError, KeyError, IndexError):
             return None
         self.used[key] = data

@@ -32,7 +32,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import itertools
-import json
 import os
 import secrets
 import shutil
@@ -44,6 +43,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import cache_json
 from ..workdir import new_owned_folder, remove_abandoned, write_atomically
 from .patched import COMPACT_SHARE, Patched, patched, whole
 from .postings import Postings
@@ -129,7 +129,7 @@ class SearchCache:
     def _load(self) -> Previous | None:
         assert self.folder is not None
         try:
-            manifest = json.loads((self.folder / MANIFEST).read_bytes())
+            manifest = cache_json.loads((self.folder / MANIFEST).read_bytes())
         except (OSError, ValueError):
             return None
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
@@ -296,7 +296,7 @@ class SearchCache:
                 "files": {"name": [name for name, _ in files], "key": [key for _, key in files]},
                 "store": {"key": used, "size": [self.sizes[k] for k in used], "mtime": [self.mtimes[k] for k in used]},
             }
-            write_atomically(self.folder / MANIFEST, json.dumps(manifest, ensure_ascii=False).encode("utf-8"))
+            write_atomically(self.folder / MANIFEST, cache_json.dumps(manifest))
         except OSError:
             return
         self._prune({arrays, patch}, writer.used)
