@@ -50,14 +50,14 @@ from .office.workbook import ledger_workbooks, remembered_workbooks, workbook_ke
 from .outdir import MARKER, ReadPath, build_lock, check_site_out, naming, read_marker, write_marker
 from .parallel import Background
 from .parse_cache import CACHE_FILE as PARSE_CACHE_FILE
-from .parse_cache import ParseCache, collector_paused
+from .parse_cache import ParseCache, collector_paused, freeze_while_paused
 from .prelink import PreLinker, adopt
 from .progress import NO_BAR, NO_PROGRESS, Bar, Progress
 from .publish import clean_leftovers, clean_retired, publish, staging_folder
 from .render.guides import guide_files
 from .render.pages import RenderMemo, render_pages
 from .render.text import html_markup
-from .site_build import ASSET_DIR, PAGE_PACK, MkDocsJob, build_site, bulk_page, epoch_of, write_pack
+from .site_build import ASSET_DIR, PAGE_PACK, MkDocsJob, SiteResult, build_site, bulk_page, epoch_of, write_pack
 from .state import BuildState, FileRecord, StateStore, digest, key_of, site_files
 from .validate import check_library
 from .validate_memo import MEMO_FILE as VALIDATE_MEMO_FILE
@@ -170,7 +170,9 @@ def _build(
     store = StateStore(target)
     if store.usable() is None:
         clean_retired(store.folder)
-    with report.stage("state"), progress.stage("state"):
+    # The published state (300,000 small lists at 100,000 records) lives through the build:
+    # read without collections (0.6 s of full ones) and frozen out of later ones.
+    with report.stage("state"), progress.stage("state"), collector_paused(keep=True):
         digests = FileDigests(store.folder / DIGESTS_FILE if store.usable() is None else None)
         inputs = fingerprint(
             options.audience, options.as_of.isoformat(), options.library, input_paths(config_path), digests
@@ -240,6 +242,13 @@ def _build(
                 # context in a cycle (the ledgers' rows; `site` itself): swept, or `del site` frees nothing
                 collector_paused(keep=True, sweep=True),
             ):
+                # What the later stages need of the model, made first: then the model goes (2 GB
+                # at 100,000 records) before the MkDocs processes and the index need the room.
+                # (numpy is imported only here: a build with nothing to do returns long before.)
+                from .search.index import DATA_DIR, model_docs, with_texts, write_search_docs
+
+                search_rows = model_docs(site)
+                protected_names = site.settings.protected_names
                 blobs = BlobMemo(cache_folder)
                 published = state.published_pages(target, linked) if state is not None else {}
                 report.pages, job, render_keys = write_pages(
@@ -247,13 +256,6 @@ def _build(
                 )
                 report.stubbed = len(job.stubbed)
                 blobs.prune()
-                # What the later stages need of the model; then it goes (2 GB at 100,000 records),
-                # before the MkDocs processes and the index need the room. (numpy is imported
-                # only here: a build with nothing to do returns long before.)
-                from .search.index import DATA_DIR, model_docs, with_texts, write_search_docs
-
-                search_rows = model_docs(site)
-                protected_names = site.settings.protected_names
                 del site
                 give_back_freed_memory()
             done()
@@ -282,7 +284,9 @@ def _build(
                 busy=True,  # this process writes the search data first
             )
             try:
-                with report.stage("search"), progress.stage("search"):
+                # Without cyclic collections (2 s of full ones at 100,000 records): what these
+                # stages make is freed by reference counting, or kept in the new state.
+                with report.stage("search"), progress.stage("search"), collector_paused():
                     search_cache = cache_folder / "search" if cache_folder is not None else None
                     pages_read = {url: dest for dest, url in result.reused.items()}
                     docs = with_texts(search_rows, texts, taken, functools.partial(published_body, built, pages_read))
@@ -297,7 +301,7 @@ def _build(
                     indexed = {doc.href: [doc.title, doc.key or doc.text_key(), doc.text_length()] for doc in docs}
                     del docs
                 done()
-                with report.stage("guard"), progress.stage("guard") as bar:
+                with report.stage("guard"), progress.stage("guard") as bar, collector_paused():
                     search_data = DATA_DIR.as_posix()  # the one folder written since `early`
                     records, digests_known = record_files(
                         built, state, set(result.reused), early, search_data, written or None
@@ -309,16 +313,10 @@ def _build(
                 raise
             refuse_on_leaks(leaks)
             done()
-            new_state = BuildState(
-                build_id=new_build_id(),
-                identity=identity(options.audience),
-                fingerprint=inputs,
-                files=records,
-                pages={src: [*result.keys[src], render_keys.get(src, "")] for src in sorted(result.keys)},
-                frame_key=job.site_key,
-                texts={url: [page_titles[url], *indexed.get(url, ("", "", 0))] for url in sorted(page_titles)},
-                guard_key=guard_key,
-            )
+            with collector_paused():
+                new_state = new_build_state(
+                    options, inputs, records, result, render_keys, job, page_titles, indexed, guard_key
+                )
             write_marker(built, options.audience, options.as_of, new_state.build_id)
             store.save(new_state)
             # Without a state (a new generator, a damaged cache) the old site's size is not known:
@@ -332,6 +330,30 @@ def _build(
             linker.cancel()
         shutil.rmtree(staging, ignore_errors=True)
     return report
+
+
+def new_build_state(
+    options: BuildOptions,
+    inputs: str,
+    records: dict[str, FileRecord],
+    result: SiteResult,
+    render_keys: dict[str, str],
+    job: MkDocsJob,
+    page_titles: dict[str, str],
+    indexed: dict[str, list[Any]],
+    guard_key: str,
+) -> BuildState:
+    """The state of the site this build made (state.py), its maps in sorted order."""
+    return BuildState(
+        build_id=new_build_id(),
+        identity=identity(options.audience),
+        fingerprint=inputs,
+        files=records,
+        pages={src: [*result.keys[src], render_keys.get(src, "")] for src in sorted(result.keys)},
+        frame_key=job.site_key,
+        texts={url: [page_titles[url], *indexed.get(url, ("", "", 0))] for url in sorted(page_titles)},
+        guard_key=guard_key,
+    )
 
 
 def _published_state(store: StateStore, target: Path, options: BuildOptions) -> tuple[BuildState | None, str]:
@@ -562,7 +584,8 @@ def write_pages(
         shutil.copytree(hand_written, docs, dirs_exist_ok=True)
     docs.mkdir(parents=True, exist_ok=True)
     existing = frozenset(p.relative_to(docs).as_posix() for p in docs.rglob("*.md"))
-    extras = derive_extras(site)
+    extras = derive_extras(site)  # ledgers and indexes: trees of plain values, no cycles
+    freeze_while_paused()
     # Downloads and images the pages link to must exist before MkDocs runs (it checks
     # those links). The ledger workbooks (openpyxl, a few seconds at 10,000 records)
     # are written by another process while this one renders the pages.
