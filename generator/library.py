@@ -212,7 +212,7 @@ class _LazyRecords:
         if kind == "settings" and document is not None and document.key and self.as_of is not None:
             self.context = facts_context(document.key, self.as_of)
 
-    def model(self, kind: str, key: str, data: bytes) -> Any:
+    def model(self, kind: str, key: str, data: bytes | Callable[[], bytes]) -> Any:
         """A LazyRecord, or None when the model must be made."""
         if kind != "record" or self.facts is None or self.context is None:
             return None
@@ -221,7 +221,12 @@ class _LazyRecords:
 
 
 def cached_document(
-    relative: str, kind: str, text: str | Callable[[], str], data: bytes, key: str, lazy: _LazyRecords | None = None
+    relative: str,
+    kind: str,
+    text: str | Callable[[], str],
+    data: bytes | Callable[[], bytes],
+    key: str,
+    lazy: _LazyRecords | None = None,
 ) -> Document[Any] | None:
     """A file parsed cleanly before, from the JSON text of its data; None sends it back to the parser.
 
@@ -232,7 +237,7 @@ def cached_document(
     model = lazy.model(kind, key, data) if lazy is not None else None
     if model is None:
         try:
-            model = KINDS[kind].model_validate_json(data, context=FROM_JSON)
+            model = KINDS[kind].model_validate_json(data() if callable(data) else data, context=FROM_JSON)
         except ValidationError:
             return None
     return Document(relative, model, LazyPositions(text), key)
@@ -454,7 +459,7 @@ class FileReader:
         if file_digest is None:
             return None
         key = ParseCache.file_key(relative, kind, file_digest)
-        data = cache.get(key)
+        data = cache.loader(key)
         if data is None:
             return None
         return cached_document(relative, kind, functools.partial(self.text, relative), data, key, lazy)

@@ -22,6 +22,7 @@ loader makes.
 
 from __future__ import annotations
 
+import functools
 import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from .dependencies import code_digest
-from .keyed_lines import encode, read_store, save_store
+from .keyed_lines import AS_READ, AsRead, encode, read_store, save_store
 from .load import LoadedYaml, Span, parse_yaml
 from .state import digest, key_of
 
@@ -46,7 +47,7 @@ class ParseCache:
         with collector_paused():
             self.store = read_store(path, KIND)
             self.entries = self.store.entries
-        self.used: dict[str, bytes] = {}
+        self.used: dict[str, bytes | AsRead] = {}
         self.changed = False
 
     @staticmethod
@@ -64,8 +65,16 @@ class ParseCache:
         """The JSON text of the data parsed from the file of this key, if it was kept."""
         data = self.entries.get(key)
         if data is not None:
-            self.used[key] = data
+            self.used[key] = AS_READ
         return data
+
+    def loader(self, key: str) -> Callable[[], bytes] | None:
+        """What gives the JSON text of this key's data when called (its bytes are cut from the
+        cache file only then: a record read without a model may never need them), or None."""
+        if key not in self.entries:
+            return None
+        self.used[key] = AS_READ
+        return functools.partial(self.entries.__getitem__, key)
 
     def put(self, key: str, data: Any) -> None:
         self.keep(key, self.encoded(data))

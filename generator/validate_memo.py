@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import Problem
-from .keyed_lines import encode, read_store, save_store
+from .keyed_lines import AS_READ, AsRead, encode, read_store, save_store
 from .state import key_of
 
 MEMO_FILE = "validated.jsonl"
@@ -48,7 +48,7 @@ class ValidateMemo:
         self.path = path
         self.store = read_store(path, KIND)
         self.entries = self.store.entries
-        self.used: dict[str, bytes] = {}
+        self.used: dict[str, bytes | AsRead] = {}
         self.changed = False
 
     def get(self, key: str, path: str) -> list[Problem] | None:
@@ -62,7 +62,7 @@ class ValidateMemo:
             return None
         if not _well_formed(rows):
             return None
-        self.used[key] = stored
+        self.used[key] = AS_READ
         return [Problem(path, *row) for row in rows]
 
     def put(self, key: str, path: str, problems: Iterable[Problem]) -> None:

@@ -82,3 +82,27 @@ def test_a_small_file_is_always_written_whole(tmp_path: Path) -> None:
     write_lines(path, KIND, entries(range(100)))
     save_store(path, KIND, read_store(path, KIND), entries(range(101)))
     assert not delta_path(path).exists() and read_lines(path, KIND) == entries(range(101))
+
+
+def test_values_used_as_read_are_kept_without_being_copied_out(
+    tmp_path: Path, small_delta: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build marks what it used as AS_READ (the value the store read, from the file or its delta):
+    saving keeps those values, and the file stays as it is while the delta is small."""
+    path = tmp_path / "parsed.jsonl"
+    write_lines(path, KIND, entries(range(100)))
+    save_store(path, KIND, read_store(path, KIND), {**entries(range(100)), **entries(range(100, 105))})
+    store = read_store(path, KIND)
+    assert isinstance(store.entries, keyed_lines.Lines) and store.entries.in_file(key(3))
+    assert not store.entries.in_file(key(101))  # from the delta
+    stamp = path.stat().st_mtime_ns
+    used = {k: keyed_lines.AS_READ for k in [*entries(range(98)), *entries(range(100, 105))]}
+    used[key(200)] = b'{"v":200}'
+    save_store(path, KIND, store, used)
+    assert path.stat().st_mtime_ns == stamp
+    again = read_store(path, KIND)
+    assert again.delta == {**entries(range(100, 105)), key(200): b'{"v":200}'}
+    monkeypatch.setattr(keyed_lines, "DELTA_SHARE", 0.0)  # now written whole: every value as read
+    save_store(path, KIND, again, {k: keyed_lines.AS_READ for k in [*entries(range(98)), *entries(range(100, 105))]})
+    assert read_lines(path, KIND) == {**entries(range(98)), **entries(range(100, 105))}
+    assert not delta_path(path).exists()

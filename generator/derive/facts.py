@@ -20,13 +20,14 @@ incremental = full build test).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .. import cache_json
 from ..contract import FROM_JSON, CaseRecord, Settings
-from ..keyed_lines import encode, read_store, save_store
+from ..keyed_lines import AS_READ, AsRead, encode, read_store, save_store
 from ..state import key_of
 from .deadlines import Deadline, deadline, procedure_of
 
@@ -126,9 +127,9 @@ class LazyRecord:
 
     __slots__ = ("__dict__", "_data", "_model", "facts")
 
-    def __init__(self, facts: RecordFacts, data: bytes) -> None:
+    def __init__(self, facts: RecordFacts, data: bytes | Callable[[], bytes]) -> None:
         self.facts = facts
-        self._data: bytes | None = data
+        self._data: bytes | Callable[[], bytes] | None = data  # or what reads it (ParseCache.loader)
         self._model: CaseRecord | None = None
         self.__dict__ = facts.fields  # shared, never written: only the slots above are set
 
@@ -136,7 +137,8 @@ class LazyRecord:
     def model(self) -> CaseRecord:
         if self._model is None:
             assert self._data is not None
-            self._model = CaseRecord.model_validate_json(self._data, context=FROM_JSON)
+            data = self._data() if callable(self._data) else self._data
+            self._model = CaseRecord.model_validate_json(data, context=FROM_JSON)
             self._data = None
         return self._model
 
@@ -168,7 +170,7 @@ class FactsStore:
     def __init__(self, folder: Path | None) -> None:
         self.path = folder / FACTS_FILE if folder is not None else None
         self.store = read_store(self.path, KIND)
-        self.used: dict[str, bytes] = {}
+        self.used: dict[str, bytes | AsRead] = {}
         self.changed = False
 
     @staticmethod
@@ -183,7 +185,7 @@ class FactsStore:
             facts = decode(cache_json.loads(data))
         except (ValueError, TypeError, KeyError, IndexError):
             return None
-        self.used[key] = data
+        self.used[key] = AS_READ
         return facts
 
     def put(self, key: str, facts: RecordFacts) -> None:
