@@ -40,12 +40,12 @@ _OPEN = 2  # len(b'["')
 _CLOSE = _OPEN + 40 + 2  # b'["' key b'",'
 
 
-def _header(kind: str, body: bytes) -> bytes:
-    fields = {"format": FORMAT, "kind": kind, "code": code_digest(), "digest": _digest(body)}
+def _header(kind: str, digest: str) -> bytes:
+    fields = {"format": FORMAT, "kind": kind, "code": code_digest(), "digest": digest}
     return json.dumps(fields, sort_keys=True).encode("ascii")
 
 
-def _digest(body: bytes) -> str:
+def _digest(body: bytes | memoryview) -> str:
     """Length and CRC-32 of the lines: made for catching accidental damage (a cryptographic digest
     of 40 MB took 0.08 s, this 0.014 s). Someone who may write in the cache folder could forge it, as
     they could write a state: the folder is as trusted as the site beside it (state.py)."""
@@ -128,19 +128,19 @@ def read_store(path: Path | None, kind: str) -> Store:
     """The file's entries and those of its delta, if the delta adds to this very file."""
     if path is None:
         return Store()
-    base = _read_body(path, lambda body: _header(kind, body))
+    base = _read_body(path, lambda digest: _header(kind, digest))
     if base is None:
         return Store()
-    body, base_digest = base
-    spans = _spans(body)
+    raw, start, base_digest = base
+    spans = _spans(raw, start)
     if spans is None:
         return Store()
-    store = Store(Lines(body, spans), Lines(body, spans), base_digest)
-    found = _read_body(delta_path(path), lambda body: _delta_header(kind, body, base_digest))
-    delta_spans = _spans(found[0]) if found is not None else None
+    store = Store(Lines(raw, spans), Lines(raw, spans), base_digest)
+    found = _read_body(delta_path(path), lambda digest: _delta_header(kind, digest, base_digest))
+    delta_spans = _spans(found[0], found[1]) if found is not None else None
     if found is not None and delta_spans:
         delta = dict(Lines(found[0], delta_spans))
-        store.entries = Lines(body, spans, dict(delta))
+        store.entries = Lines(raw, spans, dict(delta))
         store.delta = delta
     return store
 
@@ -162,7 +162,8 @@ def save_store(path: Path, kind: str, store: Store, used: Mapping[str, bytes | A
         if len(added) + unused <= DELTA_SHARE * len(used):
             if added != store.delta:
                 body = _body(added)
-                write_atomically(delta_path(path), _delta_header(kind, body, store.base_digest) + b"\n" + body)
+                header = _delta_header(kind, _digest(body), store.base_digest)
+                write_atomically(delta_path(path), header + b"\n" + body)
             return
     write_lines(path, kind, {key: store.entries[key] if isinstance(v, AsRead) else v for key, v in used.items()})
     delta_path(path).unlink(missing_ok=True)
@@ -172,27 +173,31 @@ def delta_path(path: Path) -> Path:
     return path.with_name(f"{path.name}.delta")
 
 
-def _delta_header(kind: str, body: bytes, base_digest: str) -> bytes:
-    fields = {"format": FORMAT, "kind": kind, "code": code_digest(), "digest": _digest(body), "base": base_digest}
+def _delta_header(kind: str, digest: str, base_digest: str) -> bytes:
+    fields = {"format": FORMAT, "kind": kind, "code": code_digest(), "digest": digest, "base": base_digest}
     return json.dumps(fields, sort_keys=True).encode("ascii")
 
 
-def _read_body(path: Path, header: Callable[[bytes], bytes]) -> tuple[bytes, str] | None:
-    """The lines after the first of a file whose first line is `header(lines)`, and their checksum."""
+def _read_body(path: Path, header: Callable[[str], bytes]) -> tuple[bytes, int, str] | None:
+    """(the file's bytes, where the lines after the first start, their checksum) of a file whose
+    first line is `header(checksum of the lines after it)`. The lines are not copied out of it."""
     try:
         raw = path.read_bytes()
     except OSError:
         return None
-    first, _, body = raw.partition(b"\n")
-    if first != header(body):
+    end = raw.find(b"\n")
+    start = end + 1 if end >= 0 else len(raw)
+    digest = _digest(memoryview(raw)[start:])
+    if raw[: end if end >= 0 else len(raw)] != header(digest):
         return None
-    return body, _digest(body)
+    return raw, start, digest
 
 
-def _spans(body: bytes) -> dict[str, tuple[int, int]] | None:
-    """key → where its value is in `body`, for checked lines; None when a line is not of this format."""
+def _spans(body: bytes, at: int = 0) -> dict[str, tuple[int, int]] | None:
+    """key → where its value is in `body`, for the checked lines from `at` on; None when a line is
+    not of this format."""
     spans: dict[str, tuple[int, int]] = {}
-    at, size, find, fullmatch = 0, len(body), body.find, _KEY.fullmatch
+    size, find, fullmatch = len(body), body.find, _KEY.fullmatch
     while at < size:
         end = find(b"\n", at)
         if end < 0:
@@ -212,7 +217,7 @@ def _spans(body: bytes) -> dict[str, tuple[int, int]] | None:
 def write_lines(path: Path, kind: str, entries: Mapping[str, bytes]) -> None:
     """Write `entries` (key → JSON text of one line, no line break) atomically, sorted by key."""
     body = _body(entries)
-    write_atomically(path, _header(kind, body) + b"\n" + body)
+    write_atomically(path, _header(kind, _digest(body)) + b"\n" + body)
 
 
 def _body(entries: Mapping[str, bytes]) -> bytes:
