@@ -26,6 +26,7 @@ from generator.derive.ledger import (
     UNCLASSIFIED,
     UNFILLED,
     LedgerBook,
+    LedgerRow,
     class_ledger,
     derive_ledgers,
     library_ledger,
@@ -626,3 +627,14 @@ def test_column_widths_measure_only_what_can_matter(data: st.DataObject) -> None
         for i, h in enumerate(headers)
     ]
     assert column_widths(headers, rows) == measured
+
+
+def test_a_ledger_row_is_the_row_its_dataclass_makes() -> None:
+    """ledger_row sets a row's fields at once (no __init__): every field, and the same row."""
+    names = {field.name for field in dataclasses.fields(LedgerRow)}
+    rows = library_ledger(SITE).rows
+    assert rows
+    for row in rows:
+        assert set(vars(row)) == names
+        made = LedgerRow(**{name: getattr(row, name) for name in names})
+        assert made == row and repr(made) == repr(row) and hash(made) == hash(row)

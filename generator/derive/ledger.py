@@ -309,7 +309,11 @@ def ledger_row(view: RecordView, batch_key: str) -> LedgerRow:
     """One record as a ledger line on the date its view's facts are of (the site's as-of date)."""
     record, facts, due = view.record, view.facts, view.deadline
     known = facts.known
-    return LedgerRow(
+    # Every field given, all plain values: set at once, as _regrouped copies a row. The frozen
+    # dataclass's __init__ sets each field through object.__setattr__: 5 µs a row, 0.5 s at
+    # 100,000 records (tests/test_ledger.py compares with LedgerRow(...)).
+    row = object.__new__(LedgerRow)
+    row.__dict__.update(
         id=record.id,
         title=record.title,
         received=record.received,
@@ -332,6 +336,7 @@ def ledger_row(view: RecordView, batch_key: str) -> LedgerRow:
         class_id=view.case_class.id if view.case_class else None,
         class_name=view.case_class.name if view.case_class else None,
     )
+    return row
 
 
 def _regrouped(row: LedgerRow | None, view: RecordView, batch_key: str) -> LedgerRow:
