@@ -591,7 +591,7 @@ def write_pages(
     # are written by another process while this one renders the pages.
     book = extras.ledgers
     large = book is not None and book.library.tally.total >= WORKBOOKS_IN_BACKGROUND_FROM
-    keys = workbook_keys(book, site) if book is not None and blobs is not None else {}
+    keys = workbook_keys(book, extras.ledger_inputs) if book is not None and blobs is not None else {}
     found = remembered_workbooks(keys, blobs)  # made before from the same inputs: written here
     for relative, data in found.items():
         _write_new(docs, relative, data)

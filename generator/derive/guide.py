@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ..contract import PolicyBasis
-from .ledger import Ledger, LedgerBook, derive_ledgers
+from .ledger import Ledger, LedgerBook, derive_ledgers, inputs_key
 from .site import ClassView, SiteModel
 
 CHINESE_NUMERALS = "一二三四五六七八九十"
@@ -158,6 +158,9 @@ class GuideExtras:
 
     ledgers: LedgerBook | None  # None when the edition shows no records
     laws: list[CitedLaw]
+    # ledger key → its inputs key (derive/ledger.py inputs_key), for those that have one: made once
+    # for the ledger pages and the workbooks
+    ledger_inputs: dict[str, str] = field(default_factory=dict)
 
     def ledger_of(self, class_id: str) -> Ledger | None:
         if self.ledgers is None:
@@ -166,4 +169,10 @@ class GuideExtras:
 
 
 def derive_extras(site: SiteModel) -> GuideExtras:
-    return GuideExtras(derive_ledgers(site), policy_index(site))
+    book = derive_ledgers(site)
+    inputs = {}
+    for ledger in (*book.classes, book.library) if book is not None else ():
+        key = inputs_key(ledger, site)
+        if key is not None:
+            inputs[ledger.key] = key
+    return GuideExtras(book, policy_index(site), inputs)

@@ -30,9 +30,7 @@ from ..derive.ledger import (
     LedgerRow,
     Supervision,
     Tally,
-    inputs_key,
 )
-from ..derive.site import SiteModel
 from ..memo import BlobMemo, remembered
 from .xlsx import xlsx_bytes
 
@@ -194,15 +192,11 @@ def ledger_workbooks(
         )
 
 
-def workbook_keys(book: LedgerBook, site: SiteModel) -> dict[str, str]:
-    """download → inputs key (derive/ledger.py) of every ledger workbook that has one. The whole
-    library's workbook holds the 督办 sheet too, which follows from the same rows and settings."""
-    keys = {}
-    for ledger in (*book.classes, book.library):
-        key = inputs_key(ledger, site)
-        if key is not None:
-            keys[ledger.download] = key
-    return keys
+def workbook_keys(book: LedgerBook, inputs: Mapping[str, str]) -> dict[str, str]:
+    """download → inputs key (derive/ledger.py; `inputs`: by ledger key) of every ledger workbook
+    that has one. The whole library's workbook holds the 督办 sheet too, which follows from the
+    same rows and settings."""
+    return {ledger.download: inputs[ledger.key] for ledger in (*book.classes, book.library) if ledger.key in inputs}
 
 
 def remembered_workbooks(keys: Mapping[str, str], memo: BlobMemo | None) -> dict[str, bytes]:

@@ -14,7 +14,7 @@ Nothing here touches the disk.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -123,13 +123,15 @@ def ledger_pages(
     library: Ledger,
     memo: RenderMemo | None = None,
     shared: str = "",
+    inputs: Mapping[str, str] | None = None,
 ) -> Iterator[tuple[str, str]]:
     """(relative source path, text) of every ledger page, in a fixed order.
 
     With `memo` (an incremental build; `shared`: its key of what every page shares), a class
     ledger made from the same inputs as the published page (derive/ledger.py inputs_key) is
     not rendered: its stub is the page's front matter alone, which the nav reads, so the site
-    around it is the same (a 10,000-row class ledger took 1 s to render)."""
+    around it is the same (a 10,000-row class ledger took 1 s to render). `inputs`: the ledgers'
+    inputs keys by ledger key (derive/guide.py GuideExtras.ledger_inputs), made here if not given."""
     common = {"site": site, "as_of": site.as_of.isoformat(), "states": LEDGER_STATES, "outcomes": OUTCOMES}
     unclassified = [group for group in library.groups if group.key == UNCLASSIFIED]
     yield (
@@ -138,8 +140,8 @@ def ledger_pages(
     )
     for ledger in ledgers:
         uri = ledger_page_path(ledger)
-        inputs = inputs_key(ledger, site) if memo is not None else None
-        if memo is not None and inputs is not None and memo.unchanged(uri, key_of(shared, "ledger", inputs)):
+        made = inputs.get(ledger.key) if inputs is not None else inputs_key(ledger, site) if memo is not None else None
+        if memo is not None and made is not None and memo.unchanged(uri, key_of(shared, "ledger", made)):
             yield uri, render_html("ledger_front.html.j2", ledger=ledger)
             continue
         yield uri, render_html("ledger.html.j2", ledger=ledger, groups=shown_groups(ledger.groups), **common)

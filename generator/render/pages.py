@@ -157,7 +157,7 @@ def render_pages(
     yield POLICY_PAGE, policy_page(site, extras)
     if extras.ledgers is not None:
         book = extras.ledgers
-        yield from ledger_pages(site, book.classes, book.supervision, book.library, memo, shared)
+        yield from ledger_pages(site, book.classes, book.supervision, book.library, memo, shared, extras.ledger_inputs)
     if site.shows_records:
         citing = entries_citing(site)
         yield "records/index.md", records_list_page(site, hand_written)
