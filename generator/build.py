@@ -40,6 +40,7 @@ from .derive.guide import derive_extras
 from .derive.ledger import LedgerBook
 from .derive.similar import import_jieba
 from .derive.site import AUDIENCES, SiteModel, derive_site
+from .edition import EDITIONS
 from .errors import CasebookError, InvalidLibrary, UsageProblem
 from .file_digests import TABLE_FILE as DIGESTS_FILE
 from .file_digests import FileDigests
@@ -48,7 +49,7 @@ from .memo import BlobMemo, HashMemo, SegmentMemo
 from .memory import give_back_freed_memory
 from .office.workbook import ledger_workbooks, remembered_workbooks, workbook_keys
 from .outdir import MARKER, ReadPath, build_lock, check_site_out, naming, read_marker, write_marker
-from .parallel import Background
+from .parallel import Background, SpareProcess
 from .parse_cache import CACHE_FILE as PARSE_CACHE_FILE
 from .parse_cache import ParseCache, collector_paused, freeze_while_paused
 from .prelink import PreLinker, adopt
@@ -192,7 +193,7 @@ def _build(
     # Everything from here on, scratch files of pandoc, openpyxl and MkDocs workers
     # included, lives in the staging folder beside the target (workdir.py).
     staging = staging_folder(target)
-    linker = None
+    linker, spare = None, None
     if state is not None:  # published record and entry pages, linked meanwhile (prelink.py)
         bulk = (src for src in state.pages if bulk_page(src))
         linker = PreLinker.start(target, staging / PRELINKED, state, bulk)
@@ -211,6 +212,9 @@ def _build(
             if problems:
                 raise InvalidLibrary(problems)
         done()
+        # The ledger workbooks' process (write_pages), started now: its start and imports overlap derive.
+        many = len(library.records) >= WORKBOOKS_IN_BACKGROUND_FROM
+        spare = SpareProcess.start("generator.build", wanted=many and EDITIONS[options.audience].ledgers)
         # Not collected meanwhile either (7 full collections cost 1 s at 10,000 records), and frozen
         # at the end as the library was. Derive leaves no cycles worth a sweep (about 200 small
         # objects, measured on full and incremental builds) once jieba is imported beforehand.
@@ -252,8 +256,10 @@ def _build(
                 blobs = BlobMemo(cache_folder)
                 published = state.published_pages(target, linked) if state is not None else {}
                 report.pages, job, render_keys = write_pages(
-                    site, config_path, docs, pages, state, published, (history, current), blobs, bar
+                    site, config_path, docs, pages, state, published, (history, current), blobs, bar, spare
                 )
+                if spare is not None:
+                    spare.close()  # not used after all
                 report.stubbed = len(job.stubbed)
                 blobs.prune()
                 del site
@@ -328,6 +334,8 @@ def _build(
     finally:
         if linker is not None:
             linker.cancel()
+        if spare is not None:
+            spare.close()
         shutil.rmtree(staging, ignore_errors=True)
     return report
 
@@ -568,11 +576,14 @@ def write_pages(
     changes: tuple[list[ChangeSet], Snapshot] | None = None,
     blobs: BlobMemo | None = None,
     bar: Bar = NO_BAR,
+    spare: SpareProcess | None = None,
 ) -> tuple[int, MkDocsJob, dict[str, str]]:
     """Hand-written docs/ pages into `docs`, the generated ones into the one file `pack`
     (site_build.write_pack: MkDocs takes them from there, so ten thousand pages are
     not written, read and deleted as files), then downloads and our assets into `docs`.
     `bar` counts the record and entry pages, then the Word guides.
+
+    `spare`: a process started beforehand for the ledger workbooks, if they are made in one.
 
     Returns the page count, the MkDocs job and the render keys of record and entry
     pages, keyed for an incremental build: the `published_pages` (source path → key,
@@ -596,7 +607,14 @@ def write_pages(
     for relative, data in found.items():
         _write_new(docs, relative, data)
     wanted = large and (book is not None and len(found) < len(book.classes) + 1)
-    workbooks = Background.start(write_workbooks, book, docs, blobs, keys, set(found), wanted=wanted)
+    if book is not None and found:  # only the ledgers still to make go to the other process
+        book = LedgerBook(
+            [ledger for ledger in book.classes if ledger.download not in found], book.library, book.supervision
+        )
+    if wanted and spare is not None:
+        workbooks = spare.run(write_workbooks, book, docs, blobs, keys, set(found))
+    else:
+        workbooks = Background.start(write_workbooks, book, docs, blobs, keys, set(found), wanted=wanted)
     with workbooks:  # left by an exception: the second process is stopped, not waited for
         history, current = changes if changes is not None else ([], None)
         published_pages = published_pages or {}

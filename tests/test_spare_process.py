@@ -1,0 +1,58 @@
+"""The ledger workbooks' process is started ahead of its job (parallel.SpareProcess): it runs the
+job it is given, stops when given none, and a build that uses it is byte for byte a full build."""
+
+from __future__ import annotations
+
+import operator
+from pathlib import Path
+
+import pytest
+
+from generator import build as build_module
+from generator.parallel import SpareProcess, available_cores
+from tests.test_incremental import Project, assert_same_site, edit_title
+
+needs_two_cores = pytest.mark.skipif(available_cores() < 2, reason="a second process needs a second core")
+
+
+@needs_two_cores
+def test_a_spare_process_runs_the_job_it_is_given() -> None:
+    spare = SpareProcess.start("generator.office.workbook", wanted=True)
+    assert spare is not None
+    job = spare.run(operator.pow, 2, 10)
+    assert job.in_background and job.result() == 1024
+    spare.close()  # given away already: nothing left to stop
+
+
+@needs_two_cores
+def test_a_spare_process_given_no_job_is_stopped() -> None:
+    spare = SpareProcess.start("generator.office.workbook", wanted=True)
+    assert spare is not None
+    processes = list(spare._pool._processes.values()) if spare._pool._processes else []
+    spare.close()
+    assert all(not process.is_alive() for process in processes)
+    assert SpareProcess.start("generator.office.workbook", wanted=False) is None
+
+
+def test_workbooks_made_in_the_spare_process_are_those_of_a_full_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every ledger workbook in another process (the mini library is far below the threshold)."""
+    monkeypatch.setattr(build_module, "WORKBOOKS_IN_BACKGROUND_FROM", 0)
+    jobs: list[str] = []
+    run = SpareProcess.run
+
+    def counted(self: SpareProcess, function: object, *args: object) -> object:
+        jobs.append(getattr(function, "__name__", ""))
+        return run(self, function, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(SpareProcess, "run", counted)
+    project = Project(tmp_path)
+    project.build("inc")
+    project.build("full", "--full")  # the change log compares each with the site it replaces
+    edit_title(project, 1)
+    project.build("inc")
+    project.build("full", "--full")
+    assert_same_site(tmp_path / "inc", tmp_path / "full")
+    if available_cores() >= 2:
+        assert jobs == ["write_workbooks"] * 4  # every build: each has a library workbook to make
