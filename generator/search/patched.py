@@ -42,10 +42,10 @@ SCAN_OCCURRENCES = 1 << 24
 class Patched:
     """`base` with the occurrences of the `overridden` docs replaced by those in `patch`.
 
-    `removed`: the base's occurrences of the overridden docs, by key (their counts are
-    what is needed: `removed.doc` may be left empty). Reads as a Postings does where the
-    build reads postings a few keys at a time (`keys`, `counts`, `take`); `materialized`
-    makes the arrays whole."""
+    `removed_keys` and `removed_counts`: how many of each key's base occurrences belong to
+    overridden docs (so every key's length is known without reading its list). Reads as a
+    Postings does where the build reads postings a few keys at a time (`keys`, `counts`,
+    `take`); `materialized` makes the arrays whole."""
 
     base: Postings
     patch: Postings  # the overridden docs' occurrences now, grouped by key
@@ -96,49 +96,37 @@ class Patched:
             and np.all(_marked(self.patch.doc, over))
         )
 
-    def doc_mask(self, length: int) -> np.ndarray:
-        """A bool per doc number below `length` (or past the last overridden doc): overridden or not."""
-        mask = np.zeros(max(length, int(self.overridden[-1]) + 1 if len(self.overridden) else 0), dtype=bool)
-        mask[self.overridden] = True
-        return mask
-
     def take(self, indices: np.ndarray) -> Postings:
         """The postings of keys[indices] (ascending indices), as one Postings."""
         indices = np.asarray(indices, dtype=np.int64)
         from_base = _rows(self.base, self._in_base[indices])
         if len(self.overridden) and not self._base_full[indices].all():
             from_base = _without(from_base, _marked(from_base.doc, self.overridden))
-        from_patch = _rows(self.patch, self._in_patch[indices])
-        taken = merge(from_base, from_patch) if len(from_patch.doc) else from_base
-        return _with_keys(taken, self.keys[indices])
+        # every key here has occurrences (keys), so the merged keys are keys[indices]
+        return merge(from_base, _rows(self.patch, self._in_patch[indices]))
 
     def materialized(self) -> Postings:
         """The whole arrays: the base's occurrences less the overridden docs', the patch's merged in
         (whole-array copies: index arrays for every occurrence would be 16 bytes each)."""
         kept = _without(self.base, _marked(self.base.doc, self.overridden)) if len(self.overridden) else self.base
-        return merge(kept, self.patch) if len(self.patch.doc) else kept
+        return merge(kept, self.patch)
 
-    def occurrences_of(self, gone: np.ndarray) -> Postings:
-        """Every occurrence now of the docs marked in `gone` (a bool per doc), grouped by key, in order:
-        of overridden ones from the patch, of the others from a scan of the base."""
-        overridden = self.doc_mask(len(gone))
-        in_base = _padded(gone, len(overridden)) & ~overridden
-        from_base = scan(self.base, in_base)
-        patch = self.patch
-        hit = np.flatnonzero(_padded(gone, len(overridden))[patch.doc]) if len(patch.doc) else np.zeros(0, np.int64)
-        return _joined(from_base, patch.at(hit) if len(hit) else empty_like(patch))
+    def occurrences_of(self, docs: np.ndarray) -> Postings:
+        """Every occurrence now of `docs` (ascending), grouped by key, in order: of overridden
+        docs from the patch, of the others from a scan of the base."""
+        from_base = scan(self.base, np.setdiff1d(docs, self.overridden))
+        return merge(from_base, self.patch.at(np.flatnonzero(_marked(self.patch.doc, docs))))
 
 
 def scan(postings: Postings, docs: np.ndarray) -> Postings:
-    """The occurrences of the docs marked in `docs` (a bool per doc, every doc of `postings` in range)."""
+    """The occurrences of `docs` (ascending), a part of the doc numbers at a time."""
     parts = []
-    if docs.any():
+    if len(docs):
         for start in range(0, len(postings.doc), SCAN_OCCURRENCES):
-            hit = np.flatnonzero(docs[postings.doc[start : start + SCAN_OCCURRENCES]])
+            hit = np.flatnonzero(_marked(postings.doc[start : start + SCAN_OCCURRENCES], docs))
             if len(hit):
                 parts.append(hit + start)
-    found = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-    return postings.at(found) if len(found) else empty_like(postings)
+    return postings.at(np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64))
 
 
 def patch_update(
@@ -151,28 +139,24 @@ def patch_update(
     The same occurrences as Postings.renumbered and merge on the whole arrays give; made from
     the occurrences of the pages that changed only (and one scan of the base's doc numbers)."""
     current = before if isinstance(before, Patched) else patched(before)
-    gone_mask = doc_map < 0
-    gone = current.occurrences_of(gone_mask)
+    went = np.flatnonzero(doc_map < 0).astype(np.uint32)
+    gone = current.occurrences_of(went)
     changed = differing_keys(gone, new)
     if not len(changed):
         return before, changed, gone  # the same postings: kept as they are (cache.py reuses them)
     docs_of_new = np.unique(new.doc).astype(np.uint32)
-    went = np.flatnonzero(gone_mask).astype(np.uint32)
     overridden = np.union1d(current.overridden, np.union1d(went, docs_of_new)).astype(np.uint32)
-    # Newly overridden docs: their base occurrences stop counting.
+    # Newly overridden docs: their base occurrences stop counting (a doc added at the end has
+    # none; one overridden before has them counted already).
     newly = np.setdiff1d(overridden, current.overridden)
-    newly_mask = np.zeros(len(gone_mask) if len(gone_mask) else 1, dtype=bool)
-    newly_mask[newly[newly < len(newly_mask)]] = True
-    # (a doc added at the end has no base occurrences; one overridden before has them counted)
-    hidden = _occurrences_in(gone, newly_mask) if len(newly) else empty_like(gone)
+    hidden = gone.at(np.flatnonzero(_marked(gone.doc, newly)))
     hidden_keys = hidden.keys
     removed_keys = np.union1d(current.removed_keys, hidden_keys)
     removed_counts = np.zeros(len(removed_keys), dtype=np.int64)
     removed_counts[np.searchsorted(removed_keys, current.removed_keys)] += current.removed_counts
     removed_counts[np.searchsorted(removed_keys, hidden_keys)] += hidden.counts()
     # The patch: less the occurrences of the docs that went, with the new ones.
-    kept_patch = _without(current.patch, gone_mask_of(current.patch, gone_mask))
-    patch = merge(kept_patch, new) if len(new.doc) else kept_patch
+    patch = merge(_without(current.patch, _marked(current.patch.doc, went)), new)
     return Patched(current.base, patch, removed_keys, removed_counts, overridden), changed, gone
 
 
@@ -180,16 +164,6 @@ def patched(base: Postings) -> Patched:
     """`base` as a Patched with nothing overridden."""
     nothing = np.zeros(0, dtype=np.uint64)
     return Patched(base, empty_like(base), nothing, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint32))
-
-
-def gone_mask_of(postings: Postings, gone: np.ndarray) -> np.ndarray:
-    """A bool per occurrence of `postings`: its doc is marked in `gone` (docs past its end are not)."""
-    return _padded(gone, int(postings.doc.max()) + 1 if len(postings.doc) else 0)[postings.doc]
-
-
-def _occurrences_in(postings: Postings, docs: np.ndarray) -> Postings:
-    """The occurrences whose docs are marked in `docs` (docs past its end are not)."""
-    return postings.at(np.flatnonzero(gone_mask_of(postings, docs)))
 
 
 def whole(postings: Postings | Patched) -> Postings:
@@ -222,10 +196,6 @@ def _marked(doc: np.ndarray, docs: np.ndarray) -> np.ndarray:
     return mask[doc]
 
 
-def _padded(mask: np.ndarray, length: int) -> np.ndarray:
-    return mask if len(mask) >= length else np.concatenate((mask, np.zeros(length - len(mask), dtype=bool)))
-
-
 def empty_like(postings: Postings) -> Postings:
     return Postings.empty(positions=postings.position is not None)
 
@@ -244,23 +214,3 @@ def _without(postings: Postings, drop: np.ndarray) -> Postings:
     np.cumsum(counts[present], out=starts[1:])
     position = postings.position[keep] if postings.position is not None else None
     return Postings(postings.keys[present], starts, postings.doc[keep], position)
-
-
-def _with_keys(postings: Postings, keys: np.ndarray) -> Postings:
-    """The same occurrences listed under `keys` (a superset of postings.keys, ascending): the others empty."""
-    if len(postings.keys) == len(keys):
-        return postings
-    counts = np.zeros(len(keys), dtype=np.int64)
-    counts[np.searchsorted(keys, postings.keys)] = postings.counts()
-    starts = np.zeros(len(keys) + 1, dtype=np.int64)
-    np.cumsum(counts, out=starts[1:])
-    return Postings(keys.astype(np.uint64), starts, postings.doc, postings.position)
-
-
-def _joined(one: Postings, other: Postings) -> Postings:
-    """The occurrences of two postings whose docs differ, grouped by key in order."""
-    if not len(other.doc):
-        return one
-    if not len(one.doc):
-        return other
-    return merge(one, other)
