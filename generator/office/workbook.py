@@ -21,16 +21,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from ..derive.ledger import (
-    LEDGER_STATES,
-    OUTCOMES,
-    BatchGroup,
-    Ledger,
-    LedgerBook,
-    LedgerRow,
-    Supervision,
-    Tally,
-)
+from ..derive.ledger import LEDGER_STATES, OUTCOMES, BatchGroup, Ledger, LedgerBook, LedgerRow, Supervision, Tally
 from ..memo import BlobMemo, remembered
 from .xlsx import xlsx_bytes
 

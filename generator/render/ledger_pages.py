@@ -27,7 +27,6 @@ from ..derive.ledger import (
     LedgerRow,
     Supervision,
     Tally,
-    inputs_key,
 )
 from ..derive.site import SiteModel
 from ..state import key_of
@@ -131,7 +130,8 @@ def ledger_pages(
     ledger made from the same inputs as the published page (derive/ledger.py inputs_key) is
     not rendered: its stub is the page's front matter alone, which the nav reads, so the site
     around it is the same (a 10,000-row class ledger took 1 s to render). `inputs`: the ledgers'
-    inputs keys by ledger key (derive/guide.py GuideExtras.ledger_inputs), made here if not given."""
+    inputs keys by ledger key (derive/guide.py GuideExtras.ledger_inputs); a ledger without one
+    is always rendered."""
     common = {"site": site, "as_of": site.as_of.isoformat(), "states": LEDGER_STATES, "outcomes": OUTCOMES}
     unclassified = [group for group in library.groups if group.key == UNCLASSIFIED]
     yield (
@@ -140,7 +140,7 @@ def ledger_pages(
     )
     for ledger in ledgers:
         uri = ledger_page_path(ledger)
-        made = inputs.get(ledger.key) if inputs is not None else inputs_key(ledger, site) if memo is not None else None
+        made = inputs.get(ledger.key) if inputs is not None else None
         if memo is not None and made is not None and memo.unchanged(uri, key_of(shared, "ledger", made)):
             yield uri, render_html("ledger_front.html.j2", ledger=ledger)
             continue
