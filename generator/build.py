@@ -271,6 +271,9 @@ def _build(
                 if linked:
                     adopt(os.fspath(staging / PRELINKED), linked, result.reused)
                     os.rename(staging / PRELINKED, built)
+                # The new site is what MkDocs wrote and the pages it reused: listed here, MkDocs'
+                # few files, not the whole site (1.5 s for 100,000 record folders).
+                made = [relative for relative, _ in site_files(fresh)]
                 move_tree(fresh, built)
                 if state is not None:
                     link_reused(target, built, state, {d: u for d, u in result.reused.items() if d not in linked})
@@ -279,7 +282,7 @@ def _build(
             done()
             # The guard starts on the pages while the search data is written (one core): a
             # second process checks them meanwhile, this one joins in after (guard.SiteCheck).
-            early, early_passed = record_files(built, state, set(result.reused))
+            early, early_passed = record_files(built, state, set(result.reused), listing=[*made, *result.reused])
             guard_key = key_of(code_digest(), *protected_names)
             same_guard = state is not None and state.guard_key == guard_key
             guard = SiteCheck.start(
@@ -466,6 +469,7 @@ def record_files(
     known: dict[str, FileRecord] | None = None,
     written_in: str = "",
     written: dict[str, tuple[int, int, str]] | None = None,
+    listing: Collection[str] | None = None,
 ) -> tuple[dict[str, FileRecord], set[str]]:
     """Size, mtime and digest of every file of the new site; and the files the guard passed before.
 
@@ -481,7 +485,9 @@ def record_files(
     content key; a linked file is the stored one): then not even it is listed and stat'ed
     (173,000 files at 100,000 records). Its digests are content keys, not state.digest: a
     file is judged unchanged only against a record made the same way, so the first build
-    after one without them checks those files once more."""
+    after one without them checks those files once more. `listing`: every file of the site,
+    site-relative, when the caller knows them (what MkDocs wrote and the pages it reused):
+    then the site is not listed."""
     records: dict[str, FileRecord] = {}
     unchanged: set[str] = set()
 
@@ -503,6 +509,9 @@ def record_files(
             return {relative: records[relative] for relative in sorted(records)}, unchanged
         folder = site / written_in
         listed = ((inside + relative, path) for relative, path in site_files(folder)) if folder.is_dir() else iter(())
+    elif listing is not None:
+        root = os.fspath(site)
+        listed = ((relative, os.path.join(root, relative)) for relative in listing)
     else:
         listed = site_files(site)
     for relative, path in listed:

@@ -271,6 +271,29 @@ def test_the_search_data_is_recorded_from_its_writer_as_a_listing_would_find_it(
     assert "没有变化" in project.build("inc")
 
 
+def test_every_file_of_an_incremental_site_is_recorded_as_a_listing_would_find_it(tmp_path: Path) -> None:
+    """The build records the site from what MkDocs wrote and the pages it reused, not from a
+    listing of the site: after edits that add, rename and remove pages, the state holds every
+    file on disk (so the guard checks every one), no other, each with its size and mtime."""
+    from generator.outdir import read_marker
+
+    project = Project(tmp_path)
+    project.build("inc")
+    for number, edit in enumerate([edit_title, add_record, rename_record, delete_record]):
+        edit(project, number + 3)
+        project.build("inc")
+        site = tmp_path / "inc"
+        marker = read_marker(site)
+        assert marker is not None
+        state, reason = StateStore(site).load(marker["build"], identity("internal"))
+        assert state is not None, reason
+        on_disk = {path for path, _ in state_site_files(site) if path != MARKER}
+        assert state.files.keys() == on_disk, (edit.__name__, sorted(on_disk ^ state.files.keys())[:5])
+        for path, record in state.files.items():
+            found = (site / path).stat()
+            assert (record.size, record.mtime_ns) == (found.st_size, found.st_mtime_ns), path
+
+
 @pytest.mark.parametrize("damage", ["missing", "corrupt", "misshapen", "foreign", "other-edition"])
 def test_a_missing_corrupt_or_foreign_state_falls_back_to_a_full_build(tmp_path: Path, damage: str) -> None:
     project = Project(tmp_path)
