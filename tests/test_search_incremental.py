@@ -25,8 +25,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from generator.search import blocks, index, shards
 from generator.search import cache as search_cache
-from generator.search import index, shards
 from generator.search.index import DATA_DIR, SearchDoc, write_docs, write_search_data
 from generator.search.postings import (
     Postings,
@@ -55,11 +55,12 @@ KINDS = ["typical", "class", "page", "record"]
 # The last two: PATCH_SHARE and COMPACT_SHARE (search/patched.py). A share of 1 patches the
 # postings whenever no page is renumbered (at these sizes the default hardly ever does) and
 # keeps patch upon patch; a compact share of 0 writes every patch out with its arrays at once.
+# The last two: pages per block of a big term's file (blocks.py), blocks remade at most.
 REGIMES = [
-    (WIDE, 16_000, 8_000, 200, 16, 1 << 21, index.PATCH_SHARE, search_cache.COMPACT_SHARE),
-    (NARROW, 12, 48, 200, 2, 5, 1.0, 1.0),
-    (WIDE, 24, 80, 200, 1, 1, 1.0, 0.0),
-    (NARROW, 30, 120, 0, 16, 1 << 21, 1.0, 1.0),
+    (WIDE, 16_000, 8_000, 200, 16, 1 << 21, index.PATCH_SHARE, search_cache.COMPACT_SHARE, 512, 16),
+    (NARROW, 12, 48, 200, 2, 5, 1.0, 1.0, 2, 16),
+    (WIDE, 24, 80, 200, 1, 1, 1.0, 0.0, 3, 1),
+    (NARROW, 30, 120, 0, 16, 1 << 21, 1.0, 1.0, 1, 16),
 ]
 
 
@@ -77,8 +78,12 @@ def limits(
     batch: int = shards.SPLICE_OCCURRENCES,
     patch_share: float = index.PATCH_SHARE,
     compact_share: float = search_cache.COMPACT_SHARE,
+    block_docs: int = blocks.BLOCK_DOCS,
+    splice_blocks: int = shards.SPLICE_BLOCKS,
 ) -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(blocks, "BLOCK_DOCS", block_docs)
+        patch.setattr(shards, "SPLICE_BLOCKS", splice_blocks)
         patch.setattr(index, "PATCH_SHARE", patch_share)
         patch.setattr(search_cache, "COMPACT_SHARE", compact_share)
         patch.setattr(index, "PACK_DOCS", pack)
@@ -144,6 +149,7 @@ DAMAGE = [
     "array header garbled, mtime kept",
     "stored file edited",
     "store gone",
+    "marks number changed",
 ]
 
 
@@ -256,6 +262,14 @@ def damage(cache: Path, how: str) -> None:
         later(target)
     elif how == "store gone":
         shutil.rmtree(cache / search_cache.STORE, ignore_errors=True)
+    elif how == "marks number changed" and (cache / search_cache.MARKS_FILE).exists():
+        # one offset or page number off by one, the file's size as it was: wrong lists, unless not used
+        target = cache / search_cache.MARKS_FILE
+        data = bytearray(target.read_bytes())
+        digits = [at for at, byte in enumerate(data) if chr(byte) in "12345678"]
+        if digits:
+            data[digits[len(digits) // 2]] += 1
+            target.write_bytes(bytes(data))
 
 
 def later(path: Path) -> None:
@@ -263,7 +277,9 @@ def later(path: Path) -> None:
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
 
 
-@pytest.mark.parametrize("alphabet, big, target, splice, pack, batch, patch_share, compact_share", REGIMES)
+@pytest.mark.parametrize(
+    "alphabet, big, target, splice, pack, batch, patch_share, compact_share, block_docs, splice_blocks", REGIMES
+)
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_random_edit_sequences_give_the_bytes_of_a_full_computation(
@@ -276,11 +292,13 @@ def test_random_edit_sequences_give_the_bytes_of_a_full_computation(
     batch: int,
     patch_share: float,
     compact_share: float,
+    block_docs: int,
+    splice_blocks: int,
     data: st.DataObject,
 ) -> None:
     start, steps = data.draw(edit_sequences(alphabet))
     runs = Runs(tmp_path_factory.mktemp("runs"))
-    with limits(big, target, splice, pack, batch, patch_share, compact_share):
+    with limits(big, target, splice, pack, batch, patch_share, compact_share, block_docs, splice_blocks):
         docs = start
         runs.check(docs)
         for edits in steps:
@@ -446,7 +464,7 @@ def test_the_cache_keeps_only_what_the_last_build_used(tmp_path: Path) -> None:
     assert len(list(runs.cache.glob(f"{search_cache.ARRAYS_PREFIX}*"))) == 1
     assert manifest["patch"] is not None
     assert sorted(p.name for p in runs.cache.iterdir()) == sorted(
-        [search_cache.MANIFEST, search_cache.STORE, manifest["arrays"], manifest["patch"]]
+        [search_cache.MANIFEST, search_cache.MARKS_FILE, search_cache.STORE, manifest["arrays"], manifest["patch"]]
     )
 
 
@@ -524,3 +542,33 @@ def test_facet_columns_are_the_obvious_bytes(tags: int) -> None:
     columns, header = index.facet_columns(docs)
     assert columns == facet_columns_by_loop(docs)
     assert [facet["width"] for facet in header["facets"] if facet["key"] == "tag"] == [1 if tags < 256 else 2]
+
+
+def test_big_terms_are_remade_in_the_blocks_of_the_pages_that_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An edit to a page in the middle remakes the big terms' files from their marks (blocks.py),
+    the bytes those of a full computation; a damaged marks file is not used (the lists are made whole)."""
+    remade: list[int] = []
+    block_spliced = shards._Previous.block_spliced
+
+    def counted(self, *args):  # the real method, counted
+        found = block_spliced(self, *args)
+        remade.append(len(found))
+        return found
+
+    monkeypatch.setattr(shards._Previous, "block_spliced", counted)
+    runs = Runs(tmp_path)
+    docs = sample_docs(60)
+    with limits(300, 2_000, 200, block_docs=4):
+        runs.check(docs)
+        for step in range(3):
+            docs[17 + step].text += f"第{step}次修订：锦绣花园 2024年"
+            runs.check(docs)
+        # one call per kind of term and build: each edit remade some bigrams' files
+        assert len(remade) == 9 and all(sum(remade[k : k + 3]) > 0 for k in range(0, 9, 3)), remade
+        damage(runs.cache, "marks number changed")
+        remade.clear()
+        docs[40].text += "补正"
+        runs.check(docs)
+        assert remade and sum(remade) == 0, remade

@@ -45,11 +45,13 @@ import numpy as np
 
 from .. import cache_json
 from ..workdir import new_owned_folder, remove_abandoned, write_atomically
+from .blocks import MarksTable
 from .patched import COMPACT_SHARE, Patched, patched, whole
 from .postings import Postings
 
 FORMAT = 4
 MANIFEST = "manifest.json"
+MARKS_FILE = "marks.json"  # blocks.py: where the blocks of pages begin in the big terms' own files
 STORE = "files"
 ARRAYS_PREFIX = "arrays-"
 PATCH_PREFIX = "patch-"
@@ -97,6 +99,7 @@ class Previous:
     arrays: str  # the folder of arrays, reused as it is when the postings did not change
     patch: str | None  # the folder of the patch on them (patched.py), if any
     records: dict[str, Any]  # the manifest's account of those arrays
+    marks: list[int] | None = None  # size and CRC-32 of the marks file kept with these files
 
 
 class SearchCache:
@@ -112,6 +115,8 @@ class SearchCache:
         self.sizes: dict[str, int] = {}  # stored file digest → size, for the files that are as recorded
         self.mtimes: dict[str, int] = {}  # … and its mtime_ns
         self.previous: Previous | None = None
+        # Where the blocks of pages begin in the big terms' own files (blocks.py); None: not kept.
+        self.marks: MarksTable | None = None
         if folder is not None:
             try:
                 folder.mkdir(parents=True, exist_ok=True)
@@ -120,6 +125,7 @@ class SearchCache:
                 self.folder = None  # not a folder we can use: no memory, like the tests
                 return
             self.previous = self._load()
+            self.marks = self._marks() if self.previous is not None else MarksTable({}, {})
 
     def writer(self, root: Path) -> DataWriter:
         return DataWriter(root, self.folder / STORE if self.folder is not None else None, self.sizes, self.mtimes)
@@ -141,6 +147,19 @@ class SearchCache:
             return self._previous(manifest)
         except (KeyError, TypeError, ValueError, AttributeError, IndexError, OSError):
             return None
+
+    def _marks(self) -> MarksTable:
+        """The marks kept with the previous build's files, if their file is as the manifest recorded it
+        (size and CRC-32: wrong marks would make wrong lists); else none (the lists are made whole)."""
+        assert self.folder is not None and self.previous is not None
+        recorded = self.previous.marks
+        try:
+            data = (self.folder / MARKS_FILE).read_bytes()
+            if recorded is None or [len(data), zlib.crc32(data)] != recorded:
+                return MarksTable({}, {})
+            return MarksTable.of_plain(cache_json.loads(data))
+        except (OSError, ValueError):
+            return MarksTable({}, {})
 
     def _check_store(self, records: dict[str, Any]) -> None:
         """Note the stored files that are still what was recorded (size and mtime, as state.py judges a file)."""
@@ -187,7 +206,9 @@ class SearchCache:
                 return None
             kinds[kind] = memory
         files = dict(zip(names, keys, strict=True))
-        return Previous(hrefs, texts, slice_bytes, slice_starts, packs, files, kinds, arrays, patch, records)
+        marks = manifest.get("marks")
+        marks = _ints(marks) if marks is not None else None
+        return Previous(hrefs, texts, slice_bytes, slice_starts, packs, files, kinds, arrays, patch, records, marks)
 
     def _kind(
         self, arrays: str, patch: str | None, kind: str, positions: bool, record: dict, doc_count: int
@@ -280,6 +301,7 @@ class SearchCache:
                 patch = None
             files = sorted(writer.digests.items())
             used = sorted(writer.used)
+            marks = self._save_marks()
             manifest = {
                 "format": FORMAT,
                 "version": self.version,
@@ -295,11 +317,25 @@ class SearchCache:
                 },
                 "files": {"name": [name for name, _ in files], "key": [key for _, key in files]},
                 "store": {"key": used, "size": [self.sizes[k] for k in used], "mtime": [self.mtimes[k] for k in used]},
+                "marks": marks,
             }
             write_atomically(self.folder / MANIFEST, cache_json.dumps(manifest))
         except OSError:
             return
         self._prune({arrays, patch}, writer.used)
+
+    def _save_marks(self) -> list[int] | None:
+        """Write this build's marks (the previous file stays when they are the same): its size and CRC-32."""
+        assert self.folder is not None
+        table, previous = self.marks, self.previous
+        if table is None:
+            return None
+        same = table.after.keys() == table.before.keys() and all(table.after[k] is table.before[k] for k in table.after)
+        if same and previous is not None and previous.marks is not None:
+            return previous.marks
+        data = cache_json.dumps(table.plain())
+        write_atomically(self.folder / MARKS_FILE, data)
+        return [len(data), zlib.crc32(data)]
 
     def _write_arrays(self, kinds: dict[str, KindMemory]) -> tuple[str, dict[str, Any]]:
         """Every kind's postings whole (a patched one materialized: written out as one)."""

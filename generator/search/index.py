@@ -56,6 +56,7 @@ from ..dependencies import code_digest
 from ..derive.site import SiteModel
 from ..state import key_of
 from . import postings
+from .blocks import MarksTable
 from .cache import DataWriter, Previous, SearchCache, content_key
 from .patched import patch_update, whole
 from .shards import TermFiles, Update, term_files
@@ -295,7 +296,7 @@ def write_docs(
         docs[number].load()
     with ThreadPoolExecutor(1) as pool:
         pages = pool.submit(_write_pages, writer, docs, texts, previous)
-        terms = _Terms(writer, docs, texts, previous, doc_map, fresh)
+        terms = _Terms(writer, docs, texts, previous, doc_map, fresh, memory.marks)
         uni, chars = terms.characters()
         (bi, pairs), (tri, triples) = terms.bigrams_and_trigrams()
         del terms
@@ -338,8 +339,9 @@ class _Terms:
         previous: Previous | None,
         doc_map: np.ndarray,
         fresh: list[int],
+        marks: MarksTable | None = None,
     ) -> None:
-        self.writer, self.previous = writer, previous
+        self.writer, self.previous, self.marks = writer, previous, marks
         self.doc_map = doc_map  # kept_docs: the new number of each previous doc, or -1
         self.lengths = np.fromiter((doc.text_length() for doc in docs), dtype=np.int64, count=len(docs))
         self.corpus: postings.Corpus | None = postings.Corpus.normalised([docs[number].text for number in fresh])
@@ -384,9 +386,11 @@ class _Terms:
             return new, None
         new = new.numbered(self.numbers)
         before = self.previous.kinds[kind]
+        # Every other page kept its number: only these pages' occurrences may differ (blocks.py).
+        pages = None if self.renumbering else np.union1d(np.flatnonzero(self.doc_map < 0), np.unique(new.doc))
         if self.patching:
             patched, changed, gone = patch_update(before.postings, self.doc_map, new)
-            return patched, Update(before, changed, gone, self.old_number, self.splice)
+            return patched, Update(before, changed, gone, self.old_number, self.splice, pages)
         before.postings = whole(before.postings)
         kept, touched, gone = before.postings.renumbered(self.doc_map)
         if kept is not before.postings:
@@ -397,11 +401,19 @@ class _Terms:
             changed = np.union1d(before.postings.keys[touched], new.keys)
         else:  # kept docs keep their numbers: a key changed when the pages that went and came differ for it
             changed = postings.differing_keys(gone, new)
-        return postings.merge(kept, new), Update(before, changed, gone, self.old_number, self.splice)
+        return postings.merge(kept, new), Update(before, changed, gone, self.old_number, self.splice, pages)
 
     def _files(self, folder: str, length: int, grouped: postings.Postings, update: Update | None) -> TermFiles:
         return term_files(
-            self.writer, folder, length, grouped, update, self.old_files, BIG_TERM_BYTES, TARGET_SHARD_BYTES
+            self.writer,
+            folder,
+            length,
+            grouped,
+            update,
+            self.old_files,
+            BIG_TERM_BYTES,
+            TARGET_SHARD_BYTES,
+            self.marks,
         )
 
 

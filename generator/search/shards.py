@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import postings
+from .blocks import Marks, MarksTable, Remade, blocks_of, marks_of, regions_of, remade_regions, spliced
 from .cache import DataWriter, KindMemory
 from .codec import read_varint, varints
 from .postings import key_text
@@ -38,6 +39,8 @@ ENCODE_OCCURRENCES = 1 << 20
 # its keys). An edit that moves a page's later text changes the position lists of all its
 # bigrams, "信访" and "办理" among them: at 100,000 records their groups at once took 1.8 GB.
 SPLICE_OCCURRENCES = 1 << 21
+# Blocks of pages remade at most (blocks.py); past this many, lists are spliced group by group.
+SPLICE_BLOCKS = 16
 
 
 @dataclass
@@ -49,6 +52,9 @@ class Update:
     gone: postings.Postings  # the previous occurrences of the docs that are gone, by their old numbers
     old_number: np.ndarray  # int64, per doc: its number in the previous build, -1 if its occurrences are new
     splice: bool  # few new pages: changed postings are made from their previous bytes
+    # The pages whose occurrences may differ, when every other page kept its number (else None):
+    # then a big key's file is remade in their blocks only (blocks.py).
+    touched: np.ndarray | None = None
 
 
 @dataclass
@@ -73,13 +79,18 @@ def term_files(
     old_files: dict[str, str],
     big_bytes: int,
     shard_bytes: int,
+    marks: MarksTable | None = None,
 ) -> TermFiles:
-    """Write the shards and own files of one kind of term; with an update, only what changed."""
+    """Write the shards and own files of one kind of term; with an update, only what changed.
+
+    `marks`: where the blocks of pages begin in the own files (blocks.py), by content key: those
+    of the previous build's files are read, those of this build's recorded."""
     encode = ENCODERS[folder]
     keys = grouped.keys
     sizes = np.zeros(len(keys), dtype=np.int64)
     data: dict[int, bytes] = {}  # postings of the keys whose entry or own file is written
     doc_level: dict[int, bytes] = {}  # bigrams' d files
+    new_marks: dict[tuple[str, int], Marks] = {}  # (variant, key index) → marks of its own file's bytes
     previous = _Previous(writer, folder, length, update, old_files, big_bytes) if update is not None else None
     if previous is None or update is None:
         fresh = np.ones(len(keys), dtype=bool)
@@ -89,11 +100,21 @@ def term_files(
         same = np.flatnonzero(~fresh)
         sizes[same] = previous.sizes[old_index[same]]
         if update.splice:
-            made = previous.spliced(grouped, np.flatnonzero(fresh & existed), old_index)
-            for index, (made_data, level) in made.items():
-                data[index], sizes[index] = made_data, len(made_data)
-                if level is not None:
-                    doc_level[index] = level
+            candidates = np.flatnonzero(fresh & existed)
+            blocks = blocks_of(update.touched) if update.touched is not None else None
+            if blocks is not None and marks is not None and len(blocks) <= SPLICE_BLOCKS:
+                remade = previous.block_spliced(grouped, candidates, old_index, blocks, marks.before)
+                for index, variants in remade.items():
+                    for variant, (made_data, made_marks) in variants.items():
+                        (data if variant == "x" else doc_level)[index] = made_data
+                        new_marks[variant, index] = made_marks
+                    sizes[index] = len(data[index])
+            else:
+                made = previous.spliced(grouped, candidates, old_index)
+                for index, (made_data, level) in made.items():
+                    data[index], sizes[index] = made_data, len(made_data)
+                    if level is not None:
+                        doc_level[index] = level
     redo_keys = np.flatnonzero(fresh)
     if data:
         redo_keys = redo_keys[[index not in data for index in redo_keys.tolist()]]
@@ -102,6 +123,10 @@ def term_files(
         sizes[redo_keys] = [len(part) for part in made]
         data.update(zip(redo_keys.tolist(), made, strict=True))
         del made
+        if marks is not None:
+            marked = redo_keys[sizes[redo_keys] > big_bytes]
+            found_marks = marked_parts(grouped, marked, LAYOUTS[folder])
+            new_marks.update((("x", index), found) for index, found in zip(marked.tolist(), found_marks, strict=True))
 
     big = sizes > big_bytes
     total = int(sizes[~big].sum())
@@ -127,18 +152,26 @@ def term_files(
     largest = int(sizes[big].max()) if big.any() else 0
     big_keys = np.flatnonzero(big)
     if folder == "bi":
-        wanted = [index for index in big_keys[fresh[big_keys]].tolist() if index not in doc_level]
-        made_levels = encoded_parts(postings.encode_doc_level, grouped, np.array(wanted, dtype=np.int64))
-        doc_level.update(zip(wanted, made_levels, strict=True))
+        wanted = np.array([i for i in big_keys[fresh[big_keys]].tolist() if i not in doc_level], dtype=np.int64)
+        made_levels = encoded_parts(postings.encode_doc_level, grouped, wanted)
+        doc_level.update(zip(wanted.tolist(), made_levels, strict=True))
+        if marks is not None:
+            levels_marked = marked_parts(grouped, wanted, "doc_level")
+            new_marks.update((("d", index), found) for index, found in zip(wanted.tolist(), levels_marked, strict=True))
     for index in big_keys.tolist():
         hex_name = names[index].hex()
         variants = [("x", data)] + ([("d", doc_level)] if folder == "bi" else [])
         for variant, made_files in variants:
             name = f"{folder}/{variant}{hex_name}.bin"
             if fresh[index]:
-                writer.put(name, made_files[index])
+                stored = writer.put(name, made_files[index])
+                found = new_marks.get((variant, index))
             else:
-                writer.link(name, old_files[name])
+                stored = old_files[name]
+                writer.link(name, stored)
+                found = marks.before.get(stored) if marks is not None else None
+            if marks is not None and found is not None and stored:
+                marks.after[stored] = found
 
     order = np.flatnonzero(in_redo)
     order = order[np.argsort(shard_of[order], kind="stable")]
@@ -178,6 +211,14 @@ def encoded_parts(
     for start, end in _batches(grouped.counts()[indices], ENCODE_OCCURRENCES):
         parts += encode(grouped.take(indices[start:end])).parts()
     return parts
+
+
+def marked_parts(grouped: postings.Postings, indices: np.ndarray, layout: str) -> list[Marks]:
+    """marks_of(grouped.take(indices)), about ENCODE_OCCURRENCES occurrences at a time."""
+    found: list[Marks] = []
+    for start, end in _batches(grouped.counts()[indices], ENCODE_OCCURRENCES):
+        found += marks_of(grouped.take(indices[start:end]), layout)
+    return found
 
 
 def _batches(counts: np.ndarray, budget: int) -> list[tuple[int, int]]:
@@ -275,6 +316,52 @@ class _Previous:
             for index, data, level in zip(chosen.tolist(), result[layout], levels, strict=True)
             if data is not None and (level is not None or "doc_level" not in result)
         }
+
+    def block_spliced(
+        self,
+        grouped: postings.Postings,
+        indices: np.ndarray,
+        old_index: np.ndarray,
+        blocks: np.ndarray,
+        marks: dict[str, Marks],
+    ) -> dict[int, dict[str, tuple[bytes, Marks]]]:
+        """key index → variant ("x", and "d" for bigrams) → (its own file's bytes, their marks),
+        remade in `blocks` only, for the keys stored apart before whose files' marks are known.
+        Every page outside `blocks` must have kept its number and its occurrences."""
+        chosen = indices[self.sizes[old_index[indices]] > self.big_bytes]
+        variants = {"x": LAYOUTS[self.folder], **({"d": "doc_level"} if self.folder == "bi" else {})}
+        usable: list[int] = []
+        stored: list[dict[str, tuple[str, Marks]]] = []
+        for index in chosen.tolist():
+            name = key_text(int(self.keys[old_index[index]]), self.length).encode("utf-8").hex()
+            found = {}
+            for variant in variants:
+                key = self.old_files.get(f"{self.folder}/{variant}{name}.bin")
+                if key is not None and key in marks:
+                    found[variant] = (key, marks[key])
+            if len(found) == len(variants):
+                usable.append(index)
+                stored.append(found)
+        if not usable:
+            return {}
+        block_list = blocks.tolist()
+        result: dict[int, dict[str, tuple[bytes, Marks]]] = {}
+        for start, end in _batches(grouped.counts()[usable], SPLICE_OCCURRENCES):
+            regions = regions_of(grouped, np.array(usable[start:end], dtype=np.int64), blocks)
+            for variant, layout in variants.items():
+                by_key: dict[int, dict[int, Remade]] = {}
+                for (key, block), region in remade_regions(regions, layout).items():
+                    by_key.setdefault(key, {})[block] = region
+                for key in range(end - start):
+                    if variant != "x" and usable[start + key] not in result:
+                        continue  # its list did not fit its marks: encoded whole
+                    digest, old_marks = stored[start + key][variant]
+                    made = spliced(self.writer.stored(digest), old_marks, block_list, by_key.get(key, {}))
+                    if made is None:
+                        result.pop(usable[start + key], None)
+                        continue
+                    result.setdefault(usable[start + key], {})[variant] = made
+        return {index: found for index, found in result.items() if len(found) == len(variants)}
 
     def _shard(self, number: int) -> dict[bytes, bytes | None]:
         if number not in self.shards:
