@@ -23,9 +23,10 @@ checks.
   from the same model as its text, so its text changes with them.
 - A record or entry page's text: its render key (render/pages.py
   record_page_key, entry_page_key: the record or entry, its deadline, year,
-  district, procedure, class id and name, the entries citing it or the records
-  it cites, its similar cases as printed, `--as-of`, the edition, the
-  hand-written pages, the generator). Its template gets nothing else. Same
+  district, procedure (for a record read from its file: the file's key and
+  the settings file's, which name them), class id and name, the entries
+  citing it or the records it cites, its similar cases as printed, `--as-of`,
+  the edition, the hand-written pages, the generator). Its template gets nothing else. Same
   render key and same site key as the published page: not even rendered.
 - Search data: remade from the pages' texts each build, the postings of
   unchanged pages kept and only changed shards encoded again (search/cache.py).

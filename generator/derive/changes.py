@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -42,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 from pydantic_core import to_json
 
-from .. import cache_json
+from .. import cache_json, site_json
 from ..contract import CLASS_ID_PATTERN, RECORD_ID_PATTERN, TYPICAL_ID_PATTERN, CaseClass, CaseRecord, TypicalEntry
 from ..edition import EDITIONS, Content
 from .facts import closed_on as closed_on  # the change log's own notion, used by its tests
@@ -428,7 +427,7 @@ def changes_json(history: Sequence[ChangeSet], current: Snapshot) -> str:
         "history": [changeset.to_json() for changeset in visible_history(history, present_in(current))],
         "snapshot": current,
     }
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return site_json.dumps(data) + "\n"
 
 
 def read_previous(site_dir: Path) -> tuple[Snapshot | None, list[ChangeSet]]:

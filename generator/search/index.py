@@ -51,6 +51,7 @@ from typing import Any, get_args
 
 import numpy as np
 
+from .. import site_json
 from ..contract import Outcome, Route
 from ..dependencies import code_digest
 from ..derive.site import SiteModel
@@ -691,4 +692,4 @@ def _facet_order(name: str):
 
 
 def _json(data: Any) -> bytes:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
+    return site_json.dumps_bytes(data)
