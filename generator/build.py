@@ -37,7 +37,7 @@ from .derive.changes import (
 )
 from .derive.facts import FactsStore
 from .derive.guide import derive_extras
-from .derive.ledger import LedgerBook
+from .derive.ledger import LedgerBook, packed_book, unpacked_book
 from .derive.similar import import_jieba
 from .derive.site import AUDIENCES, SiteModel, derive_site
 from .edition import EDITIONS
@@ -620,10 +620,11 @@ def write_pages(
         book = LedgerBook(
             [ledger for ledger in book.classes if ledger.download not in found], book.library, book.supervision
         )
-    if wanted and spare is not None:
-        workbooks = spare.run(write_workbooks, book, docs, blobs, keys, set(found))
+    if wanted and book is not None:  # to another process: packed (derive/ledger.py packed_book)
+        job = (write_packed_workbooks, packed_book(book), docs, blobs, keys, set(found))
+        workbooks = spare.run(*job) if spare is not None else Background.start(*job)
     else:
-        workbooks = Background.start(write_workbooks, book, docs, blobs, keys, set(found), wanted=wanted)
+        workbooks = Background.start(write_workbooks, book, docs, blobs, keys, set(found), wanted=False)
     with workbooks:  # left by an exception: the second process is stopped, not waited for
         history, current = changes if changes is not None else ([], None)
         published_pages = published_pages or {}
@@ -706,6 +707,13 @@ def write_workbooks(
     for relative, data in ledger_workbooks(book, memo, keys, skip) if book is not None else ():
         _write_new(docs, relative, data)
     return memo.used if memo is not None else set()
+
+
+def write_packed_workbooks(
+    packed: bytes, docs: Path, memo: BlobMemo | None, keys: dict[str, str], skip: Collection[str]
+) -> set[str]:
+    """write_workbooks of a book packed by derive/ledger.py packed_book."""
+    return write_workbooks(unpacked_book(packed), docs, memo, keys, skip)
 
 
 def _write_new(docs: Path, relative: str, data: bytes) -> None:

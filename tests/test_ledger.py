@@ -30,7 +30,9 @@ from generator.derive.ledger import (
     class_ledger,
     derive_ledgers,
     library_ledger,
+    packed_book,
     supervision_of,
+    unpacked_book,
 )
 from generator.derive.site import ClassView, SiteModel, derive_site, district_of, record_view
 from generator.office.workbook import (
@@ -638,3 +640,13 @@ def test_a_ledger_row_is_the_row_its_dataclass_makes() -> None:
         assert set(vars(row)) == names
         made = LedgerRow(**{name: getattr(row, name) for name in names})
         assert made == row and repr(made) == repr(row) and hash(made) == hash(row)
+
+
+def test_a_book_packed_for_the_workbook_process_unpacks_to_the_same_book(book: LedgerBook) -> None:
+    """build.py sends the ledgers to the workbook process packed (marshal, not pickle): the same
+    ledgers, rows, dates and counts come out, and rows shared by ledgers are shared again."""
+    again = unpacked_book(packed_book(book))
+    assert again == book
+    assert again.library.rows and all(isinstance(row.received, dt.date) for row in again.library.rows)
+    shared = {id(row) for row in again.library.rows}
+    assert all(id(row) in shared for row in again.supervision.rows)

@@ -55,4 +55,4 @@ def test_workbooks_made_in_the_spare_process_are_those_of_a_full_build(
     project.build("full", "--full")
     assert_same_site(tmp_path / "inc", tmp_path / "full")
     if available_cores() >= 2:
-        assert jobs == ["write_workbooks"] * 4  # every build: each has a library workbook to make
+        assert jobs == ["write_packed_workbooks"] * 4  # every build: each has a library workbook to make
