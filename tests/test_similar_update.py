@@ -261,3 +261,20 @@ def test_lists_read_back_are_read_one_at_a_time_and_written_again_as_they_were_s
     arrays["reason_ids"][0] = len(tables["reasons"])  # past its table: refused when read back, not later
     with pytest.raises(ValueError):
         StoredMatches(tables, arrays)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    slices=st.lists(st.integers(0, 9), min_size=1, max_size=60),
+    data=st.data(),
+)
+def test_rows_near_a_rescored_document_are_those_the_neighbourhoods_compare_with_it(slices, data) -> None:
+    """suggestions_pass passes over the rows compared with no rescored document (their lists stay):
+    the rows it scores are exactly those Neighbourhoods.near pairs with some rescored document."""
+    near = similar.Neighbourhoods(np.array(slices, dtype=np.int32), ())
+    rows = sorted(data.draw(st.sets(st.integers(0, len(slices) - 1), min_size=1)))
+    rescored = sorted(data.draw(st.sets(st.integers(0, len(slices) - 1), min_size=1)))
+    close, quiet = similar_update._near_rescored(rows, rescored, near)
+    expected = near.near(rows, rescored).any(axis=1)
+    assert close == [row for row, hit in zip(rows, expected, strict=True) if hit]
+    assert quiet == [row for row, hit in zip(rows, expected, strict=True) if not hit]

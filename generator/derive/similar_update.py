@@ -924,6 +924,15 @@ def suggestions_pass(
     ]
     redo = sorted(set(rows) - set(merge_rows))
     if merge_rows and rescored:
+        # A row compared with no rescored document scores 0 against each (below NEIGHBOUR_FLOOR),
+        # and none is on its list (a list holds only documents it is compared with): _merged would
+        # give the list back as it was, so it is kept without scoring (most rows: one edit rescores
+        # a few neighbourhoods of 512 documents; 1 s at 100,000 records).
+        merge_rows, quiet = _near_rescored(merge_rows, rescored, index.classify_near)
+        for row in quiet:
+            key = index.texts[row].key
+            by_key[key] = usable.by_key[key]  # type: ignore[union-attr]
+    if merge_rows and rescored:
         left = index.matrix @ sparse.diags(index._class_mask())
         against = index.matrix[rescored].T.tocsr()
         unlabelled = ~classifier.labelled[marked.array]  # they cannot vote
@@ -953,6 +962,19 @@ def suggestions_pass(
             picked, scores = classifier.neighbour_list(text, line, scored.columns)
             by_key[text.key] = (picked, scores, classifier.suggest_from(text, current, picked, scores))
     return [by_key[t.key][2] for t in texts], KeptSuggestions(settings, by_key)
+
+
+def _near_rescored(rows: list[int], rescored: list[int], near: Neighbourhoods) -> tuple[list[int], list[int]]:
+    """(the rows compared with some rescored document, those compared with none)."""
+    slices = np.unique(near.slice_of[np.asarray(rescored, dtype=np.int64)].astype(np.int64))
+    own = near.slice_of[np.asarray(rows, dtype=np.int64)].astype(np.int64)
+    close = np.zeros(len(rows), dtype=bool)
+    for step in (-1, 0, 1):  # a row's slice or one on either side holds a rescored document
+        wanted = own + step
+        found = np.searchsorted(slices, wanted)
+        close |= (found < len(slices)) & (slices[np.minimum(found, len(slices) - 1)] == wanted)
+    chosen = np.asarray(rows)
+    return chosen[close].tolist(), chosen[~close].tolist()
 
 
 def save_suggestions(folder: Path | None, kept: KeptSuggestions) -> None:
