@@ -93,10 +93,18 @@ class SpareProcess:
         return cls(pool)
 
     def run(self, function: Callable[..., Any], *args: Any) -> Background:
+        """The job, in the spare process; here (when its result is asked for) if that process is
+        gone, as Background does when a process cannot start (a script without a `__main__` guard)."""
+        from concurrent.futures.process import BrokenProcessPool
+
         pool, self._pool = self._pool, None
         if pool is None:
             return Background.start(function, *args)
-        return Background(function, args, pool, pool.submit(function, *args))
+        try:
+            return Background(function, args, pool, pool.submit(function, *args))
+        except BrokenProcessPool:
+            pool.shutdown(wait=True)
+            return Background(function, args)
 
     def close(self) -> None:
         pool, self._pool = self._pool, None

@@ -4,6 +4,7 @@ job it is given, stops when given none, and a build that uses it is byte for byt
 from __future__ import annotations
 
 import operator
+import time
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,23 @@ def test_a_spare_process_given_no_job_is_stopped() -> None:
     spare.close()
     assert all(not process.is_alive() for process in processes)
     assert SpareProcess.start("generator.office.workbook", wanted=False) is None
+
+
+@needs_two_cores
+def test_a_spare_process_that_died_leaves_its_job_to_this_one() -> None:
+    """A killed spare process (or one whose start failed) does not fail the build: the job runs here."""
+    spare = SpareProcess.start("generator.office.workbook", wanted=True)
+    assert spare is not None
+    pool = spare._pool
+    pool.submit(operator.pow, 2, 2).result()  # the process is up
+    for process in list(pool._processes.values()):
+        process.kill()
+    deadline = time.monotonic() + 30
+    while not pool._broken and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert pool._broken, "the pool never noticed its process was gone"
+    job = spare.run(operator.pow, 2, 10)
+    assert not job.in_background and job.result() == 1024
 
 
 def test_workbooks_made_in_the_spare_process_are_those_of_a_full_build(
