@@ -568,3 +568,40 @@ def test_number_windows_cover_each_number_with_its_context() -> None:
     # Dates and case numbers have eight digits, fewer than any finding: no window.
     assert windows == ["系电话 138 1234 5678，编号", "身份证１１０１０１１９９００３０７４５１４。"]
     assert number_windows("没有号码，2024 年 6 月 30 日，XF-2024-0001") == []
+
+
+# ── the words a role or an address needs are looked for first (privacy.find_personal_data) ──
+
+ROLE_OR_ADDRESS = st.sampled_from(
+    [
+        "信访人",
+        "业主",
+        "物业主",
+        "村民",
+        "申请人：",
+        "王小明",
+        "李",
+        "反映",
+        "3号楼2单元501室",
+        "5组12号",
+        "房",
+        "室",
+        "单元",
+        "组",
+    ]
+)
+
+
+@given(st.lists(st.one_of(ROLE_OR_ADDRESS, st.sampled_from(FRAGMENTS), NUMBERISH), min_size=1, max_size=8))
+def test_looking_for_role_and_address_words_first_finds_what_the_patterns_find(parts: list[str]) -> None:
+    """find_personal_data skips the role and address patterns when the text has none of the words
+    they need: the findings are those of running the patterns on every text."""
+    import generator.privacy as privacy
+
+    text = "".join(parts)
+    found = [(f.kind, f.start, f.end) for f in find_personal_data(text)]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(privacy, "ROLE_WORDS", ("",))  # "" is in every text: the patterns always run
+        patch.setattr(privacy, "_ADDRESS_HINT_WORDS", ("",))
+        always = [(f.kind, f.start, f.end) for f in find_personal_data(text)]
+    assert found == always
