@@ -44,7 +44,7 @@ from .edition import EDITIONS
 from .errors import CasebookError, InvalidLibrary, UsageProblem
 from .file_digests import TABLE_FILE as DIGESTS_FILE
 from .file_digests import FileDigests
-from .guard import SiteCheck, content_is_read, refuse_on_leaks
+from .guard import SiteCheck, check_file, content_is_read, refuse_on_leaks
 from .memo import BlobMemo, HashMemo, SegmentMemo
 from .memory import give_back_freed_memory
 from .office.workbook import ledger_workbooks, remembered_workbooks, workbook_keys
@@ -255,7 +255,7 @@ def _build(
                 protected_names = site.settings.protected_names
                 blobs = BlobMemo(cache_folder)
                 published = state.published_pages(target, linked) if state is not None else {}
-                report.pages, job, render_keys = write_pages(
+                report.pages, job, render_keys, prechecked = write_pages(
                     site, config_path, docs, pages, state, published, (history, current), blobs, bar, spare
                 )
                 if spare is not None:
@@ -285,10 +285,13 @@ def _build(
             early, early_passed = record_files(built, state, set(result.reused), listing=[*made, *result.reused])
             guard_key = key_of(code_digest(), *protected_names)
             same_guard = state is not None and state.guard_key == guard_key
+            passed = early_passed if same_guard else set()
+            # the workbooks the workbook process found clean, if the site has those very bytes
+            passed |= {path for path, known in prechecked.items() if path in early and early[path].digest == known}
             guard = SiteCheck.start(
                 built,
                 protected_names,
-                early_passed if same_guard else set(),
+                passed,
                 early,
                 busy=True,  # this process writes the search data first
             )
@@ -586,7 +589,7 @@ def write_pages(
     blobs: BlobMemo | None = None,
     bar: Bar = NO_BAR,
     spare: SpareProcess | None = None,
-) -> tuple[int, MkDocsJob, dict[str, str]]:
+) -> tuple[int, MkDocsJob, dict[str, str], dict[str, str]]:
     """Hand-written docs/ pages into `docs`, the generated ones into the one file `pack`
     (site_build.write_pack: MkDocs takes them from there, so ten thousand pages are
     not written, read and deleted as files), then downloads and our assets into `docs`.
@@ -598,7 +601,9 @@ def write_pages(
     pages, keyed for an incremental build: the `published_pages` (source path → key,
     from `state`, of the pages the published site holds as that build left them)
     with the same key are not made again, and record and entry pages made
-    from the same inputs (render/pages.py RenderMemo) are not even rendered."""
+    from the same inputs (render/pages.py RenderMemo) are not even rendered. And the
+    workbooks the output guard found clean in the workbooks' process (path → digest,
+    write_workbooks)."""
     hand_written = _docs_dir(config_path)
     if hand_written.is_dir():
         shutil.copytree(hand_written, docs, dirs_exist_ok=True)
@@ -621,7 +626,8 @@ def write_pages(
             [ledger for ledger in book.classes if ledger.download not in found], book.library, book.supervision
         )
     if wanted and book is not None:  # to another process: packed (derive/ledger.py packed_book)
-        job = (write_packed_workbooks, packed_book(book), docs, blobs, keys, set(found))
+        names = sorted({name for name in site.settings.protected_names if name})  # as the guard takes them
+        job = (write_packed_workbooks, packed_book(book), docs, blobs, keys, set(found), names)
         workbooks = spare.run(*job) if spare is not None else Background.start(*job)
     else:
         workbooks = Background.start(write_workbooks, book, docs, blobs, keys, set(found), wanted=False)
@@ -652,10 +658,9 @@ def write_pages(
             _write_new(docs, relative, data)
             if relative.endswith(".docx"):
                 bar.advance()
+        used, prechecked = workbooks.result()
         if blobs is not None:
-            blobs.used |= workbooks.result()
-        else:
-            workbooks.result()
+            blobs.used |= used
     assets = docs / ASSET_DIR
     assets.mkdir(parents=True, exist_ok=True)
     for name in ("casebook.css", "casebook.js", "similar.js"):
@@ -672,7 +677,7 @@ def write_pages(
     keyed = replace(
         job, site_key=frame, published=published_pages, bulk_pages=to_render, stubbed=frozenset(memo.stubbed)
     )
-    return len(pages), keyed, memo.keys
+    return len(pages), keyed, memo.keys, prechecked
 
 
 def counted_pages(pages: Iterator[tuple[str, str]], site: SiteModel, bar: Bar) -> list[tuple[str, str]]:
@@ -699,21 +704,34 @@ def write_workbooks(
     memo: BlobMemo | None = None,
     keys: dict[str, str] | None = None,
     skip: Collection[str] = (),
-) -> set[str]:
+    protected: list[str] | None = None,
+) -> tuple[set[str], dict[str, str]]:
     """The ledger workbooks into the docs folder (none when the edition has no ledgers), but
     those in `skip` (written already); `keys` as office.workbook.ledger_workbooks takes them.
 
-    Returns the memo keys used: this may run in another process, whose memo is a copy."""
+    Returns the memo keys used (this may run in another process, whose memo is a copy), and,
+    given the `protected` names, the digest of each workbook the output guard finds clean
+    (guard.check_file, as the build's guard would): in the workbooks' process, that reading
+    (3.6 s for the whole-library workbook at 100,000 records) is off the build's path, and
+    the guard passes a site file with that digest (MkDocs copies it as it is)."""
+    checked: dict[str, str] = {}
     for relative, data in ledger_workbooks(book, memo, keys, skip) if book is not None else ():
         _write_new(docs, relative, data)
-    return memo.used if memo is not None else set()
+        if protected is not None and not check_file(docs, docs / relative, protected):
+            checked[relative] = digest(data)
+    return (memo.used if memo is not None else set()), checked
 
 
 def write_packed_workbooks(
-    packed: bytes, docs: Path, memo: BlobMemo | None, keys: dict[str, str], skip: Collection[str]
-) -> set[str]:
+    packed: bytes,
+    docs: Path,
+    memo: BlobMemo | None,
+    keys: dict[str, str],
+    skip: Collection[str],
+    protected: list[str] | None = None,
+) -> tuple[set[str], dict[str, str]]:
     """write_workbooks of a book packed by derive/ledger.py packed_book."""
-    return write_workbooks(unpacked_book(packed), docs, memo, keys, skip)
+    return write_workbooks(unpacked_book(packed), docs, memo, keys, skip, protected)
 
 
 def _write_new(docs: Path, relative: str, data: bytes) -> None:

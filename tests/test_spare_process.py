@@ -74,3 +74,25 @@ def test_workbooks_made_in_the_spare_process_are_those_of_a_full_build(
     assert_same_site(tmp_path / "inc", tmp_path / "full")
     if available_cores() >= 2:
         assert jobs == ["write_packed_workbooks"] * 4  # every build: each has a library workbook to make
+
+
+def test_the_workbook_process_vouches_only_for_workbooks_the_guard_finds_clean(tmp_path: Path) -> None:
+    """write_workbooks, given the protected names, returns the digest of each workbook the output
+    guard's own check passes (the build's guard then passes a site file with those bytes), and
+    leaves out one that holds a protected name: that one the build's guard reads and refuses."""
+    from generator.build import write_workbooks
+    from generator.derive.ledger import derive_ledgers
+    from generator.state import digest
+    from tests.test_ledger import SITE
+
+    book = derive_ledgers(SITE)
+    assert book is not None
+    _, checked = write_workbooks(book, tmp_path / "clean", protected=[])
+    downloads = [ledger.download for ledger in (*book.classes, book.library)]
+    assert sorted(checked) == sorted(downloads)
+    assert all(checked[path] == digest((tmp_path / "clean" / path).read_bytes()) for path in downloads)
+    unit = book.library.rows[0].lead_unit  # in the whole-library workbook, as a name it must not hold
+    _, checked = write_workbooks(book, tmp_path / "named", protected=[unit])
+    assert book.library.download not in checked and checked
+    _, unchecked = write_workbooks(book, tmp_path / "plain")
+    assert unchecked == {}
