@@ -36,7 +36,7 @@ from .derive.changes import (
     snapshot,
 )
 from .derive.facts import FactsStore
-from .derive.guide import derive_extras
+from .derive.guide import GuideExtras, derive_extras
 from .derive.ledger import LedgerBook, packed_book, unpacked_book
 from .derive.similar import import_jieba
 from .derive.site import AUDIENCES, SiteModel, derive_site
@@ -194,6 +194,7 @@ def _build(
     # included, lives in the staging folder beside the target (workdir.py).
     staging = staging_folder(target)
     linker, spare = None, None
+    started: list[StartedWorkbooks] = []  # the docs folder and the ledger workbooks, once derive starts them
     if state is not None:  # published record and entry pages, linked meanwhile (prelink.py)
         bulk = (src for src in state.pages if bulk_page(src))
         linker = PreLinker.start(target, staging / PRELINKED, state, bulk)
@@ -220,7 +221,20 @@ def _build(
         # objects, measured on full and incremental builds) once jieba is imported beforehand.
         import_jieba()
         with report.stage("derive"), progress.stage("derive"), collector_paused(keep=True):
-            site = derive_site(library, options.audience, options.as_of, SegmentMemo(cache_folder), cache_folder, facts)
+            blobs = BlobMemo(cache_folder)
+
+            def views_ready(model: SiteModel) -> None:  # the workbooks' process starts on the ledgers
+                started.append(start_workbooks(model, config_path, staging / "docs", blobs, spare))
+
+            site = derive_site(
+                library,
+                options.audience,
+                options.as_of,
+                SegmentMemo(cache_folder),
+                cache_folder,
+                facts,
+                views_ready=views_ready,
+            )
             facts.save()
             del facts
             # The models live on in `site`; the positions of every YAML value (a third of
@@ -253,10 +267,18 @@ def _build(
 
                 search_rows = model_docs(site)
                 protected_names = site.settings.protected_names
-                blobs = BlobMemo(cache_folder)
                 published = state.published_pages(target, linked) if state is not None else {}
                 report.pages, job, render_keys, prechecked = write_pages(
-                    site, config_path, docs, pages, state, published, (history, current), blobs, bar, spare
+                    site,
+                    config_path,
+                    docs,
+                    pages,
+                    state,
+                    published,
+                    (history, current),
+                    blobs,
+                    bar,
+                    started[0] if started else None,
                 )
                 if spare is not None:
                     spare.close()  # not used after all
@@ -340,6 +362,8 @@ def _build(
     finally:
         if linker is not None:
             linker.cancel()
+        for workbooks in started:  # a build stopped before it took their result: not waited for
+            workbooks.cancel()
         if spare is not None:
             spare.close()
         shutil.rmtree(staging, ignore_errors=True)
@@ -578,32 +602,26 @@ def paths_read(library: Path, config_path: Path) -> list[ReadPath]:
     return reads
 
 
-def write_pages(
-    site: SiteModel,
-    config_path: Path,
-    docs: Path,
-    pack: Path,
-    state: BuildState | None = None,
-    published_pages: dict[str, str] | None = None,
-    changes: tuple[list[ChangeSet], Snapshot] | None = None,
-    blobs: BlobMemo | None = None,
-    bar: Bar = NO_BAR,
-    spare: SpareProcess | None = None,
-) -> tuple[int, MkDocsJob, dict[str, str], dict[str, str]]:
-    """Hand-written docs/ pages into `docs`, the generated ones into the one file `pack`
-    (site_build.write_pack: MkDocs takes them from there, so ten thousand pages are
-    not written, read and deleted as files), then downloads and our assets into `docs`.
-    `bar` counts the record and entry pages, then the Word guides.
+@dataclass
+class StartedWorkbooks:
+    """The docs folder with the hand-written pages, the ledgers and indexes, and the ledger
+    workbooks being made (start_workbooks)."""
 
-    `spare`: a process started beforehand for the ledger workbooks, if they are made in one.
+    extras: GuideExtras
+    existing: frozenset[str]  # the hand-written pages (.md), relative to the docs folder
+    job: Background
 
-    Returns the page count, the MkDocs job and the render keys of record and entry
-    pages, keyed for an incremental build: the `published_pages` (source path → key,
-    from `state`, of the pages the published site holds as that build left them)
-    with the same key are not made again, and record and entry pages made
-    from the same inputs (render/pages.py RenderMemo) are not even rendered. And the
-    workbooks the output guard found clean in the workbooks' process (path → digest,
-    write_workbooks)."""
+    def cancel(self) -> None:
+        self.job.cancel()
+
+
+def start_workbooks(
+    site: SiteModel, config_path: Path, docs: Path, blobs: BlobMemo | None, spare: SpareProcess | None = None
+) -> StartedWorkbooks:
+    """Copy the hand-written docs/ pages into `docs`, derive the ledgers and indexes (they need
+    the record views only), and start the ledger workbooks: in `spare` (a process started
+    beforehand) for a large library. Called as soon as the views are made (derive_site's
+    `views_ready`), the workbooks' process works while this one finds the similar cases."""
     hand_written = _docs_dir(config_path)
     if hand_written.is_dir():
         shutil.copytree(hand_written, docs, dirs_exist_ok=True)
@@ -612,8 +630,8 @@ def write_pages(
     extras = derive_extras(site)  # ledgers and indexes: trees of plain values, no cycles
     freeze_while_paused()
     # Downloads and images the pages link to must exist before MkDocs runs (it checks
-    # those links). The ledger workbooks (openpyxl, a few seconds at 10,000 records)
-    # are written by another process while this one renders the pages.
+    # those links). The ledger workbooks (seconds at 100,000 records) are written by
+    # another process while this one finds the similar cases and renders the pages.
     book = extras.ledgers
     large = book is not None and book.library.tally.total >= WORKBOOKS_IN_BACKGROUND_FROM
     keys = workbook_keys(book, extras.ledger_inputs) if book is not None and blobs is not None else {}
@@ -631,6 +649,37 @@ def write_pages(
         workbooks = spare.run(*job) if spare is not None else Background.start(*job)
     else:
         workbooks = Background.start(write_workbooks, book, docs, blobs, keys, set(found), wanted=False)
+    return StartedWorkbooks(extras, existing, workbooks)
+
+
+def write_pages(
+    site: SiteModel,
+    config_path: Path,
+    docs: Path,
+    pack: Path,
+    state: BuildState | None = None,
+    published_pages: dict[str, str] | None = None,
+    changes: tuple[list[ChangeSet], Snapshot] | None = None,
+    blobs: BlobMemo | None = None,
+    bar: Bar = NO_BAR,
+    started: StartedWorkbooks | None = None,
+) -> tuple[int, MkDocsJob, dict[str, str], dict[str, str]]:
+    """Hand-written docs/ pages into `docs`, the generated ones into the one file `pack`
+    (site_build.write_pack: MkDocs takes them from there, so ten thousand pages are
+    not written, read and deleted as files), then downloads and our assets into `docs`.
+    `bar` counts the record and entry pages, then the Word guides.
+
+    `started`: the docs folder and the ledger workbooks, started during derive (start_workbooks).
+
+    Returns the page count, the MkDocs job and the render keys of record and entry
+    pages, keyed for an incremental build: the `published_pages` (source path → key,
+    from `state`, of the pages the published site holds as that build left them)
+    with the same key are not made again, and record and entry pages made
+    from the same inputs (render/pages.py RenderMemo) are not even rendered. And the
+    workbooks the output guard found clean in the workbooks' process (path → digest,
+    write_workbooks)."""
+    started = started if started is not None else start_workbooks(site, config_path, docs, blobs)
+    extras, existing, workbooks = started.extras, started.existing, started.job
     with workbooks:  # left by an exception: the second process is stopped, not waited for
         history, current = changes if changes is not None else ([], None)
         published_pages = published_pages or {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -161,6 +161,7 @@ def derive_site(
     segments: SegmentMemo | None = None,
     kept: Path | None = None,
     facts: FactsStore | None = None,
+    views_ready: Callable[[SiteModel], None] | None = None,
 ) -> SiteModel:
     """Build the site model of a library that has validated cleanly.
 
@@ -169,7 +170,9 @@ def derive_site(
     excludes (edition.py), so nothing downstream can show them. `segments` and
     `kept` (a cache folder) hold what an earlier build computed: the same
     result, computed again only where the input changed (similar_update.py). `facts` keeps
-    the facts of each record shown as it was read, for the next build (derive/facts.py)."""
+    the facts of each record shown as it was read, for the next build (derive/facts.py).
+    `views_ready` is called with the model once its views are made, before the similar cases
+    (the longest part): what needs the views alone can start on the other core (build.py)."""
     assert library.settings is not None, "derive_site needs a validated library"
     settings = library.settings.model
     edition = EDITIONS[audience]
@@ -230,6 +233,8 @@ def derive_site(
             )
         )
     model.tags = tag_index(model)
+    if views_ready is not None:
+        views_ready(model)
     result = similar_cases(library, model, segments, kept)
     if result is not None:
         index, model.related = result.index, result.related
