@@ -116,9 +116,8 @@ class RowArrays:
         """Rows with an entry in any of `columns`, ascending."""
         if not len(columns) or not len(self.indices):
             return np.array([], dtype=np.int64)
-        hit = np.isin(self.indices, columns)
-        owners = np.repeat(np.arange(len(self), dtype=np.int64), np.diff(self.indptr))
-        return np.unique(owners[hit])
+        hit = np.flatnonzero(np.isin(self.indices, columns))  # the owner of each hit, not of every entry
+        return np.unique(np.searchsorted(self.indptr, hit, side="right") - 1).astype(np.int64)
 
     def spliced(self, remap: np.ndarray | None, replaced: dict[int, tuple[np.ndarray, np.ndarray]]) -> RowArrays:
         """These rows with columns renumbered by `remap` (old → new) and some rows replaced whole."""
@@ -145,6 +144,10 @@ class RowArrays:
         factors = np.array([math.sqrt(weights.of(g)) for g in GROUPS], dtype=np.float64)
         entry_factor = factors[column_groups[self.indices]] if len(self.indices) else np.array([], dtype=np.float64)
         keep = entry_factor != 0
+        if keep.all():  # no group weighs 0 (the default): every entry stays, the rows as they are
+            data = (self.values * entry_factor).astype(np.float32)
+            indices = self.indices.astype(np.int32)  # a copy: scipy may sort a matrix's indices in place
+            return sparse.csr_matrix((data, indices, self.indptr.astype(np.int64)), shape=(len(self), width))
         data = (self.values * entry_factor)[keep].astype(np.float32)
         owners = np.repeat(np.arange(len(self), dtype=np.int64), np.diff(self.indptr))
         lengths = np.bincount(owners[keep], minlength=len(self))
@@ -661,7 +664,9 @@ def _updated(
 
     # 2. documents whose vector changes: the changed ones and every holder of a word whose df moved
     moved = np.array([i for i, (g, name) in enumerate(layout) if (g, name) in delta], dtype=np.int64)
-    holders = kept.vectors.spliced(remap, {}).rows_holding(moved) if len(moved) else np.array([], dtype=np.int64)
+    # the rows that hold a moved word, found among the kept rows' own columns (not all renumbered)
+    moved_before = moved if remap is None else np.flatnonzero(np.isin(remap, moved))
+    holders = kept.vectors.rows_holding(moved_before) if len(moved) else np.array([], dtype=np.int64)
     rescored = sorted(set(changed) | set(holders.tolist()))
     if len(rescored) > FULL_PASS_FROM * n:
         return similar_pass(
