@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from generator.dependencies import identity
 from generator.outdir import MARKER
-from generator.state import STATE_FORMAT, StateStore
+from generator.state import STATE_FORMAT, BuildState, StateStore
 from generator.state import site_files as state_site_files
 from tests.conftest import MINI, REPO, run_cli
 
@@ -244,7 +244,6 @@ def test_the_search_data_is_recorded_from_its_writer_as_a_listing_would_find_it(
     every file there, no other, each with its size and mtime on disk and its content key; so a
     build with nothing changed after an edit does nothing."""
     from generator.build import site_as_recorded
-    from generator.outdir import read_marker
     from generator.search.cache import content_key
     from generator.search.index import DATA_DIR
 
@@ -253,10 +252,7 @@ def test_the_search_data_is_recorded_from_its_writer_as_a_listing_would_find_it(
     edit_title(project, 1)
     project.build("inc")
     site = tmp_path / "inc"
-    marker = read_marker(site)
-    assert marker is not None
-    state, reason = StateStore(site).load(marker["build"], identity("internal"))
-    assert state is not None, reason
+    state = published_state(site)
     folder = f"{DATA_DIR.as_posix()}/"
     recorded = {path: record for path, record in state.files.items() if path.startswith(folder)}
     on_disk = {path for path, _ in state_site_files(site) if path.startswith(folder)}
@@ -271,11 +267,21 @@ def test_the_search_data_is_recorded_from_its_writer_as_a_listing_would_find_it(
     assert "没有变化" in project.build("inc")
 
 
+def published_state(site: Path) -> BuildState:
+    """The build state the site's marker names (state.py)."""
+    from generator.outdir import read_marker
+
+    marker = read_marker(site)
+    assert marker is not None
+    state, reason = StateStore(site).load(marker["build"], identity("internal"))
+    assert state is not None, reason
+    return state
+
+
 def test_every_file_of_an_incremental_site_is_recorded_as_a_listing_would_find_it(tmp_path: Path) -> None:
     """The build records the site from what MkDocs wrote and the pages it reused, not from a
     listing of the site: after edits that add, rename and remove pages, the state holds every
     file on disk (so the guard checks every one), no other, each with its size and mtime."""
-    from generator.outdir import read_marker
 
     project = Project(tmp_path)
     project.build("inc")
@@ -283,10 +289,7 @@ def test_every_file_of_an_incremental_site_is_recorded_as_a_listing_would_find_i
         edit(project, number + 3)
         project.build("inc")
         site = tmp_path / "inc"
-        marker = read_marker(site)
-        assert marker is not None
-        state, reason = StateStore(site).load(marker["build"], identity("internal"))
-        assert state is not None, reason
+        state = published_state(site)
         on_disk = {path for path, _ in state_site_files(site) if path != MARKER}
         assert state.files.keys() == on_disk, (edit.__name__, sorted(on_disk ^ state.files.keys())[:5])
         for path, record in state.files.items():

@@ -18,7 +18,7 @@ from generator.search import blocks
 from generator.search.blocks import ENCODERS, Marks, MarksTable, marks_of, regions_of, remade_regions, spliced
 from generator.search.patched import patch_update, whole
 from generator.search.postings import Postings
-from tests.test_search_patched import edit_steps, postings_of
+from tests.test_search_patched import applied, edit_steps, postings_of
 
 
 def lists_of(grouped: Postings, layout: str) -> dict[int, tuple[bytes, Marks]]:
@@ -39,17 +39,7 @@ def test_lists_remade_in_the_changed_blocks_are_the_lists_of_all_pages(
         held = postings_of(pages, positions)
         for step in edits:
             before = whole(held)
-            count = len(pages)
-            doc_map = np.arange(count, dtype=np.int64)
-            for doc in step:
-                if doc < count:
-                    doc_map[doc] = -1
-            after_pages = list(pages) + [None] * max(0, max(step, default=-1) + 1 - len(pages))
-            for doc, text in step.items():
-                after_pages[doc] = text
-            while after_pages and after_pages[-1] is None:
-                after_pages.pop()
-            new = postings_of([text if doc in step else None for doc, text in enumerate(after_pages)], positions)
+            doc_map, after_pages, new = applied(pages, step, positions)
             held, _, _ = patch_update(held, doc_map, new)
             want = postings_of(after_pages, positions)
             grouped = held if patched else whole(held)

@@ -69,6 +69,25 @@ def edit_steps(draw: st.DrawFn) -> tuple[Pages, list[dict[int, list[tuple[int, i
     return pages, steps
 
 
+def applied(
+    pages: Pages, step: dict[int, list[tuple[int, int]] | None], positions: bool
+) -> tuple[np.ndarray, Pages, Postings]:
+    """One step of edit_steps: (doc_map: each old doc's number, -1 for one whose text changed or
+    went; the pages after it; the postings of the pages it gave new text)."""
+    count = len(pages)
+    doc_map = np.arange(count, dtype=np.int64)
+    for doc in step:
+        if doc < count:
+            doc_map[doc] = -1
+    after_pages = list(pages) + [None] * max(0, max(step, default=-1) + 1 - len(pages))
+    for doc, text in step.items():
+        after_pages[doc] = text
+    while after_pages and after_pages[-1] is None:
+        after_pages.pop()
+    new = postings_of([text if doc in step else None for doc, text in enumerate(after_pages)], positions)
+    return doc_map, after_pages, new
+
+
 @settings(max_examples=300, deadline=None)
 @given(steps=edit_steps(), positions=st.booleans(), data=st.data())
 def test_patched_postings_are_those_of_all_pages(steps, positions: bool, data: st.DataObject) -> None:
@@ -76,17 +95,7 @@ def test_patched_postings_are_those_of_all_pages(steps, positions: bool, data: s
     held: Postings | Patched = postings_of(pages, positions)
     for step in edits:
         before = whole(held)
-        count = len(pages)
-        doc_map = np.arange(count, dtype=np.int64)
-        for doc in step:
-            if doc < count:
-                doc_map[doc] = -1
-        after_pages = list(pages) + [None] * max(0, max(step, default=-1) + 1 - len(pages))
-        for doc, text in step.items():
-            after_pages[doc] = text
-        while after_pages and after_pages[-1] is None:
-            after_pages.pop()
-        new = postings_of([text if doc in step else None for doc, text in enumerate(after_pages)], positions)
+        doc_map, after_pages, new = applied(pages, step, positions)
 
         held, changed, gone = patch_update(held, doc_map, new)
 
