@@ -29,7 +29,7 @@ import numpy as np
 
 from . import postings
 from .codec import read_varint, varints
-from .patched import Patched, _marked
+from .patched import Patched, marked
 
 BLOCK_DOCS = 512  # pages per block: a one-page edit remakes this many pages' groups of each list it touches
 ENCODERS: dict[str, Callable[[postings.Postings], postings.Encoded]] = {
@@ -168,10 +168,11 @@ def regions_of(grouped: postings.Postings | Patched, indices: np.ndarray, blocks
     key = np.repeat(np.arange(len(indices), dtype=np.int64), len(blocks))
     block = np.tile(blocks.astype(np.int64), len(indices))
     if isinstance(grouped, Patched):
-        base = _in_blocks(grouped.base, grouped._in_base[indices], key, block)
+        base_rows, patch_rows = grouped.rows(indices)
+        base = _in_blocks(grouped.base, base_rows, key, block)
         if len(grouped.overridden):
-            base = _kept(base, ~_marked(base[1], grouped.overridden))
-        patch = _in_blocks(grouped.patch, grouped._in_patch[indices], key, block)
+            base = _kept(base, ~marked(base[1], grouped.overridden))
+        patch = _in_blocks(grouped.patch, patch_rows, key, block)
         region, doc, position = (np.concatenate([a, b]) for a, b in zip(base, patch, strict=False))
         order = np.lexsort((doc, region))  # stable: within a page, one side's positions in order
         region, doc = region[order], doc[order]

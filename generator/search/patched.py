@@ -93,29 +93,33 @@ class Patched:
             and np.all(self.removed_counts <= base_counts[np.maximum(at, 0)])
             and (len(self.removed_keys) < 2 or np.all(self.removed_keys[1:] > self.removed_keys[:-1]))
             and (len(over) < 2 or np.all(over[1:] > over[:-1]))
-            and np.all(_marked(self.patch.doc, over))
+            and np.all(marked(self.patch.doc, over))
         )
+
+    def rows(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(the row of each of keys[indices] in the base, in the patch), -1 where it has none there."""
+        return self._in_base[indices], self._in_patch[indices]
 
     def take(self, indices: np.ndarray) -> Postings:
         """The postings of keys[indices] (ascending indices), as one Postings."""
         indices = np.asarray(indices, dtype=np.int64)
         from_base = _rows(self.base, self._in_base[indices])
         if len(self.overridden) and not self._base_full[indices].all():
-            from_base = _without(from_base, _marked(from_base.doc, self.overridden))
+            from_base = _without(from_base, marked(from_base.doc, self.overridden))
         # every key here has occurrences (keys), so the merged keys are keys[indices]
         return merge(from_base, _rows(self.patch, self._in_patch[indices]))
 
     def materialized(self) -> Postings:
         """The whole arrays: the base's occurrences less the overridden docs', the patch's merged in
         (whole-array copies: index arrays for every occurrence would be 16 bytes each)."""
-        kept = _without(self.base, _marked(self.base.doc, self.overridden)) if len(self.overridden) else self.base
+        kept = _without(self.base, marked(self.base.doc, self.overridden)) if len(self.overridden) else self.base
         return merge(kept, self.patch)
 
     def occurrences_of(self, docs: np.ndarray) -> Postings:
         """Every occurrence now of `docs` (ascending), grouped by key, in order: of overridden
         docs from the patch, of the others from a scan of the base."""
         from_base = scan(self.base, np.setdiff1d(docs, self.overridden))
-        return merge(from_base, self.patch.at(np.flatnonzero(_marked(self.patch.doc, docs))))
+        return merge(from_base, self.patch.at(np.flatnonzero(marked(self.patch.doc, docs))))
 
 
 def scan(postings: Postings, docs: np.ndarray) -> Postings:
@@ -123,7 +127,7 @@ def scan(postings: Postings, docs: np.ndarray) -> Postings:
     parts = []
     if len(docs):
         for start in range(0, len(postings.doc), SCAN_OCCURRENCES):
-            hit = np.flatnonzero(_marked(postings.doc[start : start + SCAN_OCCURRENCES], docs))
+            hit = np.flatnonzero(marked(postings.doc[start : start + SCAN_OCCURRENCES], docs))
             if len(hit):
                 parts.append(hit + start)
     return postings.at(np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64))
@@ -149,14 +153,14 @@ def patch_update(
     # Newly overridden docs: their base occurrences stop counting (a doc added at the end has
     # none; one overridden before has them counted already).
     newly = np.setdiff1d(overridden, current.overridden)
-    hidden = gone.at(np.flatnonzero(_marked(gone.doc, newly)))
+    hidden = gone.at(np.flatnonzero(marked(gone.doc, newly)))
     hidden_keys = hidden.keys
     removed_keys = np.union1d(current.removed_keys, hidden_keys)
     removed_counts = np.zeros(len(removed_keys), dtype=np.int64)
     removed_counts[np.searchsorted(removed_keys, current.removed_keys)] += current.removed_counts
     removed_counts[np.searchsorted(removed_keys, hidden_keys)] += hidden.counts()
     # The patch: less the occurrences of the docs that went, with the new ones.
-    patch = merge(_without(current.patch, _marked(current.patch.doc, went)), new)
+    patch = merge(_without(current.patch, marked(current.patch.doc, went)), new)
     return Patched(current.base, patch, removed_keys, removed_counts, overridden), changed, gone
 
 
@@ -187,7 +191,7 @@ def _rows(postings: Postings, index: np.ndarray) -> Postings:
     return postings.take(index[index >= 0])
 
 
-def _marked(doc: np.ndarray, docs: np.ndarray) -> np.ndarray:
+def marked(doc: np.ndarray, docs: np.ndarray) -> np.ndarray:
     """A bool per entry of `doc`: it is one of `docs` (ascending)."""
     if not len(doc) or not len(docs):
         return np.zeros(len(doc), dtype=bool)
