@@ -46,6 +46,10 @@ INTERNAL_ONLY_FIELDS: tuple[FieldPath, ...] = (("lead_official",), ("five_ones",
 REFERENCE_FIELDS = frozenset({"id", "class_", "records", "visibility"})
 
 
+# Every visibility a document can have (contract.Visibility); read per document, so made once.
+ALL_VISIBILITIES = frozenset(get_args(Visibility))
+
+
 @dataclass(frozen=True)
 class Edition:
     """One edition of the site: what it includes and what it has."""
@@ -65,7 +69,7 @@ class Edition:
     @property
     def complete(self) -> bool:
         """Whether it has every document of a library: only then can a count of records reveal nothing hidden."""
-        return self.visibilities == frozenset(get_args(Visibility))
+        return self.visibilities == ALL_VISIBILITIES
 
     def select(self, documents: Iterable[Content]) -> Selection:
         """This edition applied to a library's records, entries and classes."""
