@@ -20,10 +20,11 @@ DecodeError = orjson.JSONDecodeError  # a ValueError, as json's is
 def dumps(value: Any) -> bytes:
     """Compact UTF-8 JSON; raises TypeError for what JSON cannot hold. Keys keep their order;
     a named tuple is a list, as json writes it."""
-    return orjson.dumps(value, default=_as_list)
+    return orjson.dumps(value, default=as_list)
 
 
-def _as_list(value: Any) -> list[Any]:
+def as_list(value: Any) -> list[Any]:
+    """orjson's `default`: a tuple (a named tuple too) as the list json writes; anything else refused."""
     if isinstance(value, tuple):
         return list(value)
     raise TypeError(f"{type(value).__name__} is not JSON")

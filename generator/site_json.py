@@ -15,18 +15,14 @@ from typing import Any
 
 import orjson
 
+from .cache_json import as_list
+
 
 def dumps(value: Any) -> str:
     """Compact JSON with sorted keys and text as it is (not \\u-escaped): json.dumps's bytes."""
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS, default=_as_list).decode("utf-8")
+    return dumps_bytes(value).decode("utf-8")
 
 
 def dumps_bytes(value: Any) -> bytes:
     """dumps(value) as UTF-8."""
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS, default=_as_list)
-
-
-def _as_list(value: Any) -> list[Any]:
-    if isinstance(value, tuple):  # a named tuple is a list, as json writes it
-        return list(value)
-    raise TypeError(f"{type(value).__name__} is not JSON")
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS, default=as_list)
