@@ -938,12 +938,12 @@ def suggestions_pass(
             key = index.texts[row].key
             by_key[key] = usable.by_key[key]  # type: ignore[union-attr]
     if merge_rows and rescored:
-        left = index.matrix @ sparse.diags(index._class_mask())
+        class_mask = sparse.diags(index._class_mask())  # applied to the rows scored, not to every row
         against = index.matrix[rescored].T.tocsr()
         unlabelled = ~classifier.labelled[marked.array]  # they cannot vote
         for start in range(0, len(merge_rows), 1024):
             chunk = merge_rows[start : start + 1024]
-            block = (left[chunk] @ against).toarray() * index.classify_near.near(chunk, rescored)
+            block = (index.matrix[chunk] @ class_mask @ against).toarray() * index.classify_near.near(chunk, rescored)
             for row, line in zip(chunk, block, strict=True):
                 text, current = by_row[row]
                 old_rows, old_scores, old_suggestion = usable.by_key[text.key]  # type: ignore[union-attr]
