@@ -25,13 +25,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import postings
+from .blocks import ENCODERS as LAYOUT_ENCODERS
 from .blocks import Marks, MarksTable, Remade, blocks_of, marks_of, regions_of, remade_regions, spliced
 from .cache import DataWriter, KindMemory
 from .codec import read_varint, varints
 from .postings import key_text
 
-ENCODERS = {"bi": postings.encode_positional, "tri": postings.encode_doc_level, "uni": postings.encode_doc_lists}
 LAYOUTS = {"bi": "positional", "tri": "doc_level", "uni": "doc_list"}
+ENCODERS = {folder: LAYOUT_ENCODERS[layout] for folder, layout in LAYOUTS.items()}
 # Occurrences encoded at once. The encoders' working arrays take about 70 bytes an occurrence:
 # all ten million bigram occurrences of 10,000 records at once were 740 MB, the search stage's peak.
 ENCODE_OCCURRENCES = 1 << 20
