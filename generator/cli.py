@@ -290,6 +290,62 @@ def redact(library: Path, out: Path | None, in_place: bool, backup: Path | None)
         sys.exit(EXIT_PROBLEMS)
 
 
+@cli.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option(
+    "--mapping", type=click.Path(path_type=Path), default=None, help="导入映射文件（默认：内置的登记台账映射）"
+)
+@click.option("--library", type=click.Path(path_type=Path), default=DEFAULT_LIBRARY, show_default=True, help="案例库")
+@click.option("--sheet", default=None, help="工作表名称（默认：表头与映射最相符的工作表）")
+@click.option("--encoding", default=None, help="CSV 文件的编码（默认自动识别 UTF-8、GBK、GB18030）")
+@click.option("--dry-run", "dry_run", is_flag=True, help="只检查并报告，不写入任何文件")
+@click.option("--skip-bad-rows", "skip_bad_rows", is_flag=True, help="有问题的行不导入，其余照常写入")
+@click.option("--suggest-mapping", "suggest", is_flag=True, help="按表头生成一份映射文件，打印到标准输出，不导入")
+@click.option("--quiet", "-q", is_flag=True, help="不逐行报告，只报告问题和合计")
+def import_command(
+    file: Path,
+    mapping: Path | None,
+    library: Path,
+    sheet: str | None,
+    encoding: str | None,
+    dry_run: bool,
+    skip_bad_rows: bool,
+    suggest: bool,
+    quiet: bool,
+) -> None:
+    """从台账导入：把信访信息系统或登记台账导出的 .xlsx/.xls/.csv 逐行写成案例记录（先脱敏）。
+
+    再次导入同一台账的新导出会更新导入过的记录（按信访件编号对应），手工修改过的字段保留；
+    任何一行有问题时不写入任何文件（除非 --skip-bad-rows）。源表格只读不改。"""
+    from .errors import EXIT_UNREADABLE
+    from .importer.mapping import MappingProblems, load_mapping
+    from .importer.report import report_lines
+    from .importer.run import import_file
+    from .progress import for_terminal
+
+    if suggest:
+        from .importer.suggest import suggest_mapping
+
+        click.echo(suggest_mapping(file, sheet, encoding), nl=False)
+        return
+    try:
+        loaded, _ = load_mapping(mapping)
+    except MappingProblems as error:
+        for problem in error.problems:
+            click.echo(str(problem), err=True)
+        click.echo(f"映射文件有 {len(error.problems)} 个问题，未导入", err=True)
+        sys.exit(EXIT_UNREADABLE)
+    with for_terminal(sys.stderr) as progress:
+        report = import_file(
+            file, library, loaded, sheet=sheet, encoding=encoding, dry_run=dry_run,
+            skip_bad_rows=skip_bad_rows, progress=progress,
+        )  # fmt: skip
+    for line in report_lines(report, rows=not quiet):
+        click.echo(line)
+    if report.problems:
+        sys.exit(EXIT_PROBLEMS)
+
+
 @cli.command()
 @click.option("--records", "count", type=int, default=1000, show_default=True, help="合成记录数")
 @click.option("--keep", type=click.Path(path_type=Path), default=None, help="保留合成的案例库和网站于此文件夹")

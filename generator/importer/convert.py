@@ -1,0 +1,266 @@
+"""A data row → one record's values, desensitized, each value remembering the cell it came from.
+
+Every text is masked on the way in with the detectors and replacements `casebook redact`
+uses (privacy.py): names after role words and the settings' protected names become 张某,
+ID, phone and card numbers keep only their first and last digits, household addresses lose
+their numbers. The row's own personal columns (信访人, 联系电话, 身份证号码, 住址 …) are never
+written: their values are looked for, and masked, in the row's other cells, so a summary
+that begins "王建国反映" loses the name even with no role word before it. What was masked is
+counted per column; no original is kept or shown.
+
+Vocabulary cells are matched as staff write them: the mapping's value map first (走访 → 来访),
+then the library's word itself, then the same with full-width letters and spaces folded; a
+region may be written with or without the city and separators (城东区和平街道, 城东区/和平街道,
+和平街道 when only one region has it). A word that matches nothing is kept as written, and
+the contract check (run.py) names the closest valid one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..privacy import find_personal_data
+from .cells import date_of, half_width, int_of, items_of, key_text, sentences_of, text_of
+from .mapping import FIELDS, Mapping
+from .table import Table
+
+TITLE_LENGTH = 40
+_NAME_LIKE = re.compile(r"[\u4e00-\u9fff·•]{2,6}")
+_SENTENCE_END = re.compile(r"[。！？!?；;\n]")
+_MASK = "**"
+
+
+@dataclass
+class RowProblem:
+    """One problem of one row: the cell (or None for the row as a whole), the field, the message."""
+
+    column: int | None
+    field: str  # a FIELDS name, "" for the row
+    message: str
+
+
+@dataclass
+class Row:
+    """One data row, converted."""
+
+    number: int  # 1-based spreadsheet row
+    case_number: str
+    values: dict[str, Any] = field(default_factory=dict)  # FIELDS name → value; "stages" → list of dicts
+    columns: dict[str, int] = field(default_factory=dict)  # value path (field, stages[i]) → its column
+    problems: list[RowProblem] = field(default_factory=list)
+    masked: Counter[tuple[str, str]] = field(default_factory=Counter)  # (column name, kind) → count
+
+
+class Vocabularies:
+    """The library's lists, folded for matching as staff write them."""
+
+    def __init__(self, lists: dict[str, list[str]]) -> None:
+        self.lists = lists
+        self.folded = {name: {key_text(value): value for value in values} for name, values in lists.items()}
+        self.regions = _region_forms(lists.get("regions", []))
+
+    def match(self, vocabulary: str, word: str) -> str:
+        if vocabulary == "regions":
+            return self.regions.get(_region_key(word), word)
+        if word in self.lists.get(vocabulary, ()):
+            return word
+        return self.folded.get(vocabulary, {}).get(key_text(word), word)
+
+
+def _region_key(text: str) -> str:
+    return re.sub(r"[/\\\-－—>＞、,，\s]+", "", half_width(text))
+
+
+def _region_forms(paths: list[str]) -> dict[str, str]:
+    """Every way a region may be written → its path; a form two regions share is left out."""
+    forms: dict[str, set[str]] = {}
+    for path in paths:
+        parts = path.split("/")
+        for end in range(1, len(parts) + 1):
+            region = "/".join(parts[:end])
+            for start in range(end):
+                forms.setdefault(_region_key("".join(parts[start:end])), set()).add(region)
+    return {form: next(iter(regions)) for form, regions in forms.items() if len(regions) == 1}
+
+
+class Masker:
+    """Masks one row's texts: the detectors, the settings' protected names, the row's personal values."""
+
+    def __init__(self, protected_names: list[str], personal_values: list[str]) -> None:
+        names = [value for value in personal_values if _NAME_LIKE.fullmatch(value)]
+        self.names = sorted({*protected_names, *names}, key=len, reverse=True)
+        # other personal values (numbers, addresses) wherever they appear verbatim
+        self.literals = sorted({v for v in personal_values if v not in names and len(v) >= 4}, key=len, reverse=True)
+
+    def mask(self, text: str, column: str, counts: Counter[tuple[str, str]]) -> str:
+        for literal in self.literals:
+            if literal in text:
+                counts[(column, "个人信息列的值")] += text.count(literal)
+                text = text.replace(literal, _MASK)
+        findings = find_personal_data(text, self.names)
+        if not findings:
+            return text
+        parts, last = [], 0
+        for finding in findings:
+            counts[(column, finding.kind)] += 1
+            parts += [text[last : finding.start], finding.replacement]
+            last = finding.end
+        return "".join([*parts, text[last:]])
+
+
+def convert_row(
+    number: int,
+    cells: tuple[object, ...],
+    table: Table,
+    mapping: Mapping,
+    vocabularies: Vocabularies,
+    protected_names: list[str],
+) -> Row:
+    """The record values of one data row (no id yet: run.py gives it)."""
+
+    def cell(column: int | None) -> object:
+        return cells[column] if column is not None and column < len(cells) else None
+
+    number_column = table.column(mapping.case_number)
+    row = Row(number, key_text(cell(number_column)))
+    if not row.case_number:
+        row.problems.append(RowProblem(number_column, "", "缺少信访件编号（再次导入时靠它对应记录）"))
+    personal_columns = [c for c in (table.column([name]) for name in mapping.personal) if c is not None]
+    personal = [text_of(cell(c)) for c in sorted(set(personal_columns))]
+    for c in sorted(set(personal_columns)):
+        if text_of(cell(c)):
+            row.masked[(table.names[c], "整列不导入")] += 1
+    masker = Masker(protected_names, [value for value in personal if value])
+
+    for name, source in mapping.fields.items():
+        column = table.column(source.columns)
+        raw = cell(column)
+        info = FIELDS[name]
+        if not text_of(raw):
+            if source.default is not None:
+                row.values[name] = _defaulted(info.kind, source.default)
+            continue
+        column_name = table.names[column] if column is not None else name
+        value = _converted(name, raw, source.values, vocabularies, masker, column_name, row, column)
+        if value is not None:
+            row.values[name] = value
+            row.columns[name] = column  # type: ignore[assignment]
+
+    stages = []
+    for stage, columns in mapping.stages.items():
+        column = table.column(columns)
+        raw = cell(column)
+        if not text_of(raw):
+            continue
+        day = date_of(raw)
+        if day is None:
+            row.problems.append(RowProblem(column, f"stages.{stage}", _bad_date(raw)))
+            continue
+        stages.append((day, len(stages), stage, column))
+    received = row.values.get("received")
+    if received is None:
+        received = next((day for day, _, stage, _ in stages if stage == "登记"), None)
+        if received is not None:
+            row.values["received"] = received
+            row.columns["received"] = next(c for _, _, stage, c in stages if stage == "登记")
+        else:
+            row.problems.append(RowProblem(None, "received", "缺少收到日期（登记日期）"))
+    if received is not None and not any(stage == "登记" for _, _, stage, _ in stages):
+        stages.append((received, -1, "登记", row.columns.get("received")))
+    stages.sort(key=lambda item: (item[0], item[1]))
+    row.values["stages"] = [{"stage": stage, "date": day} for day, _, stage, _ in stages]
+    for i, (_, _, _, column) in enumerate(stages):
+        row.columns[f"stages[{i}]"] = column  # type: ignore[assignment]
+
+    if "title" not in row.values and "summary" in row.values:
+        row.values["title"] = _title_from(row.values["summary"])
+        row.columns["title"] = row.columns.get("summary")  # type: ignore[assignment]
+    return row
+
+
+def _defaulted(kind: str, default: str | int) -> Any:
+    if kind == "int":
+        return int_of(default)
+    if kind in ("list", "vocab_list", "sentences"):
+        return [str(default)]
+    return default
+
+
+def _converted(
+    name: str,
+    raw: object,
+    value_map: dict[str, str],
+    vocabularies: Vocabularies,
+    masker: Masker,
+    column_name: str,
+    row: Row,
+    column: int | None,
+) -> Any:
+    info = FIELDS[name]
+    folded_map = {key_text(k): v for k, v in value_map.items()}
+
+    def mapped(word: str) -> str:
+        return value_map.get(word, folded_map.get(key_text(word), word))
+
+    def problem(message: str) -> None:
+        row.problems.append(RowProblem(column, name, message))
+
+    if info.kind == "date":
+        day = date_of(raw)
+        if day is None:
+            problem(_bad_date(raw))
+        return day
+    if info.kind == "int":
+        number = int_of(raw)
+        if number is None:
+            problem(f"“{_shown(raw, masker)}” 不是整数")
+        return number
+    if info.kind in ("text", "free"):
+        return masker.mask(text_of(raw), column_name, row.masked)
+    if info.kind == "sentences":
+        return [masker.mask(item, column_name, row.masked) for item in sentences_of(raw)]
+    if info.kind == "list":
+        return [masker.mask(mapped(item), column_name, row.masked) for item in items_of(raw)]
+    if info.kind == "vocab_list":
+        assert info.vocabulary is not None
+        return [
+            vocabularies.match(info.vocabulary, masker.mask(mapped(item), column_name, row.masked))
+            for item in items_of(raw)
+        ]
+    word = masker.mask(mapped(text_of(raw)), column_name, row.masked)
+    if info.kind in ("vocab", "region"):
+        assert info.vocabulary is not None
+        return vocabularies.match(info.vocabulary, word)
+    # choice
+    if word in info.choices:
+        return word
+    folded = {key_text(choice): choice for choice in info.choices}
+    if key_text(word) in folded:
+        return folded[key_text(word)]
+    guess = difflib.get_close_matches(word, info.choices, n=1, cutoff=0.4)
+    hint = f"，是否应为 “{guess[0]}”？" if guess else ""
+    problem(f"“{word}” 不是可选值（可选：{'、'.join(info.choices)}）{hint}")
+    return None
+
+
+def _bad_date(raw: object) -> str:
+    return f"无法识别的日期 “{text_of(raw)}”（可写作 2024-05-06、2024年5月6日、2024.5.6、2024/05/06 或日期格式单元格）"
+
+
+def _shown(raw: object, masker: Masker) -> str:
+    """A cell's text as a message may show it: masked like any imported text."""
+    return masker.mask(text_of(raw), "", Counter())
+
+
+def _title_from(summary: str) -> str:
+    first = _SENTENCE_END.split(summary.strip(), maxsplit=1)[0].strip()
+    return first if len(first) <= TITLE_LENGTH else first[: TITLE_LENGTH - 1] + "…"
+
+
+def as_date(value: Any) -> dt.date | None:
+    return value if isinstance(value, dt.date) else None
