@@ -24,7 +24,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..privacy import find_personal_data
+from ..privacy import NAME, PROTECTED_NAME, find_personal_data
 from .cells import date_of, half_width, int_of, items_of, key_text, sentences_of, text_of
 from .mapping import FIELDS, Mapping
 from .table import Table
@@ -88,29 +88,92 @@ def _region_forms(paths: list[str]) -> dict[str, str]:
     return {form: next(iter(regions)) for form, regions in forms.items() if len(regions) == 1}
 
 
-class Masker:
-    """Masks one row's texts: the detectors, the settings' protected names, the row's personal values."""
+class FileNames:
+    """Every name written in the file's name columns (信访人, 姓名 …), to be found in any row.
 
-    def __init__(self, protected_names: list[str], personal_values: list[str]) -> None:
-        names = [value for value in personal_values if _NAME_LIKE.fullmatch(value)]
-        self.names = sorted({*protected_names, *names}, key=len, reverse=True)
+    A petitioner often appears in another row too (a co-petitioner, a repeat visit), after no
+    role word the detectors know ("城东区副区长约见陈淑芬"). Looking each text up against all
+    names would be slow at 10,000 rows; here a text is read once, and only the two to six
+    characters after a character that begins some name are looked up."""
+
+    def __init__(self, names: set[str]) -> None:
+        self.names = frozenset(names)
+        self.first = frozenset(name[0] for name in names)
+        self.lengths = sorted({len(name) for name in names}, reverse=True)
+
+    def found_in(self, text: str) -> set[str]:
+        found = set()
+        if not self.first:
+            return found
+        for at, char in enumerate(text):
+            if char in self.first:
+                for length in self.lengths:
+                    if text[at : at + length] in self.names:
+                        found.add(text[at : at + length])
+                        break
+        return found
+
+
+NO_FILE_NAMES = FileNames(set())
+
+
+def name_columns(table: Table, mapping: Mapping) -> list[int]:
+    """The personal columns that hold names (not numbers or addresses)."""
+    columns = []
+    for name in mapping.personal:
+        column = table.column([name])
+        if column is not None and not any(word in name for word in _NOT_NAMES):
+            columns.append(column)
+    return sorted(set(columns))
+
+
+_NOT_NAMES = ("电话", "手机", "证", "址", "号码", "邮箱", "账号", "卡号")
+
+
+def file_names(table: Table, mapping: Mapping) -> FileNames:
+    """The names of every data row's name columns (each cell may list several: 王建国、李某)."""
+    columns = name_columns(table, mapping)
+    names: set[str] = set()
+    for _, cells in table.rows:
+        for column in columns:
+            if column < len(cells):
+                names.update(item for item in items_of(cells[column]) if _NAME_LIKE.fullmatch(item))
+    return FileNames(names)
+
+
+class Masker:
+    """Masks one row's texts: the detectors, the settings' protected names, the file's names, and
+    the row's own personal values wherever they stand."""
+
+    def __init__(
+        self, protected_names: list[str], personal_values: list[str], names: FileNames = NO_FILE_NAMES
+    ) -> None:
+        own = {item for value in personal_values for item in items_of(value) if _NAME_LIKE.fullmatch(item)}
+        self.names = sorted({*protected_names, *own}, key=len, reverse=True)
+        self.file_names = names
         # other personal values (numbers, addresses) wherever they appear verbatim
-        self.literals = sorted({v for v in personal_values if v not in names and len(v) >= 4}, key=len, reverse=True)
+        self.literals = sorted({v for v in personal_values if v not in own and len(v) >= 4}, key=len, reverse=True)
 
     def mask(self, text: str, column: str, counts: Counter[tuple[str, str]]) -> str:
+        """`text` with every finding replaced as `casebook redact` does, then whatever is left of
+        the row's own personal values (an address the detectors do not see as one) as **."""
+        names = self.names
+        others = self.file_names.found_in(text)
+        if others:
+            names = sorted({*names, *others}, key=len, reverse=True)
+        findings = find_personal_data(text, names)
+        if findings:
+            parts, last = [], 0
+            for finding in findings:
+                counts[(column, NAME if finding.kind == PROTECTED_NAME else finding.kind)] += 1
+                parts += [text[last : finding.start], finding.replacement]
+                last = finding.end
+            text = "".join([*parts, text[last:]])
         for literal in self.literals:
             if literal in text:
                 counts[(column, "个人信息列的值")] += text.count(literal)
                 text = text.replace(literal, _MASK)
-        findings = find_personal_data(text, self.names)
-        if not findings:
-            return text
-        parts, last = [], 0
-        for finding in findings:
-            counts[(column, finding.kind)] += 1
-            parts += [text[last : finding.start], finding.replacement]
-            last = finding.end
-        return "".join([*parts, text[last:]])
+        return text
 
 
 def convert_row(
@@ -120,6 +183,7 @@ def convert_row(
     mapping: Mapping,
     vocabularies: Vocabularies,
     protected_names: list[str],
+    names: FileNames = NO_FILE_NAMES,
 ) -> Row:
     """The record values of one data row (no id yet: run.py gives it)."""
 
@@ -135,7 +199,7 @@ def convert_row(
     for c in sorted(set(personal_columns)):
         if text_of(cell(c)):
             row.masked[(table.names[c], "整列不导入")] += 1
-    masker = Masker(protected_names, [value for value in personal if value])
+    masker = Masker(protected_names, [value for value in personal if value], names)
 
     for name, source in mapping.fields.items():
         column = table.column(source.columns)

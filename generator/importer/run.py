@@ -34,7 +34,7 @@ from ..progress import NO_PROGRESS, Progress
 from ..skeleton import _used_numbers
 from ..validate import Inputs, check_document, protected_names
 from ..workdir import new_owned_folder
-from .convert import Row, Vocabularies, convert_row
+from .convert import Row, Vocabularies, convert_row, file_names
 from .emit import record_yaml
 from .mapping import FIELDS, REQUIRED, Mapping
 from .provenance import (
@@ -133,9 +133,10 @@ def import_file(
     vocabularies = Vocabularies(_vocab_lists(library.settings.model))
     names = protected_names(library)
     rows: list[Row] = []
+    everyone = file_names(table, mapping)
     with progress.stage("转换", len(table.rows), "行") as bar:
         for number, cells in table.rows:
-            rows.append(convert_row(number, cells, table, mapping, vocabularies, names))
+            rows.append(convert_row(number, cells, table, mapping, vocabularies, names, everyone))
             bar.advance()
     for row in rows:
         report.masked.update(row.masked)
