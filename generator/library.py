@@ -600,6 +600,14 @@ def read_document(
     problems.extend(Problem(relative, i.line, i.column, i.field, i.message) for i in issues)
     if loaded is None or issues:
         return None
+    return document_of(relative, kind, loaded, problems, key)
+
+
+def document_of(
+    relative: str, kind: str, loaded: LoadedYaml, problems: list[Problem], key: str = ""
+) -> Document[Any] | None:
+    """`loaded` checked against its contract model (read_document, once the text is parsed; the
+    importer gives data it made itself, in the form parse_yaml gives). None on any problem."""
     model_type = KINDS[kind]
     try:
         model = model_type.model_validate(loaded.data)

@@ -26,7 +26,7 @@ from typing import Any
 
 from ..privacy import NAME, PROTECTED_NAME, find_personal_data
 from .cells import date_of, half_width, int_of, items_of, key_text, sentences_of, text_of
-from .mapping import FIELDS, Mapping
+from .mapping import FIELDS, FieldSource, Mapping
 from .table import Table
 
 TITLE_LENGTH = 40
@@ -176,11 +176,32 @@ class Masker:
         return text
 
 
+@dataclass(frozen=True)
+class Columns:
+    """Which column feeds what, found once per table (every row reads the same columns)."""
+
+    case_number: int | None
+    personal: list[int]
+    fields: list[tuple[str, int | None, FieldSource, str, dict[str, str]]]  # (field, column, source, name, folded map)
+    stages: list[tuple[str, int | None]]
+    names: list[str]  # column names, for the masked counts
+
+    @classmethod
+    def of(cls, table: Table, mapping: Mapping) -> Columns:
+        personal = sorted({c for c in (table.column([name]) for name in mapping.personal) if c is not None})
+        fields = []
+        for name, source in mapping.fields.items():
+            column = table.column(source.columns)
+            folded = {key_text(k): v for k, v in source.values.items()}
+            fields.append((name, column, source, table.names[column] if column is not None else name, folded))
+        stages = [(stage, table.column(columns)) for stage, columns in mapping.stages.items()]
+        return cls(table.column(mapping.case_number), personal, fields, stages, table.names)
+
+
 def convert_row(
     number: int,
     cells: tuple[object, ...],
-    table: Table,
-    mapping: Mapping,
+    columns: Columns,
     vocabularies: Vocabularies,
     protected_names: list[str],
     names: FileNames = NO_FILE_NAMES,
@@ -190,36 +211,32 @@ def convert_row(
     def cell(column: int | None) -> object:
         return cells[column] if column is not None and column < len(cells) else None
 
-    number_column = table.column(mapping.case_number)
-    row = Row(number, key_text(cell(number_column)))
+    row = Row(number, key_text(cell(columns.case_number)))
     if not row.case_number:
-        row.problems.append(RowProblem(number_column, "", "缺少信访件编号（再次导入时靠它对应记录）"))
-    personal_columns = [c for c in (table.column([name]) for name in mapping.personal) if c is not None]
-    personal = [text_of(cell(c)) for c in sorted(set(personal_columns))]
-    for c in sorted(set(personal_columns)):
-        if text_of(cell(c)):
-            row.masked[(table.names[c], "整列不导入")] += 1
-    masker = Masker(protected_names, [value for value in personal if value], names)
+        row.problems.append(RowProblem(columns.case_number, "", "缺少信访件编号（再次导入时靠它对应记录）"))
+    personal = []
+    for c in columns.personal:
+        value = text_of(cell(c))
+        if value:
+            personal.append(value)
+            row.masked[(columns.names[c], "整列不导入")] += 1
+    masker = Masker(protected_names, personal, names)
 
-    for name, source in mapping.fields.items():
-        column = table.column(source.columns)
+    for name, column, source, column_name, folded in columns.fields:
         raw = cell(column)
-        info = FIELDS[name]
-        if not text_of(raw):
+        if raw is None or raw == "" or not text_of(raw):
             if source.default is not None:
-                row.values[name] = _defaulted(info.kind, source.default)
+                row.values[name] = _defaulted(FIELDS[name].kind, source.default)
             continue
-        column_name = table.names[column] if column is not None else name
-        value = _converted(name, raw, source.values, vocabularies, masker, column_name, row, column)
+        value = _converted(name, raw, (source.values, folded), vocabularies, masker, column_name, row, column)
         if value is not None:
             row.values[name] = value
             row.columns[name] = column  # type: ignore[assignment]
 
     stages = []
-    for stage, columns in mapping.stages.items():
-        column = table.column(columns)
+    for stage, column in columns.stages:
         raw = cell(column)
-        if not text_of(raw):
+        if raw is None or raw == "" or not text_of(raw):
             continue
         day = date_of(raw)
         if day is None:
@@ -258,7 +275,7 @@ def _defaulted(kind: str, default: str | int) -> Any:
 def _converted(
     name: str,
     raw: object,
-    value_map: dict[str, str],
+    value_maps: tuple[dict[str, str], dict[str, str]],
     vocabularies: Vocabularies,
     masker: Masker,
     column_name: str,
@@ -266,10 +283,13 @@ def _converted(
     column: int | None,
 ) -> Any:
     info = FIELDS[name]
-    folded_map = {key_text(k): v for k, v in value_map.items()}
+    value_map, folded_map = value_maps
 
     def mapped(word: str) -> str:
-        return value_map.get(word, folded_map.get(key_text(word), word))
+        if not value_map:
+            return word
+        found = value_map.get(word)
+        return found if found is not None else folded_map.get(key_text(word), word)
 
     def problem(message: str) -> None:
         row.problems.append(RowProblem(column, name, message))

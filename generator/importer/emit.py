@@ -8,6 +8,7 @@ the second time, and a file that a person has not touched compares equal."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 import typing
@@ -28,10 +29,12 @@ def record_yaml(values: dict[str, Any], header: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+@functools.cache
 def _keys_of(model: type[BaseModel]) -> list[tuple[str, Any]]:
     return [(info.alias or name, info.annotation) for name, info in model.model_fields.items()]
 
 
+@functools.cache
 def _model_in(annotation: Any) -> type[BaseModel] | None:
     for candidate in (annotation, *typing.get_args(annotation)):
         if isinstance(candidate, type) and issubclass(candidate, BaseModel):

@@ -28,13 +28,13 @@ from typing import Any
 
 from ..contract import RECORD_ID_PATTERN
 from ..errors import Problem, UsageProblem
-from ..library import FOLDERS, Library, read_document, read_library
-from ..load import parse_yaml
+from ..library import FOLDERS, SETTINGS_FILE, Library, document_of, read_document
+from ..load import LoadedYaml, parse_yaml
 from ..progress import NO_PROGRESS, Progress
 from ..skeleton import _used_numbers
 from ..validate import Inputs, check_document, protected_names
 from ..workdir import new_owned_folder
-from .convert import Row, Vocabularies, convert_row, file_names
+from .convert import Columns, Row, Vocabularies, convert_row, file_names
 from .emit import record_yaml
 from .mapping import FIELDS, REQUIRED, Mapping
 from .provenance import (
@@ -115,7 +115,7 @@ def import_file(
     """Import `path` into the library at `library_root` (see the module's docstring). `progress`
     shows a bar per stage on a terminal (progress.py)."""
     clock = _Clock(progress)
-    library, _ = read_library(library_root)
+    library = _settings_and_classes(library_root)
     if library.settings is None:
         raise UsageProblem(f"{library_root}/settings.yaml 有错误或不存在，无法取得词表；请先运行 casebook validate")
     try:
@@ -134,9 +134,10 @@ def import_file(
     names = protected_names(library)
     rows: list[Row] = []
     everyone = file_names(table, mapping)
+    columns = Columns.of(table, mapping)
     with progress.stage("转换", len(table.rows), "行") as bar:
         for number, cells in table.rows:
-            rows.append(convert_row(number, cells, table, mapping, vocabularies, names, everyone))
+            rows.append(convert_row(number, cells, columns, vocabularies, names, everyone))
             bar.advance()
     for row in rows:
         report.masked.update(row.masked)
@@ -212,6 +213,23 @@ class _Context:
     provenance: Provenance
     inputs: Inputs
     classes: set[str]
+
+
+def _settings_and_classes(root: Path) -> Library:
+    """What an import reads of the library: the settings (vocabularies, protected names) and the
+    classes (a record's class must exist). Records are not read: which ids are taken is told by
+    the file names (skeleton._used_numbers) and the provenance."""
+    if not root.is_dir():
+        raise UsageProblem(f"{root}：案例库文件夹不存在")
+    problems: list[Problem] = []
+    settings = read_document(root, SETTINGS_FILE, "settings", problems)
+    folder = next(name for name, kind in FOLDERS.items() if kind == "class")
+    classes = []
+    for path in sorted((root / folder).rglob("*.yaml")):
+        doc = read_document(root, path.relative_to(root).as_posix(), "class", problems)
+        if doc is not None:
+            classes.append(doc)
+    return Library(root, settings=settings, classes=classes)
 
 
 def _require_columns(source: Source, table: Table, mapping: Mapping) -> None:
@@ -366,13 +384,29 @@ def _plan_row(
 
     relative = f"{RECORDS}/{record_id}.yaml"
     path = root / relative
-    new_flat = flatten(_record_values(row, record_id))
+    values = _record_values(row, record_id)
+    new_flat = flatten(values)
     origin = provenance.records.get(record_id)
+    header = (
+        f"由 casebook import 从台账导入（信访件编号 {row.case_number}）。"
+        "再次导入会更新导入的字段；手工修改过的字段保留不动。"
+    )
+    try:
+        existing = path.read_bytes()
+    except FileNotFoundError:
+        existing = None
+    except OSError:
+        existing = b"\xff"  # unreadable: reported below as such
+    if existing is not None and origin is not None and existing == record_yaml(values, header).encode("utf-8"):
+        # The file holds exactly what this row makes: nothing to merge, check or write (the
+        # same export imported again: 10,000 files compared, none parsed).
+        outcome.action = "unchanged"
+        return None, Origin(row.case_number, source.path.name, table.sheet, row.number, dict(origin.fields))
     current: dict[str, Any] | None = None
-    if path.exists():
+    if existing is not None:
         try:
-            loaded, issues = parse_yaml(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError):
+            loaded, issues = parse_yaml(existing.decode("utf-8"))
+        except UnicodeDecodeError:
             loaded, issues = None, ["unreadable"]
         if loaded is None or issues or not isinstance(loaded.data, dict):
             return [
@@ -386,13 +420,11 @@ def _plan_row(
     merged, owned, changed, kept = _merge(new_flat, flatten(current) if current is not None else None, origin)
     outcome.changed, outcome.kept = changed, kept
     values = nest(merged)
-    header = (
-        f"由 casebook import 从台账导入（信访件编号 {row.case_number}）。"
-        "再次导入会更新导入的字段；手工修改过的字段保留不动。"
-    )
     text = record_yaml(values, header)
     problems: list[Problem] = []
-    doc = read_document(root, relative, "record", problems, text=text)
+    # The values as the library's reader would give them back from `text` (emit.py writes
+    # what reads back as written: tests/test_import_cells.py), without parsing 10,000 files again.
+    doc = document_of(relative, "record", LoadedYaml(canonical(values)), problems)
     if doc is not None:
         problems += check_document(doc, "record", context.inputs)
         if doc.model.class_ and doc.model.class_ not in context.classes:
@@ -444,9 +476,17 @@ def _problem_at(problem: Problem, row: Row, source: Source, table: Table) -> Loc
             column = row.columns[probe]
             break
         probe = probe.rsplit(".", 1)[0] if "." in probe else (probe.rsplit("[", 1)[0] if "[" in probe else "")
-    name = path.split("[", 1)[0] if path.startswith("stages") else path
-    title = _field_title(name) if name in FIELDS or name.startswith("stages.") else _contract_title(path)
+    title = _stage_title(path, row) or (_field_title(path) if path in FIELDS else _contract_title(path))
     return _located(source, table, row.number, column, "", f"{title}: {problem.message}" if title else problem.message)
+
+
+def _stage_title(path: str, row: Row) -> str | None:
+    """stages[2].date → 答复日期: the stage's own column, as the clerk knows it."""
+    match = re.match(r"stages\[(\d+)\]", path)
+    stages = row.values.get("stages", [])
+    if match is None or int(match[1]) >= len(stages):
+        return None
+    return f"{stages[int(match[1])]['stage']}日期"
 
 
 def _contract_title(path: str) -> str:

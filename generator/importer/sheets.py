@@ -1,9 +1,8 @@
 """A spreadsheet file → its sheets as grids of plain cell values.
 
-.xlsx through openpyxl (read-only: a 10,000-row export loads in seconds; merged cells
-need no special care, since a merged range keeps its value in its first cell and
-table.py reads the empty rest as such), .xls through xlrd, .csv through the standard
-library. A CSV file's encoding is detected, never guessed: a byte-order mark says
+.xlsx, .xls and .ods through calamine (python-calamine; merged cells need no special care,
+since a merged range keeps its value in its first cell and table.py reads the empty rest
+as such), .csv through the standard library. A CSV file's encoding is detected, never guessed: a byte-order mark says
 UTF-8; else the bytes must decode as UTF-8, or else as GBK, or else as GB18030 (the
 superset of GBK that Excel on a Chinese Windows writes); the report names the one found,
 and a file that is none of them is refused with where its first undecodable byte is.
@@ -16,14 +15,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import EXIT_UNREADABLE, CasebookError
 
-SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
+SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a compound file: .xls, or an encrypted .xlsx
+_ENCRYPTED = "EncryptedPackage".encode("utf-16-le")  # the stream an encrypted .xlsx is kept in
 CSV_ENCODINGS = ("utf-8", "gbk", "gb18030")
 
 
@@ -56,12 +55,11 @@ class Source:
 
 
 def read_source(path: Path, encoding: str | None = None) -> Source:
-    """Every sheet of `path` (.xlsx/.xlsm/.xls/.csv). `encoding` overrides CSV detection."""
+    """Every sheet of `path` (.xlsx/.xlsm/.xls/.ods/.csv). `encoding` overrides CSV detection."""
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
-        raise SpreadsheetUnreadable(
-            f"{path}：不支持的文件类型 {path.suffix or '（无扩展名）'}，请使用 .xlsx、.xls 或 .csv"
-        )
+        shown = path.suffix or "（无扩展名）"
+        raise SpreadsheetUnreadable(f"{path}：不支持的文件类型 {shown}，请使用 .xlsx、.xls、.ods 或 .csv")
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -70,62 +68,38 @@ def read_source(path: Path, encoding: str | None = None) -> Source:
         raise SpreadsheetUnreadable(f"{path}：这是文件夹，不是表格文件") from None
     if suffix == ".csv":
         return _read_csv(path, data, encoding)
-    if suffix == ".xls" or data.startswith(_OLE_MAGIC):
-        return _read_xls(path, data, suffix)
-    return _read_xlsx(path, data)
+    if data.startswith(_OLE_MAGIC) and _ENCRYPTED in data:
+        raise SpreadsheetUnreadable(f"{path}：{PASSWORD_MESSAGE}")
+    if data.startswith(_OLE_MAGIC) and suffix != ".xls":
+        raise SpreadsheetUnreadable(f"{path}：这其实是旧版 .xls 格式的工作簿：请把扩展名改为 .xls，或另存为 .xlsx")
+    return _read_workbook(path, data)
 
 
-def _read_xlsx(path: Path, data: bytes) -> Source:
-    import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
+PASSWORD_MESSAGE = "工作簿受密码保护（已加密），无法读取；请在 Excel 中取消密码后另存为 .xlsx 再导入"
+
+
+def _read_workbook(path: Path, data: bytes) -> Source:
+    """A workbook through calamine: 0.3 s for 3,000 rows of 30 columns, where openpyxl's
+    read-only mode took 1.5 s. Empty cells come as "", every number as a float; row i of the
+    grid is spreadsheet row i + 1 however far down the sheet's first filled cell is."""
+    import python_calamine as calamine
 
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as error:
-        raise SpreadsheetUnreadable(
-            f"{path}：无法读取，文件已损坏或不是 .xlsx 工作簿（{type(error).__name__}）"
-        ) from None
-    try:
-        grids = [Grid(sheet.title, [_trimmed(row) for row in sheet.iter_rows(values_only=True)]) for sheet in book]
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        raise SpreadsheetUnreadable(f"{path}：无法读取，文件已损坏（{type(error).__name__}）") from None
-    finally:
-        book.close()
-    return Source(path, grids)
-
-
-def _read_xls(path: Path, data: bytes, suffix: str) -> Source:
-    try:
-        import xlrd
-    except ImportError:  # pragma: no cover - xlrd is a dependency
-        raise SpreadsheetUnreadable(f"{path}：读取 .xls 需要 xlrd；请另存为 .xlsx 后导入") from None
-    try:
-        book = xlrd.open_workbook(file_contents=data)
-    except xlrd.biffh.XLRDError as error:
-        if suffix != ".xls" or "encrypt" in str(error).lower() or "password" in str(error).lower():
-            raise SpreadsheetUnreadable(
-                f"{path}：工作簿受密码保护（已加密），无法读取；请在 Excel 中取消密码后另存为 .xlsx 再导入"
-            ) from None
-        raise SpreadsheetUnreadable(f"{path}：无法读取，文件已损坏或不是 .xls 工作簿（{error}）") from None
-    except Exception as error:  # xlrd raises plain errors of many kinds on damaged files
-        raise SpreadsheetUnreadable(f"{path}：无法读取，文件已损坏（{type(error).__name__}）") from None
+        book = calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except calamine.PasswordError:
+        raise SpreadsheetUnreadable(f"{path}：{PASSWORD_MESSAGE}") from None
+    except (calamine.CalamineError, ValueError, OSError) as error:
+        raise SpreadsheetUnreadable(f"{path}：无法读取，文件已损坏或不是工作簿（{type(error).__name__}）") from None
     grids = []
-    for sheet in book.sheets():
-        rows = []
-        for r in range(sheet.nrows):
-            values: list[object] = []
-            for c in range(sheet.ncols):
-                cell = sheet.cell(r, c)
-                if cell.ctype == xlrd.XL_CELL_DATE:
-                    values.append(xlrd.xldate.xldate_as_datetime(cell.value, book.datemode))
-                elif cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR):
-                    values.append(None)
-                elif cell.ctype == xlrd.XL_CELL_BOOLEAN:
-                    values.append(bool(cell.value))
-                else:
-                    values.append(cell.value if cell.value != "" else None)
-            rows.append(_trimmed(tuple(values)))
-        grids.append(Grid(sheet.name, rows))
+    try:
+        for name in book.sheet_names:
+            sheet = book.get_sheet_by_name(name)
+            rows = sheet.to_python(skip_empty_area=False)
+            grids.append(Grid(name, [_trimmed(tuple(row)) for row in rows]))
+    except calamine.PasswordError:
+        raise SpreadsheetUnreadable(f"{path}：{PASSWORD_MESSAGE}") from None
+    except (calamine.CalamineError, ValueError, OSError) as error:
+        raise SpreadsheetUnreadable(f"{path}：无法读取，文件已损坏（{type(error).__name__}）") from None
     return Source(path, grids)
 
 

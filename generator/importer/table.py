@@ -119,7 +119,11 @@ def _table(grid: Grid, at: int, mapping: Mapping) -> Table:
     number_column = table.column(mapping.case_number)
     header_keys = {column_key(name) for name in names} - {""}
     for offset, row in enumerate(grid.rows[at + 1 :], start=at + 2):
-        filled = [cell for cell in row if text_of(cell)]
+        number = text_of(row[number_column]) if number_column is not None and number_column < len(row) else ""
+        if number and column_key(number) not in header_keys and not number.isdigit():
+            table.rows.append((offset, row))  # a case number (not a header's name, not a column's number)
+            continue
+        filled = [cell for cell in row if cell is not None and cell != "" and text_of(cell)]
         if not filled:
             continue  # an empty row: nothing to say
         if len(filled) >= 3 and sum(column_key(cell) in header_keys for cell in filled) >= 0.8 * len(filled):
@@ -128,8 +132,7 @@ def _table(grid: Grid, at: int, mapping: Mapping) -> Table:
         if len(filled) >= 3 and [text_of(cell) for cell in filled] == [str(n) for n in range(1, len(filled) + 1)]:
             table.skipped.append((offset, "列序号行"))
             continue
-        has_number = number_column is not None and number_column < len(row) and text_of(row[number_column])
-        if not has_number and len(filled) <= 2:
+        if not number and len(filled) <= 2:
             table.skipped.append((offset, "表尾说明或签名行，不是数据"))
             continue
         table.rows.append((offset, row))
