@@ -46,7 +46,8 @@ def test_what_is_no_date_reads_as_none(cell: object) -> None:
 
 
 @pytest.mark.parametrize(
-    ("cell", "number"), [(5, 5), (5.0, 5), ("5", 5), (" 12 ", 12), ("５人", 5), ("46户", 46), ("若干", None), (2.5, None)]
+    ("cell", "number"),
+    [(5, 5), (5.0, 5), ("5", 5), (" 12 ", 12), ("５人", 5), ("46户", 46), ("若干", None), (2.5, None)],
 )
 def test_counts_written_as_text_or_numbers(cell: object, number: int | None) -> None:
     assert int_of(cell) == number

@@ -134,7 +134,9 @@ def test_masked_names_keep_their_surname_and_numbers_their_ends(tmp_path: Path) 
     library = copy_library(SAMPLE, tmp_path / "cases")
     run = run_cli("import", _export(tmp_path / "export.xlsx"), "--library", library.root)
     assert run.exit_code == 0, run.stdout + run.stderr
-    first = next(p for p in sorted((library.root / "records").glob("XF-2024-*.yaml")) if "XJ20240500000" in p.read_text())
+    first = next(
+        p for p in sorted((library.root / "records").glob("XF-2024-*.yaml")) if "XJ20240500000" in p.read_text()
+    )
     text = first.read_text(encoding="utf-8")
     assert "summary: 王某反映：电话 138****5678，住 城东区和平路**号**单元**室，邮箱 z***@qq.com；" in text
     assert "业主陈某也来过，信访人王某要求答复。" in text

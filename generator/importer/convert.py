@@ -31,6 +31,19 @@ from .table import Table
 
 TITLE_LENGTH = 40
 _NAME_LIKE = re.compile(r"[\u4e00-\u9fff·•]{2,6}")
+_AND_OTHERS = re.compile(r"\s*等\s*[\d０-９一二三四五六七八九十百]*\s*[人名户位]?$")  # 何明亮等6人
+
+
+def names_in(value: str) -> set[str]:
+    """The names a name cell lists: 王建国、李秀英 / 何明亮等6人 / 张伟(代表)."""
+    names = set()
+    for item in items_of(value):
+        item = _AND_OTHERS.sub("", re.sub(r"[（(][^）)]*[）)]", "", item))
+        if _NAME_LIKE.fullmatch(item):
+            names.add(item)
+    return names
+
+
 _SENTENCE_END = re.compile(r"[。！？!?；;\n]")
 _MASK = "**"
 
@@ -137,7 +150,7 @@ def file_names(table: Table, mapping: Mapping) -> FileNames:
     for _, cells in table.rows:
         for column in columns:
             if column < len(cells):
-                names.update(item for item in items_of(cells[column]) if _NAME_LIKE.fullmatch(item))
+                names.update(names_in(text_of(cells[column])))
     return FileNames(names)
 
 
@@ -148,7 +161,7 @@ class Masker:
     def __init__(
         self, protected_names: list[str], personal_values: list[str], names: FileNames = NO_FILE_NAMES
     ) -> None:
-        own = {item for value in personal_values for item in items_of(value) if _NAME_LIKE.fullmatch(item)}
+        own = {name for value in personal_values for name in names_in(value)}
         self.names = sorted({*protected_names, *own}, key=len, reverse=True)
         self.file_names = names
         # other personal values (numbers, addresses) wherever they appear verbatim
@@ -224,6 +237,8 @@ def convert_row(
 
     for name, column, source, column_name, folded in columns.fields:
         raw = cell(column)
+        if column is not None:
+            row.columns[name] = column  # an empty cell too: "缺少必填字段" is then located at it
         if raw is None or raw == "" or not text_of(raw):
             if source.default is not None:
                 row.values[name] = _defaulted(FIELDS[name].kind, source.default)
@@ -240,7 +255,8 @@ def convert_row(
             continue
         day = date_of(raw)
         if day is None:
-            row.problems.append(RowProblem(column, f"stages.{stage}", _bad_date(raw)))
+            if not any(problem.column == column for problem in row.problems):  # the same cell as 收到日期
+                row.problems.append(RowProblem(column, f"stages.{stage}", _bad_date(raw)))
             continue
         stages.append((day, len(stages), stage, column))
     received = row.values.get("received")
@@ -249,8 +265,8 @@ def convert_row(
         if received is not None:
             row.values["received"] = received
             row.columns["received"] = next(c for _, _, stage, c in stages if stage == "登记")
-        else:
-            row.problems.append(RowProblem(None, "received", "缺少收到日期（登记日期）"))
+        elif not any(problem.field in ("received", "stages.登记") for problem in row.problems):
+            row.problems.append(RowProblem(row.columns.get("received"), "received", "缺少收到日期（登记日期）"))
     if received is not None and not any(stage == "登记" for _, _, stage, _ in stages):
         stages.append((received, -1, "登记", row.columns.get("received")))
     stages.sort(key=lambda item: (item[0], item[1]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from .mapping import FIELDS
 from .run import ImportReport
 
 ACTIONS = {"added": "新增", "updated": "更新", "unchanged": "未变", "invalid": "有错误"}
@@ -20,16 +21,25 @@ def report_lines(report: ImportReport, *, rows: bool = True) -> list[str]:
         for outcome in sorted(report.outcomes, key=lambda o: o.row):
             if outcome.action == "invalid":
                 continue
-            line = f"第 {outcome.row} 行 → {outcome.record_id}：{ACTIONS[outcome.action]}"
+            would = "将" if not report.written and outcome.action != "unchanged" else ""
+            line = f"第 {outcome.row} 行 → {outcome.record_id}：{would}{ACTIONS[outcome.action]}"
             if outcome.action == "updated" and outcome.changed:
-                line += f"（{'、'.join(outcome.changed)}）"
+                line += f"（{'、'.join(titles(outcome.changed))}）"
             if outcome.kept:
-                line += f"；保留手工修改：{'、'.join(outcome.kept)}"
+                line += f"；保留手工修改：{'、'.join(titles(outcome.kept))}"
             lines.append(line)
         for number, why in report.skipped:
             lines.append(f"第 {number} 行：跳过（{why}）")
     lines += summary_lines(report)
     return lines
+
+
+OTHER_TITLES = {"stages": "办理环节", "id": "编号"}
+
+
+def titles(paths: list[str]) -> list[str]:
+    """Field paths as the clerk knows them: resolution.outcome → 办理结果 (in the paths' order)."""
+    return [FIELDS[path].title if path in FIELDS else OTHER_TITLES.get(path, path) for path in paths]
 
 
 def _heading(report: ImportReport) -> str:
@@ -40,9 +50,10 @@ def _heading(report: ImportReport) -> str:
 
 def summary_lines(report: ImportReport) -> list[str]:
     invalid = report.count("invalid")
+    would = "" if report.written else "将"  # nothing written (problems, --dry-run): what it would do
     counts = (
-        f"新增 {report.count('added')} 件，更新 {report.count('updated')} 件，未变 {report.count('unchanged')} 件，"
-        f"跳过 {len(report.skipped) + invalid} 行"
+        f"{would}新增 {report.count('added')} 件，{would}更新 {report.count('updated')} 件，"
+        f"未变 {report.count('unchanged')} 件，跳过 {len(report.skipped) + invalid} 行"
     )
     if invalid:
         counts += f"（其中有错误的数据行 {invalid} 行）"
