@@ -42,6 +42,10 @@ from .derive.similar import import_jieba
 from .derive.site import AUDIENCES, SiteModel, derive_site
 from .edition import EDITIONS
 from .errors import CasebookError, InvalidLibrary, UsageProblem
+from .export import SITE_DOWNLOAD as EXPORT_DOWNLOAD
+from .export import SITE_SCHEMA as EXPORT_SCHEMA_DOWNLOAD
+from .export import ExportStore, site_export
+from .export import schema_json as export_schema_json
 from .file_digests import TABLE_FILE as DIGESTS_FILE
 from .file_digests import FileDigests
 from .guard import SiteCheck, check_file, content_is_read, refuse_on_leaks
@@ -204,6 +208,7 @@ def _build(
             parsed = ParseCache(cache_folder / PARSE_CACHE_FILE if cache_folder is not None else None)
             checked = ValidateMemo(cache_folder / VALIDATE_MEMO_FILE if cache_folder is not None else None)
             facts = FactsStore(cache_folder)  # records whose facts it keeps are read without a model
+            exports = ExportStore(cache_folder)  # records' export JSON, for the data download
             library, problems = check_library(
                 options.library, options.as_of, options.config, parsed, bar, checked, digests, facts
             )
@@ -279,7 +284,9 @@ def _build(
                     blobs,
                     bar,
                     started[0] if started else None,
+                    exports,
                 )
+                exports.save()
                 if spare is not None:
                     spare.close()  # not used after all
                 report.stubbed = len(job.stubbed)
@@ -663,6 +670,7 @@ def write_pages(
     blobs: BlobMemo | None = None,
     bar: Bar = NO_BAR,
     started: StartedWorkbooks | None = None,
+    exports: ExportStore | None = None,
 ) -> tuple[int, MkDocsJob, dict[str, str], dict[str, str]]:
     """Hand-written docs/ pages into `docs`, the generated ones into the one file `pack`
     (site_build.write_pack: MkDocs takes them from there, so ten thousand pages are
@@ -670,6 +678,8 @@ def write_pages(
     `bar` counts the record and entry pages, then the Word guides.
 
     `started`: the docs folder and the ledger workbooks, started during derive (start_workbooks).
+    `exports`: the records' export JSON kept from earlier builds (export.py), for the edition's
+    data download.
 
     Returns the page count, the MkDocs job and the render keys of record and entry
     pages, keyed for an incremental build: the `published_pages` (source path → key,
@@ -702,6 +712,8 @@ def write_pages(
         write_pack(pack, pages)
         if current is not None:
             _write_new(docs, CHANGES_FILE, changes_json(history, current).encode("utf-8"))
+        _write_new(docs, EXPORT_DOWNLOAD, site_export(site, exports))
+        _write_new(docs, EXPORT_SCHEMA_DOWNLOAD, export_schema_json())
         bar.count(len(site.classes), "份 Word 指引")
         for relative, data in guide_files(site, extras, blobs):
             _write_new(docs, relative, data)

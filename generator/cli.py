@@ -290,6 +290,48 @@ def redact(library: Path, out: Path | None, in_place: bool, backup: Path | None)
         sys.exit(EXIT_PROBLEMS)
 
 
+@cli.command()
+@library_argument
+@audience_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "xlsx"]), default="json", show_default=True, help="输出格式"
+)
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="输出文件（json 缺省时打印到标准输出）")
+@as_of_option
+def export(library: Path, audience: str, fmt: str, out: Path | None, as_of: dt.datetime | None) -> None:
+    """导出一个版本的全部信访事项、典型案例和类案：带 JSON Schema 的 JSON，或一个工作簿。
+
+    版本规则与网站相同（培训版、公开版不含其不收录的内容）；同样的案例库得到同样的字节。
+    只覆盖以前导出的文件。"""
+    from .errors import UsageProblem
+    from .export import SCHEMA_FILE, export_json, export_workbook, is_export, schema_json
+    from .validate import check_library
+    from .workdir import write_atomically
+
+    loaded, problems = check_library(library, _as_of(as_of))
+    errors = [problem for problem in problems if problem.severity == "error"]
+    if errors:
+        for problem in sorted(errors):
+            click.echo(str(problem))
+        click.echo(f"发现 {len(errors)} 个问题，未导出", err=True)
+        sys.exit(EXIT_PROBLEMS)
+    if fmt == "xlsx" and out is None:
+        raise UsageProblem("--format xlsx 需要用 --out 指定输出文件")
+    data = export_json(loaded, audience) if fmt == "json" else export_workbook(loaded, audience)
+    if out is None:
+        sys.stdout.buffer.write(data)
+        return
+    targets = [(out, data)]
+    if fmt == "json":
+        targets.append((out.with_name(SCHEMA_FILE), schema_json()))
+    for path, _ in targets:
+        if path.exists() and not is_export(path):
+            raise UsageProblem(f"{path} 已存在且不是 casebook export 的输出，未覆盖")
+    for path, content in targets:
+        write_atomically(path, content)
+        click.echo(path.as_posix())
+
+
 @cli.command("import")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option(
@@ -355,9 +397,23 @@ def import_command(
 @click.option(
     "--anchor/--no-anchor", default=True, show_default=True, help="同时构建基准网站（MkDocs-Material + Pagefind）"
 )
-def bench(count: int, keep: Path | None, repeats: int, anchor: bool) -> None:
+@click.option(
+    "--import",
+    "import_rows",
+    type=click.IntRange(min=1),
+    default=None,
+    help="改为测量导入：合成 N 行的登记台账导出，测首次导入、重复导入和次月导出的更新（取中位数）",
+)
+def bench(count: int, keep: Path | None, repeats: int, anchor: bool, import_rows: int | None) -> None:
     """基准测试：合成 N 件记录的案例库，完整构建与增量构建各测数次（取中位数），
     与基准（MkDocs-Material + Pagefind）比较；报告各阶段耗时、峰值内存、网站大小和单次检索下载量。"""
+    if import_rows is not None:
+        from .bench_import import run_import_bench
+
+        result = run_import_bench(import_rows, repeats, say=lambda line: click.echo(line, err=True))
+        for line in result.lines():
+            click.echo(line)
+        return
     from .bench import run_bench
 
     if keep is not None and keep.exists():
