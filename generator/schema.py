@@ -15,6 +15,8 @@ from typing import Any
 from .contract import KIND_LABELS, KINDS, Settings
 
 SCHEMA_FILES = {kind: f"{kind}.schema.json" for kind in KINDS}
+MAPPING_SCHEMA_FILE = "import-mapping.schema.json"
+MAPPING_GLOB = "**/*.mapping.yaml"  # casebook import's mapping files, named as docs/help/import.md says
 FILE_GLOBS = {
     "settings": "settings.yaml",
     "record": "records/**/*.yaml",
@@ -84,6 +86,11 @@ def write_schemas(out: Path, settings: Settings | None) -> list[Path]:
         text = json.dumps(json_schema(kind, settings), ensure_ascii=False, indent=2, sort_keys=True)
         path.write_text(text + "\n", encoding="utf-8")
         written.append(path)
+    from .importer.mapping import mapping_schema  # casebook import's mapping files
+
+    path = out / MAPPING_SCHEMA_FILE
+    path.write_text(json.dumps(mapping_schema(), ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    written.append(path)
     return written
 
 
@@ -92,4 +99,5 @@ def vscode_settings(out: Path, library: Path) -> dict[str, Any]:
     mapping = {}
     for kind, name in SCHEMA_FILES.items():
         mapping[(out / name).as_posix()] = (library / FILE_GLOBS[kind]).as_posix()
+    mapping[(out / MAPPING_SCHEMA_FILE).as_posix()] = MAPPING_GLOB
     return {"yaml.schemas": mapping}

@@ -119,11 +119,12 @@ def test_schema_enums_come_from_settings() -> None:
     assert schema["title"] == "案例记录"
 
 
-def test_schema_command_writes_four_files(tmp_path: Path) -> None:
+def test_schema_command_writes_four_files_and_the_import_mappings(tmp_path: Path) -> None:
     result = run_cli("schema", MINI, "--out", tmp_path / "s")
     assert result.exit_code == 0
     assert sorted(p.name for p in (tmp_path / "s").iterdir()) == [
         "class.schema.json",
+        "import-mapping.schema.json",
         "record.schema.json",
         "settings.schema.json",
         "typical.schema.json",

@@ -17,7 +17,7 @@ import yaml
 from generator.derive.deadlines import deadline
 from generator.importer.mapping import DEFAULT_MAPPING, mapping_schema
 from generator.library import read_library
-from tests.conftest import AS_OF, SAMPLE, Scratch, build_site, copy_library, run_cli
+from tests.conftest import AS_OF, SAMPLE, Scratch, build_site, copy_library, libreoffice_convert, run_cli
 
 DATA = Path(__file__).resolve().parent / "data" / "import"
 MAY = DATA / "ledger-2024-05.xlsx"
@@ -318,3 +318,16 @@ def test_a_damaged_provenance_file_stops_the_import(may: Scratch) -> None:
     run = run_cli("import", JUNE, "--library", may.root)
     assert run.exit_code == 2 and "导入记录文件无法读取" in run.stderr
     assert hashlib.sha256(json.dumps(sorted(imported(may.root))).encode()).hexdigest() == before
+
+
+@pytest.mark.parametrize("target", ["xls", "ods"])
+def test_older_and_open_formats_import_as_the_workbook_does(tmp_path: Path, target: str) -> None:
+    """May's export saved by LibreOffice Calc as .xls (Excel 97–2003) and .ods: the same records."""
+    converted = libreoffice_convert(MAY, target, tmp_path)
+    from_xlsx = copy_library(SAMPLE, tmp_path / "x")
+    library = copy_library(SAMPLE, tmp_path / target)
+    assert do_import(MAY, from_xlsx.root)[0] == 0
+    code, lines = do_import(converted, library.root)
+    assert code == 0, lines
+    assert lines[0] == f"导入 ledger-2024-05.{target}（工作表“登记台账”，表头在第 4 行，220 行数据）"
+    assert imported(library.root) == imported(from_xlsx.root)
