@@ -331,3 +331,11 @@ def test_older_and_open_formats_import_as_the_workbook_does(tmp_path: Path, targ
     assert code == 0, lines
     assert lines[0] == f"导入 ledger-2024-05.{target}（工作表“登记台账”，表头在第 4 行，220 行数据）"
     assert imported(library.root) == imported(from_xlsx.root)
+
+
+def test_imported_records_without_their_provenance_stop_the_import(may: Scratch) -> None:
+    may.path(".casebook-imports.json").unlink()
+    before = snapshot(may.root)
+    run = run_cli("import", JUNE, "--library", may.root)
+    assert run.exit_code == 2 and "但没有 .casebook-imports.json" in run.stderr and "会重复建立记录" in run.stderr
+    assert snapshot(may.root) == before

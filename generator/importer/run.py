@@ -38,6 +38,7 @@ from .convert import Columns, Row, Vocabularies, convert_row, file_names
 from .emit import record_yaml
 from .mapping import FIELDS, REQUIRED, Mapping
 from .provenance import (
+    PROVENANCE_FILE,
     Origin,
     Provenance,
     ProvenanceUnreadable,
@@ -122,6 +123,11 @@ def import_file(
         provenance = read_provenance(library_root)
     except ProvenanceUnreadable as error:
         raise UsageProblem(str(error)) from None
+    if not provenance.records and (orphan := _imported_without_provenance(library_root)) is not None:
+        raise UsageProblem(
+            f"案例库中有导入的记录（如 {orphan}），但没有 {PROVENANCE_FILE}：无法知道哪些记录和字段是导入的，"
+            "再导入会重复建立记录。请从备份或版本库恢复该文件后再导入"
+        )
     source = read_source(path, encoding)
     table = find_table(source, mapping, sheet)
     _require_columns(source, table, mapping)
@@ -213,6 +219,22 @@ class _Context:
     provenance: Provenance
     inputs: Inputs
     classes: set[str]
+
+
+HEADER_START = "# 由 casebook import 从台账导入"
+
+
+def _imported_without_provenance(root: Path) -> str | None:
+    """A record file an import wrote (its first line says so), when there is no provenance."""
+    for path in sorted((root / RECORDS).glob("*.yaml")):
+        try:
+            with path.open("rb") as handle:
+                first = handle.readline().decode("utf-8", "replace")
+        except OSError:
+            continue
+        if first.startswith(HEADER_START):
+            return path.relative_to(root).as_posix()
+    return None
 
 
 def _settings_and_classes(root: Path) -> Library:
@@ -387,10 +409,7 @@ def _plan_row(
     values = _record_values(row, record_id)
     new_flat = flatten(values)
     origin = provenance.records.get(record_id)
-    header = (
-        f"由 casebook import 从台账导入（信访件编号 {row.case_number}）。"
-        "再次导入会更新导入的字段；手工修改过的字段保留不动。"
-    )
+    header = f"{HEADER_START[2:]}（信访件编号 {row.case_number}）。再次导入会更新导入的字段；手工修改过的字段保留不动。"
     try:
         existing = path.read_bytes()
     except FileNotFoundError:
