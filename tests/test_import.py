@@ -339,3 +339,17 @@ def test_imported_records_without_their_provenance_stop_the_import(may: Scratch)
     run = run_cli("import", JUNE, "--library", may.root)
     assert run.exit_code == 2 and "但没有 .casebook-imports.json" in run.stderr and "会重复建立记录" in run.stderr
     assert snapshot(may.root) == before
+
+
+def test_a_record_with_hand_written_comments_is_not_rewritten_but_named(may: Scratch) -> None:
+    lines = do_import(JUNE, may.root, "--dry-run")[1]
+    record = re.search(r"XF-2024-\d{4}", next(line for line in lines if "：将更新（" in line))[0]
+    path = f"records/{record}.yaml"
+    text = may.read(path).replace("\nsummary:", "\n# 经办人注：已电话回访\nsummary:", 1)
+    may.write(path, text)
+    code, lines = do_import(JUNE, may.root)
+    assert code == 0
+    line = next(line for line in lines if f"→ {record}：" in line)
+    assert "：未更新（文件里有手写的注释，为不丢失注释没有改动；导出中有变化的字段：" in line
+    assert may.read(path) == text
+    assert "1 件记录的文件里有手写注释，没有更新（见上面各行，请手工合并导出中的变化）" in lines

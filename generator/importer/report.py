@@ -8,7 +8,7 @@ from collections import Counter
 from .mapping import FIELDS
 from .run import ImportReport
 
-ACTIONS = {"added": "新增", "updated": "更新", "unchanged": "未变", "invalid": "有错误"}
+ACTIONS = {"added": "新增", "updated": "更新", "unchanged": "未变", "held": "未更新", "invalid": "有错误"}
 ENCODINGS = {"utf-8-sig": "UTF-8（带 BOM）", "utf-8": "UTF-8", "gbk": "GBK", "gb18030": "GB18030"}
 
 
@@ -25,6 +25,9 @@ def report_lines(report: ImportReport, *, rows: bool = True) -> list[str]:
             line = f"第 {outcome.row} 行 → {outcome.record_id}：{would}{ACTIONS[outcome.action]}"
             if outcome.action == "updated" and outcome.changed:
                 line += f"（{'、'.join(titles(outcome.changed))}）"
+            if outcome.action == "held":
+                changed = "、".join(titles(outcome.changed))
+                line += f"（文件里有手写的注释，为不丢失注释没有改动；导出中有变化的字段：{changed}，请手工合并）"
             if outcome.kept:
                 line += f"；保留手工修改：{'、'.join(titles(outcome.kept))}"
             lines.append(line)
@@ -58,6 +61,9 @@ def summary_lines(report: ImportReport) -> list[str]:
     if invalid:
         counts += f"（其中有错误的数据行 {invalid} 行）"
     lines = [counts]
+    held = report.count("held")
+    if held:
+        lines.append(f"{held} 件记录的文件里有手写注释，没有更新（见上面各行，请手工合并导出中的变化）")
     kept = sum(1 for outcome in report.outcomes if outcome.kept)
     if kept:
         lines.append(f"{kept} 件记录有手工修改过的字段，已保留不动")

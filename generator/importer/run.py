@@ -77,7 +77,7 @@ class Outcome:
 
     row: int
     record_id: str | None
-    action: str  # added / updated / unchanged / invalid
+    action: str  # added / updated / unchanged / held (hand-written comments in the file) / invalid
     changed: list[str] = field(default_factory=list)  # fields updated
     kept: list[str] = field(default_factory=list)  # fields a person changed, left as they are
 
@@ -454,8 +454,19 @@ def _plan_row(
     if current is not None and canonical(current) == canonical(values):
         outcome.action = "unchanged"
         return None, new_origin
+    if existing is not None and origin is not None and _hand_comments(existing):
+        # Writing the file again would lose the comments a person wrote in it: it is left as it is
+        # (the report names the fields the export changed, to be merged by hand).
+        outcome.action = "held"
+        return None, origin
     outcome.action = "added" if current is None else "updated"
     return text.encode("utf-8"), new_origin
+
+
+def _hand_comments(data: bytes) -> bool:
+    """Whether a record file holds comments besides the import's first line."""
+    lines = data.decode("utf-8", "replace").splitlines()[1:]
+    return any(line.lstrip().startswith("#") or " #" in line for line in lines)
 
 
 def _merge(
