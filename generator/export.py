@@ -23,7 +23,7 @@ from .contract import VISIBILITY_LABELS, CaseClass, CaseRecord, TypicalEntry
 from .derive.facts import model_of
 from .derive.site import SiteModel
 from .edition import EDITIONS
-from .keyed_lines import AS_READ, AsRead, read_store, save_store
+from .keyed_lines import KeptLines
 from .library import Library
 from .office.workbook import FORMULA_TRIGGERS, Sheet, column_widths, sheet_title
 from .office.xlsx import xlsx_bytes
@@ -113,37 +113,13 @@ def export_data(library: Library, audience: str) -> dict[str, Any]:
     return json.loads(export_json(library, audience))
 
 
-class ExportStore:
+class ExportStore(KeptLines):
     """Each record's export JSON by the key of its file, kept in the build's cache folder
     (keyed_lines.py): at 10,000 records, dumping every model again for each build took seconds
     and made every record a model; a record whose file did not change is taken from here."""
 
     def __init__(self, folder: Path | None) -> None:
-        self.path = folder / STORE_FILE if folder is not None else None
-        self.store = read_store(self.path, STORE_KIND)
-        self.used: dict[str, bytes | AsRead] = {}
-        self.changed = False
-
-    def get(self, key: str) -> bytes | None:
-        if key in self.used:
-            value = self.used[key]
-            return self.store.entries[key] if isinstance(value, AsRead) else value
-        data = self.store.entries.get(key)
-        if data is not None:
-            self.used[key] = AS_READ
-        return data
-
-    def put(self, key: str, data: bytes) -> None:
-        self.used[key] = data
-        self.changed = True
-
-    def save(self) -> None:
-        if self.path is None or (not self.changed and self.used.keys() == self.store.entries.keys()):
-            return
-        try:
-            save_store(self.path, STORE_KIND, self.store, self.used)
-        except OSError:
-            return  # not kept costs only time
+        super().__init__(folder / STORE_FILE if folder is not None else None, STORE_KIND)
 
 
 def site_export(site: SiteModel, store: ExportStore | None = None) -> bytes:

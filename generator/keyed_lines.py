@@ -231,3 +231,39 @@ def encode(value: object) -> bytes | None:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
     except (TypeError, ValueError, UnicodeEncodeError):
         return None
+
+
+class KeptLines:
+    """A cache file of key → JSON line that a build reads from and writes back only the entries it
+    used (read_store, save_store): the records' facts (derive/facts.py) and export JSON (export.py).
+
+    `get` marks an entry used; `put` adds one (nothing when the store has no file, or the key
+    was used already); `save` keeps exactly the used entries, and writes nothing when they
+    are the file's own. Not kept costs only time: the next build makes them again."""
+
+    def __init__(self, path: Path | None, kind: str) -> None:
+        self.path = path
+        self.kind = kind
+        self.store = read_store(path, kind)
+        self.used: dict[str, bytes | AsRead] = {}
+        self.changed = False
+
+    def get(self, key: str) -> bytes | None:
+        data = self.store.entries.get(key)
+        if data is not None:
+            self.used[key] = AS_READ
+        return data
+
+    def put(self, key: str, data: bytes) -> None:
+        if self.path is None or key in self.used:
+            return
+        self.used[key] = data
+        self.changed = True
+
+    def save(self) -> None:
+        if self.path is None or (not self.changed and self.used.keys() == self.store.entries.keys()):
+            return
+        try:
+            save_store(self.path, self.kind, self.store, self.used)
+        except OSError:
+            return

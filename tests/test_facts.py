@@ -69,8 +69,8 @@ def test_a_lazy_record_answers_like_its_model(sample_records: tuple[list[CaseRec
 
 def test_facts_of_another_shape_are_not_used(tmp_path: Path) -> None:
     store = FactsStore(tmp_path)
-    store.store.entries["a" * 40] = b'[["too","short"]]'
-    store.store.entries["b" * 40] = b"{}"
+    store.lines.store.entries["a" * 40] = b'[["too","short"]]'
+    store.lines.store.entries["b" * 40] = b"{}"
     assert store.get("a" * 40) is None and store.get("b" * 40) is None
 
 

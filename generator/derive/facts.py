@@ -27,7 +27,7 @@ from typing import Any
 
 from .. import cache_json
 from ..contract import FROM_JSON, CaseRecord, Settings
-from ..keyed_lines import AS_READ, AsRead, encode, read_store, save_store
+from ..keyed_lines import KeptLines, encode
 from ..state import key_of
 from .deadlines import Deadline, deadline, procedure_of
 
@@ -168,42 +168,33 @@ class FactsStore:
     """Record facts by key_of(context, file key), in the build's cache folder (keyed_lines.py)."""
 
     def __init__(self, folder: Path | None) -> None:
-        self.path = folder / FACTS_FILE if folder is not None else None
-        self.store = read_store(self.path, KIND)
-        self.used: dict[str, bytes | AsRead] = {}
-        self.changed = False
+        self.lines = KeptLines(folder / FACTS_FILE if folder is not None else None, KIND)
 
     @staticmethod
     def key(context: str, file_key: str) -> str:
         return key_of(context, file_key)
 
     def get(self, key: str) -> RecordFacts | None:
-        data = self.store.entries.get(key)
+        data = self.lines.store.entries.get(key)
         if data is None:
             return None
         try:
             facts = decode(cache_json.loads(data))
         except (ValueError, TypeError, KeyError, IndexError):
             return None
-        self.used[key] = AS_READ
+        self.lines.get(key)  # used: kept by save
         return facts
 
     def put(self, key: str, facts: RecordFacts) -> None:
-        if self.path is None or key in self.used:
+        if self.lines.path is None or key in self.lines.used:
             return
         encoded = encode(encoded_facts(facts))
         if encoded is not None:
-            self.used[key] = encoded
-            self.changed = True
+            self.lines.put(key, encoded)
 
     def save(self) -> None:
         """Keep the facts this build used (and nothing else); untouched when nothing changed."""
-        if self.path is None or (not self.changed and self.used.keys() == self.store.entries.keys()):
-            return
-        try:
-            save_store(self.path, KIND, self.store, self.used)
-        except OSError:
-            return  # not kept costs only time: the next build makes them again
+        self.lines.save()
 
 
 def iso_date(value: dt.date | None) -> str | None:
