@@ -2,7 +2,8 @@
 JSON Schema) or as one workbook, for other systems and for people who work in Excel.
 
 The edition is applied exactly as the site applies it (edition.py): a training or public export
-holds no excluded document, no internal-only field and no id of an excluded document. The JSON
+holds no excluded document, no internal-only field and no id of an excluded document; and, as
+on the site, no class's matching rules (configuration for `casebook classify`). The JSON
 is versioned (`format`, `version`) and described by `casebook-export.schema.json`; it holds no
 date of its own making, so the same library gives the same bytes on any day. The workbook's
 document dates are the newest date in the data, for the same reason.
@@ -67,9 +68,15 @@ def edition_documents(library: Library, audience: str) -> tuple[list[Any], list[
     )
 
 
+# A class's matching rules steer the class suggestions of `casebook classify`: configuration, shown
+# on no page of any edition (tests/test_injection.py NOT_SHOWN), so not exported either.
+NOT_EXPORTED: dict[type[BaseModel], set[str]] = {CaseClass: {"matching"}}
+
+
 def document_json(model: BaseModel) -> bytes:
     """One document as the export holds it: compact JSON, absent optional fields left out."""
-    return model.model_dump_json(by_alias=True, exclude_none=True).encode("utf-8")
+    excluded = NOT_EXPORTED.get(type(model))
+    return model.model_dump_json(by_alias=True, exclude_none=True, exclude=excluded).encode("utf-8")
 
 
 def export_bytes(
@@ -185,6 +192,8 @@ def _columns(model: type[BaseModel], prefix: str = "", title: str = "") -> list[
     """(dotted key, header) of every leaf of `model`: nested models are opened, lists are leaves."""
     columns = []
     for name, info in model.model_fields.items():
+        if name in NOT_EXPORTED.get(model, ()):
+            continue
         key = f"{prefix}{info.alias or name}"
         header = f"{title}{info.title or name}"
         annotation = info.annotation
