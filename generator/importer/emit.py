@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from ..contract import CaseRecord
 
 _NEEDS_QUOTES = re.compile(r"^[\s\-?:,\[\]{}#&*!|>'\"%@`]|: | #|\s$|^[\d.+\-:_eE]+$|^0[xob]|^\.\w+$|:$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # never plain: written as an escape in double quotes
 _RESERVED = {"true", "false", "null", "~", "yes", "no", "on", "off", "y", "n"}
 
 
@@ -100,6 +101,6 @@ def scalar(value: Any) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     text = str(value)
-    if not text or _NEEDS_QUOTES.search(text) or text.lower() in _RESERVED or any(ch < " " for ch in text):
+    if not text or _NEEDS_QUOTES.search(text) or text.lower() in _RESERVED or _CONTROL.search(text):
         return json.dumps(text, ensure_ascii=False)
     return text
