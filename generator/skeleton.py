@@ -29,21 +29,21 @@ _NEEDS_QUOTES = re.compile(r"^[\s\-?:,\[\]{}#&*!|>'\"%@`]|: | #|\s$")
 
 
 def next_record_id(library: Library, year: int) -> str:
-    used = _used_numbers(library, rf"XF-{year}-(\d{{4}})")
+    used = used_numbers(library, rf"XF-{year}-(\d{{4}})")
     return f"XF-{year}-{max(used, default=0) + 1:04d}"
 
 
 def next_class_id(library: Library) -> str:
-    used = _used_numbers(library, r"LA-(\d{3})")
+    used = used_numbers(library, r"LA-(\d{3})")
     return f"LA-{max(used, default=0) + 1:03d}"
 
 
 def next_typical_id(library: Library, year: int, domain_code: str) -> str:
-    used = _used_numbers(library, rf"{year}-{domain_code}-1-(\d{{3}})")
+    used = used_numbers(library, rf"{year}-{domain_code}-1-(\d{{3}})")
     return f"{year}-{domain_code}-1-{max(used, default=0) + 1:03d}"
 
 
-def _used_numbers(library: Library, pattern: str) -> list[int]:
+def used_numbers(library: Library, pattern: str) -> list[int]:
     """Numbers taken by files on disk, valid or not, so a broken file keeps its id."""
     regex = re.compile(pattern)
     numbers = []

@@ -17,7 +17,6 @@ the contract check (run.py) names the closest valid one.
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 import re
 from collections import Counter
@@ -360,7 +359,3 @@ def _shown(raw: object, masker: Masker) -> str:
 def _title_from(summary: str) -> str:
     first = _SENTENCE_END.split(summary.strip(), maxsplit=1)[0].strip()
     return first if len(first) <= TITLE_LENGTH else first[: TITLE_LENGTH - 1] + "…"
-
-
-def as_date(value: Any) -> dt.date | None:
-    return value if isinstance(value, dt.date) else None

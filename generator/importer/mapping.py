@@ -96,6 +96,29 @@ REQUIRED = (
 )  # fmt: skip
 
 
+# What a message calls a record path that is no importable field of its own.
+OTHER_TITLES = {
+    "id": "编号",
+    "stages": "办理环节",
+    "petitioners": "信访人",
+    "units": "责任单位",
+    "resolution": "办理结果",
+}
+
+
+def title_of(path: str) -> str:
+    """A field path as the clerk knows it: resolution.outcome → 办理结果, stages.受理 → 受理日期,
+    units.assist[1] → 协办单位; "" for none."""
+    if not path:
+        return ""
+    if path.startswith("stages."):
+        return f"{path.split('.', 1)[1]}日期"
+    base = path.split("[", 1)[0]
+    if base in FIELDS:
+        return FIELDS[base].title
+    return OTHER_TITLES.get(base.split(".", 1)[0], path)
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

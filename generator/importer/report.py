@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .mapping import FIELDS
+from .mapping import title_of
 from .run import ImportReport
 
 ACTIONS = {"added": "新增", "updated": "更新", "unchanged": "未变", "held": "未更新", "invalid": "有错误"}
@@ -37,12 +37,9 @@ def report_lines(report: ImportReport, *, rows: bool = True) -> list[str]:
     return lines
 
 
-OTHER_TITLES = {"stages": "办理环节", "id": "编号"}
-
-
 def titles(paths: list[str]) -> list[str]:
-    """Field paths as the clerk knows them: resolution.outcome → 办理结果 (in the paths' order)."""
-    return [FIELDS[path].title if path in FIELDS else OTHER_TITLES.get(path, path) for path in paths]
+    """Field paths as the clerk knows them, in their order (mapping.title_of)."""
+    return [title_of(path) for path in paths]
 
 
 def _heading(report: ImportReport) -> str:

@@ -31,12 +31,12 @@ from ..errors import Problem, UsageProblem
 from ..library import FOLDERS, SETTINGS_FILE, Library, document_of, read_document
 from ..load import LoadedYaml, parse_yaml
 from ..progress import NO_PROGRESS, Progress
-from ..skeleton import _used_numbers
-from ..validate import Inputs, check_document, protected_names
+from ..skeleton import used_numbers
+from ..validate import Inputs, Vocab, check_document, protected_names
 from ..workdir import new_owned_folder
 from .convert import Columns, Row, Vocabularies, convert_row, file_names
 from .emit import record_yaml
-from .mapping import FIELDS, REQUIRED, Mapping
+from .mapping import FIELDS, REQUIRED, Mapping, title_of
 from .provenance import (
     PROVENANCE_FILE,
     Origin,
@@ -136,7 +136,8 @@ def import_file(
     report.unused_columns = _unused(table, mapping)
     clock.done("读取")
 
-    vocabularies = Vocabularies(_vocab_lists(library.settings.model))
+    settings = library.settings.model
+    vocabularies = Vocabularies(Vocab(settings.vocabularies, settings.time_limits).values)
     names = protected_names(library)
     rows: list[Row] = []
     everyone = file_names(table, mapping)
@@ -240,7 +241,7 @@ def _imported_without_provenance(root: Path) -> str | None:
 def _settings_and_classes(root: Path) -> Library:
     """What an import reads of the library: the settings (vocabularies, protected names) and the
     classes (a record's class must exist). Records are not read: which ids are taken is told by
-    the file names (skeleton._used_numbers) and the provenance."""
+    the file names (skeleton.used_numbers) and the provenance."""
     if not root.is_dir():
         raise UsageProblem(f"{root}：案例库文件夹不存在")
     problems: list[Problem] = []
@@ -293,24 +294,6 @@ def _unused(table: Table, mapping: Mapping) -> list[str]:
     return [name for column, name in enumerate(table.names) if name and column not in used and name != "序号"]
 
 
-def _vocab_lists(settings: Any) -> dict[str, list[str]]:
-    lists = settings.vocabularies
-    regions: set[str] = set()
-    for path in lists.regions:
-        parts = path.split("/")
-        regions.update("/".join(parts[: i + 1]) for i in range(len(parts)))
-    return {
-        "domains": [d.name for d in lists.domains],
-        "regions": sorted(regions),
-        "units": list(lists.units),
-        "channels": list(lists.channels),
-        "flags": list(lists.flags),
-        "petitioner_kinds": list(lists.petitioner_kinds),
-        "mechanisms": list(lists.mechanisms),
-        "procedures": list(settings.time_limits.procedures),
-    }
-
-
 def _assign_ids(
     rows: list[Row], library: Library, provenance: Provenance, mapping: Mapping
 ) -> tuple[dict[int, str], dict[int, str]]:
@@ -324,7 +307,7 @@ def _assign_ids(
 
     def allocate(year: int) -> str | None:
         if year not in taken:
-            used = set(_used_numbers(library, rf"XF-{year}-(\d{{4}})"))
+            used = set(used_numbers(library, rf"XF-{year}-(\d{{4}})"))
             used |= {int(rid[8:]) for rid in provenance.records if rid.startswith(f"XF-{year}-")}
             taken[year] = used
             next_free[year] = 1
@@ -363,7 +346,7 @@ def _assign_ids(
 
 
 def _located(source: Source, table: Table, row: int, column: int | None, field_name: str, message: str) -> Located:
-    title = _field_title(field_name)
+    title = title_of(field_name)
     name = source.path.name
     if column is None:
         where = f"{name}:{row}" if source.is_csv else f"{name}!{table.sheet}!第{row}行"
@@ -373,16 +356,6 @@ def _located(source: Source, table: Table, row: int, column: int | None, field_n
     from openpyxl.utils import get_column_letter
 
     return Located(f"{name}!{table.sheet}!{get_column_letter(column + 1)}{row}", row, column + 1, title, message)
-
-
-def _field_title(name: str) -> str:
-    if not name:
-        return ""
-    if name.startswith("stages."):
-        return f"{name.split('.', 1)[1]}日期"
-    base = name.split("[", 1)[0]
-    info = FIELDS.get(base)
-    return info.title if info else name
 
 
 def _record_values(row: Row, record_id: str) -> dict[str, Any]:
@@ -506,7 +479,7 @@ def _problem_at(problem: Problem, row: Row, source: Source, table: Table) -> Loc
             column = row.columns[probe]
             break
         probe = probe.rsplit(".", 1)[0] if "." in probe else (probe.rsplit("[", 1)[0] if "[" in probe else "")
-    title = _stage_title(path, row) or (_field_title(path) if path in FIELDS else _contract_title(path))
+    title = _stage_title(path, row) or title_of(path)
     return _located(source, table, row.number, column, "", f"{title}: {problem.message}" if title else problem.message)
 
 
@@ -517,19 +490,6 @@ def _stage_title(path: str, row: Row) -> str | None:
     if match is None or int(match[1]) >= len(stages):
         return None
     return f"{stages[int(match[1])]['stage']}日期"
-
-
-def _contract_title(path: str) -> str:
-    base = path.split("[", 1)[0]
-    if base in FIELDS:
-        return FIELDS[base].title
-    return {
-        "stages": "办理环节",
-        "id": "编号",
-        "petitioners": "信访人",
-        "units": "责任单位",
-        "resolution": "办理结果",
-    }.get(base.split(".", 1)[0], path)
 
 
 def _write(root: Path, provenance: Provenance, planned: list[tuple[str, bytes | None, Origin]]) -> None:
