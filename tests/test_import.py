@@ -353,3 +353,15 @@ def test_a_record_with_hand_written_comments_is_not_rewritten_but_named(may: Scr
     assert "：未更新（文件里有手写的注释，为不丢失注释没有改动；导出中有变化的字段：" in line
     assert may.read(path) == text
     assert "1 件记录的文件里有手写注释，没有更新（见上面各行，请手工合并导出中的变化）" in lines
+
+
+def test_a_hash_sign_inside_a_value_is_no_comment(may: Scratch) -> None:
+    lines = do_import(JUNE, may.root, "--dry-run")[1]
+    record = re.search(r"XF-2024-\d{4}", next(line for line in lines if "：将更新（" in line))[0]
+    path = f"records/{record}.yaml"
+    title = re.search(r"^title: (.*)$", may.read(path), re.M)[1]
+    may.replace(path, f"title: {title}", 'title: "见 #3 号文件 #4"')
+    may.replace(path, "summary: ", "summary: |-\n  第 #5 号楼反映\n  ")
+    lines = do_import(JUNE, may.root)[1]
+    line = next(line for line in lines if f"→ {record}：" in line)
+    assert "：更新（" in line and "保留手工修改：基本情况、标题" in line

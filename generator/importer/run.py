@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from ..contract import RECORD_ID_PATTERN
 from ..errors import Problem, UsageProblem
 from ..library import FOLDERS, SETTINGS_FILE, Library, document_of, read_document
@@ -437,9 +439,26 @@ def _plan_row(
 
 
 def _hand_comments(data: bytes) -> bool:
-    """Whether a record file holds comments besides the import's first line."""
-    lines = data.decode("utf-8", "replace").splitlines()[1:]
-    return any(line.lstrip().startswith("#") or " #" in line for line in lines)
+    """Whether a record file holds comments besides the import's first line: a # at the start of a
+    line or after a space that no scalar holds (YAML's own scanner says where the scalars are,
+    quoted ones and literal blocks included: a "第 #3 号" in a value is no comment)."""
+    text = data.decode("utf-8", "replace")
+    body = text.find("\n") + 1
+    marks = [m.start() for m in _COMMENT.finditer(text, body)]
+    if not marks:
+        return False
+    try:
+        scalars = [
+            (token.start_mark.index, token.end_mark.index)
+            for token in yaml.scan(text, Loader=yaml.SafeLoader)
+            if isinstance(token, yaml.ScalarToken)
+        ]
+    except yaml.YAMLError:
+        return True  # cannot tell: keep the person's file as it is
+    return any(not any(start <= mark < end for start, end in scalars) for mark in marks)
+
+
+_COMMENT = re.compile(r"(?:^|(?<=[ \t]))#", re.M)
 
 
 def _merge(
