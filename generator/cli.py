@@ -93,19 +93,39 @@ def schema(library: Path, out: Path | None) -> None:
 @click.argument("kind", type=click.Choice(["record", "typical", "class"]))
 @library_argument
 @click.option("--date", "today", type=click.DateTime(["%Y-%m-%d"]), default=None, help="日期（默认今天）")
-def new(kind: str, library: Path, today: dt.datetime | None) -> None:
+@click.option(
+    "--received",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="record：收到日期（编号的年份随它，例如整理 2021 年的旧案）",
+)
+@click.option(
+    "--from",
+    "sources",
+    multiple=True,
+    help="typical：据以整理的记录编号（可多次给出；多件即批量案例），编号、领域、地区、类案和化解过程取自记录",
+)
+def new(
+    kind: str, library: Path, today: dt.datetime | None, received: dt.datetime | None, sources: tuple[str, ...]
+) -> None:
     """新建一份可通过校验的记录、典型案例或类案骨架，打印其路径；绝不覆盖已有文件。"""
     from .errors import UsageProblem
     from .library import read_library
-    from .skeleton import write_new
+    from .skeleton import UnknownRecords, write_new
 
+    if received is not None and kind != "record":
+        raise UsageProblem("--received 只用于 new record")
+    if sources and kind != "typical":
+        raise UsageProblem("--from 只用于 new typical")
     loaded, _ = read_library(library)
     if loaded.settings is None:
         raise UsageProblem("settings.yaml 有错误，无法取得词表；请先运行 casebook validate")
     try:
-        path = write_new(kind, loaded, (today or dt.datetime.now()).date())
+        path = write_new(kind, loaded, (received or today or dt.datetime.now()).date(), sources)
     except FileExistsError as error:
         raise UsageProblem(f"文件已存在，未覆盖：{error.filename}") from None
+    except UnknownRecords as error:
+        raise UsageProblem(f"案例库中没有这些记录（或它们有错误）：{error}") from None
     click.echo(path.as_posix())
 
 
@@ -250,11 +270,17 @@ def classify(library: Path, write_to: Path | None, min_confidence: float) -> Non
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="列出几件")
 def similar(text: str, library: Path, top: int) -> None:
     """输入一段新的案情描述，列出最相似的典型案例及其类案指引。"""
+    from .derive.similar import QUERY_FLOOR
     from .similar_commands import similar as run_similar
 
-    matches, names = run_similar(library, text, top)
+    matches, names, entries = run_similar(library, text, top)
     if not matches:
         click.echo("没有找到相似的典型案例，请补充案情再试。", err=True)
+    if len(matches) < top:  # always say why fewer came back than were asked for
+        reasons = [f"案例库只有 {entries} 件典型案例"] if entries < top else []
+        if len(matches) < min(top, entries):
+            reasons.append(f"其余 {entries - len(matches)} 件与这段描述的相似度低于 {QUERY_FLOOR:.2f}，不列出")
+        click.echo(f"要求列出 {top} 件，只找到 {len(matches)} 件：{'，'.join(reasons)}。", err=True)
     for number, match in enumerate(matches, start=1):
         guide = f" → 类案指引 {match.class_id} {names.get(match.class_id, '')}" if match.class_id else ""
         click.echo(f"{number}. {match.id} {match.title}（相似度 {match.score:.2f}）{guide}")

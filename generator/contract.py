@@ -48,6 +48,7 @@ StageKind = Literal[
     "转送",
     "交办",
     "办理",
+    "督查",
     "延期",
     "答复",
     "复查申请",
@@ -59,7 +60,8 @@ StageKind = Literal[
     "终结",
 ]
 # The order in which stages of one record may follow each other. 听证 may be
-# held while handling, on review or on second review, so it has no rank.
+# held while handling, on review or on second review, so it has no rank. A 督查
+# (an inspection of how the handling goes) ranks with 办理: it happens while handling.
 STAGE_RANK: dict[str, int] = {
     "登记": 0,
     "受理": 1,
@@ -68,6 +70,7 @@ STAGE_RANK: dict[str, int] = {
     "转送": 2,
     "交办": 2,
     "办理": 3,
+    "督查": 3,
     "延期": 4,
     "答复": 5,
     "复查申请": 6,
@@ -223,7 +226,7 @@ class FiveOnes(Contract):
 class Stage(Contract):
     """One step of the handling, in the order it happened."""
 
-    stage: StageKind = field("环节", "登记、受理、告知、办理、延期、答复、复查、复核、听证、回访、终结等")
+    stage: StageKind = field("环节", "登记、受理、告知、办理、督查、延期、答复、复查、复核、听证、回访、终结等")
     date: dt.date = field("日期", "本环节发生的日期，格式 YYYY-MM-DD")
     unit: str | None = vocab("办理单位", "本环节的办理单位", "units", default=None)
     document: str | None = field("文书", "本环节形成的文书，例如：受理告知书、信访处理意见书", default=None)

@@ -37,8 +37,9 @@ def classify(library_path: Path, write_to: Path | None, min_confidence: float) -
     return suggestions, patch
 
 
-def similar(library_path: Path, text: str, top: int) -> tuple[list[Match], dict[str, str]]:
-    """The typical entries closest to a description, and class id → class name for their guides."""
+def similar(library_path: Path, text: str, top: int) -> tuple[list[Match], dict[str, str], int]:
+    """The typical entries closest to a description, class id → class name for their guides, and
+    how many typical entries there are (to say why fewer than `top` came back)."""
     loaded = load_index(library_path)
     names = {doc.model.id: doc.model.name for doc in loaded.library.classes}
-    return loaded.index.query(text, top_k=top, kinds=("typical",)), names
+    return loaded.index.query(text, top_k=top, kinds=("typical",)), names, len(loaded.library.typical)

@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import re
 import typing
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -38,9 +39,10 @@ def next_class_id(library: Library) -> str:
     return f"LA-{max(used, default=0) + 1:03d}"
 
 
-def next_typical_id(library: Library, year: int, domain_code: str) -> str:
-    used = used_numbers(library, rf"{year}-{domain_code}-1-(\d{{3}})")
-    return f"{year}-{domain_code}-1-{max(used, default=0) + 1:03d}"
+def next_typical_id(library: Library, year: int, domain_code: str, kind: int = 1) -> str:
+    """The next free 入库编号 of a year, domain and type (1 个案, 2 批量)."""
+    used = used_numbers(library, rf"{year}-{domain_code}-{kind}-(\d{{3}})")
+    return f"{year}-{domain_code}-{kind}-{max(used, default=0) + 1:03d}"
 
 
 def used_numbers(library: Library, pattern: str) -> list[int]:
@@ -59,8 +61,14 @@ def used_numbers(library: Library, pattern: str) -> list[int]:
     return numbers
 
 
-def skeleton(kind: str, library: Library, today: dt.date) -> tuple[str, str]:
-    """`(relative path, YAML text)` of a new valid file of `kind`."""
+def skeleton(kind: str, library: Library, today: dt.date, sources: Sequence[str] = ()) -> tuple[str, str]:
+    """`(relative path, YAML text)` of a new valid file of `kind`.
+
+    A typical entry made `sources` (record ids) takes from them what they already say: the
+    year of the first one received, its domain code, individual (one record) or batch (several),
+    the region they share, their class, the records themselves, and the first one's stages as the
+    dated steps of 化解过程 to be rewritten. Without sources it names the newest record, as a
+    placeholder that passes validation (issue 16 asks for drafts that may hold placeholders)."""
     if library.settings is None:
         raise ValueError("settings.yaml is needed for vocabularies")
     settings = library.settings.model
@@ -74,17 +82,63 @@ def skeleton(kind: str, library: Library, today: dt.date) -> tuple[str, str]:
     else:
         model = TypicalEntry
         domain = settings.vocabularies.domains[0]
-        if library.records:
-            source = max(library.records, key=lambda d: d.model.id).model
-            domain = next(d for d in settings.vocabularies.domains if d.name == source.domain)
-            values["records"] = [source.id]
-            values["region"] = source.region
+        if sources:
+            records = _records_named(library, sources)
+            first = min(records, key=lambda r: (r.received, r.id))
+            domain = next(d for d in settings.vocabularies.domains if d.name == first.domain)
+            values["records"] = [record.id for record in records]
+            values["region"] = _shared_region([record.region for record in records])
+            classes = {record.class_ for record in records}
+            if len(classes) == 1 and None not in classes:
+                values["class"] = classes.pop()
+            values["process"] = [
+                {"date": stage.date.isoformat(), "action": f"{stage.stage}：{stage.note or PLACEHOLDER}"}
+                for stage in first.stages
+            ]
+            outcomes = {record.resolution.outcome for record in records if record.resolution is not None}
+            if len(outcomes) == 1:
+                values["outcome"] = outcomes.pop()
+            today = first.received
+            batch = 2 if len(records) > 1 else 1
+        else:  # a valid skeleton needs a source record: the newest, to be replaced (better: --from)
+            batch = 1
+            if library.records:
+                source = max(library.records, key=lambda d: d.model.id).model
+                domain = next(d for d in settings.vocabularies.domains if d.name == source.domain)
+                values["records"] = [source.id]
+                values["region"] = source.region
         values["domain"] = domain.name
-        values["id"] = next_typical_id(library, today.year, domain.code)
+        values["id"] = next_typical_id(library, today.year, domain.code, batch)
         values["review"] = {"status": "draft"}
     lines = _emit_model(model, values, settings, today, indent=0)
     header = f"# 新建{KIND_LABELS[kind]}：必填字段已给出可通过校验的占位值；可选字段以注释给出，去掉 # 即可填写。\n"
     return f"{KIND_FOLDER[kind]}/{values['id']}.yaml", header + "\n".join(lines) + "\n"
+
+
+def _records_named(library: Library, ids: Sequence[str]) -> list[CaseRecord]:
+    """The library's records of `ids`, in that order; UnknownRecords names those it has not."""
+    known = {doc.model.id: doc.model for doc in library.records}
+    missing = [record_id for record_id in ids if record_id not in known]
+    if missing:
+        raise UnknownRecords(missing)
+    return [known[record_id] for record_id in dict.fromkeys(ids)]
+
+
+class UnknownRecords(ValueError):
+    def __init__(self, ids: list[str]) -> None:
+        super().__init__("、".join(ids))
+        self.ids = ids
+
+
+def _shared_region(regions: list[str]) -> str:
+    """The deepest region path all of `regions` lie in (某市/城东区 for two of its streets)."""
+    parts = [region.split("/") for region in regions]
+    shared = []
+    for level in zip(*parts, strict=False):
+        if len(set(level)) != 1:
+            break
+        shared.append(level[0])
+    return "/".join(shared) or regions[0]
 
 
 def _emit_model(
@@ -145,7 +199,14 @@ def _emit_value(key: str, value: Any, pad: str, comment: str) -> list[str]:
     if isinstance(value, dict):
         return [f"{pad}{key}:{comment}", *(f"{pad}  {k}: {_scalar(v)}" for k, v in value.items())]
     if isinstance(value, list):
-        return [f"{pad}{key}:{comment}", *(f"{pad}  - {_scalar(v)}" for v in value)]
+        lines = [f"{pad}{key}:{comment}"]
+        for item in value:
+            if isinstance(item, dict):  # a list of objects (化解过程's dated steps)
+                pairs = [f"{k}: {_scalar(v)}" for k, v in item.items()]
+                lines += [f"{pad}  - {pairs[0]}", *(f"{pad}    {pair}" for pair in pairs[1:])]
+            else:
+                lines.append(f"{pad}  - {_scalar(item)}")
+        return lines
     return [f"{pad}{key}: {_scalar(value)}{comment}"]
 
 
@@ -156,9 +217,9 @@ def _scalar(value: Any) -> str:
     return text
 
 
-def write_new(kind: str, library: Library, today: dt.date) -> Path:
+def write_new(kind: str, library: Library, today: dt.date, sources: Sequence[str] = ()) -> Path:
     """Write the skeleton; refuse to overwrite anything."""
-    relative, text = skeleton(kind, library, today)
+    relative, text = skeleton(kind, library, today, sources)
     path = library.root / relative
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("x", encoding="utf-8") as handle:

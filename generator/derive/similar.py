@@ -109,6 +109,7 @@ KEEP_TERMS = 48
 # Every page lists its 5 most similar documents scoring at least 0.1.
 RELATED_TOP = 5
 RELATED_FLOOR = 0.1
+QUERY_FLOOR = 0.05  # a free-text query (casebook similar) lists nothing less similar than this
 # Documents per slice of the neighbourhood order; a document is compared with its slice and the two
 # beside it (see `Neighbourhoods`).
 NEIGHBOURHOOD = 512
@@ -657,7 +658,12 @@ class SimilarityIndex:
                 yield Scored(chunk, columns, (left[chunk] @ right).toarray())
 
     def query(
-        self, text: str | CaseText, top_k: int = 10, *, kinds: Iterable[Kind] = ("typical",), min_score: float = 0.05
+        self,
+        text: str | CaseText,
+        top_k: int = 10,
+        *,
+        kinds: Iterable[Kind] = ("typical",),
+        min_score: float = QUERY_FLOOR,
     ) -> list[Match]:
         """The documents of the given kinds closest to a free-text description (or any CaseText)."""
         probe = free_text(text) if isinstance(text, str) else text

@@ -1,0 +1,98 @@
+"""Issue 16 (first part): the trainer's commands for real cases — a record of an earlier year, an
+entry from the records it is written from, a 督查 stage, and `similar` saying why it found fewer."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from tests.conftest import SAMPLE, Scratch, copy_library, run_cli
+
+
+def new(library: Path, *args: str) -> str:
+    run = run_cli("new", *args[:1], library, *args[1:])
+    assert run.exit_code == 0, run.stderr
+    return run.stdout.strip()
+
+
+def errors(library: Scratch) -> list[str]:
+    return [p for p in library.problems() if "警告" not in p]
+
+
+def test_a_record_of_an_earlier_year_gets_its_year_in_the_id_and_dates(sample_copy: Scratch) -> None:
+    path = Path(new(sample_copy.root, "record", "--received", "2021-03-05"))
+    assert path.name == "XF-2021-0016.yaml"  # the sample's 2021 records end at 0015
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert str(data["received"]) == "2021-03-05" and str(data["stages"][0]["date"]) == "2021-03-05"
+    assert errors(sample_copy) == []
+
+
+def test_an_entry_from_one_record_takes_its_id_parts_region_class_and_steps(sample_copy: Scratch) -> None:
+    path = Path(new(sample_copy.root, "typical", "--from", "XF-2021-0001"))
+    assert path.name == "2021-02-1-001.yaml"  # 2021, 征地拆迁 (02), 个案 (1)
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert data["records"] == ["XF-2021-0001"]
+    assert (data["region"], data["class"], data["outcome"]) == ("某市/临河县/河口乡", "LA-002", "已化解")
+    steps = data["process"]
+    assert str(steps[0]["date"]) == "2021-03-09" and steps[0]["action"].startswith("登记：河口乡排查后")
+    assert steps[1]["action"] == "受理：（待填写）"  # a stage without a note: a placeholder to write
+    assert errors(sample_copy) == []
+
+
+def test_an_entry_from_several_records_is_a_batch_in_the_region_they_share(sample_copy: Scratch) -> None:
+    library, _ = __import__("generator.library", fromlist=["read_library"]).read_library(SAMPLE)
+    regions = {doc.model.id: doc.model.region for doc in library.records}
+    path = Path(new(sample_copy.root, "typical", "--from", "XF-2021-0001", "--from", "XF-2021-0004"))
+    assert re.fullmatch(r"2021-02-2-\d{3}\.yaml", path.name)
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert data["records"] == ["XF-2021-0001", "XF-2021-0004"]
+    shared = regions["XF-2021-0001"].split("/")
+    other = regions["XF-2021-0004"].split("/")
+    common = "/".join(a for a, b in zip(shared, other, strict=False) if a == b)
+    assert data["region"] == common
+    assert errors(sample_copy) == []
+
+
+def test_unknown_records_and_options_of_another_kind_are_refused(sample_copy: Scratch) -> None:
+    before = sorted(p.name for p in sample_copy.root.rglob("*.yaml"))
+    run = run_cli("new", "typical", sample_copy.root, "--from", "XF-2099-0001")
+    assert run.exit_code == 2 and "案例库中没有这些记录（或它们有错误）：XF-2099-0001" in run.stderr
+    run = run_cli("new", "class", sample_copy.root, "--from", "XF-2021-0001")
+    assert run.exit_code == 2 and "--from 只用于 new typical" in run.stderr
+    run = run_cli("new", "typical", sample_copy.root, "--received", "2021-01-01")
+    assert run.exit_code == 2 and "--received 只用于 new record" in run.stderr
+    assert sorted(p.name for p in sample_copy.root.rglob("*.yaml")) == before
+
+
+def test_an_inspection_is_a_stage_of_its_own(tmp_path: Path) -> None:
+    library = copy_library(SAMPLE, tmp_path / "cases")
+    library.replace(
+        "records/XF-2021-0001.yaml",
+        "  - stage: 答复\n    date: 2021-04-20\n",
+        "  - stage: 督查\n    date: 2021-04-01\n    unit: 临河县信访局\n    note: 县信访局到现场督查兑付进度\n"
+        "  - stage: 答复\n    date: 2021-04-20\n",
+    )
+    assert errors(library) == []
+    out = tmp_path / "site"
+    run = run_cli("build", library.root, "--out", out, "--as-of", "2024-06-30")
+    assert run.exit_code == 0, run.stderr
+    page = (out / "records" / "XF-2021-0001" / "index.html").read_text(encoding="utf-8")
+    assert "督查" in page and "县信访局到现场督查兑付进度" in page
+
+
+def test_similar_says_why_it_lists_fewer_than_asked() -> None:
+    run = run_cli("similar", "开发商逾期交房，业主要求赔偿违约金", "--library", SAMPLE, "--top", "30")
+    assert run.exit_code == 0
+    listed = len(re.findall(r"^\d+\. ", run.stdout, re.M))
+    assert run.stderr.splitlines()[0] == (
+        f"要求列出 30 件，只找到 {listed} 件：案例库只有 16 件典型案例，其余 {16 - listed} 件与这段描述的相似度低于 0.05，不列出。"
+    )
+    run = run_cli("similar", "小区物业费上涨", "--library", SAMPLE, "--top", "10")
+    listed = len(re.findall(r"^\d+\. ", run.stdout, re.M))
+    assert listed < 10 and run.stderr.splitlines()[0].startswith(
+        f"要求列出 10 件，只找到 {listed} 件：其余 {16 - listed} 件"
+    )
+    run = run_cli("similar", "不动产权证办理", "--library", SAMPLE, "--top", "1")
+    assert run.stderr == ""  # as many as asked: nothing to explain
