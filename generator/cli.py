@@ -358,6 +358,29 @@ def export(library: Path, audience: str, fmt: str, out: Path | None, as_of: dt.d
         click.echo(path.as_posix())
 
 
+@cli.command()
+@click.argument("old")
+@click.argument("new")
+@click.option("--library", type=click.Path(path_type=Path), default=DEFAULT_LIBRARY, show_default=True, help="案例库")
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None, help="校验的统计日期（默认今天）")
+def renumber(old: str, new: str, library: Path, as_of: dt.datetime | None) -> None:
+    """改编号：改记录、典型案例或类案的编号、文件名和案例库中对它的全部引用，一步完成。
+
+    改前、改后都校验，有任何问题就不改动任何文件。"""
+    from .renumber import RenumberProblems
+    from .renumber import renumber as run_renumber
+
+    try:
+        result = run_renumber(library, old, new, _as_of(as_of))
+    except RenumberProblems as error:
+        for problem in sorted(error.problems):
+            click.echo(str(problem))
+        click.echo(f"{error.when}校验发现 {len(error.problems)} 个问题，未改动任何文件", err=True)
+        sys.exit(EXIT_PROBLEMS)
+    for line in result.lines():
+        click.echo(line)
+
+
 @cli.command("import")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option(

@@ -96,3 +96,64 @@ def test_similar_says_why_it_lists_fewer_than_asked() -> None:
     )
     run = run_cli("similar", "不动产权证办理", "--library", SAMPLE, "--top", "1")
     assert run.stderr == ""  # as many as asked: nothing to explain
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_renumber_changes_the_id_the_file_name_and_every_reference(sample_copy: Scratch) -> None:
+    sample_copy.replace("records/XF-2021-0002.yaml", "summary: |\n", "summary: |\n  另见 XF-2021-00012 号批复。\n")
+    run = run_cli("renumber", "XF-2021-0001", "XF-2021-0099", "--library", sample_copy.root, "--as-of", "2024-06-30")
+    assert run.exit_code == 0, run.stdout + run.stderr
+    assert run.stdout.splitlines() == [
+        "records/XF-2021-0001.yaml → records/XF-2021-0099.yaml",
+        "  records/XF-2021-0001.yaml：1 处",
+        "  typical/2021-02-2-001.yaml：2 处",
+    ]
+    assert not sample_copy.path("records/XF-2021-0001.yaml").exists()
+    assert sample_copy.read("records/XF-2021-0099.yaml").startswith("id: XF-2021-0099\n")
+    entry = sample_copy.read("typical/2021-02-2-001.yaml")
+    assert "XF-2021-0099" in entry and not re.search(r"XF-2021-0001(?!\d)", entry)
+    assert "另见 XF-2021-00012 号批复" in sample_copy.read("records/XF-2021-0002.yaml")  # a longer id: untouched
+    assert errors(sample_copy) == []
+
+
+def test_renumber_a_class_moves_its_records_and_entries(sample_copy: Scratch) -> None:
+    before = sum(1 for p in sample_copy.root.glob("records/*.yaml") if "class: LA-002" in p.read_text(encoding="utf-8"))
+    run = run_cli("renumber", "LA-002", "LA-009", "--library", sample_copy.root, "--as-of", "2024-06-30")
+    assert run.exit_code == 0, run.stderr
+    after = sum(1 for p in sample_copy.root.glob("records/*.yaml") if "class: LA-009" in p.read_text(encoding="utf-8"))
+    assert before > 0 and after == before
+    assert errors(sample_copy) == []
+
+
+def test_renumber_writes_nothing_when_the_result_or_the_request_is_wrong(sample_copy: Scratch) -> None:
+    before = snapshot(sample_copy.root)
+    run = run_cli("renumber", "XF-2021-0002", "XF-2022-0099", "--library", sample_copy.root, "--as-of", "2024-06-30")
+    assert run.exit_code == 1
+    assert run.stdout == "records/XF-2022-0099.yaml:1:5: id: 编号年份应与收到日期的年份 2021 一致\n"
+    assert run.stderr == "改号后校验发现 1 个问题，未改动任何文件\n"
+    for args, message in [
+        (("XF-2021-0002", "XF-2021-0003"), "XF-2021-0003 已被使用，未改动任何文件"),
+        (("XF-2021-0002", "LA-009"), "LA-009 不是记录的编号格式"),
+        (("XF-2099-0001", "XF-2099-0002"), "records/ 中没有 XF-2099-0001"),
+    ]:
+        run = run_cli("renumber", *args, "--library", sample_copy.root, "--as-of", "2024-06-30")
+        assert run.exit_code == 2 and message in run.stderr
+    sample_copy.replace("records/XF-2021-0003.yaml", "domain: 征地拆迁", "domain: 征地拆签")
+    before = snapshot(sample_copy.root)
+    run = run_cli("renumber", "XF-2021-0002", "XF-2021-0099", "--library", sample_copy.root, "--as-of", "2024-06-30")
+    assert run.exit_code == 1 and run.stderr == "改号前校验发现 1 个问题，未改动任何文件\n"
+    assert snapshot(sample_copy.root) == before
+
+
+def test_renumber_carries_an_imported_records_provenance(tmp_path: Path) -> None:
+    library = copy_library(SAMPLE, tmp_path / "cases")
+    export = Path(__file__).resolve().parent / "data" / "import" / "ledger-2024-05.xlsx"
+    assert run_cli("import", export, "--library", library.root).exit_code == 0
+    run = run_cli("renumber", "XF-2024-0021", "XF-2024-0999", "--library", library.root, "--as-of", "2024-06-30")
+    assert run.exit_code == 0, run.stdout + run.stderr
+    assert "XF-2024-0999" in library.read(".casebook-imports.json")
+    run = run_cli("import", export, "--library", library.root)  # the moved record is still the import's
+    assert run.exit_code == 0 and "新增 0 件，更新 0 件，未变 220 件，跳过 3 行" in run.stdout
