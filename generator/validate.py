@@ -21,6 +21,7 @@ import datetime as dt
 import difflib
 import functools
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -262,12 +263,34 @@ class Vocab:
     def check(self, doc: Document[Any], loc: YamlPath, value: str | None, name: str) -> list[Problem]:
         if value is None or value in self.values[name]:
             return []
-        guess = difflib.get_close_matches(value, self.values[name], n=1, cutoff=0.4)
-        hint = f"，是否应为 “{guess[0]}”？" if guess else ""
+        hint = f"，是否应为 “{guess}”？" if (guess := closest(value, self.values[name], name)) else ""
         return [doc.problem(loc, f"“{value}” 不在 settings.yaml 的 {name} 词表中{hint}")]
 
     def check_all(self, doc: Document[Any], loc: YamlPath, values: list[str], name: str) -> list[Problem]:
         return [p for i, value in enumerate(values) for p in self.check(doc, (*loc, i), value, name)]
+
+
+SUGGESTION_CUTOFF = 0.6  # difflib's ratio: 城乡建筑 → 城乡建设 is 0.75; below 0.6 guesses were unrelated words
+_PLACE = re.compile(r"[^/]*?(?:省|自治区|市|区|县|旗|镇|乡|街道|社区|村)")
+PLACE_VOCABULARIES = ("units", "regions")
+
+
+def places_in(value: str) -> list[str]:
+    """The places a unit or region names: 城东区住建局 → [城东区]; 某市/临河县/河口乡 → [某市, 临河县, 河口乡]."""
+    return _PLACE.findall(value)
+
+
+def closest(value: str, values: list[str], vocabulary: str) -> str | None:
+    """The vocabulary word `value` was most likely meant to be, or None.
+
+    A unit or region is suggested only when it names every place the written value names:
+    a typo in 城东区住建局 finds it, but 某镇人民政府 is not 金桥镇人民政府 and 绿园区 is not
+    城西区 (a trainer copying a case from elsewhere was told to write a real local unit)."""
+    guesses = difflib.get_close_matches(value, values, n=3, cutoff=SUGGESTION_CUTOFF)
+    if vocabulary in PLACE_VOCABULARIES:
+        named = set(places_in(value))
+        guesses = [guess for guess in guesses if named <= set(places_in(guess))]
+    return guesses[0] if guesses else None
 
 
 def check_settings(doc: Document[Settings]) -> list[Problem]:

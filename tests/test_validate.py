@@ -53,7 +53,20 @@ CASES = {
         RECORD2,
         "region: 某市/城东区/和平街道",
         "region: 某市/城西区",
-        [f"{RECORD2}:8:9: region: “某市/城西区” 不在 settings.yaml 的 regions 词表中，是否应为 “某市/城东区”？"],
+        # 城西区 is another place than 城东区: no suggestion replaces one named place by another (issue 16)
+        [f"{RECORD2}:8:9: region: “某市/城西区” 不在 settings.yaml 的 regions 词表中"],
+    ),
+    "region with a typo": (
+        RECORD2,
+        "region: 某市/城东区/和平街道",
+        "region: 某市/城东区/和平街",
+        [f"{RECORD2}:8:9: region: “某市/城东区/和平街” 不在 settings.yaml 的 regions 词表中，是否应为 “某市/城东区/和平街道”？"],
+    ),
+    "unit of another place": (
+        RECORD2,
+        "lead: 城东区住建局",
+        "lead: 城南区住建局",
+        [f"{RECORD2}:13:15: units.lead: “城南区住建局” 不在 settings.yaml 的 units 词表中"],
     ),
     "dangling record id": (
         TYPICAL,
