@@ -324,6 +324,14 @@ class Review(Contract):
     date: dt.date | None = field("审核日期", "审核或发布的日期，格式 YYYY-MM-DD", default=None)
 
 
+class BatchTotals(Contract):
+    """批量案例的总量：来源写的是一件引发的案例加总数时（“75 个项目”），不必逐件列出记录。"""
+
+    projects: int | None = field("项目数", "涉及的项目、楼盘、企业数", default=None, ge=1)
+    households: int | None = field("户数", "涉及的户数", default=None, ge=1)
+    records_total: int | None = field("信访事项总数", "同类信访事项的总件数（含未列为来源案例的）", default=None, ge=2)
+
+
 class TypicalEntry(Contract):
     """典型案例: a reviewed write-up of how a hard case or a batch was resolved."""
 
@@ -338,7 +346,10 @@ class TypicalEntry(Contract):
     class_: str | None = field("所属类案", "类案编号", alias="class", default=None, pattern=CLASS_ID_PATTERN)
     domain: str = vocab("问题领域", "问题领域", "domains")
     region: str = vocab("地区", "市/区/街道路径", "regions")
-    records: list[str] = field("来源案例", "对应的信访事项编号；批量案例列出全部", min_length=1)
+    records: list[str] = field(
+        "来源案例", "对应的信访事项编号；批量案例列出全部，或列出引发的一件并写 batch", min_length=1
+    )
+    batch: BatchTotals | None = field("批量总量", "批量案例涉及的项目数、户数、信访事项总数", default=None)
     background: str = field("基本情况", "案情概述", min_length=1)
     difficulties: list[str] = field("难点症结", "化解的难点与症结", min_length=1)
     process: list[ProcessStep] = field("化解过程", "按日期列出主要步骤", min_length=1)

@@ -531,8 +531,15 @@ def check_typical(doc: Document[TypicalEntry], vocab: Vocab | None) -> list[Prob
     kind = entry.id.split("-")[2]
     if kind == "1" and len(entry.records) != 1:
         problems.append(doc.problem(("records",), "个案（编号第三段为 1）只能对应 1 件来源案例"))
-    if kind == "2" and len(entry.records) < 2:
-        problems.append(doc.problem(("records",), "批量案例（编号第三段为 2）应对应 2 件以上来源案例"))
+    if kind == "2" and len(entry.records) < 2 and not (entry.batch and (entry.batch.records_total or 0) >= 2):
+        problems.append(
+            doc.problem(
+                ("records",),
+                "批量案例（编号第三段为 2）应对应 2 件以上来源案例，或在 batch.records_total 写明信访事项总数",
+            )
+        )
+    if kind == "1" and entry.batch is not None:
+        problems.append(doc.problem(("batch",), "个案（编号第三段为 1）不写批量总量 batch"))
     seen: set[str] = set()
     for i, record_id in enumerate(entry.records):
         if record_id in seen:

@@ -157,3 +157,34 @@ def test_renumber_carries_an_imported_records_provenance(tmp_path: Path) -> None
     assert "XF-2024-0999" in library.read(".casebook-imports.json")
     run = run_cli("import", export, "--library", library.root)  # the moved record is still the import's
     assert run.exit_code == 0 and "新增 0 件，更新 0 件，未变 220 件，跳过 3 行" in run.stdout
+
+
+def test_a_batch_entry_may_cite_one_trigger_record_and_its_totals(tmp_path: Path) -> None:
+    library = copy_library(SAMPLE, tmp_path / "cases")
+    entry = "typical/2021-02-2-001.yaml"
+    text = library.read(entry)
+    listed = re.search(r"^records:\n((?:  - .*\n)+)", text, re.M)
+    assert listed is not None
+    one = "records:\n  - XF-2021-0001\n"
+    library.write(entry, text.replace(listed[0], one))
+    assert [p for p in errors(library) if entry in p] == [
+        f"{entry}:9:3: records: 批量案例（编号第三段为 2）应对应 2 件以上来源案例，或在 batch.records_total 写明信访事项总数"
+    ]
+    library.write(
+        entry, text.replace(listed[0], one + "batch:\n  projects: 75\n  households: 1260\n  records_total: 80\n")
+    )
+    assert [p for p in errors(library) if entry in p] == []
+    out = tmp_path / "site"
+    run = run_cli("build", library.root, "--out", out, "--as-of", "2024-06-30")
+    assert run.exit_code == 0, run.stdout + run.stderr
+    page = (out / "typical" / "2021-02-2-001" / "index.html").read_text(encoding="utf-8")
+    assert "本批量案例涉及 75 个项目、1,260 户、信访事项 80 件，下列为据以整理的来源案例。" in page
+
+
+def test_an_individual_entry_has_no_batch_totals(sample_copy: Scratch) -> None:
+    entry = next(p for p in sorted(sample_copy.root.glob("typical/*-1-*.yaml")))
+    relative = entry.relative_to(sample_copy.root).as_posix()
+    sample_copy.write(relative, entry.read_text(encoding="utf-8") + "batch:\n  households: 12\n")
+    assert any(
+        p.startswith(f"{relative}:") and "个案（编号第三段为 1）不写批量总量 batch" in p for p in errors(sample_copy)
+    )

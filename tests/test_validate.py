@@ -60,7 +60,9 @@ CASES = {
         RECORD2,
         "region: 某市/城东区/和平街道",
         "region: 某市/城东区/和平街",
-        [f"{RECORD2}:8:9: region: “某市/城东区/和平街” 不在 settings.yaml 的 regions 词表中，是否应为 “某市/城东区/和平街道”？"],
+        [
+            f"{RECORD2}:8:9: region: “某市/城东区/和平街” 不在 settings.yaml 的 regions 词表中，是否应为 “某市/城东区/和平街道”？"
+        ],
     ),
     "unit of another place": (
         RECORD2,
