@@ -77,6 +77,11 @@ class Scratch:
         return [str(problem) for problem in problems]
 
 
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file under `root` (relative path → bytes): what "nothing was written" is checked against."""
+    return {path.relative_to(root).as_posix(): path.read_bytes() for path in sorted(root.rglob("*")) if path.is_file()}
+
+
 def copy_library(source: Path, target: Path) -> Scratch:
     shutil.copytree(source, target)
     return Scratch(target)

@@ -17,16 +17,12 @@ import yaml
 from generator.derive.deadlines import deadline
 from generator.importer.mapping import DEFAULT_MAPPING, mapping_schema
 from generator.library import read_library
-from tests.conftest import AS_OF, SAMPLE, Scratch, build_site, copy_library, libreoffice_convert, run_cli
+from tests.conftest import AS_OF, SAMPLE, Scratch, build_site, copy_library, libreoffice_convert, run_cli, snapshot
 
 DATA = Path(__file__).resolve().parent / "data" / "import"
 MAY = DATA / "ledger-2024-05.xlsx"
 JUNE = DATA / "ledger-2024-06.xlsx"
 BAD = DATA / "ledger-bad.xlsx"
-
-
-def snapshot(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def imported(root: Path) -> dict[str, bytes]:

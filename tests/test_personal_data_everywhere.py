@@ -17,7 +17,7 @@ import pytest
 
 from generator.guard import check_site
 from generator.validate import check_library
-from tests.conftest import AS_OF, MINI, REPO, Scratch, build_site, config_with_hook, copy_library, run_cli
+from tests.conftest import AS_OF, MINI, REPO, Scratch, build_site, config_with_hook, copy_library, run_cli, snapshot
 
 TYPICAL = "typical/2023-01-2-001.yaml"  # public in the mini library
 SPELLINGS = "约300户业主无法办证，联系电话１３８１２３４５６７８，身份证 440306 19900307 2411，手机 138.1234.5678。"
@@ -30,10 +30,6 @@ SPELLING_PROBLEMS = [
 
 def plant_spellings(library: Scratch) -> None:
     library.replace(TYPICAL, "background: 约300户业主无法办证。", f"background: {SPELLINGS}")
-
-
-def snapshot(root: Path) -> dict[str, bytes]:
-    return {path.relative_to(root).as_posix(): path.read_bytes() for path in root.rglob("*") if path.is_file()}
 
 
 # ── finding 3: full width, spaces, dots ─────────────────────────────────────────

@@ -11,7 +11,7 @@ from generator.errors import UsageProblem
 from generator.load import parse_yaml
 from generator.redact import redact_library
 from generator.validate import check_library
-from tests.conftest import Scratch, run_cli
+from tests.conftest import Scratch, run_cli, snapshot
 
 RECORD = "records/XF-2021-0001.yaml"
 TYPICAL = "typical/2021-02-2-001.yaml"
@@ -67,10 +67,6 @@ def plant(library: Scratch) -> None:
     library.write(TYPICAL, "".join(typical))
     library.write("README.txt", "说明文件，不是 YAML：原样复制。\n")
     library.write(".casebook-backup-20240101-000000/records/old.yaml", "summary: 13812345678\n")
-
-
-def snapshot(root: Path) -> dict[str, bytes]:
-    return {path.relative_to(root).as_posix(): path.read_bytes() for path in root.rglob("*") if path.is_file()}
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.conftest import SAMPLE, Scratch, copy_library, run_cli
+from tests.conftest import SAMPLE, Scratch, copy_library, run_cli, snapshot
 
 
 def new(library: Path, *args: str) -> str:
@@ -96,10 +96,6 @@ def test_similar_says_why_it_lists_fewer_than_asked() -> None:
     )
     run = run_cli("similar", "不动产权证办理", "--library", SAMPLE, "--top", "1")
     assert run.stderr == ""  # as many as asked: nothing to explain
-
-
-def snapshot(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def test_renumber_changes_the_id_the_file_name_and_every_reference(sample_copy: Scratch) -> None:
