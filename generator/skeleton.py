@@ -79,6 +79,9 @@ def skeleton(kind: str, library: Library, today: dt.date, sources: Sequence[str]
     elif kind == "class":
         model = CaseClass
         values["id"] = next_class_id(library)
+        # A class is in the training edition unless it says otherwise (contract); a new one is not,
+        # until a trainer has written it and chosen (an untouched skeleton was published: issue 16).
+        values["visibility"] = "internal"
     else:
         model = TypicalEntry
         domain = settings.vocabularies.domains[0]

@@ -184,3 +184,15 @@ def test_an_individual_entry_has_no_batch_totals(sample_copy: Scratch) -> None:
     assert any(
         p.startswith(f"{relative}:") and "个案（编号第三段为 1）不写批量总量 batch" in p for p in errors(sample_copy)
     )
+
+
+def test_a_new_class_stays_out_of_the_training_edition_until_a_trainer_opens_it(
+    sample_copy: Scratch, tmp_path: Path
+) -> None:
+    path = Path(new(sample_copy.root, "class", "--date", "2024-06-01"))
+    assert path.name == "LA-008.yaml"
+    assert yaml.safe_load(path.read_text(encoding="utf-8"))["visibility"] == "internal"
+    out = tmp_path / "site"
+    run = run_cli("build", sample_copy.root, "--out", out, "--as-of", "2024-06-30", "--audience", "training")
+    assert run.exit_code == 0, run.stdout + run.stderr
+    assert (out / "classes" / "LA-001" / "index.html").is_file() and not (out / "classes" / "LA-008").exists()
