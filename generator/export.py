@@ -23,8 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .contract import VISIBILITY_LABELS, CaseClass, CaseRecord, TypicalEntry
 from .derive.facts import model_of
-from .derive.site import SiteModel
-from .edition import EDITIONS
+from .derive.site import SiteModel, shown_documents
 from .keyed_lines import KeptLines
 from .library import Library
 from .office.workbook import FORMULA_TRIGGERS, Sheet, column_widths, sheet_title
@@ -56,16 +55,11 @@ class Export(BaseModel):
 
 def edition_documents(library: Library, audience: str) -> tuple[list[Any], list[Any], list[Any]]:
     """(records, entries, classes) of `audience`'s edition, as the site's model holds them, by id."""
-    edition = EDITIONS[audience]
-    models = [doc.model for doc in [*library.records, *library.typical, *library.classes]]
-    selection = edition.select(models)
-    records = [selection.record(d.model) for d in library.records if edition.includes(d.model.visibility)]
-    entries = [selection.entry(d.model) for d in library.typical if edition.includes(d.model.visibility)]
-    classes = [selection.document(d.model) for d in library.classes if edition.includes(d.model.visibility)]
+    shown = shown_documents(library, audience)
     return (
-        sorted(records, key=lambda m: m.id),
-        sorted(entries, key=lambda m: m.id),
-        sorted(classes, key=lambda m: m.id),
+        sorted(shown.records.values(), key=lambda m: m.id),
+        sorted(shown.entries, key=lambda m: m.id),
+        shown.classes,
     )
 
 

@@ -154,6 +154,34 @@ def record_view(
     )
 
 
+@dataclass(frozen=True)
+class Shown:
+    """A library's documents as one edition shows them (edition.py applied)."""
+
+    records: dict[str, CaseRecord]  # id → the record as shown, in library order
+    entries: list[TypicalEntry]  # in library order
+    classes: list[CaseClass]  # by id
+
+
+def shown_documents(library: Library, audience: Audience) -> Shown:
+    """The included documents of `audience`'s edition, each without what the edition withholds:
+    the one place that applies an edition to a library (the site model here, `casebook export`)."""
+    edition = EDITIONS[audience]
+    selection = edition.select(doc.model for doc in [*library.records, *library.typical, *library.classes])
+    return Shown(
+        {
+            doc.model.id: selection.record(doc.model)
+            for doc in library.records
+            if edition.includes(doc.model.visibility)
+        },
+        [selection.entry(doc.model) for doc in library.typical if edition.includes(doc.model.visibility)],
+        sorted(
+            (selection.document(doc.model) for doc in library.classes if edition.includes(doc.model.visibility)),
+            key=lambda c: c.id,
+        ),
+    )
+
+
 def derive_site(
     library: Library,
     audience: Audience,
@@ -176,16 +204,9 @@ def derive_site(
     assert library.settings is not None, "derive_site needs a validated library"
     settings = library.settings.model
     edition = EDITIONS[audience]
-    selection = edition.select(doc.model for doc in [*library.records, *library.typical, *library.classes])
-    records = {
-        doc.model.id: selection.record(doc.model) for doc in library.records if edition.includes(doc.model.visibility)
-    }
+    shown = shown_documents(library, audience)
+    records, visible_entries, visible_classes = shown.records, shown.entries, shown.classes
     cited = {doc.model.id: len(doc.model.records) for doc in library.typical}
-    visible_entries = [selection.entry(doc.model) for doc in library.typical if edition.includes(doc.model.visibility)]
-    visible_classes = sorted(
-        (selection.document(doc.model) for doc in library.classes if edition.includes(doc.model.visibility)),
-        key=lambda c: c.id,
-    )
     model = SiteModel(settings=settings, audience=audience, as_of=as_of)
     model.source_keys = {
         doc.model.id: doc.key for doc in library.records if doc.key and records.get(doc.model.id) is doc.model
