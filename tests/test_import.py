@@ -61,6 +61,7 @@ def test_may_adds_a_record_per_row_and_says_so_row_by_row(tmp_path: Path) -> Non
         "第 231 行：跳过（表尾说明或签名行，不是数据）",
     ]
     assert "新增 220 件，更新 0 件，未变 0 件，跳过 3 行" in lines
+    assert "未使用的列：备注" in lines  # merged down from the group row: its name is in the row above
     assert len(imported(library.root)) == 220
     _, problems = read_library(library.root, as_of=dt.date(2024, 6, 30))
     assert [str(p) for p in problems if p.severity == "error"] == []

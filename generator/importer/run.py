@@ -135,7 +135,8 @@ def import_file(
     _require_columns(source, table, mapping)
     report = ImportReport(path.name, table.sheet, table.header_row, source.encoding, dry_run=dry_run)
     report.skipped = list(table.skipped)
-    report.unused_columns = _unused(table, mapping)
+    columns = Columns.of(table, mapping)
+    report.unused_columns = _unused(table, columns)
     clock.done("读取")
 
     settings = library.settings.model
@@ -143,7 +144,6 @@ def import_file(
     names = protected_names(library)
     rows: list[Row] = []
     everyone = file_names(table, mapping)
-    columns = Columns.of(table, mapping)
     with progress.stage("转换", len(table.rows), "行") as bar:
         for number, cells in table.rows:
             rows.append(convert_row(number, cells, columns, vocabularies, names, everyone))
@@ -278,21 +278,14 @@ def _require_columns(source: Source, table: Table, mapping: Mapping) -> None:
         )
 
 
-def _unused(table: Table, mapping: Mapping) -> list[str]:
-    used = set()
-    for names in [
-        mapping.case_number,
-        mapping.personal,
-        *(s.columns for s in mapping.fields.values()),
-        *mapping.stages.values(),
-    ]:
-        column = table.column(list(names)) if names is not mapping.personal else None
-        if column is not None:
-            used.add(column)
-    for name in mapping.personal:
-        column = table.column([name])
-        if column is not None:
-            used.add(column)
+def _unused(table: Table, columns: Columns) -> list[str]:
+    """The names of the columns no field, stage, case number or personal column reads."""
+    used = {
+        columns.case_number,
+        *columns.personal,
+        *(c for _, c, *_ in columns.fields),
+        *(c for _, c in columns.stages),
+    }
     return [name for column, name in enumerate(table.names) if name and column not in used and name != "序号"]
 
 

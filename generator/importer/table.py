@@ -105,8 +105,10 @@ def _table(grid: Grid, at: int, mapping: Mapping) -> Table:
     header = grid.rows[at]
     above = grid.rows[at - 1] if at > 0 else ()
     names = []
-    for column, cell in enumerate(header):
-        name = text_of(cell)
+    # as wide as the row above too: a last column merged down over both header rows (备注) has its
+    # name above, and the header row read ends at its last filled cell
+    for column in range(max(len(header), len(above))):
+        name = text_of(header[column]) if column < len(header) else ""
         if not name and column < len(above):  # a name merged down over two header rows
             name = text_of(above[column])
         names.append(name)
