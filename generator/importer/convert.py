@@ -129,25 +129,16 @@ class FileNames:
 NO_FILE_NAMES = FileNames(set())
 
 
-def name_columns(table: Table, mapping: Mapping) -> list[int]:
-    """The personal columns that hold names (not numbers or addresses)."""
-    columns = []
-    for name in mapping.personal:
-        column = table.column([name])
-        if column is not None and not any(word in name for word in _NOT_NAMES):
-            columns.append(column)
-    return sorted(set(columns))
-
-
 _NOT_NAMES = ("电话", "手机", "证", "址", "号码", "邮箱", "账号", "卡号")
 
 
-def file_names(table: Table, mapping: Mapping) -> FileNames:
-    """The names of every data row's name columns (each cell may list several: 王建国、李某)."""
-    columns = name_columns(table, mapping)
+def file_names(table: Table, columns: Columns) -> FileNames:
+    """The names of every data row's name columns: the personal columns whose name says no number
+    or address (each cell may list several: 王建国、李某)."""
+    holding = [c for c in columns.personal if not any(word in columns.names[c] for word in _NOT_NAMES)]
     names: set[str] = set()
     for _, cells in table.rows:
-        for column in columns:
+        for column in holding:
             if column < len(cells):
                 names.update(names_in(text_of(cells[column])))
     return FileNames(names)

@@ -143,7 +143,7 @@ def import_file(
     vocabularies = Vocabularies(Vocab(settings.vocabularies, settings.time_limits).values)
     names = protected_names(library)
     rows: list[Row] = []
-    everyone = file_names(table, mapping)
+    everyone = file_names(table, columns)
     with progress.stage("转换", len(table.rows), "行") as bar:
         for number, cells in table.rows:
             rows.append(convert_row(number, cells, columns, vocabularies, names, everyone))
