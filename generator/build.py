@@ -60,7 +60,7 @@ from .prelink import PreLinker, adopt
 from .progress import NO_BAR, NO_PROGRESS, Bar, Progress
 from .publish import clean_leftovers, clean_retired, publish, staging_folder
 from .render.guides import guide_files
-from .render.pages import RenderMemo, render_pages
+from .render.pages import REVIEW_PAGE, RenderMemo, render_pages
 from .render.text import html_markup
 from .site_build import ASSET_DIR, PAGE_PACK, MkDocsJob, SiteResult, build_site, bulk_page, epoch_of, write_pack
 from .state import BuildState, FileRecord, StateStore, digest, key_of, site_files
@@ -864,6 +864,8 @@ def generated_nav(site: SiteModel, changes: bool = False) -> list[Any]:
     nav += [{"政策依据": "policy.md"}, {"标签": "tags.md"}, {"检索": "search.md"}, {"类案检索": "similar.md"}]
     if changes:
         nav.append({"本次更新": "changes.md"})
+    if site.edition.unpublished:
+        nav.append({"待审": REVIEW_PAGE})
     return nav
 
 

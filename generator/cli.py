@@ -14,7 +14,7 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -367,18 +367,59 @@ def renumber(old: str, new: str, library: Path, as_of: dt.datetime | None) -> No
     """改编号：改记录、典型案例或类案的编号、文件名和案例库中对它的全部引用，一步完成。
 
     改前、改后都校验，有任何问题就不改动任何文件。"""
-    from .renumber import RenumberProblems
+    from .library_check import ChangeProblems
     from .renumber import renumber as run_renumber
 
     try:
         result = run_renumber(library, old, new, _as_of(as_of))
-    except RenumberProblems as error:
-        for problem in sorted(error.problems):
-            click.echo(str(problem))
-        click.echo(f"{error.when}校验发现 {len(error.problems)} 个问题，未改动任何文件", err=True)
-        sys.exit(EXIT_PROBLEMS)
+    except ChangeProblems as error:
+        _refused(error)
     for line in result.lines():
         click.echo(line)
+
+
+def _refused(error: Any) -> NoReturn:
+    """A change a command would make fails validation (library_check.ChangeProblems): say where, exit 1."""
+    for problem in sorted(error.problems):
+        click.echo(str(problem))
+    click.echo(f"{error.when}校验发现 {len(error.problems)} 个问题，未改动任何文件", err=True)
+    sys.exit(EXIT_PROBLEMS)
+
+
+@cli.command()
+@click.argument("ids", nargs=-1, required=True)
+@click.option("--library", type=click.Path(path_type=Path), default=DEFAULT_LIBRARY, show_default=True, help="案例库")
+def submit(ids: tuple[str, ...], library: Path) -> None:
+    """送审：把典型案例或类案指引由草稿改为待审（只改该文件的 review 字段）。
+
+    待审的列在内部版的“待审”页，审核通过后用 casebook publish 发布。"""
+    _set_reviews(library, ids, "pending", None, None)
+
+
+@cli.command()
+@click.argument("ids", nargs=-1, required=True)
+@click.option("--reviewer", required=True, help="审核人职务（只写职务，不写姓名），例如：市信访局业务指导处处长")
+@click.option("--library", type=click.Path(path_type=Path), default=DEFAULT_LIBRARY, show_default=True, help="案例库")
+@click.option("--date", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None, help="审核日期（默认今天）")
+def publish(ids: tuple[str, ...], reviewer: str, library: Path, as_of: dt.datetime | None) -> None:
+    """发布：把典型案例或类案指引改为已发布，写入审核人职务和日期（只改该文件的 review 字段）。
+
+    改后先校验：仍有（待填写）等问题的不发布，不改动任何文件。已发布的进入培训版和公开版
+    （按其 visibility）。"""
+    _set_reviews(library, ids, "published", reviewer, as_of)
+
+
+def _set_reviews(library: Path, ids: tuple[str, ...], status: str, reviewer: str | None, as_of: Any) -> None:
+    from .library_check import ChangeProblems
+    from .review_status import set_review
+
+    for document_id in ids:
+        try:
+            change = set_review(library, document_id, status, _as_of(as_of), reviewer)
+        except ChangeProblems as error:
+            _refused(error)
+        for line in change.lines():
+            click.echo(line)
 
 
 @cli.command("import")

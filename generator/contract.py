@@ -37,8 +37,10 @@ ROUTE_LABELS = {
 Decision = Literal["支持", "解释说明", "不予支持", "调解协议", "和解协议"]
 Outcome = Literal["已化解", "部分化解", "未化解", "终结"]
 Rating = Literal["满意", "基本满意", "不满意", "未评价"]
-ReviewStatus = Literal["draft", "reviewed", "published"]
-REVIEW_LABELS = {"draft": "草稿", "reviewed": "已审核", "published": "已发布"}
+# 草稿 → 待审 → 已发布 (issue 16): only 已发布 entries and guides go into the training and
+# public editions; the internal edition shows the others marked, and lists them on its 待审 page.
+ReviewStatus = Literal["draft", "pending", "published"]
+REVIEW_LABELS = {"draft": "草稿", "pending": "待审", "published": "已发布"}
 
 StageKind = Literal[
     "登记",
@@ -317,9 +319,13 @@ class Metric(Contract):
 
 
 class Review(Contract):
-    """Where the entry stands in review; reviewer recorded by post."""
+    """Where an entry or a guide stands in review; the reviewer recorded by post.
 
-    status: ReviewStatus = field("审核状态", "draft 草稿 / reviewed 已审核 / published 已发布")
+    A file without it is a draft: a new entry or guide is published only by saying so."""
+
+    status: ReviewStatus = field(
+        "审核状态", "draft 草稿 / pending 待审 / published 已发布；培训版、公开版只收录已发布的", default="draft"
+    )
     reviewer: str | None = field("审核人职务", "只写职务", default=None)
     date: dt.date | None = field("审核日期", "审核或发布的日期，格式 YYYY-MM-DD", default=None)
 
@@ -363,7 +369,9 @@ class TypicalEntry(Contract):
     policy_basis: list[PolicyBasis] = field("政策依据", "法律政策及条款", default_factory=list)
     mechanisms: list[str] = vocab("工作机制", "五个一、双向交办、信访听证 …", "mechanisms", default_factory=list)
     tags: list[str] = field("标签", "自由标签", default_factory=list)
-    review: Review = field("审核", "审核状态")
+    review: Review = field(
+        "审核", "审核状态、审核人职务和日期；缺省为草稿（casebook publish 发布）", default_factory=Review
+    )
     revisions: list[Revision] = field("修订记录", "修订历史", default_factory=list)
     visibility: Visibility = field(
         "公开范围", "internal 内部版 / training 培训版 / public 公开版；只进入允许它的版本", default="internal"
@@ -454,8 +462,11 @@ class CaseClass(Contract):
     publisher: str = field("发布单位（职务）", "例如：市信访局业务指导处", min_length=1)
     published: dt.date = field("发布日期", "指引发布施行的日期，格式 YYYY-MM-DD")
     revisions: list[Revision] = field("修订记录", "修订历史", default_factory=list)
+    review: Review = field(
+        "审核", "审核状态、审核人职务和日期；缺省为草稿（casebook publish 发布）", default_factory=Review
+    )
     visibility: Visibility = field(
-        "公开范围", "internal 内部版 / training 培训版 / public 公开版；只进入允许它的版本", default="training"
+        "公开范围", "internal 内部版 / training 培训版 / public 公开版；只进入允许它的版本", default="internal"
     )
 
 

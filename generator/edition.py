@@ -62,9 +62,15 @@ class Edition:
     class_suggestions: bool  # the 待归类 list of the 类案检索 page
     banner: str | None  # shown on every page
     noindex: bool  # every page asks search engines to keep out
+    unpublished: bool  # entries and guides not yet 已发布 (草稿, 待审): shown marked, and listed on the 待审 page
 
     def includes(self, visibility: str) -> bool:
         return visibility in self.visibilities
+
+    def shows(self, document: Content) -> bool:
+        """Whether the edition includes `document`: its visibility allows it and, outside the
+        internal edition, an entry or guide has been published (草稿 and 待审 stay in the office)."""
+        return self.includes(document.visibility) and (self.unpublished or is_published(document))
 
     @property
     def complete(self) -> bool:
@@ -73,7 +79,7 @@ class Edition:
 
     def select(self, documents: Iterable[Content]) -> Selection:
         """This edition applied to a library's records, entries and classes."""
-        return Selection(self, frozenset(d.id for d in documents if self.includes(d.visibility)))
+        return Selection(self, frozenset(d.id for d in documents if self.shows(d)))
 
 
 @dataclass(frozen=True)
@@ -143,6 +149,7 @@ EDITIONS: dict[str, Edition] = {
         class_suggestions=True,
         banner="内部资料 · 注意保密 · 不得对外提供",
         noindex=True,
+        unpublished=True,
     ),
     "training": Edition(
         name="training",
@@ -153,6 +160,7 @@ EDITIONS: dict[str, Edition] = {
         class_suggestions=False,
         banner=None,
         noindex=False,
+        unpublished=False,
     ),
     "public": Edition(
         name="public",
@@ -163,9 +171,15 @@ EDITIONS: dict[str, Edition] = {
         class_suggestions=False,
         banner=None,
         noindex=False,
+        unpublished=False,
     ),
 }
 EDITION_NAMES: tuple[str, ...] = tuple(EDITIONS)
+
+
+def is_published(document: Content) -> bool:
+    """An entry or guide is published when its review says 已发布; a record has no review and always is."""
+    return not isinstance(document, TypicalEntry | CaseClass) or document.review.status == "published"
 
 
 # ── ids cited in free text ──────────────────────────────────────────────────

@@ -16,20 +16,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .contract import CLASS_ID_PATTERN, RECORD_ID_PATTERN, TYPICAL_ID_PATTERN
-from .errors import Problem, UsageProblem
+from .errors import UsageProblem
 from .importer.provenance import PROVENANCE_FILE, ProvenanceUnreadable, provenance_bytes, read_provenance
-from .library import FOLDERS, YAML_SUFFIXES
+from .library import YAML_SUFFIXES
+from .library_check import KIND_FOLDER, ChangeProblems, check_changed, document_file, kind_of
 from .validate import check_library
 from .workdir import write_atomically
 
-PATTERNS = {"record": RECORD_ID_PATTERN, "typical": TYPICAL_ID_PATTERN, "class": CLASS_ID_PATTERN}
-KIND_FOLDER = {kind: folder for folder, kind in FOLDERS.items()}
 LABELS = {"record": "记录", "typical": "典型案例", "class": "类案"}
 
 
@@ -45,20 +41,6 @@ class Renumbered:
         return out
 
 
-class RenumberProblems(Exception):
-    def __init__(self, when: str, problems: list[Problem]) -> None:
-        super().__init__(when)
-        self.when = when
-        self.problems = problems
-
-
-def kind_of(document_id: str) -> str | None:
-    for kind, pattern in PATTERNS.items():
-        if re.fullmatch(pattern.strip("^$"), document_id):
-            return kind
-    return None
-
-
 def renumber(root: Path, old: str, new: str, as_of: dt.date) -> Renumbered:
     """Renumber `old` to `new` in the library at `root` (see the module's docstring)."""
     kind = kind_of(old)
@@ -67,16 +49,14 @@ def renumber(root: Path, old: str, new: str, as_of: dt.date) -> Renumbered:
     if kind_of(new) != kind:
         raise UsageProblem(f"{new} 不是{LABELS[kind]}的编号格式")
     folder = root / KIND_FOLDER[kind]
-    old_path = next((p for p in sorted(folder.rglob("*")) if p.stem == old and p.suffix in YAML_SUFFIXES), None)
-    if old_path is None:
-        raise UsageProblem(f"{KIND_FOLDER[kind]}/ 中没有 {old}")
+    old_path = document_file(root, kind, old)
     new_path = old_path.with_name(new + old_path.suffix)
     if any(p.stem == new for p in folder.rglob("*") if p.suffix in YAML_SUFFIXES):
         raise UsageProblem(f"{new} 已被使用，未改动任何文件")
     _, before = check_library(root, as_of)
     errors = [p for p in before if p.severity == "error"]
     if errors:
-        raise RenumberProblems("改号前", errors)
+        raise ChangeProblems("改号前", errors)
 
     whole = re.compile(rf"(?<![\w-]){re.escape(old)}(?![\w-])")
     texts: dict[Path, str] = {}
@@ -92,16 +72,9 @@ def renumber(root: Path, old: str, new: str, as_of: dt.date) -> Renumbered:
             result.changed[relative.as_posix()] = count
     provenance = _provenance(root, old, new)
 
-    with tempfile.TemporaryDirectory(prefix="casebook-renumber-") as scratch:
-        copy = Path(scratch) / "lib"
-        shutil.copytree(root, copy, ignore=shutil.ignore_patterns(".*"))
-        for path, text in texts.items():
-            (copy / path.relative_to(root)).write_text(text, encoding="utf-8")
-        (copy / old_path.relative_to(root)).rename(copy / new_path.relative_to(root))
-        _, after = check_library(copy, as_of)
-        errors = [p for p in after if p.severity == "error"]
-        if errors:
-            raise RenumberProblems("改号后", errors)
+    errors = check_changed(root, texts, as_of, (old_path, new_path))
+    if errors:
+        raise ChangeProblems("改号后", errors)
 
     for path, text in texts.items():
         if path != old_path:

@@ -1,10 +1,13 @@
 """Contract → a valid, commented YAML skeleton for `casebook new`.
 
 The skeleton is walked from the same models that validate, so it can never
-drift from the contract: required fields get a value that passes
-validation (the next free id, today's date, the first entry of each
-vocabulary), optional fields appear as comments with their Chinese title
-and description, ready to be uncommented.
+drift from the contract: required fields get a value of the right form
+(the next free id, today's date, the first entry of each vocabulary, and
+（待填写） for text), optional fields appear as comments with their Chinese
+title and description, ready to be uncommented. An entry or guide is a
+draft (review: draft), which may hold （待填写）; anything else holding one
+fails validation at each blank (validate.check_placeholders), so a skeleton
+is never published by accident.
 """
 
 from __future__ import annotations
@@ -67,8 +70,8 @@ def skeleton(kind: str, library: Library, today: dt.date, sources: Sequence[str]
     A typical entry made `sources` (record ids) takes from them what they already say: the
     year of the first one received, its domain code, individual (one record) or batch (several),
     the region they share, their class, the records themselves, and the first one's stages as the
-    dated steps of 化解过程 to be rewritten. Without sources it names the newest record, as a
-    placeholder that passes validation (issue 16 asks for drafts that may hold placeholders)."""
+    dated steps of 化解过程 to be rewritten. Without sources it names the newest record, to be
+    replaced (a record id must have its form even in a draft)."""
     if library.settings is None:
         raise ValueError("settings.yaml is needed for vocabularies")
     settings = library.settings.model
@@ -82,6 +85,7 @@ def skeleton(kind: str, library: Library, today: dt.date, sources: Sequence[str]
         # A class is in the training edition unless it says otherwise (contract); a new one is not,
         # until a trainer has written it and chosen (an untouched skeleton was published: issue 16).
         values["visibility"] = "internal"
+        values["review"] = {"status": "draft"}
     else:
         model = TypicalEntry
         domain = settings.vocabularies.domains[0]
@@ -114,7 +118,17 @@ def skeleton(kind: str, library: Library, today: dt.date, sources: Sequence[str]
         values["id"] = next_typical_id(library, today.year, domain.code, batch)
         values["review"] = {"status": "draft"}
     lines = _emit_model(model, values, settings, today, indent=0)
-    header = f"# 新建{KIND_LABELS[kind]}：必填字段已给出可通过校验的占位值；可选字段以注释给出，去掉 # 即可填写。\n"
+    header = (
+        f"# 新建{KIND_LABELS[kind]}：必填字段已给出占位值，“{PLACEHOLDER}”处须改写为实际内容；"
+        "可选字段以注释给出，去掉 # 即可填写。\n"
+    )
+    if kind == "record":  # a record is published as written: its blanks are errors until filled
+        header += "# 案例记录没有草稿状态：仍有“（待填写）”时校验报错，生成网站前须填完。\n"
+    else:
+        header += (
+            "# 本文件为草稿（review: draft），只在内部版显示；"
+            "填完后 casebook submit 送审，casebook publish 发布。\n"
+        )
     return f"{KIND_FOLDER[kind]}/{values['id']}.yaml", header + "\n".join(lines) + "\n"
 
 

@@ -179,7 +179,7 @@ def check_document(doc: Document[Any], kind: str, inputs: Inputs) -> list[Proble
     links = check_links(doc, texts)
     if kind == "settings":  # its protected names are the list itself; nothing else in it is published
         return check_settings(doc) + links
-    problems = check_future_dates(doc, inputs.as_of) + check_file_name(doc)
+    problems = check_future_dates(doc, inputs.as_of) + check_file_name(doc) + check_placeholders(doc, texts)
     vocab = inputs.vocab
     if kind == "record":
         problems += check_record(doc, vocab, inputs.time_limits)
@@ -188,7 +188,7 @@ def check_document(doc: Document[Any], kind: str, inputs: Inputs) -> list[Proble
     else:
         if vocab:
             problems += vocab.check(doc, ("domain",), doc.model.domain, "domains")
-        problems += check_template_placeholders(doc)
+        problems += check_template_placeholders(doc) + check_review(doc)
     return problems + check_personal_data(doc, list(inputs.protected_names), texts) + links
 
 
@@ -205,7 +205,9 @@ def check_citations(library: Library) -> list[Problem]:
             continue
         selection = edition.select(doc.model for doc in documents)
         for doc in documents:
-            if doc.model.visibility != edition.name or selection.names_only_included(doc.model):
+            if doc.model.visibility != edition.name or not edition.shows(doc.model):
+                continue
+            if selection.names_only_included(doc.model):
                 continue
             for loc, text in iter_text(doc.model, ()):
                 # Reference fields are handled as references; internal-only fields never reach the edition.
@@ -548,8 +550,41 @@ def check_typical(doc: Document[TypicalEntry], vocab: Vocab | None) -> list[Prob
     for i in range(1, len(entry.process)):
         if entry.process[i].date < entry.process[i - 1].date:
             problems.append(doc.problem(("process", i, "date"), "化解过程应按日期先后排列"))
-    if entry.review.status != "draft" and (entry.review.reviewer is None or entry.review.date is None):
-        problems.append(doc.problem(("review",), "已审核或已发布的案例须写明审核人职务 reviewer 和日期 date"))
+    return problems + check_review(doc)
+
+
+def check_review(doc: Document[TypicalEntry] | Document[CaseClass]) -> list[Problem]:
+    """已发布 says who reviewed it and when: the training and public editions print both."""
+    review = doc.model.review
+    if review.status != "published":
+        return []
+    missing = [name for name, value in (("reviewer", review.reviewer), ("date", review.date)) if value is None]
+    if not missing:
+        return []
+    what = "、".join({"reviewer": "审核人职务 reviewer", "date": "审核日期 date"}[name] for name in missing)
+    return [doc.problem(("review", "status"), f"已发布（published）须写明{what}；可用 casebook publish 发布")]
+
+
+# What `casebook new` writes where a value is still to come (skeleton.PLACEHOLDER), in any spacing.
+PLACEHOLDER_TEXT = re.compile(r"[（(]?\s*待\s*填\s*写\s*[）)]?")
+
+
+def check_placeholders(doc: Document[Any], texts: list[tuple[YamlPath, str]]) -> list[Problem]:
+    """A skeleton's （待填写） left in a file is an error unless the file is a draft (review: draft).
+
+    A record has no review: it is published as soon as it is in the library, so a blank
+    left in it always is one. A draft entry or guide may hold them: the internal edition
+    shows it marked 草稿, and `casebook publish` refuses it until every blank is filled."""
+    review = getattr(doc.model, "review", None)
+    if review is not None and review.status == "draft":
+        return []
+    advice = "请填写实际内容" if review is None else "请填写实际内容，或仍作草稿（review: {status: draft}）"
+    problems = []
+    for loc, text in texts:
+        for match in PLACEHOLDER_TEXT.finditer(text):
+            line, column = doc.source.text_position(loc, match.start())
+            message = f"占位内容“（待填写）”尚未填写：{advice}"
+            problems.append(Problem(doc.path, line, column, format_path(loc), message))
     return problems
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..contract import CaseClass, CaseRecord, Settings, TypicalEntry
+from ..contract import REVIEW_LABELS, CaseClass, CaseRecord, Settings, TypicalEntry
 from ..edition import EDITION_NAMES, EDITIONS, Edition
 from ..library import Library
 from ..memo import TEXT_DIGESTS_FILE, HashMemo, SegmentMemo
@@ -70,6 +70,13 @@ class EntryView:
     records: list[CaseRecord]  # source records, sorted by id
     case_class: CaseClass | None
     withheld: int = 0  # source records this edition excludes: counted, never named
+
+    @property
+    def meta(self) -> str:
+        """The line under the entry's title in a list or a search result; 草稿 or 待审 said there too."""
+        e = self.entry
+        status = "" if e.review.status == "published" else f" · {REVIEW_LABELS[e.review.status]}"
+        return f"{e.id} · {e.domain} · {self.district} · {e.outcome}{status}"
 
 
 @dataclass(frozen=True)
@@ -174,9 +181,9 @@ def shown_documents(library: Library, audience: Audience) -> Shown:
             for doc in library.records
             if edition.includes(doc.model.visibility)
         },
-        [selection.entry(doc.model) for doc in library.typical if edition.includes(doc.model.visibility)],
+        [selection.entry(doc.model) for doc in library.typical if edition.shows(doc.model)],
         sorted(
-            (selection.document(doc.model) for doc in library.classes if edition.includes(doc.model.visibility)),
+            (selection.document(doc.model) for doc in library.classes if edition.shows(doc.model)),
             key=lambda c: c.id,
         ),
     )

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..contract import REVIEW_LABELS
 from ..derive.guide import Citation, CitedLaw, GuideExtras, chinese_number, guide_sections, law_anchors
 from ..derive.ledger import GROUP_LABELS, LEDGER_STATES, OUTCOMES
 from ..derive.site import ClassView, SiteModel
@@ -108,6 +109,8 @@ def guide_docx(
     attributes = f"{{ height={MAX_FIGURE_MM}mm }}" if height / width * TEXT_WIDTH_MM > MAX_FIGURE_MM else ""
     markdown = guide_markdown(view, site, extras, "flow.svg", attributes)
     title, subtitle = f"{c.name}标准化操作指引", f"（第 {c.version} 版）"
+    if c.review.status != "published":  # printed and passed round, a draft must say so on its face
+        subtitle = f"（第 {c.version} 版 · {REVIEW_LABELS[c.review.status]}，未经审核发布）"
     signature = Signature(c.publisher, chinese_date(c.published))
 
     def make() -> bytes:

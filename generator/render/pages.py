@@ -182,6 +182,8 @@ def render_pages(
             )
     yield "tags.md", tags_page(site)
     yield "similar.md", similar_page(site)
+    if site.edition.unpublished:
+        yield REVIEW_PAGE, review_page(site)
     yield (
         "search.md",
         render(
@@ -216,7 +218,7 @@ class ListRows(Sequence[dict[str, str]]):
 
 def typical_row(view: EntryView) -> dict[str, str]:
     e = view.entry
-    return {"href": f"{e.id}/", "title": e.title, "meta": f"{e.id} · {e.domain} · {view.district} · {e.outcome}"}
+    return {"href": f"{e.id}/", "title": e.title, "meta": view.meta}
 
 
 def record_row(view: RecordView) -> dict[str, str]:
@@ -282,6 +284,35 @@ def tag_sections(site: SiteModel) -> list[TagSection]:
 
 def tags_page(site: SiteModel) -> str:
     return render_html("tags.html.j2", site=site, sections=tag_sections(site))
+
+
+REVIEW_PAGE = "review.md"
+
+
+def review_page(site: SiteModel) -> str:
+    """待审: every entry and guide of the edition not yet 已发布, pending ones first (internal edition only)."""
+    waiting: dict[str, list[dict[str, Any]]] = {"pending": [], "draft": []}
+    documents = [(v.entry, "典型案例", f"typical/{v.entry.id}.md", v.entry.title) for v in site.entries]
+    documents += [
+        (v.case_class, "类案指引", f"classes/{v.case_class.id}.md", f"{v.case_class.name}标准化操作指引")
+        for v in site.classes
+    ]
+    for document, kind, href, title in documents:
+        status = document.review.status
+        if status == "published":
+            continue
+        revised = max((revision.date for revision in document.revisions), default=None)
+        waiting[status].append(
+            {
+                "id": document.id,
+                "title": title,
+                "href": href,
+                "kind": kind,
+                "visibility": document.visibility,
+                "revised": revised.isoformat() if revised else "—",
+            }
+        )
+    return render(REVIEW_PAGE + ".j2", waiting=waiting)
 
 
 def similar_page(site: SiteModel) -> str:

@@ -132,7 +132,7 @@ def model_docs(site: SiteModel) -> ModelDocs:
                 f"typical/{e.id}/",
                 "typical",
                 e.title,
-                f"{e.id} · {e.domain} · {view.district} · {e.outcome}",
+                view.meta,
                 {
                     "domain": [e.domain],
                     "district": [view.district],
