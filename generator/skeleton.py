@@ -125,10 +125,7 @@ def skeleton(kind: str, library: Library, today: dt.date, sources: Sequence[str]
     if kind == "record":  # a record is published as written: its blanks are errors until filled
         header += "# 案例记录没有草稿状态：仍有“（待填写）”时校验报错，生成网站前须填完。\n"
     else:
-        header += (
-            "# 本文件为草稿（review: draft），只在内部版显示；"
-            "填完后 casebook submit 送审，casebook publish 发布。\n"
-        )
+        header += "# 本文件为草稿（review: draft），只在内部版显示；填完后送审（submit）、发布（publish）。\n"
     return f"{KIND_FOLDER[kind]}/{values['id']}.yaml", header + "\n".join(lines) + "\n"
 
 
