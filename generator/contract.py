@@ -35,7 +35,27 @@ ROUTE_LABELS = {
     "稳控": "稳控一批",
 }
 Decision = Literal["支持", "解释说明", "不予支持", "调解协议", "和解协议"]
-Outcome = Literal["已化解", "部分化解", "未化解", "终结"]
+# 不详: the source does not say how it ended (a transcribed or archived case); its own category
+# everywhere, never counted as 未化解, and it needs no 办结日期 (issue 16).
+Outcome = Literal["已化解", "部分化解", "未化解", "终结", "不详"]
+# year / month: the source gives a date only to the year or the month (issue 16). The date is
+# written as the first day of that year or month, shown as "2019年" or "2019年5月", sorts there,
+# and no time limit is computed from it.
+DatePrecision = Literal["year", "month"]
+DATE_PRECISION_LABELS = {"year": "年", "month": "月"}
+
+
+def date_text(value: dt.date | None, precision: str | None) -> str:
+    """A date as a page prints it: 2019-05-01, or 2019年5月 / 2019年 when only that much is known."""
+    if value is None:
+        return ""
+    if precision == "year":
+        return f"{value.year}年"
+    if precision == "month":
+        return f"{value.year}年{value.month}月"
+    return value.isoformat()
+
+
 Rating = Literal["满意", "基本满意", "不满意", "未评价"]
 # 草稿 → 待审 → 已发布 (issue 16): only 已发布 entries and guides go into the training and
 # public editions; the internal edition shows the others marked, and lists them on its 待审 page.
@@ -197,7 +217,24 @@ class Petitioners(Contract):
     representatives: int | None = field(
         "代表人数", "集体访推选的代表人数（《信访工作条例》第二十条：不超过 5 人）", default=None, ge=1
     )
+    households: int | None = field("户数", "涉及的户数（批量办证、征收等按户计的事项），例如：1260", default=None, ge=1)
     note: str | None = field("说明", "不得写姓名、证件号、电话、住址", default=None)
+
+
+class Amounts(Contract):
+    """Money the petition is about: what was claimed and what was paid (万元); either may be unknown."""
+
+    claimed: float | None = field("诉求金额（万元）", "信访人主张或被拖欠的金额，以万元计", default=None, ge=0)
+    paid: float | None = field("兑付金额（万元）", "已兑付、已追回的金额，以万元计", default=None, ge=0)
+
+
+class Source(Contract):
+    """Where a transcribed case was published: who, where, when (issue 16)."""
+
+    publisher: str = field("发布单位", "发布该案例的单位或媒体，例如：某省信访局", min_length=1)
+    title: str | None = field("原标题", "来源中的标题", default=None)
+    url: str | None = field("网址", "来源网址；只作文字显示，不生成链接", default=None)
+    published: dt.date | None = field("发布日期", "来源的发布日期，格式 YYYY-MM-DD", default=None)
 
 
 class DualAssignment(Contract):
@@ -286,6 +323,7 @@ class CaseRecord(Contract):
     )
     summary: str = field("基本情况", "事情经过，人名写作张某、李某某", min_length=1)
     demands: list[str] = field("诉求", "信访人的诉求，逐条列出", min_length=1)
+    amounts: Amounts | None = field("涉及金额", "诉求金额、兑付金额（万元），不知道的不写", default=None)
     units: Units = field("责任单位", "主办与协办单位")
     lead_official: str | None = field("包案领导", "只写职务，例如：区委副书记", default=None)
     five_ones: FiveOnes | None = field("五个一", "包案领导、工作班子、化解方案、研判纪要、稳控措施", default=None)
@@ -297,6 +335,20 @@ class CaseRecord(Contract):
         "所属类案", "类案编号，例如：LA-001", alias="class", default=None, pattern=CLASS_ID_PATTERN
     )
     tags: list[str] = field("标签", "自由标签，便于检索", default_factory=list)
+    date_precision: DatePrecision | None = field(
+        "日期精度",
+        "来源只写到年或月时填 year / month：日期写作该年或该月的第一天，显示为“2019年”“2019年5月”，不计算时限",
+        default=None,
+    )
+    source: Source | None = field("来源", "转录自已发布案例时写明发布单位、网址、日期", default=None)
+    archived: StrictBool = field(
+        "历史案例", "true：多年前已办结、为学习而收录的案例；不计时限，不进台账、督办", default=False
+    )
+    external: StrictBool = field(
+        "外地案例",
+        "true：外地的案例；地区、单位可写原文，不需列入本地词表；不计时限，不进台账、督办、统计",
+        default=False,
+    )
     visibility: Visibility = field("公开范围", "internal 内部版 / training 培训版 / public 公开版", default="internal")
 
 
@@ -369,6 +421,14 @@ class TypicalEntry(Contract):
     policy_basis: list[PolicyBasis] = field("政策依据", "法律政策及条款", default_factory=list)
     mechanisms: list[str] = vocab("工作机制", "五个一、双向交办、信访听证 …", "mechanisms", default_factory=list)
     tags: list[str] = field("标签", "自由标签", default_factory=list)
+    date_precision: DatePrecision | None = field(
+        "日期精度",
+        "来源只写到年或月时填 year / month：化解过程的日期写作该年或该月的第一天，按年或月显示",
+        default=None,
+    )
+    source: Source | None = field("来源", "转录自已发布案例时写明发布单位、网址、日期", default=None)
+    archived: StrictBool = field("历史案例", "true：多年前已办结、为学习而收录的案例", default=False)
+    external: StrictBool = field("外地案例", "true：外地的案例；地区可写原文，不需列入本地词表", default=False)
     review: Review = field(
         "审核", "审核状态、审核人职务和日期；缺省为草稿（casebook publish 发布）", default_factory=Review
     )

@@ -350,21 +350,24 @@ def check_record(doc: Document[CaseRecord], vocab: Vocab | None, time_limits: Ti
     """A record's own rules: vocabularies, the year of its id, dates, extension, the 条例 (class: check_references)."""
     record = doc.model
     problems: list[Problem] = []
+    # An archived or outside case names places and units as its source does: not local vocabulary.
+    local = vocab if vocab and not (record.archived or record.external) else None
     if vocab:
         problems += vocab.check(doc, ("channel",), record.channel, "channels")
         problems += vocab.check(doc, ("domain",), record.domain, "domains")
-        problems += vocab.check(doc, ("region",), record.region, "regions")
         problems += vocab.check(doc, ("petitioners", "kind"), record.petitioners.kind, "petitioner_kinds")
         problems += vocab.check_all(doc, ("flags",), record.flags, "flags")
         problems += vocab.check_all(doc, ("mechanisms",), record.mechanisms, "mechanisms")
         problems += vocab.check(doc, ("procedure",), record.procedure, "procedures")
-        problems += vocab.check(doc, ("units", "lead"), record.units.lead, "units")
-        problems += vocab.check_all(doc, ("units", "assist"), record.units.assist, "units")
+    if local:
+        problems += local.check(doc, ("region",), record.region, "regions")
+        problems += local.check(doc, ("units", "lead"), record.units.lead, "units")
+        problems += local.check_all(doc, ("units", "assist"), record.units.assist, "units")
         if record.units.dual:
-            problems += vocab.check(doc, ("units", "dual", "locality"), record.units.dual.locality, "units")
-            problems += vocab.check(doc, ("units", "dual", "department"), record.units.dual.department, "units")
+            problems += local.check(doc, ("units", "dual", "locality"), record.units.dual.locality, "units")
+            problems += local.check(doc, ("units", "dual", "department"), record.units.dual.department, "units")
         for i, stage in enumerate(record.stages):
-            problems += vocab.check(doc, ("stages", i, "unit"), stage.unit, "units")
+            problems += local.check(doc, ("stages", i, "unit"), stage.unit, "units")
     if int(record.id[3:7]) != record.received.year:
         problems.append(doc.problem(("id",), f"编号年份应与收到日期的年份 {record.received.year} 一致"))
     problems += check_dates(doc)
@@ -409,7 +412,8 @@ def check_dates(doc: Document[CaseRecord]) -> list[Problem]:
             problems.append(
                 doc.problem(("resolution", "closed"), f"办结日期 {resolution.closed} 早于{what}日期 {limit}")
             )
-    elif resolution.outcome in ("已化解", "部分化解", "终结"):
+    elif resolution.outcome in ("已化解", "部分化解", "终结") and not (record.archived or record.external):
+        # A transcribed case whose source gives no closing date is not asked to invent one.
         problems.append(
             doc.problem(("resolution", "outcome"), f"办理结果为“{resolution.outcome}”时须填写办结日期 closed")
         )
@@ -522,7 +526,8 @@ def check_typical(doc: Document[TypicalEntry], vocab: Vocab | None) -> list[Prob
     problems: list[Problem] = []
     if vocab:
         problems += vocab.check(doc, ("domain",), entry.domain, "domains")
-        problems += vocab.check(doc, ("region",), entry.region, "regions")
+        if not (entry.archived or entry.external):
+            problems += vocab.check(doc, ("region",), entry.region, "regions")
         problems += vocab.check_all(doc, ("mechanisms",), entry.mechanisms, "mechanisms")
         code = entry.id.split("-")[1]
         expected = vocab.domain_codes.get(entry.domain)

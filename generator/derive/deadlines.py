@@ -5,6 +5,9 @@ handle within 60 days of acceptance, extendable once; Art. 35–36: review and
 second review within 30 days of the request). Localities shorten them, so
 the days come from settings.yaml's procedures, never from code.
 
+An archived or outside case, one whose dates are known only to the year or
+month, and one whose outcome is 不详 run no clock: their state is 不计时限.
+
 Only what had happened by the as-of date counts: stages dated later are
 ignored, so a past as-of date shows the ledger as it stood that day.
 Days are calendar days.
@@ -18,7 +21,7 @@ from typing import Literal
 
 from ..contract import CaseRecord, Procedure, Settings
 
-DeadlineState = Literal["正常", "临期", "逾期", "已答复", "已办结", "未收到"]
+DeadlineState = Literal["正常", "临期", "逾期", "已答复", "已办结", "不计时限", "未收到"]
 OPEN_STATES = ("正常", "临期", "逾期")
 
 
@@ -47,6 +50,8 @@ def deadline(record: CaseRecord, settings: Settings, as_of: dt.date) -> Deadline
     """The deadline state of `record` on `as_of`."""
     if record.received > as_of:
         return Deadline("未收到")
+    if untimed(record):
+        return Deadline("不计时限")
     closed = record.resolution.closed if record.resolution else None
     stages = [stage for stage in record.stages if stage.date <= as_of]
     _, limits = procedure_of(record, settings)
@@ -74,6 +79,14 @@ def deadline(record: CaseRecord, settings: Settings, as_of: dt.date) -> Deadline
         extension = sum(stage.days or 0 for stage in stages if stage.stage == "延期")
         return _running("办理", accepted, limits.handle_days, extension, settings, as_of)
     return _running("受理", record.received, limits.accept_days, 0, settings, as_of)
+
+
+def untimed(record: CaseRecord) -> bool:
+    """No clock runs for it: an archived or outside case, dates known only to the year or month, or
+    an outcome the source does not give (不详) — a time limit computed from them would be invented
+    (an archived case showed 超期 2571 日 in the 督办 list)."""
+    outcome = record.resolution.outcome if record.resolution is not None else None
+    return record.archived or record.external or record.date_precision is not None or outcome == "不详"
 
 
 def _running(clock: str, started: dt.date, days: int, extension: int, settings: Settings, as_of: dt.date) -> Deadline:

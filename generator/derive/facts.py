@@ -48,6 +48,9 @@ FIELDS = (
     "visibility",
     "lead_official",
     "procedure",
+    "date_precision",
+    "archived",
+    "external",
 )
 
 
@@ -69,6 +72,7 @@ class RecordFacts:
     lead_unit: str
     assist_units: tuple[str, ...]
     policy: tuple[tuple[str, str | None, str | None], ...]  # (law, article, note) of each 政策依据
+    households: int | None  # 涉及户数 (ledgers, letters)
 
 
 def closed_on(record: CaseRecord) -> dt.date | None:
@@ -100,6 +104,7 @@ def record_facts(record: CaseRecord, settings: Settings, as_of: dt.date) -> Reco
         lead_unit=record.units.lead,
         assist_units=tuple(record.units.assist),
         policy=tuple((p.law, p.article, p.note) for p in record.policy_basis),
+        households=record.petitioners.households,
     )
 
 
@@ -225,12 +230,29 @@ def encoded_facts(facts: RecordFacts) -> list[Any]:
         facts.lead_unit,
         list(facts.assist_units),
         [list(item) for item in facts.policy],
+        facts.households,
     ]
 
 
 def decode(data: list[Any]) -> RecordFacts:
     """encoded_facts backwards; raises (ValueError, TypeError, KeyError, IndexError) on anything else."""
-    fields, procedure, due, closed, stage, stage_date, outcome, known, unit, office, route, lead, assist, policy = data
+    (
+        fields,
+        procedure,
+        due,
+        closed,
+        stage,
+        stage_date,
+        outcome,
+        known,
+        unit,
+        office,
+        route,
+        lead,
+        assist,
+        policy,
+        homes,
+    ) = data
     if len(fields) != len(FIELDS):
         raise ValueError("facts of another shape")
     values = dict(zip(FIELDS, fields, strict=True))
@@ -251,4 +273,5 @@ def decode(data: list[Any]) -> RecordFacts:
         lead_unit=lead,
         assist_units=tuple(assist),
         policy=tuple((law, article, note) for law, article, note in policy),
+        households=homes,
     )

@@ -35,7 +35,7 @@ NOT_CLOSED = "未办结"
 LIBRARY_KEY = "all"
 
 # Ledger columns show the states a received record can be in, in reading order.
-LEDGER_STATES: tuple[DeadlineState, ...] = ("正常", "临期", "逾期", "已答复", "已办结")
+LEDGER_STATES: tuple[DeadlineState, ...] = ("正常", "临期", "逾期", "已答复", "已办结", "不计时限")
 OPEN_STATES: tuple[DeadlineState, ...] = ("正常", "临期", "逾期")
 SUPERVISED_STATES: tuple[DeadlineState, ...] = ("逾期", "临期")
 OUTCOMES: tuple[str, ...] = (*get_args(Outcome), NOT_CLOSED)
@@ -59,6 +59,8 @@ class LedgerRow:
     id: str
     title: str
     received: dt.date
+    date_precision: str | None  # year / month when the dates are known only that far (contract.DatePrecision)
+    households: int | None  # 涉及户数
     region: str
     district: str
     batch_key: str  # the value this row is grouped by in its ledger
@@ -317,6 +319,8 @@ def ledger_row(view: RecordView, batch_key: str) -> LedgerRow:
         id=record.id,
         title=record.title,
         received=record.received,
+        date_precision=record.date_precision,
+        households=facts.households,
         region=record.region,
         district=view.district,
         batch_key=batch_key,

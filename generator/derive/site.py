@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..contract import REVIEW_LABELS, CaseClass, CaseRecord, Settings, TypicalEntry
+from ..contract import REVIEW_LABELS, CaseClass, CaseRecord, Settings, TypicalEntry, date_text
 from ..edition import EDITION_NAMES, EDITIONS, Edition
 from ..library import Library
 from ..memo import TEXT_DIGESTS_FILE, HashMemo, SegmentMemo
@@ -60,6 +60,15 @@ class RecordView:
     procedure: str
     case_class: CaseClass | None
     facts: RecordFacts  # what the lists, ledgers and indexes read of it (deadline and procedure among them)
+
+    @property
+    def meta(self) -> str:
+        """The line under the record's title in a list or a search result (read from its facts only)."""
+        fields = self.facts.fields
+        outcome = self.facts.outcome or "未办结"
+        received = date_text(fields["received"], fields["date_precision"])
+        kind = " · 外地案例" if fields["external"] else " · 历史案例" if fields["archived"] else ""
+        return f"{received} · {fields['domain']} · {self.district} · {outcome} · {self.deadline.state}{kind}"
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,7 @@ FIELDS: dict[str, FieldInfo] = {
     "petitioners.count": FieldInfo("int", "信访人数"),
     "petitioners.kind": FieldInfo("vocab", "信访人类别", "petitioner_kinds"),
     "petitioners.representatives": FieldInfo("int", "代表人数"),
+    "petitioners.households": FieldInfo("int", "涉及户数"),
     "flags": FieldInfo("vocab_list", "标记", "flags"),
     "procedure": FieldInfo("vocab", "办理程序", "procedures"),
     "summary": FieldInfo("free", "基本情况"),

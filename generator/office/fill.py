@@ -30,7 +30,7 @@ from pathlib import Path
 import yaml
 from pydantic import TypeAdapter
 
-from ..contract import CaseClass, CaseRecord, DocumentTemplate, Settings
+from ..contract import CaseClass, CaseRecord, DocumentTemplate, Settings, date_text
 from ..derive.deadlines import deadline, procedure_of
 from ..errors import EXIT_PROBLEMS, CasebookError, InvalidLibrary, Problem, UsageProblem
 from ..privacy import find_personal_data
@@ -59,6 +59,10 @@ PLACEHOLDERS: dict[str, str] = {
     "petitioners_kind": "信访人类别",
     "petitioners_count": "信访人数",
     "petitioners_representatives": "代表人数",
+    "petitioners_scale": "涉及规模（有户数写户数，否则写人数）",
+    "households": "涉及户数",
+    "amount_claimed": "诉求金额（万元）",
+    "amount_paid": "兑付金额（万元）",
     "flags": "标记",
     "summary": "基本情况",
     "demands": "诉求",
@@ -251,11 +255,22 @@ def record_values(
     def of_class(attribute: str) -> Callable[[], Value]:
         return lambda: getattr(case_class, attribute) if case_class else Missing("记录未归入类案（class）")
 
+    def day(value: dt.date | None, field: str) -> Value:
+        """A date of the record as a letter writes it: 2019年5月 when only the month is known."""
+        if value is not None and record.date_precision is not None:
+            return date_text(value, record.date_precision)
+        return _text(value, field)
+
+    def money(value: float | None, field: str) -> Value:
+        return _text(None if value is None else f"{value:g} 万元", field)
+
+    amounts = record.amounts
+    households = record.petitioners.households
     document_date = chinese_date(as_of)
     return {
         "id": lambda: record.id,
         "title": lambda: record.title.strip(),
-        "received": lambda: chinese_date(record.received),
+        "received": lambda: day(record.received, "received"),
         "accepted": accepted,
         "channel": lambda: record.channel,
         "category": lambda: record.category,
@@ -266,6 +281,10 @@ def record_values(
         "petitioners_kind": lambda: record.petitioners.kind,
         "petitioners_count": lambda: str(record.petitioners.count),
         "petitioners_representatives": lambda: _text(record.petitioners.representatives, "petitioners_representatives"),
+        "petitioners_scale": lambda: f"{households}户" if households else f"{record.petitioners.count}人",
+        "households": lambda: _text(households, "households"),
+        "amount_claimed": lambda: money(amounts.claimed if amounts else None, "amount_claimed"),
+        "amount_paid": lambda: money(amounts.paid if amounts else None, "amount_paid"),
         "flags": lambda: _text("、".join(record.flags), "flags"),
         "summary": lambda: "".join(line.strip() for line in record.summary.splitlines()),
         "demands": lambda: _sentence_list(record.demands, "；"),
@@ -287,7 +306,7 @@ def record_values(
         "decision": lambda: _text(resolution.decision if resolution else None, "decision"),
         "decision_text": decision_text,
         "outcome": lambda: _text(resolution.outcome if resolution else None, "outcome"),
-        "closed": lambda: _text(resolution.closed if resolution else None, "closed"),
+        "closed": lambda: day(resolution.closed if resolution else None, "closed"),
         "policy_basis": policy,
         "class_id": of_class("id"),
         "class_name": of_class("name"),

@@ -21,6 +21,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from ..contract import date_text
 from ..derive.ledger import LEDGER_STATES, OUTCOMES, BatchGroup, Ledger, LedgerBook, LedgerRow, Supervision, Tally
 from ..memo import BlobMemo, remembered
 from .xlsx import xlsx_bytes
@@ -47,18 +48,24 @@ def _join(items: Iterable[str]) -> str:
     return "、".join(items)
 
 
+def _day(day: dt.date | None, row: LedgerRow) -> dt.date | str | None:
+    """A date cell, or 2019年5月 as text when the record's dates are known only that far."""
+    return date_text(day, row.date_precision) if row.date_precision and day else day
+
+
 ROW_COLUMNS_HEAD = [
     Column("编号", lambda r: r.id),
     Column("标题", lambda r: r.title),
-    Column("收到日期", lambda r: r.received),
+    Column("收到日期", lambda r: _day(r.received, r)),
     Column("地区", lambda r: r.region),
+    Column("涉及户数", lambda r: r.households),
 ]
 ROW_COLUMNS_TAIL = [
     Column("主办单位", lambda r: r.lead_unit),
     Column("协办单位", lambda r: _join(r.assist_units)),
     Column("办理程序", lambda r: r.procedure),
     Column("当前环节", lambda r: r.stage),
-    Column("环节日期", lambda r: r.stage_date),
+    Column("环节日期", lambda r: _day(r.stage_date, r)),
     Column("计时环节", lambda r: r.clock),
     Column("到期日期", lambda r: r.due),
     Column("剩余天数", lambda r: r.days_left),
@@ -77,10 +84,10 @@ SUPERVISION_COLUMNS = [
     Column("编号", lambda r: r.id),
     Column("标题", lambda r: r.title),
     Column("所属类案", lambda r: r.class_label),
-    Column("收到日期", lambda r: r.received),
+    Column("收到日期", lambda r: _day(r.received, r)),
     Column("办理程序", lambda r: r.procedure),
     Column("当前环节", lambda r: r.stage),
-    Column("环节日期", lambda r: r.stage_date),
+    Column("环节日期", lambda r: _day(r.stage_date, r)),
     Column("协办单位", lambda r: _join(r.assist_units)),
     Column("包案领导", lambda r: r.lead_official),
 ]

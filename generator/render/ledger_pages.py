@@ -18,6 +18,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from ..contract import date_text
 from ..derive.ledger import (
     LEDGER_STATES,
     OUTCOMES,
@@ -74,11 +75,11 @@ def shown_row(row: LedgerRow) -> ShownRow:
         left = f"超期 {-days} 日"
     return ShownRow(
         id=row.id,
-        title=join_lines(row.title),
-        received=str(row.received),
+        title=join_lines(row.title) + (f"（涉及 {row.households:,} 户）" if row.households else ""),
+        received=date_text(row.received, row.date_precision),
         region=join_lines(row.region.split("/", 1)[-1]),
         assist=join_lines("、".join(row.assist_units)) if row.assist_units else NONE,
-        stage=f"{row.stage}（{row.stage_date}）" if row.stage else NONE,
+        stage=f"{row.stage}（{date_text(row.stage_date, row.date_precision)}）" if row.stage else NONE,
         clock=row.clock or NONE,
         due=str(row.due) if row.due else NONE,
         days=left,

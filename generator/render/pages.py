@@ -20,7 +20,7 @@ from typing import Any, overload
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from ..contract import REVIEW_LABELS, VISIBILITY_LABELS, CaseClass
+from ..contract import REVIEW_LABELS, VISIBILITY_LABELS, CaseClass, date_text
 from ..derive.changes import ChangeSet
 from ..derive.guide import GuideExtras, derive_extras
 from ..derive.similar import Match
@@ -81,7 +81,7 @@ def _environment(autoescape: bool, filters: dict[str, Any], extensions: Sequence
         extensions=list(extensions),
         bytecode_cache=template_bytecode(),
     )
-    env.filters.update(filters)
+    env.filters.update(filters, day=date_text)
     env.globals.update(review_labels=REVIEW_LABELS, visibility_labels=VISIBILITY_LABELS, tag_anchor=tag_anchor)
     return env
 
@@ -223,12 +223,7 @@ def typical_row(view: EntryView) -> dict[str, str]:
 
 def record_row(view: RecordView) -> dict[str, str]:
     r = view.record
-    outcome = view.facts.outcome or "未办结"
-    return {
-        "href": f"{r.id}/",
-        "title": f"{r.id} {r.title}",
-        "meta": f"{r.received} · {r.domain} · {view.district} · {outcome} · {view.deadline.state}",
-    }
+    return {"href": f"{r.id}/", "title": f"{r.id} {r.title}", "meta": view.meta}
 
 
 def typical_list_page(site: SiteModel, hand_written: frozenset[str] = frozenset()) -> str:

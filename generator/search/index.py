@@ -164,7 +164,7 @@ def model_docs(site: SiteModel) -> ModelDocs:
                 f"records/{r.id}/",
                 "record",
                 f"{r.id} {r.title}",
-                f"{r.received} · {r.domain} · {record_view.district} · {outcome} · {record_view.deadline.state}",
+                record_view.meta,
                 {
                     "domain": [r.domain],
                     "district": [record_view.district],
@@ -678,7 +678,7 @@ _FIXED_ORDER = {
     "kind": list(KIND_LABELS.values()),
     "route": list(get_args(Route)),
     "outcome": [*get_args(Outcome), "未办结"],
-    "deadline": ["逾期", "临期", "正常", "已答复", "已办结", "未收到"],
+    "deadline": ["逾期", "临期", "正常", "已答复", "已办结", "不计时限", "未收到"],
 }
 
 
