@@ -342,11 +342,13 @@ class CaseRecord(Contract):
     )
     source: Source | None = field("来源", "转录自已发布案例时写明发布单位、网址、日期", default=None)
     archived: StrictBool = field(
-        "历史案例", "true：多年前已办结、为学习而收录的案例；不计时限，不进台账、督办", default=False
+        "历史案例",
+        "true：多年前已办结、为学习而收录的案例；地区、单位可写原文；不计时限，不算在办，不进督办清单",
+        default=False,
     )
     external: StrictBool = field(
         "外地案例",
-        "true：外地的案例；地区、单位可写原文，不需列入本地词表；不计时限，不进台账、督办、统计",
+        "true：外地的案例；地区、单位可写原文，不需列入本地词表；不计时限，不算在办，不进督办清单",
         default=False,
     )
     visibility: Visibility = field("公开范围", "internal 内部版 / training 培训版 / public 公开版", default="internal")
