@@ -295,7 +295,7 @@ class Resolution(Contract):
     decision: Decision | None = field(
         "处理意见", "《信访工作条例》第三十二、三十三条：支持/解释说明/不予支持/调解协议/和解协议", default=None
     )
-    outcome: Outcome = field("办理结果", "已化解/部分化解/未化解/终结")
+    outcome: Outcome = field("办理结果", "已化解/部分化解/未化解/终结/不详（来源未写明结果）")
     closed: dt.date | None = field("办结日期", "未办结的留空", default=None)
     satisfaction: Satisfaction = field("满意度", "信访人对责任单位和信访部门的评价", default_factory=Satisfaction)
     funds: Funds | None = field("使用资金", "化解中使用的资金", default=None)
@@ -348,7 +348,7 @@ class CaseRecord(Contract):
     )
     external: StrictBool = field(
         "外地案例",
-        "true：外地的案例；地区、单位可写原文，不需列入本地词表；不计时限，不算在办，不进督办清单",
+        "true：外地的案例；地区、单位可写原文，不需列入本地词表；不计时限，不进类案台账和督办清单",
         default=False,
     )
     visibility: Visibility = field("公开范围", "internal 内部版 / training 培训版 / public 公开版", default="internal")
@@ -419,7 +419,7 @@ class TypicalEntry(Contract):
     lessons: list[str] = field("经验启示", "经验与启示", default_factory=list)
     applicability: list[str] = field("适用情形", "什么情况下可参照本案例", default_factory=list)
     routes: list[Route] = field("化解方式", "四个一批", default_factory=list)
-    outcome: Outcome = field("化解结果", "已化解/部分化解/未化解/终结")
+    outcome: Outcome = field("化解结果", "已化解/部分化解/未化解/终结/不详（来源未写明结果）")
     policy_basis: list[PolicyBasis] = field("政策依据", "法律政策及条款", default_factory=list)
     mechanisms: list[str] = vocab("工作机制", "五个一、双向交办、信访听证 …", "mechanisms", default_factory=list)
     tags: list[str] = field("标签", "自由标签", default_factory=list)

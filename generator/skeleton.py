@@ -17,6 +17,7 @@ import json
 import re
 import typing
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -105,6 +106,7 @@ def skeleton(kind: str, library: Library, today: dt.date, sources: Sequence[str]
             outcomes = {record.resolution.outcome for record in records if record.resolution is not None}
             if len(outcomes) == 1:
                 values["outcome"] = outcomes.pop()
+            values |= _shared_origin(records)
             today = first.received
             batch = 2 if len(records) > 1 else 1
         else:  # a valid skeleton needs a source record: the newest, to be replaced (better: --from)
@@ -117,7 +119,9 @@ def skeleton(kind: str, library: Library, today: dt.date, sources: Sequence[str]
         values["domain"] = domain.name
         values["id"] = next_typical_id(library, today.year, domain.code, batch)
         values["review"] = {"status": "draft"}
-    lines = _emit_model(model, values, settings, today, indent=0)
+    # A record's vocabulary fields are blanks too: the first word of each list passed validation as
+    # 来信, 城乡建设, 业主 … in a record the trainer forgot to finish (issue 16). A draft keeps them.
+    lines = _emit_model(model, values, Example(settings, today, blank_vocabulary=kind == "record"), indent=0)
     header = (
         f"# 新建{KIND_LABELS[kind]}：必填字段已给出占位值，“{PLACEHOLDER}”处须改写为实际内容；"
         "可选字段以注释给出，去掉 # 即可填写。\n"
@@ -144,6 +148,21 @@ class UnknownRecords(ValueError):
         self.ids = ids
 
 
+def _shared_origin(records: list[CaseRecord]) -> dict[str, Any]:
+    """What the records say about where they come from, when they all say it: an entry written from
+    outside cases is one too (its free-text region is then valid), and keeps their source and the
+    precision of their dates (a trainer had to retype all four for every case)."""
+    shared: dict[str, Any] = {}
+    for name in ("date_precision", "archived", "external"):
+        found = {getattr(record, name) for record in records}
+        if len(found) == 1 and (value := found.pop()):
+            shared[name] = value
+    sources = {None if r.source is None else r.source.model_dump_json(exclude_none=True) for r in records}
+    if len(sources) == 1 and (source := sources.pop()) is not None:
+        shared["source"] = json.loads(source)
+    return shared
+
+
 def _shared_region(regions: list[str]) -> str:
     """The deepest region path all of `regions` lie in (某市/城东区 for two of its streets)."""
     parts = [region.split("/") for region in regions]
@@ -155,9 +174,29 @@ def _shared_region(regions: list[str]) -> str:
     return "/".join(shared) or regions[0]
 
 
-def _emit_model(
-    model: type[BaseModel], given: dict[str, Any], settings: Settings, today: dt.date, indent: int
-) -> list[str]:
+@dataclass(frozen=True)
+class Example:
+    """How a required field without a given value is filled: from the vocabularies and the date."""
+
+    settings: Settings
+    today: dt.date
+    blank_vocabulary: bool  # a vocabulary field gets （待填写）, not the list's first word
+
+    def value(self, annotation: Any, vocabulary: Any) -> Any:
+        if vocabulary:
+            return PLACEHOLDER if self.blank_vocabulary else vocabulary_values(self.settings)[vocabulary][0]
+        if typing.get_origin(annotation) is Literal:
+            return typing.get_args(annotation)[0]
+        if annotation is dt.date:
+            return self.today.isoformat()
+        if annotation is int:
+            return 1
+        if annotation is float:
+            return 0
+        return PLACEHOLDER
+
+
+def _emit_model(model: type[BaseModel], given: dict[str, Any], example: Example, indent: int) -> list[str]:
     pad = "  " * indent
     lines: list[str] = []
     for name, info in model.model_fields.items():
@@ -166,15 +205,13 @@ def _emit_model(
         if key in given:
             lines += _emit_value(key, given[key], pad, comment)
         elif info.is_required():
-            lines += _emit_required(key, info, settings, today, indent, comment)
+            lines += _emit_required(key, info, example, indent, comment)
         else:
             lines.append(f"{pad}# {key}:{comment[1:]}")
     return lines
 
 
-def _emit_required(
-    key: str, info: FieldInfo, settings: Settings, today: dt.date, indent: int, comment: str
-) -> list[str]:
+def _emit_required(key: str, info: FieldInfo, example: Example, indent: int, comment: str) -> list[str]:
     pad = "  " * indent
     annotation = info.annotation
     origin = typing.get_origin(annotation)
@@ -182,31 +219,17 @@ def _emit_required(
         (info.json_schema_extra or {}).get("x-vocabulary") if isinstance(info.json_schema_extra, dict) else None
     )
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [f"{pad}{key}:{comment}", *_emit_model(annotation, {}, settings, today, indent + 1)]
+        return [f"{pad}{key}:{comment}", *_emit_model(annotation, {}, example, indent + 1)]
     if origin is list:
         (item,) = typing.get_args(annotation)
         if isinstance(item, type) and issubclass(item, BaseModel):
-            inner = _emit_model(item, {}, settings, today, indent + 2)
+            inner = _emit_model(item, {}, example, indent + 2)
             inner[0] = f"{pad}  - " + inner[0].lstrip()
             return [f"{pad}{key}:{comment}", *inner]
-        return _emit_value(key, [_example(item, vocabulary, settings, today)], pad, comment)
+        return _emit_value(key, [example.value(item, vocabulary)], pad, comment)
     if origin is dict:
         return [f"{pad}{key}: {{}}{comment}"]
-    return _emit_value(key, _example(annotation, vocabulary, settings, today), pad, comment)
-
-
-def _example(annotation: Any, vocabulary: Any, settings: Settings, today: dt.date) -> Any:
-    if vocabulary:
-        return vocabulary_values(settings)[vocabulary][0]
-    if typing.get_origin(annotation) is Literal:
-        return typing.get_args(annotation)[0]
-    if annotation is dt.date:
-        return today.isoformat()
-    if annotation is int:
-        return 1
-    if annotation is float:
-        return 0
-    return PLACEHOLDER
+    return _emit_value(key, example.value(annotation, vocabulary), pad, comment)
 
 
 def _emit_value(key: str, value: Any, pad: str, comment: str) -> list[str]:
@@ -225,6 +248,8 @@ def _emit_value(key: str, value: Any, pad: str, comment: str) -> list[str]:
 
 
 def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
     text = str(value)
     if not text or _NEEDS_QUOTES.search(text) or text in ("true", "false", "null", "~"):
         return json.dumps(text, ensure_ascii=False)

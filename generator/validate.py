@@ -263,8 +263,8 @@ class Vocab:
         self.domain_codes = {d.name: d.code for d in lists.domains}
 
     def check(self, doc: Document[Any], loc: YamlPath, value: str | None, name: str) -> list[Problem]:
-        if value is None or value in self.values[name]:
-            return []
+        if value is None or value in self.values[name] or PLACEHOLDER_TEXT.fullmatch(value):
+            return []  # a blank is reported as one (check_placeholders), or allowed in a draft
         hint = f"，是否应为 “{guess}”？" if (guess := closest(value, self.values[name], name)) else ""
         return [doc.problem(loc, f"“{value}” 不在 settings.yaml 的 {name} 词表中{hint}")]
 

@@ -51,7 +51,7 @@ OPEN_RECORD = "XF-2024-0001"  # 未化解, no closed date
 INTERNAL_RECORD = "XF-2021-0001"
 TRAINING_RECORD = "XF-2021-0002"
 INTERNAL_ENTRY = "2022-04-1-001"  # draft
-REVIEWED_ENTRY = "2022-02-2-002"  # training, reviewed
+REVIEWED_ENTRY = "2023-10-1-001"  # internal, 待审
 INTERNAL_CLASS = "LA-006"
 HOSTILE = "<script>alert(1)</script> **x** [a](javascript:1) {: onclick=alert(1)}"
 
@@ -64,7 +64,7 @@ def test_the_sample_is_what_these_tests_assume() -> None:
     assert records[TRAINING_RECORD].visibility == "training" and records[TRAINING_RECORD].lead_official
     entries = {v.entry.id: v.entry for v in SITE.entries}
     assert entries[INTERNAL_ENTRY].visibility == "internal"
-    assert (entries[REVIEWED_ENTRY].visibility, entries[REVIEWED_ENTRY].review.status) == ("training", "reviewed")
+    assert (entries[REVIEWED_ENTRY].visibility, entries[REVIEWED_ENTRY].review.status) == ("internal", "pending")
     assert {v.case_class.id: v.case_class.visibility for v in SITE.classes}[INTERNAL_CLASS] == "internal"
 
 

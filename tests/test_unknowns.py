@@ -124,6 +124,21 @@ def test_an_outside_case_takes_its_own_places_and_units_and_never_runs_a_clock(
     listing = (out / "records" / "index.html").read_text(encoding="utf-8")
     assert "不计时限 · 外地案例" in listing
     assert "XF-2022-0001" not in (out / "supervision" / "index.html").read_text(encoding="utf-8")
+    assert "XF-2022-0001" not in (out / "ledgers" / "LA-001" / "index.html").read_text(encoding="utf-8")
+    assert "XF-2022-0001" not in sheet_texts(out / "downloads" / "ledger-all.xlsx")
+
+
+def test_an_entry_from_outside_records_is_an_outside_entry(sample_copy: Scratch) -> None:
+    text = sample_copy.read(RECORD)
+    text = re.sub(r"^region: .*$", "region: 外省某市/绿园区", text, count=1, flags=re.M)
+    source = "source:\n  publisher: 某省信访局\n  published: 2021-06-01\n"
+    sample_copy.write(RECORD, text + "external: true\ndate_precision: month\n" + source)
+    run = run_cli("new", "typical", sample_copy.root, "--from", "XF-2022-0001")
+    assert run.exit_code == 0, run.stderr
+    data = yaml.safe_load(Path(run.stdout.strip()).read_text(encoding="utf-8"))
+    assert (data["external"], data["date_precision"], data["region"]) == (True, "month", "外省某市/绿园区")
+    assert data["source"] == {"publisher": "某省信访局", "published": dt.date(2021, 6, 1)}
+    assert errors(sample_copy) == []  # the free-text region is valid in the new entry too
 
 
 def test_an_archived_entry_is_marked_and_keeps_its_own_region(sample_copy: Scratch, tmp_path: Path) -> None:

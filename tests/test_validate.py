@@ -176,7 +176,7 @@ CASES = {
         "outcome: 已化解",
         "outcome: 已解决",
         [
-            f"{RECORD}:31:12: resolution.outcome: 取值 “已解决” 无效；可选：已化解、部分化解、未化解、终结，是否应为 “已化解”？"
+            f"{RECORD}:31:12: resolution.outcome: 取值 “已解决” 无效；可选：已化解、部分化解、未化解、终结、不详，是否应为 “已化解”？"
         ],
     ),
     "date format": (
@@ -213,7 +213,9 @@ CASES = {
         TYPICAL,
         "review: {status: published, reviewer: 市信访局副局长, date: 2023-07-10}",
         "review: {status: published}",
-        [f"{TYPICAL}:17:9: review: 已审核或已发布的案例须写明审核人职务 reviewer 和日期 date"],
+        [
+            f"{TYPICAL}:17:18: review.status: 已发布（published）须写明审核人职务 reviewer、审核日期 date；可用 casebook publish 发布"
+        ],
     ),
     "single-case id with two records": (
         TYPICAL,

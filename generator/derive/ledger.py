@@ -358,7 +358,8 @@ def _regrouped(row: LedgerRow | None, view: RecordView, batch_key: str) -> Ledge
 
 
 def _received(view: RecordView, as_of: dt.date) -> bool:
-    return view.record.received <= as_of
+    """In the ledgers: received by the date, and the office's own (an outside case is read, not handled)."""
+    return view.record.received <= as_of and not view.facts.fields["external"]
 
 
 def _class_key(view: RecordView) -> str:

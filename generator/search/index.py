@@ -205,7 +205,7 @@ def with_texts(
     the page (`read_body`, by href) only if the index needs it (a cache that lacks it).
     The rows are taken over (their text set), not copied: the build has no other use for them."""
     published = published or {}
-    generated = {"", "search/", "tags/", "policy/", "similar/", "changes/"}
+    generated = {"", "search/", "tags/", "policy/", "similar/", "changes/", "review/"}
     pages = []
     for href in sorted(texts.keys() | published.keys()):
         top = href.split("/", 1)[0]
