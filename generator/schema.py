@@ -50,8 +50,56 @@ def json_schema(kind: str, settings: Settings | None = None) -> dict[str, Any]:
         # an editor shows lives on the property that refers to the model.
         definition.pop("description", None)
     if settings is not None:
-        _fill_vocabularies(schema, vocabulary_values(settings))
+        values = vocabulary_values(settings)
+        outside = OUTSIDE_FREE.get(kind)
+        if outside is None:
+            _fill_vocabularies(schema, values)
+        else:  # local places and units only where the file is not an archived or outside case
+            _fill_vocabularies(schema, {name: v for name, v in values.items() if name not in PLACE_VOCABULARIES})
+            schema["if"] = OUTSIDE_CASE
+            schema["else"] = outside(values["regions"], values["units"])
     return schema
+
+
+# An archived or outside case writes places and units as its source does (validate.check_record
+# skips them); the schema keeps the local lists for every other file, so editors still flag a typo.
+PLACE_VOCABULARIES = ("regions", "units")
+OUTSIDE_CASE = {
+    "anyOf": [
+        {"properties": {"external": {"const": True}}, "required": ["external"]},
+        {"properties": {"archived": {"const": True}}, "required": ["archived"]},
+    ]
+}
+
+
+def _record_places(regions: list[str], units: list[str]) -> dict[str, Any]:
+    unit, regions = {"enum": units}, _region_paths(regions)
+    return {
+        "properties": {
+            "region": {"enum": regions},
+            "units": {
+                "properties": {
+                    "lead": unit,
+                    "assist": {"items": unit},
+                    "dual": {"properties": {"locality": unit, "department": unit}},
+                }
+            },
+            "stages": {"items": {"properties": {"unit": {"enum": [*units, None]}}}},
+        }
+    }
+
+
+def _entry_places(regions: list[str], units: list[str]) -> dict[str, Any]:
+    return {"properties": {"region": {"enum": _region_paths(regions)}}}
+
+
+def _region_paths(regions: list[str]) -> list[str]:
+    """The regions in the settings' order, then their parent paths (valid too, as validate says)."""
+    parents = ("/".join(region.split("/")[:i]) for region in regions for i in range(1, region.count("/") + 1))
+    return list(dict.fromkeys([*regions, *parents]))
+
+
+OUTSIDE_FREE = {"record": _record_places, "typical": _entry_places}
 
 
 def _fill_vocabularies(node: Any, values: dict[str, list[str]]) -> None:

@@ -131,10 +131,10 @@ def lists(changeset: ChangeSet) -> dict[str, list[dict[str, Any]]]:
 def test_first_build_says_so_instead_of_listing_everything_as_new() -> None:
     changeset = compare(None, BEFORE, AS_OF)
     assert changeset.first and not changeset.empty and changeset.lists == {}
-    assert dict(changeset.totals) == {"records": 97, "entries": 16, "classes": 7}
+    assert dict(changeset.totals) == {"records": 100, "entries": 19, "classes": 7}
     assert home_line(changeset) == "2024-06-30 首次生成"
     page = render_changes_page([changeset], SITE)
-    assert "首次生成：案例记录 97 件，典型案例 16 件，类案指引 7 份。" in page
+    assert "首次生成：案例记录 100 件，典型案例 19 件，类案指引 7 份。" in page
     assert "XF-" not in page
 
 
@@ -192,7 +192,7 @@ def test_added_and_removed_records() -> None:
         "records.added": [{"id": "XF-2024-0999"}],
         "records.removed": [{"id": INTERNAL_RECORD}],
     }
-    assert dict(changeset.totals) == {"records": 97, "entries": 16, "classes": 7}
+    assert dict(changeset.totals) == {"records": 100, "entries": 19, "classes": 7}
     assert home_line(changeset) == "2024-07-05 更新：新增 1 件，移除 1 件"
     page = render_changes_page([changeset], site)
     assert "- [XF-2024-0999 新增的一件信访事项](records/XF-2024-0999.md)\n" in page

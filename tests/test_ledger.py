@@ -57,7 +57,7 @@ SITE = derive_site(LIBRARY, "internal", AS_OF)
 CLASS_YAML = {doc.model.id: doc.model for doc in LIBRARY.classes}
 
 LEDGER_HEADERS = [
-    "编号", "标题", "收到日期", "地区", "主办单位", "协办单位", "办理程序", "当前环节", "环节日期", "计时环节",
+    "编号", "标题", "收到日期", "地区", "主办单位", "协办单位", "涉及户数", "办理程序", "当前环节", "环节日期", "计时环节",
     "到期日期", "剩余天数", "期限状态", "办理结果", "对责任单位满意度", "对信访部门满意度", "包案领导",
 ]  # fmt: skip
 SUPERVISION_HEADERS = [
@@ -86,10 +86,15 @@ def class_view(class_id: str) -> ClassView:
 # ── derived data on the sample ─────────────────────────────────────────────
 
 
+def own(views: list) -> list:
+    """The record views a ledger lists: the office's own, not the outside cases (external: true)."""
+    return [view for view in views if not view.record.external]
+
+
 def test_open_records_as_of_the_sample_date(book: LedgerBook) -> None:
     states = book.library.tally.states
     assert (states["正常"], states["临期"], states["逾期"]) == (6, 4, 4)
-    assert book.library.tally.total == len(SITE.records) == 97
+    assert book.library.tally.total == len(own(SITE.records)) == 97  # the 3 outside cases are not the office's
     rows = {row.id: row for row in book.library.rows}
     assert rows["XF-2024-0001"].state == "逾期"
     assert rows["XF-2024-0002"].state == "临期"
@@ -112,10 +117,10 @@ def test_a_row_carries_stage_clock_due_outcome_and_ratings(book: LedgerBook) -> 
 def test_every_class_ledger_has_one_row_per_record_in_group_order(book: LedgerBook) -> None:
     assert [ledger.key for ledger in book.classes] == [v.case_class.id for v in SITE.classes]
     for ledger, view in zip(book.classes, SITE.classes, strict=True):
-        assert sorted(row.id for row in ledger.rows) == [v.record.id for v in view.records]
+        assert sorted(row.id for row in ledger.rows) == [v.record.id for v in own(view.records)]
         order = [(row.batch_key, row.lead_unit, row.id) for row in ledger.rows]
         assert order == sorted(order)
-        assert ledger.tally.total == sum(group.tally.total for group in ledger.groups) == len(view.records)
+        assert ledger.tally.total == sum(group.tally.total for group in ledger.groups) == len(own(view.records))
 
 
 @pytest.mark.parametrize("group_by", ["subject", "region", "unit", "topic"])
@@ -161,7 +166,7 @@ def test_records_without_subject_go_to_the_unfilled_group_last() -> None:
 def test_grouping_by_region_and_topic(group_by, key) -> None:
     view = class_view("LA-003")
     ledger = class_ledger(with_batch(view, group_by), AS_OF)
-    expected = Counter(key(v.record) for v in view.records)
+    expected = Counter(key(v.record) for v in own(view.records))
     assert [(g.key, g.tally.total) for g in ledger.groups] == sorted(expected.items())
 
 
@@ -169,7 +174,7 @@ def test_library_ledger_groups_by_class_with_unclassified_last(book: LedgerBook)
     keys = [group.key for group in book.library.groups]
     assert keys[-1] == UNCLASSIFIED
     assert keys[:-1] == [f"{v.case_class.id} {v.case_class.name}" for v in SITE.classes]
-    assert book.library.groups[-1].tally.total == sum(1 for v in SITE.records if v.case_class is None)
+    assert book.library.groups[-1].tally.total == sum(1 for v in own(SITE.records) if v.case_class is None)
 
 
 def test_supervision_groups_due_and_overdue_by_unit_most_overdue_first(book: LedgerBook) -> None:
@@ -311,9 +316,9 @@ def test_class_workbooks(book: LedgerBook, tmp_path: Path) -> None:
         assert list(rows[0]) == expected_headers
         assert all(cell.font.bold for cell in sheet[1])
         assert [row[0] for row in rows[1:]] == [row.id for row in ledger.rows]
-        assert len(rows) - 1 == len(class_view(ledger.key).records)
+        assert len(rows) - 1 == len(own(class_view(ledger.key).records))
         assert sheet.freeze_panes == "A2"
-        assert sheet.auto_filter.ref == f"A1:R{len(rows)}"
+        assert sheet.auto_filter.ref == f"A1:S{len(rows)}"
         received = sheet.cell(row=2, column=3)
         assert isinstance(received.value, dt.datetime)
         assert received.value.date() == ledger.rows[0].received

@@ -65,16 +65,8 @@ def test_publish_changes_the_review_block_and_nothing_else(sample_copy: Scratch)
     relative = "typical/2023-10-1-001.yaml"  # 待审 in the sample
     sample_copy.replace(relative, "review:\n  status: pending\n", "review:  # 送审记录\n  status: pending  # 待审\n")
     before = sample_copy.read(relative)
-    run = run_cli(
-        "publish",
-        "2023-10-1-001",
-        "--reviewer",
-        "市信访局业务指导处处长",
-        "--date",
-        AS_OF,
-        "--library",
-        sample_copy.root,
-    )
+    publish = ("publish", "2023-10-1-001", "--reviewer", "市信访局业务指导处处长", "--date", AS_OF)
+    run = run_cli(*publish, "--library", sample_copy.root)
     assert run.exit_code == 0, run.stdout + run.stderr
     assert "typical/2023-10-1-001.yaml：待审 → 已发布" in run.stdout
     after = sample_copy.read(relative)
@@ -85,16 +77,7 @@ def test_publish_changes_the_review_block_and_nothing_else(sample_copy: Scratch)
     assert after == expected
     assert errors(sample_copy) == []
     # Again: nothing to change, nothing written.
-    again = run_cli(
-        "publish",
-        "2023-10-1-001",
-        "--reviewer",
-        "市信访局业务指导处处长",
-        "--date",
-        AS_OF,
-        "--library",
-        sample_copy.root,
-    )
+    again = run_cli(*publish, "--library", sample_copy.root)
     assert again.exit_code == 0 and "已是已发布，未改动" in again.stdout
     assert sample_copy.read(relative) == expected
 

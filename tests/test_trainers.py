@@ -88,7 +88,7 @@ def test_similar_says_why_it_lists_fewer_than_asked() -> None:
     assert run.exit_code == 0
     listed = len(re.findall(r"^\d+\. ", run.stdout, re.M))
     assert run.stderr.splitlines()[0] == (
-        f"要求列出 30 件，只找到 {listed} 件：案例库只有 16 件典型案例，其余 {16 - listed} 件与这段描述的相似度低于 0.05，不列出。"
+        f"要求列出 30 件，只找到 {listed} 件：案例库只有 19 件典型案例，其余 {19 - listed} 件与这段描述的相似度低于 0.05，不列出。"
     )
     run = run_cli("similar", "小区物业费上涨", "--library", SAMPLE, "--top", "10")
     listed = len(re.findall(r"^\d+\. ", run.stdout, re.M))

@@ -196,3 +196,25 @@ def test_the_schema_and_the_record_skeleton_offer_the_new_fields(
     assert f'"{field}"' in schema
     run = run_cli("new", "record", sample_copy.root, "--received", "2021-03-05")
     assert f"# {field}:" in Path(run.stdout.strip()).read_text(encoding="utf-8")
+
+
+def test_editors_accept_an_outside_case_s_own_places_and_flag_a_local_one(sample_copy: Scratch) -> None:
+    import jsonschema
+
+    from generator.schema import json_schema
+
+    library, _ = read_library(sample_copy.root)
+    validator = jsonschema.Draft202012Validator(json_schema("record", library.settings.model))
+    data = yaml.safe_load(sample_copy.read(RECORD))
+    data = yaml.safe_load(yaml.safe_dump(data, allow_unicode=True).replace("\n", "\n"))  # plain YAML values
+    data = {key: (value.isoformat() if isinstance(value, dt.date) else value) for key, value in data.items()}
+    data["stages"] = [
+        {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in s.items()} for s in data["stages"]
+    ]
+    if data.get("resolution", {}).get("closed"):
+        data["resolution"]["closed"] = data["resolution"]["closed"].isoformat()
+    assert list(validator.iter_errors(data)) == []
+    data["region"], data["units"]["lead"] = "外省某市/绿园区", "绿园区住房和城乡建设局"
+    assert len(list(validator.iter_errors(data))) == 2  # a local record: both flagged as one types
+    assert list(validator.iter_errors({**data, "external": True})) == []
+    assert list(validator.iter_errors({**data, "archived": True})) == []

@@ -58,11 +58,11 @@ ROW_COLUMNS_HEAD = [
     Column("标题", lambda r: r.title),
     Column("收到日期", lambda r: _day(r.received, r)),
     Column("地区", lambda r: r.region),
-    Column("涉及户数", lambda r: r.households),
 ]
 ROW_COLUMNS_TAIL = [
     Column("主办单位", lambda r: r.lead_unit),
     Column("协办单位", lambda r: _join(r.assist_units)),
+    Column("涉及户数", lambda r: r.households),
     Column("办理程序", lambda r: r.procedure),
     Column("当前环节", lambda r: r.stage),
     Column("环节日期", lambda r: _day(r.stage_date, r)),
