@@ -93,7 +93,7 @@ def test_similar_says_why_it_lists_fewer_than_asked() -> None:
     run = run_cli("similar", "小区物业费上涨", "--library", SAMPLE, "--top", "10")
     listed = len(re.findall(r"^\d+\. ", run.stdout, re.M))
     assert listed < 10 and run.stderr.splitlines()[0].startswith(
-        f"要求列出 10 件，只找到 {listed} 件：其余 {16 - listed} 件"
+        f"要求列出 10 件，只找到 {listed} 件：其余 {19 - listed} 件"
     )
     run = run_cli("similar", "不动产权证办理", "--library", SAMPLE, "--top", "1")
     assert run.stderr == ""  # as many as asked: nothing to explain
