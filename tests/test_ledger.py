@@ -57,7 +57,7 @@ SITE = derive_site(LIBRARY, "internal", AS_OF)
 CLASS_YAML = {doc.model.id: doc.model for doc in LIBRARY.classes}
 
 LEDGER_HEADERS = [
-    "编号", "标题", "收到日期", "地区", "主办单位", "协办单位", "涉及户数", "办理程序", "当前环节", "环节日期", "计时环节",
+    "编号", "标题", "收到日期", "地区", "主办单位", "协办单位", "涉及户数", "诉求金额（万元）", "兑付金额（万元）", "办理程序", "当前环节", "环节日期", "计时环节",
     "到期日期", "剩余天数", "期限状态", "办理结果", "对责任单位满意度", "对信访部门满意度", "包案领导",
 ]  # fmt: skip
 SUPERVISION_HEADERS = [
@@ -318,7 +318,7 @@ def test_class_workbooks(book: LedgerBook, tmp_path: Path) -> None:
         assert [row[0] for row in rows[1:]] == [row.id for row in ledger.rows]
         assert len(rows) - 1 == len(own(class_view(ledger.key).records))
         assert sheet.freeze_panes == "A2"
-        assert sheet.auto_filter.ref == f"A1:S{len(rows)}"
+        assert sheet.auto_filter.ref == f"A1:U{len(rows)}"
         received = sheet.cell(row=2, column=3)
         assert isinstance(received.value, dt.datetime)
         assert received.value.date() == ledger.rows[0].received

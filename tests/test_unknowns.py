@@ -178,6 +178,7 @@ def test_households_and_amounts_reach_letters_pages_and_workbooks(sample_copy: S
     header = next(row for row in rows if "涉及户数" in row)
     line = next(row for row in rows if "XF-2022-0001" in row)
     assert line[header.index("涉及户数")] == 1260
+    assert (line[header.index("诉求金额（万元）")], line[header.index("兑付金额（万元）")]) == (1520.5, 980)
 
 
 def test_a_person_without_households_is_counted_in_people() -> None:

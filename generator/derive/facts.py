@@ -73,6 +73,7 @@ class RecordFacts:
     assist_units: tuple[str, ...]
     policy: tuple[tuple[str, str | None, str | None], ...]  # (law, article, note) of each 政策依据
     households: int | None  # 涉及户数 (ledgers, letters)
+    amounts: tuple[float | None, float | None]  # (诉求金额, 兑付金额) 万元, for the ledger workbooks
 
 
 def closed_on(record: CaseRecord) -> dt.date | None:
@@ -105,6 +106,7 @@ def record_facts(record: CaseRecord, settings: Settings, as_of: dt.date) -> Reco
         assist_units=tuple(record.units.assist),
         policy=tuple((p.law, p.article, p.note) for p in record.policy_basis),
         households=record.petitioners.households,
+        amounts=(record.amounts.claimed, record.amounts.paid) if record.amounts else (None, None),
     )
 
 
@@ -231,6 +233,7 @@ def encoded_facts(facts: RecordFacts) -> list[Any]:
         list(facts.assist_units),
         [list(item) for item in facts.policy],
         facts.households,
+        list(facts.amounts),
     ]
 
 
@@ -252,6 +255,7 @@ def decode(data: list[Any]) -> RecordFacts:
         assist,
         policy,
         homes,
+        (claimed, paid),
     ) = data
     if len(fields) != len(FIELDS):
         raise ValueError("facts of another shape")
@@ -274,4 +278,5 @@ def decode(data: list[Any]) -> RecordFacts:
         assist_units=tuple(assist),
         policy=tuple((law, article, note) for law, article, note in policy),
         households=homes,
+        amounts=(claimed, paid),
     )

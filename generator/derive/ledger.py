@@ -61,6 +61,8 @@ class LedgerRow:
     received: dt.date
     date_precision: str | None  # year / month when the dates are known only that far (contract.DatePrecision)
     households: int | None  # 涉及户数
+    amount_claimed: float | None  # 诉求金额（万元）
+    amount_paid: float | None  # 兑付金额（万元）
     region: str
     district: str
     batch_key: str  # the value this row is grouped by in its ledger
@@ -321,6 +323,8 @@ def ledger_row(view: RecordView, batch_key: str) -> LedgerRow:
         received=record.received,
         date_precision=record.date_precision,
         households=facts.households,
+        amount_claimed=facts.amounts[0],
+        amount_paid=facts.amounts[1],
         region=record.region,
         district=view.district,
         batch_key=batch_key,

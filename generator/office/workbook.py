@@ -63,6 +63,8 @@ ROW_COLUMNS_TAIL = [
     Column("主办单位", lambda r: r.lead_unit),
     Column("协办单位", lambda r: _join(r.assist_units)),
     Column("涉及户数", lambda r: r.households),
+    Column("诉求金额（万元）", lambda r: r.amount_claimed),
+    Column("兑付金额（万元）", lambda r: r.amount_paid),
     Column("办理程序", lambda r: r.procedure),
     Column("当前环节", lambda r: r.stage),
     Column("环节日期", lambda r: _day(r.stage_date, r)),
