@@ -353,6 +353,11 @@ class CaseRecord(Contract):
     )
     visibility: Visibility = field("公开范围", "internal 内部版 / training 培训版 / public 公开版", default="internal")
 
+    @property
+    def for_reference(self) -> bool:
+        """Archived or outside: read to learn from, not handled here (no clock, no local vocabulary)."""
+        return self.archived or self.external
+
 
 # ── typical-case entry ──────────────────────────────────────────────────────
 
@@ -438,6 +443,11 @@ class TypicalEntry(Contract):
     visibility: Visibility = field(
         "公开范围", "internal 内部版 / training 培训版 / public 公开版；只进入允许它的版本", default="internal"
     )
+
+    @property
+    def for_reference(self) -> bool:
+        """Archived or outside: read to learn from, not handled here (no clock, no local vocabulary)."""
+        return self.archived or self.external
 
 
 # ── case class and its guide ────────────────────────────────────────────────

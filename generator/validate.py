@@ -351,7 +351,7 @@ def check_record(doc: Document[CaseRecord], vocab: Vocab | None, time_limits: Ti
     record = doc.model
     problems: list[Problem] = []
     # An archived or outside case names places and units as its source does: not local vocabulary.
-    local = vocab if vocab and not (record.archived or record.external) else None
+    local = vocab if vocab and not record.for_reference else None
     if vocab:
         problems += vocab.check(doc, ("channel",), record.channel, "channels")
         problems += vocab.check(doc, ("domain",), record.domain, "domains")
@@ -412,7 +412,7 @@ def check_dates(doc: Document[CaseRecord]) -> list[Problem]:
             problems.append(
                 doc.problem(("resolution", "closed"), f"办结日期 {resolution.closed} 早于{what}日期 {limit}")
             )
-    elif resolution.outcome in ("已化解", "部分化解", "终结") and not (record.archived or record.external):
+    elif resolution.outcome in ("已化解", "部分化解", "终结") and not record.for_reference:
         # A transcribed case whose source gives no closing date is not asked to invent one.
         problems.append(
             doc.problem(("resolution", "outcome"), f"办理结果为“{resolution.outcome}”时须填写办结日期 closed")
@@ -526,7 +526,7 @@ def check_typical(doc: Document[TypicalEntry], vocab: Vocab | None) -> list[Prob
     problems: list[Problem] = []
     if vocab:
         problems += vocab.check(doc, ("domain",), entry.domain, "domains")
-        if not (entry.archived or entry.external):
+        if not entry.for_reference:
             problems += vocab.check(doc, ("region",), entry.region, "regions")
         problems += vocab.check_all(doc, ("mechanisms",), entry.mechanisms, "mechanisms")
         code = entry.id.split("-")[1]

@@ -86,7 +86,7 @@ def untimed(record: CaseRecord) -> bool:
     an outcome the source does not give (不详) — a time limit computed from them would be invented
     (an archived case showed 超期 2571 日 in the 督办 list)."""
     outcome = record.resolution.outcome if record.resolution is not None else None
-    return record.archived or record.external or record.date_precision is not None or outcome == "不详"
+    return record.for_reference or record.date_precision is not None or outcome == "不详"
 
 
 def _running(clock: str, started: dt.date, days: int, extension: int, settings: Settings, as_of: dt.date) -> Deadline:
