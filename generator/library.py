@@ -745,6 +745,8 @@ def explain(item: dict[str, Any], model_type: type[BaseModel], loc: tuple[Any, .
         return f"应为日期，格式 YYYY-MM-DD（写的是 “{given}”）"
     if kind == "literal_error":
         expected = [option.strip(" '") for option in str(context.get("expected", "")).replace(" or ", ", ").split(",")]
+        if given in RETIRED_VALUES and RETIRED_VALUES[given][0] in expected:
+            return f"取值 “{given}” 已不再使用：{RETIRED_VALUES[given][1]}"
         guess = difflib.get_close_matches(str(given), expected, n=1, cutoff=0.3)
         hint = f"，是否应为 “{guess[0]}”？" if guess else ""
         return f"取值 “{given}” 无效；可选：{'、'.join(expected)}{hint}"
@@ -755,6 +757,17 @@ def explain(item: dict[str, Any], model_type: type[BaseModel], loc: tuple[Any, .
     if kind in ("greater_than_equal", "greater_than"):
         return f"应不小于 {context.get('ge', context.get('gt'))}"
     return str(item.get("msg", kind))
+
+
+# Values an earlier contract took, with what to write now; keyed by the value, checked against a
+# value the field still takes so that the advice is given only where it applies.
+RETIRED_VALUES = {
+    "reviewed": (
+        "published",
+        "审核状态改为 草稿 draft → 待审 pending → 已发布 published；审核通过的写 published"
+        "（并写 reviewer、date，或用 casebook publish），尚待审核的写 pending",
+    ),
+}
 
 
 def _model_at(model_type: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:

@@ -217,6 +217,15 @@ CASES = {
             f"{TYPICAL}:17:18: review.status: 已发布（published）须写明审核人职务 reviewer、审核日期 date；可用 casebook publish 发布"
         ],
     ),
+    "retired review status": (
+        TYPICAL,
+        "review: {status: published, reviewer: 市信访局副局长, date: 2023-07-10}",
+        "review: {status: reviewed, reviewer: 市信访局副局长, date: 2023-07-10}",
+        [
+            f"{TYPICAL}:17:18: review.status: 取值 “reviewed” 已不再使用：审核状态改为 草稿 draft → 待审 pending → "
+            "已发布 published；审核通过的写 published（并写 reviewer、date，或用 casebook publish），尚待审核的写 pending"
+        ],
+    ),
     "single-case id with two records": (
         TYPICAL,
         "id: 2023-01-2-001",
