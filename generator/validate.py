@@ -586,6 +586,8 @@ def check_placeholders(doc: Document[Any], texts: list[tuple[YamlPath, str]]) ->
     advice = "请填写实际内容" if review is None else "请填写实际内容，或仍作草稿（review: {status: draft}）"
     problems = []
     for loc, text in texts:
+        if "待" not in text:  # every blank holds it: the regex scan of 650,000 values took 1 s at 10,000 records
+            continue
         for match in PLACEHOLDER_TEXT.finditer(text):
             line, column = doc.source.text_position(loc, match.start())
             message = f"占位内容“（待填写）”尚未填写：{advice}"
