@@ -61,6 +61,8 @@ Rating = Literal["满意", "基本满意", "不满意", "未评价"]
 # public editions; the internal edition shows the others marked, and lists them on its 待审 page.
 ReviewStatus = Literal["draft", "pending", "published"]
 REVIEW_LABELS = {"draft": "草稿", "pending": "待审", "published": "已发布"}
+# What the mark on an unpublished entry or guide says it is doing (pages, the 待审 page).
+REVIEW_STATES = {"draft": "尚在编写", "pending": "等待审核"}
 
 StageKind = Literal[
     "登记",

@@ -46,8 +46,9 @@ def set_review(root: Path, document_id: str, status: str, as_of: dt.date, review
     if kind not in KINDS:
         raise UsageProblem(f"{document_id} 不是典型案例或类案的编号（案例记录没有审核状态）")
     path = document_file(root, kind, document_id)
+    relative = path.relative_to(root).as_posix()
     text = path.read_text(encoding="utf-8")
-    current = _current_review(text, path.relative_to(root).as_posix())
+    current = _current_review(text, relative)
     before = REVIEW_LABELS.get(str(current.get("status", "draft")), str(current.get("status")))
     if status == "pending" and current.get("status") == "published":
         raise UsageProblem(f"{document_id} 已发布，不能送审；如需撤回重审，把它的 review.status 改为 pending")
@@ -56,7 +57,6 @@ def set_review(root: Path, document_id: str, status: str, as_of: dt.date, review
         if not reviewer or not reviewer.strip():
             raise UsageProblem("发布须写明审核人职务：--reviewer 市信访局业务指导处处长")
         values |= {"reviewer": reviewer.strip(), "date": as_of}
-    relative = path.relative_to(root).as_posix()
     if all(current.get(key) == value for key, value in values.items()):
         return ReviewChange(relative, before, REVIEW_LABELS[status], [])
     changed = with_review(text, values)
@@ -85,7 +85,7 @@ def with_review(text: str, values: dict[str, object]) -> str:
     assert isinstance(root, yaml.MappingNode)  # _current_review read it as a mapping
     pairs = {key.value: (key, value) for key, value in root.value}
     if "review" not in pairs:
-        block = "review:\n" + "".join(f"  {key}: {_written(values[key])}\n" for key in ORDER if key in values)
+        block = "review:\n" + "".join(f"  {key}: {scalar(values[key])}\n" for key in ORDER if key in values)
         if "visibility" in pairs:
             at = _line_start(text, pairs["visibility"][0].start_mark.index)
         else:
@@ -96,14 +96,14 @@ def with_review(text: str, values: dict[str, object]) -> str:
     node = pairs["review"][1]
     if not isinstance(node, yaml.MappingNode) or node.flow_style or not node.value:
         merged = {**_current_review(text, ""), **values}
-        flow = ", ".join(f"{key}: {_written(merged[key])}" for key in ORDER if key in merged)
+        flow = ", ".join(f"{key}: {scalar(merged[key])}" for key in ORDER if key in merged)
         return text[: node.start_mark.index] + "{" + flow + "}" + text[node.end_mark.index :]
     edits: list[tuple[int, int, str]] = []
     present = {key.value: value for key, value in node.value}
     indent = " " * node.value[0][0].start_mark.column
     after_last = _line_end(text, node.value[-1][1].end_mark.index)
     missing = "".join(
-        f"{indent}{key}: {_written(values[key])}\n" for key in ORDER if key in values and key not in present
+        f"{indent}{key}: {scalar(values[key])}\n" for key in ORDER if key in values and key not in present
     )
     if missing and after_last == len(text) and not text.endswith("\n"):
         missing = "\n" + missing
@@ -111,14 +111,10 @@ def with_review(text: str, values: dict[str, object]) -> str:
         edits.append((after_last, after_last, missing))
     for key, value in values.items():
         if key in present:
-            edits.append((present[key].start_mark.index, present[key].end_mark.index, _written(value)))
+            edits.append((present[key].start_mark.index, present[key].end_mark.index, scalar(value)))
     for start, end, new in sorted(edits, reverse=True):
         text = text[:start] + new + text[end:]
     return text
-
-
-def _written(value: object) -> str:
-    return value.isoformat() if isinstance(value, dt.date) else scalar(value)
 
 
 def _line_start(text: str, index: int) -> int:

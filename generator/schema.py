@@ -73,7 +73,7 @@ OUTSIDE_CASE = {
 
 
 def _record_places(regions: list[str], units: list[str]) -> dict[str, Any]:
-    unit, regions = {"enum": units}, _region_paths(regions)
+    unit, regions = {"enum": units}, region_paths(regions)
     return {
         "properties": {
             "region": {"enum": regions},
@@ -90,11 +90,12 @@ def _record_places(regions: list[str], units: list[str]) -> dict[str, Any]:
 
 
 def _entry_places(regions: list[str], units: list[str]) -> dict[str, Any]:
-    return {"properties": {"region": {"enum": _region_paths(regions)}}}
+    return {"properties": {"region": {"enum": region_paths(regions)}}}
 
 
-def _region_paths(regions: list[str]) -> list[str]:
-    """The regions in the settings' order, then their parent paths (valid too, as validate says)."""
+def region_paths(regions: list[str]) -> list[str]:
+    """The regions in the settings' order, then their parent paths: a region's parent is valid too
+    (某市/城东区 when 某市/城东区/和平街道 is listed), for validate and the editors alike."""
     parents = ("/".join(region.split("/")[:i]) for region in regions for i in range(1, region.count("/") + 1))
     return list(dict.fromkeys([*regions, *parents]))
 

@@ -42,6 +42,7 @@ from .load import format_path, parse_yaml
 from .parse_cache import ParseCache, collector_paused
 from .privacy import find_personal_data, personal_data_message
 from .progress import NO_BAR, Bar
+from .schema import region_paths
 from .state import key_of
 from .validate_memo import ValidateMemo, memo_key
 
@@ -246,13 +247,9 @@ class Vocab:
     """The controlled lists of settings.yaml, with closest-value suggestions."""
 
     def __init__(self, lists: Vocabularies, time_limits: TimeLimits) -> None:
-        regions: set[str] = set()
-        for path in lists.regions:
-            parts = path.split("/")
-            regions.update("/".join(parts[: i + 1]) for i in range(len(parts)))
         self.values: dict[str, list[str]] = {
             "domains": [d.name for d in lists.domains],
-            "regions": sorted(regions),
+            "regions": sorted(region_paths(lists.regions)),
             "units": lists.units,
             "channels": lists.channels,
             "flags": lists.flags,

@@ -20,7 +20,7 @@ from typing import Any, overload
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from ..contract import REVIEW_LABELS, VISIBILITY_LABELS, CaseClass, date_text
+from ..contract import DATE_PRECISION_LABELS, REVIEW_LABELS, REVIEW_STATES, VISIBILITY_LABELS, CaseClass, date_text
 from ..derive.changes import ChangeSet
 from ..derive.guide import GuideExtras, derive_extras
 from ..derive.similar import Match
@@ -82,7 +82,13 @@ def _environment(autoescape: bool, filters: dict[str, Any], extensions: Sequence
         bytecode_cache=template_bytecode(),
     )
     env.filters.update(filters, day=date_text)
-    env.globals.update(review_labels=REVIEW_LABELS, visibility_labels=VISIBILITY_LABELS, tag_anchor=tag_anchor)
+    env.globals.update(
+        review_labels=REVIEW_LABELS,
+        review_states=REVIEW_STATES,
+        precision_labels=DATE_PRECISION_LABELS,
+        visibility_labels=VISIBILITY_LABELS,
+        tag_anchor=tag_anchor,
+    )
     return env
 
 
