@@ -2,9 +2,10 @@
 
 The skeleton is walked from the same models that validate, so it can never
 drift from the contract: required fields get a value of the right form
-(the next free id, today's date, the first entry of each vocabulary, and
-（待填写） for text), optional fields appear as comments with their Chinese
-title and description, ready to be uncommented. An entry or guide is a
+(the next free id, today's date, （待填写） for text, and for a vocabulary
+field （待填写） in a record, the list's first word in an entry or guide),
+optional fields appear as comments with their Chinese title and
+description, ready to be uncommented. An entry or guide is a
 draft (review: draft), which may hold （待填写）; anything else holding one
 fails validation at each blank (validate.check_placeholders), so a skeleton
 is never published by accident.
@@ -83,8 +84,8 @@ def skeleton(kind: str, library: Library, today: dt.date, sources: Sequence[str]
     elif kind == "class":
         model = CaseClass
         values["id"] = next_class_id(library)
-        # A class is in the training edition unless it says otherwise (contract); a new one is not,
-        # until a trainer has written it and chosen (an untouched skeleton was published: issue 16).
+        # The contract's defaults, written out so the trainer sees where a guide is published from
+        # (an untouched skeleton once defaulted to the training edition: issue 16).
         values["visibility"] = "internal"
         values["review"] = {"status": "draft"}
     else:

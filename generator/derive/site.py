@@ -185,11 +185,7 @@ def shown_documents(library: Library, audience: Audience) -> Shown:
     edition = EDITIONS[audience]
     selection = edition.select(doc.model for doc in [*library.records, *library.typical, *library.classes])
     return Shown(
-        {
-            doc.model.id: selection.record(doc.model)
-            for doc in library.records
-            if edition.includes(doc.model.visibility)
-        },
+        {doc.model.id: selection.record(doc.model) for doc in library.records if edition.shows(doc.model)},
         [selection.entry(doc.model) for doc in library.typical if edition.shows(doc.model)],
         sorted(
             (selection.document(doc.model) for doc in library.classes if edition.shows(doc.model)),
