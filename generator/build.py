@@ -861,6 +861,8 @@ def generated_nav(site: SiteModel, changes: bool = False) -> list[Any]:
                 ]
             }
         )
+    if site.edition.statistics:
+        nav.append({"统计": "statistics/index.md"})
     nav += [{"政策依据": "policy.md"}, {"标签": "tags.md"}, {"检索": "search.md"}, {"类案检索": "similar.md"}]
     if changes:
         nav.append({"本次更新": "changes.md"})

@@ -574,12 +574,60 @@ class TimeLimits(Contract):
     procedures: dict[str, Procedure] = field("时限方案", "方案名 → 各环节时限", min_length=1)
 
 
-class Indicator(Contract):
-    """A documented definition of one indicator; there are no official formulas."""
+IndicatorKind = Literal["count", "sum", "rate"]
+# Which date puts a record in a period (statistics.py): 收到, 首次受理/不予受理/转送/交办,
+# 首次答复, 办结; or `status`: the record's state at the period's end (逾期 and 临期 counts).
+IndicatorDate = Literal["received", "decided", "answered", "closed", "status"]
+INDICATOR_DATE_LABELS = {
+    "received": "按收到日期计",
+    "decided": "按受理（或不予受理、转送、交办）日期计",
+    "answered": "按答复日期计",
+    "closed": "按办结日期计",
+    "status": "按统计期末的状态计",
+}
+SummedField = Literal["petitioners", "households"]
+SUMMED_LABELS = {"petitioners": "人次", "households": "户"}
+# The states a `status` indicator may count (derive/deadlines.py), as of the period's end.
+StatusState = Literal["正常", "临期", "逾期", "已答复", "已办结"]
 
-    name: str = field("指标名称", "例如：满意率", min_length=1)
-    definition: str = field("计算口径", "用文字写明分子分母", min_length=1)
-    counts: list[Rating] = field("计入分子的评价", "例如：满意、基本满意", default_factory=list)
+
+class IndicatorFilter(Contract):
+    """Which records an indicator counts: every condition given must hold; a list means any of its values."""
+
+    channel: list[str] | None = vocab("信访渠道", "例如：[来信]", "channels", default=None)
+    category: list[Category] | None = field("信访类别", "建议意见类/检举控告类/申诉求决类", default=None)
+    domain: list[str] | None = vocab("问题领域", "例如：[城乡建设]", "domains", default=None)
+    flags: list[str] | None = vocab("标记", "有其中任一标记即计入，例如：[集体访]", "flags", default=None)
+    outcome: list[Literal["已化解", "部分化解", "未化解", "终结", "不详", "未办结"]] | None = field(
+        "办理结果", "统计期末已知的结果；未办结的为“未办结”", default=None
+    )
+    route: list[Route] | None = field("化解方式", "依法解决/困难救助/教育疏导/稳控", default=None)
+    decision: list[Decision] | None = field("处理意见", "支持/解释说明/不予支持/调解协议/和解协议", default=None)
+    unit_rating: list[Rating] | None = field("对责任单位的评价", "满意/基本满意/不满意/未评价", default=None)
+    office_rating: list[Rating] | None = field("对信访部门的评价", "满意/基本满意/不满意/未评价", default=None)
+    state: list[StatusState] | None = field("期限状态", "统计期末的状态：正常/临期/逾期/已答复/已办结", default=None)
+    decided_on_time: StrictBool | None = field("按期受理", "true：在受理时限内受理、不予受理、转送或交办", default=None)
+    answered_on_time: StrictBool | None = field("按期答复", "true：在办理时限（含延期）内答复", default=None)
+    reviewed: StrictBool | None = field("申请复查", "true：信访人申请了复查", default=None)
+
+
+class Indicator(Contract):
+    """One indicator and its machine-checked definition: there are no official formulas, so each
+    office writes its own, and derive/statistics.py computes exactly what is written here."""
+
+    name: str = field("指标名称", "例如：满意率（对责任单位）", min_length=1)
+    definition: str = field("计算口径", "用文字写明分子分母，显示在统计页和报表脚注", min_length=1)
+    kind: IndicatorKind = field("类型", "count 件数 / sum 合计 / rate 比率（分子 ÷ 分母）", default="count")
+    date: IndicatorDate = field(
+        "计入日期",
+        "received 收到 / decided 受理 / answered 答复 / closed 办结 / status 统计期末状态",
+        default="received",
+    )
+    where: IndicatorFilter = field("统计范围", "计入的事项（比率为分母）；不写即全部", default_factory=IndicatorFilter)
+    numerator: IndicatorFilter | None = field("分子", "比率：统计范围中再满足这些条件的事项", default=None)
+    sum: SummedField | None = field("合计字段", "sum：petitioners 信访人数 / households 户数", default=None)
+    unit: str = field("单位", "件数、合计的单位，例如：件、人次、批次", default="件", min_length=1)
+    headline: StrictBool = field("首页显示", "true：在首页和统计页的要点中显示", default=False)
 
 
 class Vocabularies(Contract):

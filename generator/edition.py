@@ -59,6 +59,9 @@ class Edition:
     visibilities: frozenset[str]  # a document is included when its visibility is one of these
     hidden_fields: tuple[FieldPath, ...]  # record fields removed from this edition's model
     ledgers: bool  # 类案台账, and the 督办清单 drawn from them
+    # 统计 pages, the home page's figures and per-class figures: only over every record of the office
+    # (a training or public edition holds a chosen few, whose figures would say nothing, or too much)
+    statistics: bool
     class_suggestions: bool  # the 待归类 list of the 类案检索 page
     banner: str | None  # shown on every page
     noindex: bool  # every page asks search engines to keep out
@@ -146,6 +149,7 @@ EDITIONS: dict[str, Edition] = {
         visibilities=frozenset({"internal", "training", "public"}),
         hidden_fields=(),
         ledgers=True,
+        statistics=True,
         class_suggestions=True,
         banner="内部资料 · 注意保密 · 不得对外提供",
         noindex=True,
@@ -157,6 +161,7 @@ EDITIONS: dict[str, Edition] = {
         visibilities=frozenset({"training", "public"}),
         hidden_fields=INTERNAL_ONLY_FIELDS,
         ledgers=False,
+        statistics=False,
         class_suggestions=False,
         banner=None,
         noindex=False,
@@ -168,6 +173,7 @@ EDITIONS: dict[str, Edition] = {
         visibilities=frozenset({"public"}),
         hidden_fields=INTERNAL_ONLY_FIELDS,
         ledgers=False,
+        statistics=False,
         class_suggestions=False,
         banner=None,
         noindex=False,

@@ -318,6 +318,44 @@ def check_settings(doc: Document[Settings]) -> list[Problem]:
             if value in seen:
                 problems.append(doc.problem(("vocabularies", name, i), f"重复的取值 “{value}”"))
             seen.add(value)
+    return problems + check_indicators(doc)
+
+
+# The filter fields whose values come from settings.yaml's own lists.
+_INDICATOR_VOCABULARIES = {"channel": "channels", "domain": "domains", "flags": "flags"}
+
+
+def check_indicators(doc: Document[Settings]) -> list[Problem]:
+    """Each indicator's definition is one statistics.py can compute as written: a rate has a
+    numerator, a count or sum has none, a sum names its field, a state is read only at the
+    period's end; filter values are in the lists; names are unique (they key the figures)."""
+    settings = doc.model
+    vocab = Vocab(settings.vocabularies, settings.time_limits)
+    problems: list[Problem] = []
+    names: dict[str, int] = {}
+    for i, indicator in enumerate(settings.indicators):
+        at = ("indicators", i)
+        if indicator.name in names:
+            problems.append(
+                doc.problem((*at, "name"), f"指标名称 “{indicator.name}” 与第 {names[indicator.name] + 1} 项重复")
+            )
+        names.setdefault(indicator.name, i)
+        if indicator.kind == "rate" and indicator.numerator is None:
+            problems.append(doc.problem((*at, "kind"), "比率（rate）须写 numerator（分子）"))
+        if indicator.kind != "rate" and indicator.numerator is not None:
+            problems.append(doc.problem((*at, "numerator"), "只有比率（kind: rate）才有分子"))
+        if indicator.kind == "sum" and indicator.sum is None:
+            problems.append(doc.problem((*at, "kind"), "合计（sum）须写 sum：petitioners 或 households"))
+        if indicator.kind != "sum" and indicator.sum is not None:
+            problems.append(doc.problem((*at, "sum"), "只有合计（kind: sum）才写 sum"))
+        for part in ("where", "numerator"):
+            conditions = getattr(indicator, part)
+            if conditions is None:
+                continue
+            if conditions.state is not None and indicator.date != "status":
+                problems.append(doc.problem((*at, part, "state"), "期限状态只能按统计期末计：请写 date: status"))
+            for key, vocabulary in _INDICATOR_VOCABULARIES.items():
+                problems += vocab.check_all(doc, (*at, part, key), getattr(conditions, key) or [], vocabulary)
     return problems
 
 

@@ -46,18 +46,45 @@ def procedure_of(record: CaseRecord, settings: Settings) -> tuple[str, Procedure
     return name, settings.time_limits.procedures[name]
 
 
+@dataclass(frozen=True)
+class Timeline:
+    """What a record's deadline follows from: kept in its facts (facts.py), so the statistics can
+    tell its state on any date (逾期 at the end of last year's quarter) without its model."""
+
+    received: dt.date
+    untimed: bool
+    closed: dt.date | None  # the resolution's 办结日期 (not a 终结 stage's)
+    procedure: str
+    stages: tuple[tuple[str, dt.date, int | None], ...]  # (环节, date, 延期天数) in file order
+
+
+def timeline_of(record: CaseRecord, settings: Settings) -> Timeline:
+    return Timeline(
+        received=record.received,
+        untimed=untimed(record),
+        closed=record.resolution.closed if record.resolution else None,
+        procedure=procedure_of(record, settings)[0],
+        stages=tuple((stage.stage, stage.date, stage.days) for stage in record.stages),
+    )
+
+
 def deadline(record: CaseRecord, settings: Settings, as_of: dt.date) -> Deadline:
     """The deadline state of `record` on `as_of`."""
-    if record.received > as_of:
+    return deadline_on(timeline_of(record, settings), settings, as_of)
+
+
+def deadline_on(timeline: Timeline, settings: Settings, as_of: dt.date) -> Deadline:
+    """The deadline state on `as_of` of a record with this timeline."""
+    if timeline.received > as_of:
         return Deadline("未收到")
-    if untimed(record):
+    if timeline.untimed:
         return Deadline("不计时限")
-    closed = record.resolution.closed if record.resolution else None
-    stages = [stage for stage in record.stages if stage.date <= as_of]
-    _, limits = procedure_of(record, settings)
+    closed = timeline.closed
+    stages = [stage for stage in timeline.stages if stage[1] <= as_of]
+    limits = settings.time_limits.procedures[timeline.procedure]
 
     def last(*kinds: str) -> dt.date | None:
-        dates = [stage.date for stage in stages if stage.stage in kinds]
+        dates = [date for kind, date, _ in stages if kind in kinds]
         return max(dates) if dates else None
 
     recheck_request, recheck = last("复核申请"), last("复核")
@@ -76,9 +103,9 @@ def deadline(record: CaseRecord, settings: Settings, as_of: dt.date) -> Deadline
     if last("不予受理"):
         return Deadline("已答复")
     if accepted:
-        extension = sum(stage.days or 0 for stage in stages if stage.stage == "延期")
+        extension = sum(days or 0 for kind, _, days in stages if kind == "延期")
         return _running("办理", accepted, limits.handle_days, extension, settings, as_of)
-    return _running("受理", record.received, limits.accept_days, 0, settings, as_of)
+    return _running("受理", timeline.received, limits.accept_days, 0, settings, as_of)
 
 
 def untimed(record: CaseRecord) -> bool:

@@ -29,7 +29,7 @@ from .. import cache_json
 from ..contract import FROM_JSON, CaseRecord, Settings
 from ..keyed_lines import KeptLines, encode
 from ..state import key_of
-from .deadlines import Deadline, deadline, procedure_of
+from .deadlines import Deadline, Timeline, deadline_on, timeline_of
 
 FACTS_FILE = "facts.jsonl"
 KIND = "facts"
@@ -51,6 +51,9 @@ FIELDS = (
     "date_precision",
     "archived",
     "external",
+    "channel",
+    "category",
+    "flags",
 )
 
 
@@ -74,6 +77,9 @@ class RecordFacts:
     policy: tuple[tuple[str, str | None, str | None], ...]  # (law, article, note) of each 政策依据
     households: int | None  # 涉及户数 (ledgers, letters)
     amounts: tuple[float | None, float | None]  # (诉求金额, 兑付金额) 万元, for the ledger workbooks
+    petitioners: int  # 信访人数 (集体访人次)
+    decision: str | None  # 处理意见
+    timeline: Timeline  # what its deadline follows from: its state on any date (statistics.py)
 
 
 def closed_on(record: CaseRecord) -> dt.date | None:
@@ -90,10 +96,11 @@ def record_facts(record: CaseRecord, settings: Settings, as_of: dt.date) -> Reco
     current = stages[-1] if stages else None
     result = record.resolution
     known = result is not None and (result.closed is None or result.closed <= as_of)
+    timeline = timeline_of(record, settings)
     return RecordFacts(
         fields={name: getattr(record, name) for name in FIELDS},
-        procedure=procedure_of(record, settings)[0],
-        deadline=deadline(record, settings, as_of),
+        procedure=timeline.procedure,
+        deadline=deadline_on(timeline, settings, as_of),
         closed=closed_on(record),
         stage=current.stage if current else None,
         stage_date=current.date if current else None,
@@ -107,6 +114,9 @@ def record_facts(record: CaseRecord, settings: Settings, as_of: dt.date) -> Reco
         policy=tuple((p.law, p.article, p.note) for p in record.policy_basis),
         households=record.petitioners.households,
         amounts=(record.amounts.claimed, record.amounts.paid) if record.amounts else (None, None),
+        petitioners=record.petitioners.count,
+        decision=result.decision if result is not None else None,
+        timeline=timeline,
     )
 
 
@@ -215,6 +225,7 @@ def _undate(value: str | None) -> dt.date | None:
 
 def encoded_facts(facts: RecordFacts) -> list[Any]:
     fields = [facts.fields[name] for name in FIELDS]
+    timeline = facts.timeline
     fields[FIELDS.index("received")] = facts.fields["received"].isoformat()
     due = facts.deadline
     return [
@@ -234,6 +245,13 @@ def encoded_facts(facts: RecordFacts) -> list[Any]:
         [list(item) for item in facts.policy],
         facts.households,
         list(facts.amounts),
+        facts.petitioners,
+        facts.decision,
+        [
+            timeline.untimed,
+            iso_date(timeline.closed),
+            [[kind, date.isoformat(), days] for kind, date, days in timeline.stages],
+        ],
     ]
 
 
@@ -256,6 +274,9 @@ def decode(data: list[Any]) -> RecordFacts:
         policy,
         homes,
         (claimed, paid),
+        petitioners,
+        decision,
+        (untimed, timeline_closed, stages),
     ) = data
     if len(fields) != len(FIELDS):
         raise ValueError("facts of another shape")
@@ -279,4 +300,13 @@ def decode(data: list[Any]) -> RecordFacts:
         policy=tuple((law, article, note) for law, article, note in policy),
         households=homes,
         amounts=(claimed, paid),
+        petitioners=petitioners,
+        decision=decision,
+        timeline=Timeline(
+            values["received"],
+            untimed,
+            _undate(timeline_closed),
+            procedure,
+            tuple((kind, dt.date.fromisoformat(date), days) for kind, date, days in stages),
+        ),
     )

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from ..contract import PolicyBasis
 from .ledger import Ledger, LedgerBook, derive_ledgers, inputs_key
 from .site import ClassView, SiteModel
+from .statistics import Statistics
 
 CHINESE_NUMERALS = "一二三四五六七八九十"
 
@@ -161,6 +162,9 @@ class GuideExtras:
     # ledger key → its inputs key (derive/ledger.py inputs_key), for those that have one: made once
     # for the ledger pages and the workbooks
     ledger_inputs: dict[str, str] = field(default_factory=dict)
+    # the edition's statistics (None outside the internal edition), and each class's figures to date
+    statistics: Statistics | None = None
+    class_figures: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
     def ledger_of(self, class_id: str) -> Ledger | None:
         if self.ledgers is None:
@@ -175,4 +179,10 @@ def derive_extras(site: SiteModel) -> GuideExtras:
         key = inputs_key(ledger, site)
         if key is not None:
             inputs[ledger.key] = key
-    return GuideExtras(book, policy_index(site), inputs)
+    extras = GuideExtras(book, policy_index(site), inputs)
+    if site.edition.statistics:
+        from ..render.statistics_pages import class_figures
+
+        extras.statistics = Statistics(site)
+        extras.class_figures = class_figures(site, extras.statistics)
+    return extras

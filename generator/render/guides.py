@@ -72,6 +72,7 @@ def _context(view: ClassView, site: SiteModel, extras: GuideExtras) -> dict[str,
         "states": LEDGER_STATES,
         "outcomes": OUTCOMES,
         "docx": docx_path(view),
+        "class_figures": extras.class_figures.get(view.case_class.id, []),
     }
 
 

@@ -124,6 +124,7 @@ def ledger_pages(
     memo: RenderMemo | None = None,
     shared: str = "",
     inputs: Mapping[str, str] | None = None,
+    figures: Mapping[str, list[tuple[str, str]]] | None = None,
 ) -> Iterator[tuple[str, str]]:
     """(relative source path, text) of every ledger page, in a fixed order.
 
@@ -132,7 +133,8 @@ def ledger_pages(
     not rendered: its stub is the page's front matter alone, which the nav reads, so the site
     around it is the same (a 10,000-row class ledger took 1 s to render). `inputs`: the ledgers'
     inputs keys by ledger key (derive/guide.py GuideExtras.ledger_inputs); a ledger without one
-    is always rendered."""
+    is always rendered. `figures`: each class's figures to date (statistics_pages.class_figures),
+    made from the same records as its ledger, so its inputs key covers them too."""
     common = {"site": site, "as_of": site.as_of.isoformat(), "states": LEDGER_STATES, "outcomes": OUTCOMES}
     unclassified = [group for group in library.groups if group.key == UNCLASSIFIED]
     yield (
@@ -145,7 +147,11 @@ def ledger_pages(
         if memo is not None and made is not None and memo.unchanged(uri, key_of(shared, "ledger", made)):
             yield uri, render_html("ledger_front.html.j2", ledger=ledger)
             continue
-        yield uri, render_html("ledger.html.j2", ledger=ledger, groups=shown_groups(ledger.groups), **common)
+        shown = (figures or {}).get(ledger.key, [])
+        yield (
+            uri,
+            render_html("ledger.html.j2", ledger=ledger, groups=shown_groups(ledger.groups), figures=shown, **common),
+        )
     yield SUPERVISION_PAGE, supervision_page(site, supervision, library)
 
 

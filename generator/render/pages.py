@@ -137,12 +137,15 @@ def render_pages(
     from .changes import PAGE, home_line, render_changes_page
     from .guides import POLICY_PAGE, guide_page, policy_page
     from .ledger_pages import ledger_pages
+    from .statistics_pages import home_figures, statistics_pages
 
     extras = extras if extras is not None else derive_extras(site)
     common = {"site": site, "as_of": site.as_of.isoformat(), "hand_written": hand_written}
     years, rows = counts_by_domain_and_year(site)
     change_line = home_line(changes[0]) if changes else None
-    yield "index.md", render("index.md.j2", years=years, rows=rows, change_line=change_line, **common)
+    stats = extras.statistics
+    figures = home_figures(site, stats) if stats is not None else None
+    yield "index.md", render("index.md.j2", years=years, rows=rows, change_line=change_line, figures=figures, **common)
     if changes:
         yield PAGE, render_changes_page(changes, site)
     yield "typical/index.md", typical_list_page(site, hand_written)
@@ -161,9 +164,13 @@ def render_pages(
     for class_view in site.classes:
         yield f"classes/{class_view.case_class.id}.md", guide_page(class_view, site, extras)
     yield POLICY_PAGE, policy_page(site, extras)
+    if stats is not None:
+        yield from statistics_pages(site, stats)
     if extras.ledgers is not None:
         book = extras.ledgers
-        yield from ledger_pages(site, book.classes, book.supervision, book.library, memo, shared, extras.ledger_inputs)
+        yield from ledger_pages(
+            site, book.classes, book.supervision, book.library, memo, shared, extras.ledger_inputs, extras.class_figures
+        )
     if site.shows_records:
         citing = entries_citing(site)
         yield "records/index.md", records_list_page(site, hand_written)
