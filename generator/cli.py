@@ -244,6 +244,24 @@ def guide(
 
 
 @cli.command()
+@click.option("--period", required=True, help="统计期：2024、2024-H1、2024-Q2、2024-05 或 2024-03-01..2024-05-31")
+@click.option(
+    "--out", type=click.Path(path_type=Path), default=None, help="输出的 .docx（默认 统计附表-统计期.docx），.xlsx 在旁"
+)
+@click.option("--library", type=click.Path(path_type=Path), default=DEFAULT_LIBRARY, show_default=True, help="案例库")
+@click.option(
+    "--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None, help="统计日期：计至这一天（默认今天）"
+)
+@click.option("--force", is_flag=True, help="输出文件已存在时覆盖它（默认不覆盖）")
+def report(period: str, out: Path | None, library: Path, as_of: dt.datetime | None, force: bool) -> None:
+    """生成一个统计期的统计附表：公文格式的 Word 文件和数字相同的 Excel 工作簿，打印两者的路径。"""
+    from .office.report import write_report
+
+    for path in write_report(library, period, _as_of(as_of), out, force):
+        click.echo(path.as_posix())
+
+
+@cli.command()
 @library_argument
 @click.option("--write-to", type=click.Path(path_type=Path), default=None, help="把建议写成补丁文件（不改动记录）")
 @click.option("--min-confidence", type=float, default=0.0, show_default=True, help="写入补丁的最低把握")

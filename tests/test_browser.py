@@ -253,3 +253,56 @@ def test_similar_case_box_finds_the_typical_entries_of_the_right_class(watched: 
     assert classes and classes[0].startswith("LA-001")
     first = watched.page.get_attribute(".cb-similar-results li a", "href")
     assert "/typical/" in first
+
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"  # screenshots to look at (not committed)
+
+# Every text box of every chart, and whether any two of one chart overlap (labels, ticks, values).
+_CHART_TEXTS = """() => [...document.querySelectorAll('.cb-chart svg')].map(svg => {
+  const boxes = [...svg.querySelectorAll('text')].map(t => t.getBoundingClientRect()).filter(b => b.width > 0);
+  const overlaps = [];
+  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+    const a = boxes[i], b = boxes[j];
+    if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1) overlaps.push([i, j]);
+  }
+  const sizes = [...svg.querySelectorAll('text')].map(t => t.getBoundingClientRect().height);
+  return {label: svg.getAttribute('aria-label'), width: svg.getBoundingClientRect().width,
+          smallest: Math.min(...sizes), overlaps: overlaps.length, texts: svg.textContent};
+})"""
+
+
+@pytest.mark.parametrize(("width", "name"), [(1280, "desktop"), (390, "phone")])
+def test_statistics_page_reads_well_at_desktop_and_phone_width(
+    browser: object, server: str, width: int, name: str
+) -> None:
+    """Charts with Chinese labels, text at a readable size, no two texts of a chart overlapping, and
+    the page itself never wider than the screen (charts and tables scroll inside their boxes)."""
+    page = Watched(browser, server)
+    page.page.set_viewport_size({"width": width, "height": 900})
+    page.page.goto(server + "statistics/")
+    page.page.wait_for_load_state("networkidle")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.page.screenshot(path=str(ARTIFACTS / f"statistics-{name}.png"), full_page=True)
+    charts = page.page.evaluate(_CHART_TEXTS)
+    assert len(charts) >= 4
+    for chart in charts:
+        assert chart["overlaps"] == 0, chart["label"]
+        assert chart["smallest"] >= 9, chart["label"]  # pixels on screen: readable on a phone
+        assert chart["width"] >= 480, chart["label"]
+    assert "信访总量" in charts[0]["texts"] and "1月" in charts[0]["texts"]
+    assert any("城乡建设" in chart["texts"] for chart in charts)
+    overflow = page.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the page is {overflow}px wider than the screen"
+    page.close()
+
+
+def test_statistics_filters_and_figure_links_lead_to_the_same_records(watched: Watched, server: str) -> None:
+    """A domain filter opens that domain's page; a count opens the record list filtered to the same records."""
+    watched.page.goto(server + "statistics/")
+    watched.page.click(".cb-stat-filter a:text-is('城乡建设')")
+    watched.page.wait_for_load_state("networkidle")
+    assert "统计 · 2024年 · 城乡建设" in watched.page.text_content("h1")
+    count = watched.page.text_content("#summary + .cb-stat-table tbody tr:first-child td:nth-child(2)")
+    watched.page.click("#summary + .cb-stat-table tbody tr:first-child td:nth-child(2) a")
+    total, _ = results(watched.page)
+    assert f"{total}件" == count.strip()

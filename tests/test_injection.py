@@ -68,11 +68,9 @@ BLOCKS = ['!!! note "标题"', ": 定义", "- 列表", "1. 编号", "> 引用", 
 BODY_PAYLOAD = " ".join(p for p in CORPUS if "{" not in p) + " {title}"
 REGION_PAYLOAD = PAYLOAD.replace("/", "")
 # Fields never shown in any output (matching rules steer classification; protected names
-# exist to be kept out; indicator definitions are not published yet).
+# exist to be kept out).
 NOT_SHOWN = {
     "settings.protected_names",
-    "settings.indicators.name",
-    "settings.indicators.definition",
     "class.matching.topics",
     "class.matching.keywords_any",
     "class.matching.keywords_all",
@@ -136,7 +134,8 @@ def library(root: Path, harmless: bool) -> Planter:
             {
                 "name": t("settings.indicators.name"),
                 "definition": t("settings.indicators.definition"),
-                "counts": ["满意"],
+                "unit": t("settings.indicators.unit"),
+                "headline": True,
             }
         ],
         "protected_names": [t("settings.protected_names")],

@@ -349,7 +349,7 @@ def line_chart(
             for label, value in zip(labels, column, strict=True)
         ]
         body += _line(points, tips, index)
-    return _svg(title, bottom + 18 + FONT, body)
+    return _svg(title, bottom + 25 + FONT, body)
 
 
 def _x_positions(count: int, left: float, right: float) -> list[float]:
@@ -402,7 +402,7 @@ def _x_labels(names: Sequence[str], xs: Sequence[float], bottom: float) -> list[
             f'<line x1="{x}" y1="{coordinate(bottom)}" x2="{x}" y2="{coordinate(bottom + 4)}" stroke="{AXIS}"/>'
         )
         name = escape(names[index], quote=True)
-        parts.append(f'<text x="{x}" y="{coordinate(bottom + 18)}" text-anchor="middle">{name}</text>')
+        parts.append(f'<text x="{x}" y="{coordinate(bottom + 25)}" text-anchor="middle">{name}</text>')
     return parts
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from markupsafe import Markup
 
@@ -145,7 +145,10 @@ class StatisticsPage:
         if self.domain:
             query["domain"] = self.domain
         query.update(filters)
-        return _url_from(self.path, "records/") + "?" + urlencode(sorted(query.items()))
+        # every character but letters and digits percent-encoded (a "." too): a value from the library
+        # is a query value, never anything a browser or a checker could read as a link of its own
+        encoded = urlencode(sorted(query.items()), quote_via=quote).replace(".", "%2E")
+        return _url_from(self.path, "records/") + "?" + encoded
 
     # ── sections ────────────────────────────────────────────────────────────
 

@@ -1,0 +1,356 @@
+"""The statistics engine's figures for one period → the 统计附表 of a leader's report, as Word and Excel.
+
+Monthly and quarterly reports quote 信访总量, 化解率, 满意率 … with their 同比 and 环比, and
+append the tables they came from. Typing those tables from the statistics page is where
+figures go wrong, so `casebook report` writes the annex itself: a .docx in the official
+layout (GB/T 9704, through office/word.py like every other document the project makes)
+and an .xlsx with the same figures beside it (office/workbook.py), for whoever has to
+re-cut them. Nothing is computed here: every figure is derive/statistics.py's, and the
+Word cell shows exactly `Figure.text`, so the annex agrees with the site to the digit.
+
+There are no official formulas for these indicators (settings.yaml defines each one), so
+every indicator's name in 表1 carries a footnote with its written definition and the rule
+the engine applied: a reader of the printed annex can see what was counted.
+
+Everything from the library (its name, units, classes, indicator names and definitions)
+is data: escaped for pandoc's Markdown (render/text.md_inline), never read as markup.
+The same library, period and as-of date give byte-identical files (both writers fix
+their dates to the as-of date).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import docx
+from docx.enum.text import WD_LINE_SPACING
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls
+from docx.shared import Pt
+
+from ..contract import Indicator, Settings
+from ..derive.site import SiteModel
+from ..derive.statistics import DIMENSIONS, Figure, FigureTable, Period, Statistics, change_text, parse_period
+from ..errors import InvalidLibrary, Problem, UsageProblem
+from ..render.statistics_pages import TOTAL, rule_text
+from ..render.text import md_inline
+from .fill import chinese_date
+from .reference_docx import TABLE_TEXT_STYLE
+from .word import _python_docx, normalize_zip, official_docx_bytes, styled_block
+from .workbook import Sheet, Value, workbook_bytes
+
+FILE_PREFIX = "统计附表"
+SUMMARY_HEAD = ("指标", "本期", "去年同期", "同比", "上期", "环比")
+LAST_YEAR = "去年同期"
+CLOSING_NOTE = "外地案例、历史案例和日期只知年月的事项不计入；比率的分母为 0 时记“—”。"
+STATUS_NOTE = "逾期、临期按统计期末（本期计至统计日期的，按统计日期）的状态计。"
+# Relative column widths of 表1 in the Word file (pandoc takes them from the separator line's
+# dashes): the names and the 同比/环比 wording need room, the figures little.
+SUMMARY_WIDTHS = (30, 12, 12, 17, 12, 17)
+CELL_SIZE_PT = 12  # 小四
+SMALL_SIZE_PT = 10.5  # 五号: footnotes, and the cells of tables with many columns
+LINE_FACTOR = 1.4  # exact line height of table cells, as the project's table style has it
+MIN_DASHES = 100  # a separator line longer than pandoc's --columns (72) sets relative widths
+WIDE_MARGIN_TWIPS = 57  # 1 mm each side (Word's default is 1.9 mm)
+
+
+class LibraryHasProblems(InvalidLibrary):
+    """The library does not validate: the problems are printed and nothing is written."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__(problems)
+        self.message = f"发现 {len(self.problems)} 个问题，未生成统计附表"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One table cell: as the Word table prints it, and as the workbook holds it."""
+
+    text: str
+    value: Value  # a number where the figure has one (counts and sums), else the text
+    footnote: int | None = None  # the indicator's footnote number (表1's names)
+
+
+@dataclass(frozen=True)
+class AnnexTable:
+    caption: str  # 主要指标, 按问题领域 …: the Word caption after 表n, and the sheet's name
+    head: tuple[str, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Annex:
+    """Everything the two files show, made once so both show the same figures."""
+
+    title: str
+    subtitle_lines: tuple[str, ...]
+    spans: tuple[tuple[str, str], ...]  # (本期 / 去年同期 / 上期, the days it covers)
+    tables: tuple[AnnexTable, ...]
+    definitions: tuple[tuple[str, str, str], ...]  # (name, definition, rule) in settings order
+    as_of: dt.date
+
+
+# ── the figures ─────────────────────────────────────────────────────────────
+
+
+def text_cell(text: str) -> Cell:
+    return Cell(text, text)
+
+
+def figure_cell(figure: Figure) -> Cell:
+    """A count or sum as a number in the workbook; a rate (no percent format there) as its text, like "—"."""
+    if figure.is_rate or figure.value is None:
+        return Cell(figure.text, figure.text)
+    return Cell(figure.text, figure.numerator)
+
+
+def annex(site: SiteModel, period: Period, stats: Statistics | None = None) -> Annex:
+    """The annex of `period` as of the site's date (internal edition: statistics exist only there)."""
+    stats = stats or Statistics(site)
+    settings = site.settings
+    now = period.until(site.as_of)
+    year_ago, before = now.last_year(), now.previous()
+    table = stats.compute([now, year_ago, before])
+    indicators = stats.indicators
+    tables = [summary_table(table, indicators, now, year_ago, before)]
+    headline = [i for i in indicators if i.headline] or indicators[:6]
+    for dimension, label in DIMENSIONS.items():
+        tables.append(breakdown_table(table, headline, settings, dimension, label, now, year_ago))
+    return Annex(
+        title=f"{settings.library.name}统计附表",
+        subtitle_lines=(subtitle(period, site.as_of), settings.library.organization),
+        spans=(("本期", span_text(now)), (LAST_YEAR, span_text(year_ago)), ("上期", span_text(before))),
+        tables=tuple(tables),
+        definitions=tuple((i.name, i.definition, rule_text(i)) for i in indicators),
+        as_of=site.as_of,
+    )
+
+
+def subtitle(period: Period, as_of: dt.date) -> str:
+    running = "，本期计至统计日期" if period.end > as_of else ""
+    return f"{period.label}（统计日期 {as_of.isoformat()}{running}）"
+
+
+def span_text(period: Period) -> str:
+    """2024年4月1日至6月30日 (the year once when both days are in it)."""
+    end = chinese_date(period.end)
+    if period.end.year == period.start.year:
+        end = end.split("年", 1)[1]
+    return f"{chinese_date(period.start)}至{end}"
+
+
+def summary_table(
+    table: FigureTable, indicators: Sequence[Indicator], now: Period, year_ago: Period, before: Period
+) -> AnnexTable:
+    """表1: every indicator, this period against the same period last year and the one before."""
+    current, last, previous = table.figures(now), table.figures(year_ago), table.figures(before)
+    rows = []
+    for number, indicator in enumerate(indicators, start=1):
+        name = indicator.name
+        rows.append(
+            (
+                Cell(name, name, footnote=number),
+                figure_cell(current[name]),
+                figure_cell(last[name]),
+                text_cell(change_text(current[name], last[name])),
+                figure_cell(previous[name]),
+                text_cell(change_text(current[name], previous[name])),
+            )
+        )
+    note = STATUS_NOTE if any(i.date == "status" for i in indicators) else ""
+    return AnnexTable("主要指标", SUMMARY_HEAD, tuple(rows), note)
+
+
+def breakdown_table(
+    table: FigureTable,
+    headline: Sequence[Indicator],
+    settings: Settings,
+    dimension: str,
+    label: str,
+    now: Period,
+    year_ago: Period,
+) -> AnnexTable:
+    """表2–表6: the headline indicators of this period for each value with a record, and 信访总量's 去年同期."""
+    groups = table.breakdown(now, dimension)
+    if dimension == "domain":  # the settings' order, as on the statistics page
+        order = {d.name: n for n, d in enumerate(settings.vocabularies.domains)}
+        groups = dict(sorted(groups.items(), key=lambda item: (order.get(item[0], len(order)), item[0])))
+    total = next((i for i in headline if i.name == TOTAL), None)
+    last = table.breakdown(year_ago, dimension) if total is not None else {}
+    head = [label]
+    for indicator in headline:
+        head.append(indicator.name)
+        if indicator is total:
+            head.append(LAST_YEAR)
+    rows = []
+    for value, figures in groups.items():
+        cells = [text_cell(value)]
+        for indicator in headline:
+            cells.append(figure_cell(figures[indicator.name]))
+            if indicator is total:
+                earlier = last.get(value, {}).get(indicator.name)
+                cells.append(figure_cell(earlier if earlier is not None else Figure(indicator, 0)))
+        rows.append(tuple(cells))
+    note = STATUS_NOTE if any(i.date == "status" for i in headline) else ""
+    return AnnexTable(f"按{label}", tuple(head), tuple(rows), note)
+
+
+# ── Word ────────────────────────────────────────────────────────────────────
+
+
+def annex_markdown(annex: Annex) -> str:
+    """The annex body in pandoc Markdown: the spans, the numbered tables, the note, the footnotes."""
+    parts = ["，".join(f"{name}为{md_inline(days)}" for name, days in annex.spans) + "。\n"]
+    for number, table in enumerate(annex.tables, start=1):
+        parts.append(table_markdown(table, number))
+    parts.append(f"说明：{md_inline(CLOSING_NOTE)}\n")
+    for number, (_, definition, rule) in enumerate(annex.definitions, start=1):
+        said = md_inline(definition.strip().rstrip("。"))
+        parts.append(f"[^{number}]: {said}。计算规则：{md_inline(rule)}。\n")
+    return "\n".join(parts)
+
+
+def table_markdown(table: AnnexTable, number: int) -> str:
+    """A pipe table with its caption above; a table without rows says so instead."""
+    caption = f"表{number}　{md_inline(table.caption)}"
+    if not table.rows:
+        return styled_block("Table Caption", f"表{number}　{table.caption}") + "\n本期无计入统计的信访事项。\n"
+    lines = ["| " + " | ".join(md_inline(text) for text in table.head) + " |", separator_line(table, number)]
+    for row in table.rows:
+        lines.append("| " + " | ".join(cell_markdown(cell) for cell in row) + " |")
+    out = "\n".join(lines) + f"\n\nTable: {caption}\n"
+    if table.note:
+        out += f"\n注：{md_inline(table.note)}\n"
+    return out
+
+
+def separator_line(table: AnnexTable, number: int) -> str:
+    """The line under the header: the first column left-aligned, the figures centred, and dashes in
+    the columns' proportions, more than pandoc's 72 columns in all, so the table fills the text width
+    and its columns are cut in these proportions rather than by their content."""
+    count = len(table.head)
+    widths = SUMMARY_WIDTHS if number == 1 and count == len(SUMMARY_WIDTHS) else (3, *([1] * (count - 1)))
+    scale = -(-MIN_DASHES // sum(widths))
+    cut = [":" + "-" * (width * scale) + (":" if n else "-") for n, width in enumerate(widths)]
+    return "|" + "|".join(cut) + "|"
+
+
+def cell_markdown(cell: Cell) -> str:
+    text = md_inline(cell.text)
+    return f"{text}[^{cell.footnote}]" if cell.footnote is not None else text
+
+
+def annex_docx(annex: Annex) -> bytes:
+    data = official_docx_bytes(
+        annex_markdown(annex), title=annex.title, date=annex.as_of, subtitle_lines=annex.subtitle_lines
+    )
+    return normalize_zip(fit_tables(data), annex.as_of)
+
+
+def fit_tables(data: bytes) -> bytes:
+    """Set the tables of this document for a statistics annex (the shared styles are a guide's).
+
+    A guide's 4号 cells and footnotes, applied to eighteen indicators with a footnote each,
+    spread 表1 over five pages of two rows each, and nine columns of 4号 broke "100.0%" in
+    two. So here: cells in 小四 (12 pt), tables wider than 表1's six columns in 五号 with
+    narrower cell margins, footnotes in 五号, rows that do not split across pages, and cell
+    text vertically centred.
+    """
+    with _python_docx:  # python-docx's parser must not be used on two threads at once (word.py)
+        document = docx.Document(io.BytesIO(data))
+        _size_style(document.styles[TABLE_TEXT_STYLE], CELL_SIZE_PT, exact=True)
+        _size_style(document.styles["Footnote Text"], SMALL_SIZE_PT, exact=False)
+        for table in document.tables:
+            wide = len(table.columns) > len(SUMMARY_HEAD)
+            if wide:
+                properties = table._tbl.tblPr
+                margins = "".join(f'<w:{side} w:w="{WIDE_MARGIN_TWIPS}" w:type="dxa"/>' for side in ("left", "right"))
+                properties.append(parse_xml(f"<w:tblCellMar {nsdecls('w')}>{margins}</w:tblCellMar>"))
+            for row in table.rows:
+                row._tr.get_or_add_trPr().append(parse_xml(f"<w:cantSplit {nsdecls('w')}/>"))
+                for cell in row.cells:
+                    cell._tc.get_or_add_tcPr().append(parse_xml(f'<w:vAlign {nsdecls("w")} w:val="center"/>'))
+                    if wide:
+                        for paragraph in cell.paragraphs:
+                            paragraph.paragraph_format.line_spacing = Pt(SMALL_SIZE_PT * LINE_FACTOR)
+                            for run in paragraph.runs:
+                                run.font.size = Pt(SMALL_SIZE_PT)
+        buffer = io.BytesIO()
+        document.save(buffer)
+    return buffer.getvalue()
+
+
+def _size_style(style, size_pt: float, exact: bool) -> None:
+    style.font.size = Pt(size_pt)
+    if exact:
+        style.paragraph_format.line_spacing = Pt(size_pt * LINE_FACTOR)
+        style.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+
+
+# ── Excel ───────────────────────────────────────────────────────────────────
+
+
+def annex_sheets(annex: Annex) -> list[Sheet]:
+    """One sheet per table (named as captioned), then 指标口径 (name, definition, rule)."""
+    sheets = []
+    for table in annex.tables:
+        sheets.append(Sheet(table.caption, table.head, tuple(tuple(c.value for c in row) for row in table.rows)))
+    sheets.append(Sheet("指标口径", ("指标", "计算口径", "规则"), annex.definitions))
+    return sheets
+
+
+def annex_workbook(annex: Annex) -> bytes:
+    return workbook_bytes(annex_sheets(annex), annex.as_of)
+
+
+# ── the `casebook report` command ───────────────────────────────────────────
+
+
+def report_paths(period: Period, out: Path | None) -> tuple[Path, Path]:
+    """The .docx (given, or 统计附表-<period>.docx here) and the .xlsx of the same name beside it."""
+    target = out or Path(f"{FILE_PREFIX}-{period.key}.docx")
+    if target.suffix.lower() != ".docx":
+        raise UsageProblem(f"--out 应为 .docx 文件（同名的 .xlsx 写在它旁边）：{target}")
+    return target, target.with_suffix(".xlsx")
+
+
+def write_report(
+    library_root: Path, period_text: str, as_of: dt.date, out: Path | None = None, force: bool = False
+) -> tuple[Path, Path]:
+    """`casebook report`: validate the library, write the annex of `period_text`; return both paths.
+
+    The period and both output files are checked before the library is loaded; an existing
+    file is kept unless `force`.
+    """
+    from ..derive.site import derive_site
+    from ..outdir import check_file_out, file_work, write_file
+    from ..validate import check_library
+
+    try:
+        period = parse_period(period_text)
+    except ValueError as error:
+        raise UsageProblem(str(error)) from None
+    if period.start > as_of:
+        raise UsageProblem(f"统计期{period.label}晚于统计日期 {as_of.isoformat()}，没有可统计的事项")
+    targets = report_paths(period, out)
+    for target in targets:
+        check_file_out(target, force)
+
+    library, problems = check_library(library_root, as_of)
+    if problems:
+        raise LibraryHasProblems(problems)
+    site = derive_site(library, "internal", as_of)
+    made = annex(site, period)
+    docx_path, xlsx_path = targets
+    with file_work(docx_path) as work:
+        contents = ((docx_path, annex_docx(made)), (xlsx_path, annex_workbook(made)))
+        for target, data in contents:
+            staging = work / target.suffix.lstrip(".")  # write_file stages in `work`: one folder per file
+            staging.mkdir()
+            write_file(target, data, staging, force)
+    return targets
