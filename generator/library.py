@@ -28,7 +28,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .contract import FROM_JSON, KINDS, CaseClass, CaseRecord, Settings, TypicalEntry
+from .contract import FROM_JSON, KINDS, CaseClass, CaseRecord, Indicator, Settings, TypicalEntry
 from .derive.facts import FactsStore, LazyRecord, facts_context
 from .errors import LibraryUnreadable, Problem
 from .file_digests import FileDigests
@@ -737,6 +737,9 @@ def explain(item: dict[str, Any], model_type: type[BaseModel], loc: tuple[Any, .
             text += f"（写的是 “{given}”）"
         return text
     if kind == "extra_forbidden" and loc:
+        retired = RETIRED_KEYS.get(str(loc[-1]))
+        if retired is not None and _model_at(model_type, loc[:-1]) is retired[0]:
+            return f"字段 {loc[-1]} 已不再使用：{retired[1]}"
         allowed = _field_names_at(model_type, loc[:-1])
         guess = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
         hint = f"，是否应为 “{guess[0]}”？" if guess else f"；可用字段：{'、'.join(allowed)}"
@@ -766,6 +769,17 @@ RETIRED_VALUES = {
         "published",
         "审核状态改为 草稿 draft → 待审 pending → 已发布 published；审核通过的写 published"
         "（并写 reviewer、date，或用 casebook publish），尚待审核的写 pending",
+    ),
+}
+
+
+# Keys an earlier contract took, with the model that took them and what to write now.
+RETIRED_KEYS = {
+    "counts": (
+        Indicator,
+        "指标按写明的条件计算：满意率的分子写作 numerator: {unit_rating: [满意, 基本满意]}，"
+        "分母写作 where: {unit_rating: [满意, 基本满意, 不满意]}，并写 kind: rate、date: closed"
+        "（见“统计数字从哪里来”帮助页）",
     ),
 }
 

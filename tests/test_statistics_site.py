@@ -153,5 +153,16 @@ def test_no_statistics_outside_the_internal_edition(tmp_path: Path, audience: st
     assert run.exit_code == 0, run.stderr
     assert not (out / "statistics").exists()
     for page in out.rglob("*.html"):
+        if page.relative_to(out).parts[0] == "help":  # the help pages say where the statistics are
+            continue
         text = page.read_text(encoding="utf-8")
-        assert "本年主要数字" not in text and "本类累计数字" not in text and "statistics/" not in text, page
+        assert "本年主要数字" not in text and "本类累计数字" not in text, page
+        assert not re.search(r'href="[./]*statistics/', text), page
+
+
+def test_a_settings_file_of_the_earlier_contract_is_told_what_to_write(mini: Scratch) -> None:
+    """settings.yaml once took `counts` (the ratings a 满意率 counted): it now says what to write instead."""
+    problems = _with_indicators(mini, "  - name: 满意率\n    definition: 满意 ÷ 参评\n    counts: [满意, 基本满意]\n")
+    assert len(problems) == 1
+    assert "indicators[0].counts: 字段 counts 已不再使用：" in problems[0]
+    assert "numerator: {unit_rating: [满意, 基本满意]}" in problems[0]

@@ -348,6 +348,9 @@ class Statistics:
         self.as_of = site.as_of
         self.table = record_table(site)
         self.indicators = list(site.settings.indicators)
+        self._states: dict[dt.date, np.ndarray] = {}
+        self._members: dict[tuple[dt.date, dt.date, str | None], list[tuple[np.ndarray, np.ndarray | None]]] = {}
+        self._counted: dict[tuple[dt.date, dt.date, str, str | None], dict[int, dict[str, Figure]]] = {}
 
     @cached_property
     def _masks(self) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
@@ -380,6 +383,81 @@ class Statistics:
         return mask
 
     @cached_property
+    def _by_date(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """indicator name → (its records' rows, sorted by the date it counts by; those dates): a period's
+        records are then a slice found by bisection, not a pass over every record."""
+        found = {}
+        columns = self.table.columns
+        for indicator in self.indicators:
+            if indicator.date == "status":
+                continue
+            dates = columns[indicator.date]
+            rows = np.flatnonzero(self._masks[indicator.name][0] & (dates > 0))
+            rows = rows[np.argsort(dates[rows], kind="stable")]
+            found[indicator.name] = (rows, dates[rows])
+        return found
+
+    def members(self, period: Period, domain: str | None) -> list[tuple[np.ndarray, np.ndarray | None]]:
+        """Per indicator (settings order): the rows it counts in `period` (a domain's only, when given),
+        and those of its numerator. Kept: a page asks for the same period by five dimensions."""
+        key = (period.start, period.end, domain)
+        found = self._members.get(key)
+        if found is not None:
+            return found
+        columns = self.table.columns
+        wanted_domain = self.table.codes["domain"].codes_of([domain]) if domain is not None else None
+        found = []
+        for indicator in self.indicators:
+            base, numerator = self._masks[indicator.name]
+            if indicator.date == "status":
+                states = self.states_on(period.end)
+                codes = [STATE_CODES[s] for s in (indicator.where.state or [])]
+                rows = np.flatnonzero(base & (columns["received"] <= period.end.toordinal()) & np.isin(states, codes))
+            else:
+                ordered, dates = self._by_date[indicator.name]
+                low = np.searchsorted(dates, period.start.toordinal(), side="left")
+                high = np.searchsorted(dates, period.end.toordinal(), side="right")
+                rows = ordered[low:high]
+            if wanted_domain is not None:
+                rows = rows[np.isin(columns["domain"][rows], wanted_domain)]
+            found.append((rows, rows[numerator[rows]] if numerator is not None else None))
+        self._members[key] = found
+        return found
+
+    def counted(self, period: Period, dimension: str, domain: str | None) -> dict[int, dict[str, Figure]]:
+        """group code → indicator name → figure: `dimension` "all" has the one group 0."""
+        key = (period.start, period.end, dimension, domain)
+        found = self._counted.get(key)
+        if found is None:
+            found = self._counted[key] = self._count(period, dimension, domain)
+        return found
+
+    def _count(self, period: Period, dimension: str, domain: str | None) -> dict[int, dict[str, Figure]]:
+        columns = self.table.columns
+        everything = dimension == "all"
+        size = 1 if everything else len(self.table.codes[dimension].values)
+        result: dict[int, dict[str, Figure]] = {}
+        for indicator, (rows, tops_rows) in zip(self.indicators, self.members(period, domain), strict=True):
+            groups = np.zeros(len(rows), dtype=np.int64) if everything else columns[dimension][rows]
+            weights = columns[indicator.sum][rows] if indicator.kind == "sum" and indicator.sum else None
+            counted = np.bincount(groups, weights=weights, minlength=size)
+            tops = None
+            if tops_rows is not None:
+                top_groups = np.zeros(len(tops_rows), dtype=np.int64) if everything else columns[dimension][tops_rows]
+                tops = np.bincount(top_groups, minlength=size)
+            for code in [0] if everything else np.flatnonzero(counted).tolist():
+                if tops is not None:
+                    figure = Figure(indicator, int(tops[code]), int(counted[code]))
+                else:
+                    total = float(counted[code])
+                    figure = Figure(indicator, int(total) if total.is_integer() else total)
+                result.setdefault(code, {})[indicator.name] = figure
+        if not everything:  # every group with a record in any figure shows every indicator, in settings order
+            for code, figures in result.items():
+                result[code] = {i.name: figures.get(i.name) or _empty(i) for i in self.indicators}
+        return result
+
+    @cached_property
     def months(self) -> MonthCube:
         return MonthCube(self)
 
@@ -388,7 +466,14 @@ class Statistics:
         return FigureTable(self, [period.until(self.as_of) for period in periods])
 
     def states_on(self, day: dt.date) -> np.ndarray:
-        """Each row's deadline state on `day` (codes of STATE_CODES); the facts' own on the build's date."""
+        """Each row's deadline state on `day` (codes of STATE_CODES); the facts' own on the build's date.
+        Kept per day: every page of a year asks for the same few days."""
+        found = self._states.get(day)
+        if found is None:
+            found = self._states[day] = self._states_on(day)
+        return found
+
+    def _states_on(self, day: dt.date) -> np.ndarray:
         if day >= self.as_of:
             return np.array([STATE_CODES.get(state, -1) for state in self.table.states_now], dtype=np.int64)
         columns = self.table.columns
@@ -412,8 +497,6 @@ class FigureTable:
     def __init__(self, stats: Statistics, periods: list[Period]) -> None:
         self.stats = stats
         self.periods = {period.key: period for period in periods}
-        self._cache: dict[tuple[str, str, str | None], dict[int, dict[str, Figure]]] = {}
-        self._states: dict[dt.date, np.ndarray] = {}
 
     def figures(self, period: Period, domain: str | None = None) -> dict[str, Figure]:
         """indicator name → figure, in settings order: all records, or one 问题领域's."""
@@ -427,54 +510,7 @@ class FigureTable:
         return {values[code]: by_value[code] for code in sorted(by_value, key=lambda c: values[c])}
 
     def _by(self, period: Period, dimension: str, domain: str | None) -> dict[int, dict[str, Figure]]:
-        period = self.periods.get(period.key, period).until(self.stats.as_of)
-        key = (f"{period.start}..{period.end}", dimension, domain)
-        found = self._cache.get(key)
-        if found is None:
-            found = self._cache[key] = self._count(period, dimension, domain)
-        return found
-
-    def _count(self, period: Period, dimension: str, domain: str | None) -> dict[int, dict[str, Figure]]:
-        stats, columns = self.stats, self.stats.table.columns
-        rows = len(stats.table)
-        groups = columns[dimension] if dimension != "all" else np.zeros(rows, dtype=np.int64)
-        size = len(stats.table.codes[dimension].values) if dimension != "all" else 1
-        scope = np.ones(rows, dtype=bool)
-        if domain is not None:
-            scope = np.isin(columns["domain"], stats.table.codes["domain"].codes_of([domain]))
-        start, end = period.start.toordinal(), period.end.toordinal()
-        result: dict[int, dict[str, Figure]] = {}
-        for indicator in stats.indicators:
-            base, numerator = stats._masks[indicator.name]
-            if indicator.date == "status":
-                states = self._states.get(period.end)
-                if states is None:
-                    states = self._states[period.end] = stats.states_on(period.end)
-                wanted = [STATE_CODES[s] for s in (indicator.where.state or [])]
-                inside = scope & (columns["received"] <= end) & np.isin(states, wanted)
-            else:
-                dates = columns[indicator.date]
-                inside = scope & (dates >= start) & (dates <= end)
-            weights = columns[indicator.sum] if indicator.kind == "sum" and indicator.sum else None
-            chosen = base & inside
-            counted = np.bincount(groups[chosen], weights=None if weights is None else weights[chosen], minlength=size)
-            tops = np.bincount(groups[numerator & inside], minlength=size) if numerator is not None else None
-            for code in np.flatnonzero(counted).tolist() if dimension != "all" else [0]:
-                if tops is not None:
-                    figure = Figure(indicator, int(tops[code]), int(counted[code]))
-                else:
-                    total = float(counted[code])
-                    figure = Figure(indicator, int(total) if total.is_integer() else total)
-                result.setdefault(code, {})[indicator.name] = figure
-        if dimension != "all":  # every group with a record in any figure shows every indicator
-            for figures in result.values():
-                for indicator in stats.indicators:
-                    figures.setdefault(indicator.name, _empty(indicator))
-                order = {i.name: n for n, i in enumerate(stats.indicators)}
-                ordered = dict(sorted(figures.items(), key=lambda item: order[item[0]]))
-                figures.clear()
-                figures.update(ordered)
-        return result
+        return self.stats.counted(self.periods.get(period.key, period).until(self.stats.as_of), dimension, domain)
 
 
 def _empty(indicator: Indicator) -> Figure:
@@ -502,6 +538,7 @@ class MonthCube:
         months = (stats.as_of.year - self.first + 1) * 12
         self.counted: dict[str, np.ndarray] = {}
         self.tops: dict[str, np.ndarray] = {}
+        self._years: dict[tuple[int, str | None], dict[str, list[Figure | None]]] = {}
         last = stats.as_of.toordinal()
         for indicator in stats.indicators:
             if indicator.date == "status":
@@ -530,6 +567,12 @@ class MonthCube:
         return months_since_1970 - (self.first - 1970) * 12
 
     def year(self, year: int, domain: str | None = None) -> dict[str, list[Figure | None]]:
+        found = self._years.get((year, domain))
+        if found is None:
+            found = self._years[(year, domain)] = self._year(year, domain)
+        return found
+
+    def _year(self, year: int, domain: str | None) -> dict[str, list[Figure | None]]:
         stats = self.stats
         codes = stats.table.codes["domain"].codes_of([domain]) if domain is not None else None
         series: dict[str, list[Figure | None]] = {}

@@ -12,6 +12,10 @@ There are no official formulas for these indicators (settings.yaml defines each 
 every indicator's name in 表1 carries a footnote with its written definition and the rule
 the engine applied: a reader of the printed annex can see what was counted.
 
+The shared styles are a guide's (4号 cells and footnotes); this annex's eighteen footnotes and
+nine-column breakdowns need smaller type, so `fit_tables` sets this document's tables and
+footnotes after word.py has made it, then the package is normalised again.
+
 Everything from the library (its name, units, classes, indicator names and definitions)
 is data: escaped for pandoc's Markdown (render/text.md_inline), never read as markup.
 The same library, period and as-of date give byte-identical files (both writers fix
@@ -27,9 +31,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import docx
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
 from docx.enum.text import WD_LINE_SPACING
 from docx.oxml import parse_xml
-from docx.oxml.ns import nsdecls
+from docx.oxml.ns import nsdecls, qn
 from docx.shared import Pt
 
 from ..contract import Indicator, Settings
@@ -47,15 +52,16 @@ FILE_PREFIX = "统计附表"
 SUMMARY_HEAD = ("指标", "本期", "去年同期", "同比", "上期", "环比")
 LAST_YEAR = "去年同期"
 CLOSING_NOTE = "外地案例、历史案例和日期只知年月的事项不计入；比率的分母为 0 时记“—”。"
-STATUS_NOTE = "逾期、临期按统计期末（本期计至统计日期的，按统计日期）的状态计。"
 # Relative column widths of 表1 in the Word file (pandoc takes them from the separator line's
 # dashes): the names and the 同比/环比 wording need room, the figures little.
-SUMMARY_WIDTHS = (30, 12, 12, 17, 12, 17)
+SUMMARY_WIDTHS = (26, 13, 13, 18, 12, 18)
 CELL_SIZE_PT = 12  # 小四
 SMALL_SIZE_PT = 10.5  # 五号: footnotes, and the cells of tables with many columns
 LINE_FACTOR = 1.4  # exact line height of table cells, as the project's table style has it
+FIGURE_COLUMN_PERCENT = 10.5  # of 156 mm: "100.0%" in 五号 with 1 mm margins, in the widest stand-in font
+FIRST_COLUMN_PERCENT = (16, 30)  # the names' column: at least, at most
 MIN_DASHES = 100  # a separator line longer than pandoc's --columns (72) sets relative widths
-WIDE_MARGIN_TWIPS = 57  # 1 mm each side (Word's default is 1.9 mm)
+CELL_MARGIN_TWIPS = 57  # 1 mm each side (the table style has 1.9 mm): room for "100.0%" in a narrow column
 
 
 class LibraryHasProblems(InvalidLibrary):
@@ -80,7 +86,6 @@ class AnnexTable:
     caption: str  # 主要指标, 按问题领域 …: the Word caption after 表n, and the sheet's name
     head: tuple[str, ...]
     rows: tuple[tuple[Cell, ...], ...]
-    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -88,11 +93,28 @@ class Annex:
     """Everything the two files show, made once so both show the same figures."""
 
     title: str
-    subtitle_lines: tuple[str, ...]
+    period_line: str  # 2024年第二季度（统计日期 2024-06-30）
+    organization: str
     spans: tuple[tuple[str, str], ...]  # (本期 / 去年同期 / 上期, the days it covers)
     tables: tuple[AnnexTable, ...]
     definitions: tuple[tuple[str, str, str], ...]  # (name, definition, rule) in settings order
+    notes: tuple[str, ...]  # the closing 说明
     as_of: dt.date
+
+    @property
+    def subtitle_lines(self) -> tuple[str, str]:
+        return (self.period_line, self.organization)
+
+    @property
+    def about(self) -> tuple[tuple[str, str], ...]:
+        """The workbook's 说明 sheet: what the Word file says above and below its tables."""
+        return (
+            ("标题", self.title),
+            ("统计期", self.period_line),
+            ("编制单位", self.organization),
+            *self.spans,
+            *(("说明", note) for note in self.notes),
+        )
 
 
 # ── the figures ─────────────────────────────────────────────────────────────
@@ -121,12 +143,18 @@ def annex(site: SiteModel, period: Period, stats: Statistics | None = None) -> A
     headline = [i for i in indicators if i.headline] or indicators[:6]
     for dimension, label in DIMENSIONS.items():
         tables.append(breakdown_table(table, headline, settings, dimension, label, now, year_ago))
+    notes = [CLOSING_NOTE]
+    states = [i.name for i in indicators if i.date == "status"]
+    if states:
+        notes.append(f"{'、'.join(states)}按统计期末的状态计（本期计至统计日期的，按统计日期的状态）。")
     return Annex(
         title=f"{settings.library.name}统计附表",
-        subtitle_lines=(subtitle(period, site.as_of), settings.library.organization),
+        period_line=subtitle(period, site.as_of),
+        organization=settings.library.organization,
         spans=(("本期", span_text(now)), (LAST_YEAR, span_text(year_ago)), ("上期", span_text(before))),
         tables=tuple(tables),
         definitions=tuple((i.name, i.definition, rule_text(i)) for i in indicators),
+        notes=tuple(notes),
         as_of=site.as_of,
     )
 
@@ -162,8 +190,7 @@ def summary_table(
                 text_cell(change_text(current[name], previous[name])),
             )
         )
-    note = STATUS_NOTE if any(i.date == "status" for i in indicators) else ""
-    return AnnexTable("主要指标", SUMMARY_HEAD, tuple(rows), note)
+    return AnnexTable("主要指标", SUMMARY_HEAD, tuple(rows))
 
 
 def breakdown_table(
@@ -196,19 +223,18 @@ def breakdown_table(
                 earlier = last.get(value, {}).get(indicator.name)
                 cells.append(figure_cell(earlier if earlier is not None else Figure(indicator, 0)))
         rows.append(tuple(cells))
-    note = STATUS_NOTE if any(i.date == "status" for i in headline) else ""
-    return AnnexTable(f"按{label}", tuple(head), tuple(rows), note)
+    return AnnexTable(f"按{label}", tuple(head), tuple(rows))
 
 
 # ── Word ────────────────────────────────────────────────────────────────────
 
 
 def annex_markdown(annex: Annex) -> str:
-    """The annex body in pandoc Markdown: the spans, the numbered tables, the note, the footnotes."""
+    """The annex body in pandoc Markdown: the spans, the numbered tables, the notes, the footnotes."""
     parts = ["，".join(f"{name}为{md_inline(days)}" for name, days in annex.spans) + "。\n"]
     for number, table in enumerate(annex.tables, start=1):
         parts.append(table_markdown(table, number))
-    parts.append(f"说明：{md_inline(CLOSING_NOTE)}\n")
+    parts.append("说明：" + "".join(md_inline(note) for note in annex.notes) + "\n")
     for number, (_, definition, rule) in enumerate(annex.definitions, start=1):
         said = md_inline(definition.strip().rstrip("。"))
         parts.append(f"[^{number}]: {said}。计算规则：{md_inline(rule)}。\n")
@@ -216,28 +242,33 @@ def annex_markdown(annex: Annex) -> str:
 
 
 def table_markdown(table: AnnexTable, number: int) -> str:
-    """A pipe table with its caption above; a table without rows says so instead."""
-    caption = f"表{number}　{md_inline(table.caption)}"
+    """A pipe table and its caption (pandoc puts it above); a table without rows says so instead."""
+    caption = f"表{number}　{table.caption}"
     if not table.rows:
-        return styled_block("Table Caption", f"表{number}　{table.caption}") + "\n本期无计入统计的信访事项。\n"
+        return styled_block("Table Caption", caption) + "\n本期无计入统计的信访事项。\n"
     lines = ["| " + " | ".join(md_inline(text) for text in table.head) + " |", separator_line(table, number)]
     for row in table.rows:
         lines.append("| " + " | ".join(cell_markdown(cell) for cell in row) + " |")
-    out = "\n".join(lines) + f"\n\nTable: {caption}\n"
-    if table.note:
-        out += f"\n注：{md_inline(table.note)}\n"
-    return out
+    return "\n".join(lines) + f"\n\nTable: {md_inline(caption)}\n"
 
 
 def separator_line(table: AnnexTable, number: int) -> str:
     """The line under the header: the first column left-aligned, the figures centred, and dashes in
     the columns' proportions, more than pandoc's 72 columns in all, so the table fills the text width
     and its columns are cut in these proportions rather than by their content."""
-    count = len(table.head)
-    widths = SUMMARY_WIDTHS if number == 1 and count == len(SUMMARY_WIDTHS) else (3, *([1] * (count - 1)))
+    widths = SUMMARY_WIDTHS if number == 1 and len(table.head) == len(SUMMARY_WIDTHS) else breakdown_widths(table)
     scale = -(-MIN_DASHES // sum(widths))
     cut = [":" + "-" * (width * scale) + (":" if n else "-") for n, width in enumerate(widths)]
     return "|" + "|".join(cut) + "|"
+
+
+def breakdown_widths(table: AnnexTable) -> tuple[int, ...]:
+    """Half per cents of the text width: each figure column wide enough for "100.0%" in 五号, the names the rest."""
+    figures = len(table.head) - 1
+    low, high = FIRST_COLUMN_PERCENT
+    first = min(max(100 - figures * FIGURE_COLUMN_PERCENT, low), high)
+    each = int((200 - 2 * first) // max(figures, 1))
+    return (200 - each * figures, *([each] * figures))
 
 
 def cell_markdown(cell: Cell) -> str:
@@ -257,25 +288,26 @@ def fit_tables(data: bytes) -> bytes:
 
     A guide's 4号 cells and footnotes, applied to eighteen indicators with a footnote each,
     spread 表1 over five pages of two rows each, and nine columns of 4号 broke "100.0%" in
-    two. So here: cells in 小四 (12 pt), tables wider than 表1's six columns in 五号 with
-    narrower cell margins, footnotes in 五号, rows that do not split across pages, and cell
-    text vertically centred.
+    two. So here: cells in 小四 (12 pt), tables with more columns than 表1 in 五号, 1 mm cell
+    margins, footnotes (and their marks) in 五号, rows that do not split across pages, and
+    cell text centred vertically.
     """
     with _python_docx:  # python-docx's parser must not be used on two threads at once (word.py)
         document = docx.Document(io.BytesIO(data))
-        _size_style(document.styles[TABLE_TEXT_STYLE], CELL_SIZE_PT, exact=True)
-        _size_style(document.styles["Footnote Text"], SMALL_SIZE_PT, exact=False)
+        styles = document.styles
+        _size_style(styles[TABLE_TEXT_STYLE], CELL_SIZE_PT, exact=True)
+        _size_style(styles["Footnote Text"], SMALL_SIZE_PT, exact=False)
+        styles["Footnote Reference"].font.size = Pt(SMALL_SIZE_PT)  # else the body's 3号 (16 pt) mark
+        margins = "".join(f'<w:{side} w:w="{CELL_MARGIN_TWIPS}" w:type="dxa"/>' for side in ("left", "right"))
         for table in document.tables:
-            wide = len(table.columns) > len(SUMMARY_HEAD)
-            if wide:
-                properties = table._tbl.tblPr
-                margins = "".join(f'<w:{side} w:w="{WIDE_MARGIN_TWIPS}" w:type="dxa"/>' for side in ("left", "right"))
-                properties.append(parse_xml(f"<w:tblCellMar {nsdecls('w')}>{margins}</w:tblCellMar>"))
+            look = table._tbl.tblPr.find(qn("w:tblLook"))  # tblCellMar comes before it (CT_TblPr's order)
+            look.addprevious(parse_xml(f"<w:tblCellMar {nsdecls('w')}>{margins}</w:tblCellMar>"))
+            small = len(table.columns) > len(SUMMARY_HEAD)
             for row in table.rows:
                 row._tr.get_or_add_trPr().append(parse_xml(f"<w:cantSplit {nsdecls('w')}/>"))
                 for cell in row.cells:
-                    cell._tc.get_or_add_tcPr().append(parse_xml(f'<w:vAlign {nsdecls("w")} w:val="center"/>'))
-                    if wide:
+                    cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+                    if small:
                         for paragraph in cell.paragraphs:
                             paragraph.paragraph_format.line_spacing = Pt(SMALL_SIZE_PT * LINE_FACTOR)
                             for run in paragraph.runs:
@@ -296,11 +328,13 @@ def _size_style(style, size_pt: float, exact: bool) -> None:
 
 
 def annex_sheets(annex: Annex) -> list[Sheet]:
-    """One sheet per table (named as captioned), then 指标口径 (name, definition, rule)."""
-    sheets = []
-    for table in annex.tables:
-        sheets.append(Sheet(table.caption, table.head, tuple(tuple(c.value for c in row) for row in table.rows)))
+    """One sheet per table (named as captioned), then 指标口径 (name, definition, rule) and 说明."""
+    sheets = [
+        Sheet(table.caption, table.head, tuple(tuple(cell.value for cell in row) for row in table.rows))
+        for table in annex.tables
+    ]
     sheets.append(Sheet("指标口径", ("指标", "计算口径", "规则"), annex.definitions))
+    sheets.append(Sheet("说明", ("项目", "内容"), annex.about))
     return sheets
 
 
@@ -350,7 +384,9 @@ def write_report(
     with file_work(docx_path) as work:
         contents = ((docx_path, annex_docx(made)), (xlsx_path, annex_workbook(made)))
         for target, data in contents:
-            staging = work / target.suffix.lstrip(".")  # write_file stages in `work`: one folder per file
+            # write_file stages `work`/output and may hard-link it as the target: a second file
+            # staged in the same folder would be written through into the first.
+            staging = work / target.suffix.lstrip(".")
             staging.mkdir()
             write_file(target, data, staging, force)
     return targets
