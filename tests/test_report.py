@@ -76,8 +76,10 @@ def engine() -> Engine:
 
 
 def workbook_value(figure: Figure) -> object:
-    """A count or sum is a number in the workbook; a rate (no percent format in xlsx.py) its text."""
-    return figure.text if figure.is_rate else figure.value
+    """A figure is a number in the workbook (a rate with a percent format), "—" its text."""
+    if figure.value is None:
+        return figure.text
+    return pytest.approx(figure.value) if figure.is_rate else figure.value
 
 
 def sheet_rows(path: Path, name: str) -> tuple[list[str], list[tuple[object, ...]]]:

@@ -47,6 +47,7 @@ from .fill import chinese_date
 from .reference_docx import TABLE_TEXT_STYLE
 from .word import _python_docx, normalize_zip, official_docx_bytes, styled_block
 from .workbook import Sheet, Value, workbook_bytes
+from .xlsx import Percent
 
 FILE_PREFIX = "统计附表"
 SUMMARY_HEAD = ("指标", "本期", "去年同期", "同比", "上期", "环比")
@@ -77,7 +78,7 @@ class Cell:
     """One table cell: as the Word table prints it, and as the workbook holds it."""
 
     text: str
-    value: Value  # a number where the figure has one (counts and sums), else the text
+    value: Value  # a number where the figure has one (a rate as a Percent), else the text
     footnote: int | None = None  # the indicator's footnote number (表1's names)
 
 
@@ -125,9 +126,11 @@ def text_cell(text: str) -> Cell:
 
 
 def figure_cell(figure: Figure) -> Cell:
-    """A count or sum as a number in the workbook; a rate (no percent format there) as its text, like "—"."""
-    if figure.is_rate or figure.value is None:
+    """A figure as a number in the workbook (a rate with a percent format), "—" as text."""
+    if figure.value is None:
         return Cell(figure.text, figure.text)
+    if figure.is_rate:
+        return Cell(figure.text, Percent(figure.value))
     return Cell(figure.text, figure.numerator)
 
 

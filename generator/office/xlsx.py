@@ -23,6 +23,10 @@ import zipfile
 from collections.abc import Sequence
 from xml.sax.saxutils import escape
 
+class Percent(float):
+    """A fraction shown as a percentage with one decimal (0.667 → 66.7%): still a number to Excel."""
+
+
 Cell = str | int | float | dt.date | None
 Table = tuple[str, Sequence[str], Sequence[Sequence[Cell]], Sequence[float]]  # title, header row, rows, widths
 DATE_FORMAT = "yyyy-mm-dd"
@@ -32,7 +36,7 @@ _ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]|[\ud800-\udfff]|[\uf
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 0 of the 1900 date system (its 1900-02-29 included)
 
 # cellXfs, in styles.xml's order
-PLAIN, HEADER, DATE, QUOTED, QUOTED_HEADER = range(5)
+PLAIN, HEADER, DATE, QUOTED, QUOTED_HEADER, PERCENT = range(6)
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -41,7 +45,8 @@ _DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 
 STYLES = (
     _DECLARATION + f'<styleSheet xmlns="{_MAIN}">'
-    f'<numFmts count="1"><numFmt numFmtId="164" formatCode="{DATE_FORMAT}"/></numFmts>'
+    f'<numFmts count="2"><numFmt numFmtId="164" formatCode="{DATE_FORMAT}"/>'
+    '<numFmt numFmtId="165" formatCode="0.0%"/></numFmts>'
     '<fonts count="2">'
     '<font><sz val="11"/><name val="Calibri"/><family val="2"/></font>'
     '<font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font>'
@@ -49,7 +54,7 @@ STYLES = (
     '<fills count="2"><fill><patternFill/></fill><fill><patternFill patternType="gray125"/></fill></fills>'
     '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="5">'
+    '<cellXfs count="6">'
     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
     '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1" applyAlignment="1">'
     '<alignment vertical="center"/></xf>'
@@ -57,6 +62,7 @@ STYLES = (
     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" quotePrefix="1"/>'
     '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1" applyAlignment="1" quotePrefix="1">'
     '<alignment vertical="center"/></xf>'
+    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     "</cellXfs>"
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
     "</styleSheet>"
@@ -164,6 +170,8 @@ def _row(
         elif isinstance(value, dt.date):
             day = value.date() if isinstance(value, dt.datetime) else value
             cells.append(f'<c r="{at}" s="{DATE}"><v>{(day - EXCEL_EPOCH).days}</v></c>')
+        elif isinstance(value, Percent):
+            cells.append(f'<c r="{at}" s="{PERCENT}"><v>{float(value)!r}</v></c>')
         else:
             cells.append(f'<c r="{at}"><v>{value!r}</v></c>')
     cells.append("</row>")
