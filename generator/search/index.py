@@ -209,7 +209,7 @@ def with_texts(
     pages = []
     for href in sorted(texts.keys() | published.keys()):
         top = href.split("/", 1)[0]
-        if href in generated or top in {"typical", "classes", "records", "ledgers", "supervision"}:
+        if href in generated or top in {"typical", "classes", "records", "ledgers", "supervision", "statistics"}:
             continue
         pages.append(SearchDoc(href, "page", "", "帮助与说明"))
     docs = [*rows.leading, *pages, *rows.records]
