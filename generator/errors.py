@@ -73,9 +73,9 @@ class InvalidLibrary(CasebookError):
 
     exit_code = EXIT_PROBLEMS
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem], nothing_made: str = "未生成网站"):
         self.problems = sort_problems(problems)
-        super().__init__(f"发现 {len(self.problems)} 个问题，未生成网站")
+        super().__init__(f"发现 {len(self.problems)} 个问题，{nothing_made}")
 
     def show(self, file=None) -> None:  # type: ignore[override]
         for problem in self.problems:

@@ -32,7 +32,7 @@ from pydantic import TypeAdapter
 
 from ..contract import CaseClass, CaseRecord, DocumentTemplate, Settings, date_text
 from ..derive.deadlines import deadline, procedure_of
-from ..errors import EXIT_PROBLEMS, CasebookError, InvalidLibrary, Problem, UsageProblem
+from ..errors import EXIT_PROBLEMS, CasebookError, InvalidLibrary, UsageProblem
 from ..privacy import find_personal_data
 from .reference_docx import ADDRESSEE_STYLE
 from .word import Signature, escape_markdown, official_docx_bytes, styled_block
@@ -107,14 +107,6 @@ class TemplateIncomplete(CasebookError):
     """A template's placeholders cannot all be filled from the record."""
 
     exit_code = EXIT_PROBLEMS
-
-
-class SourcesHaveProblems(InvalidLibrary):
-    """The record, its class or settings.yaml has problems: print them, write nothing."""
-
-    def __init__(self, problems: list[Problem]):
-        super().__init__(problems)
-        self.message = f"发现 {len(self.problems)} 个问题，未生成文书"
 
 
 @dataclass(frozen=True)
@@ -409,18 +401,18 @@ def write_record_document(
     record_document = records.get(record_id)
     if record_document is None:
         if record_id in library.unreadable_ids:
-            raise SourcesHaveProblems([p for p in problems if Path(p.path).stem == record_id])
+            raise InvalidLibrary([p for p in problems if Path(p.path).stem == record_id], "未生成文书")
         guess = difflib.get_close_matches(record_id, records, n=1)
         hint = f"，是否应为 {guess[0]}？" if guess else ""
         raise UsageProblem(f"案例库中没有信访事项 {record_id}{hint}")
     if library.settings is None:
-        raise SourcesHaveProblems([p for p in problems if p.path == "settings.yaml"])
+        raise InvalidLibrary([p for p in problems if p.path == "settings.yaml"], "未生成文书")
     record = record_document.model
     class_document = next((d for d in library.classes if d.model.id == record.class_), None)
     relevant = {record_document.path, "settings.yaml", class_document.path if class_document else ""}
     blocking = [p for p in problems if p.path in relevant]
     if blocking:
-        raise SourcesHaveProblems(blocking)
+        raise InvalidLibrary(blocking, "未生成文书")
     settings = library.settings.model
     case_class = class_document.model if class_document else None
     found = find_template(template_name, case_class)

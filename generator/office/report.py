@@ -40,7 +40,7 @@ from docx.shared import Pt
 from ..contract import Indicator, Settings
 from ..derive.site import SiteModel
 from ..derive.statistics import DIMENSIONS, Figure, FigureTable, Period, Statistics, change_text, parse_period
-from ..errors import InvalidLibrary, Problem, UsageProblem
+from ..errors import InvalidLibrary, UsageProblem
 from ..render.statistics_pages import TOTAL, rule_text
 from ..render.text import md_inline
 from .fill import chinese_date
@@ -63,14 +63,6 @@ FIGURE_COLUMN_PERCENT = 10.5  # of 156 mm: "100.0%" in 五号 with 1 mm margins,
 FIRST_COLUMN_PERCENT = (16, 30)  # the names' column: at least, at most
 MIN_DASHES = 100  # a separator line longer than pandoc's --columns (72) sets relative widths
 CELL_MARGIN_TWIPS = 57  # 1 mm each side (the table style has 1.9 mm): room for "100.0%" in a narrow column
-
-
-class LibraryHasProblems(InvalidLibrary):
-    """The library does not validate: the problems are printed and nothing is written."""
-
-    def __init__(self, problems: list[Problem]):
-        super().__init__(problems)
-        self.message = f"发现 {len(self.problems)} 个问题，未生成统计附表"
 
 
 @dataclass(frozen=True)
@@ -380,7 +372,7 @@ def write_report(
 
     library, problems = check_library(library_root, as_of)
     if problems:
-        raise LibraryHasProblems(problems)
+        raise InvalidLibrary(problems, "未生成统计附表")
     site = derive_site(library, "internal", as_of)
     made = annex(site, period)
     docx_path, xlsx_path = targets

@@ -23,6 +23,7 @@ import zipfile
 from collections.abc import Sequence
 from xml.sax.saxutils import escape
 
+
 class Percent(float):
     """A fraction shown as a percentage with one decimal (0.667 → 66.7%): still a number to Excel."""
 

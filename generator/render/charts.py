@@ -33,6 +33,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
+from .text import estimated_width, wrapped
+
 WIDTH = 640
 PAD = 12  # px around the drawing
 FONT = 13  # px, labels, ticks and values
@@ -82,7 +84,7 @@ def esc(text: str) -> str:
 
 def text_width(text: str, size: int = FONT) -> float:
     """Estimated width in px: CJK and other wide characters one em, the rest 0.6 em."""
-    return sum(size if ord(char) >= 0x2E80 else size * 0.6 for char in text)
+    return estimated_width(text, size, 0.6)
 
 
 def truncate(text: str, limit: int = MAX_LABEL) -> str:
@@ -92,17 +94,7 @@ def truncate(text: str, limit: int = MAX_LABEL) -> str:
 
 def wrap(text: str, width: float, size: int) -> list[str]:
     """Greedy wrap by estimated width (Chinese breaks anywhere)."""
-    lines, current, used = [], "", 0.0
-    for char in text:
-        step = text_width(char, size)
-        if current and used + step > width:
-            lines.append(current)
-            current, used = "", 0.0
-        current += char
-        used += step
-    if current:
-        lines.append(current)
-    return lines
+    return wrapped(text, width, size, 0.6)
 
 
 def format_value(value: float | None, *, percent: bool = False, unit: str = "") -> str:

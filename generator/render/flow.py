@@ -14,6 +14,7 @@ import re
 from html import escape  # quotes too: the same rule for text and attributes as on the pages
 
 from ..contract import GuideStep
+from .text import estimated_width, wrapped
 
 WIDTH = 640
 BOX_X, BOX_WIDTH = 40, 560
@@ -26,22 +27,12 @@ FONT_FAMILY = "'Noto Sans CJK SC','Source Han Sans SC','Microsoft YaHei','SimHei
 
 
 def text_width(text: str, size: int = FONT) -> float:
-    return sum(size if ord(char) >= 0x2E80 else size * 0.55 for char in text)
+    return estimated_width(text, size, 0.55)
 
 
 def wrap(text: str, width: float, size: int = FONT) -> list[str]:
     """Greedy wrap by estimated width; Chinese breaks anywhere."""
-    lines, current, used = [], "", 0.0
-    for char in text:
-        step = text_width(char, size)
-        if current and used + step > width:
-            lines.append(current)
-            current, used = "", 0.0
-        current += char
-        used += step
-    if current:
-        lines.append(current)
-    return lines or [""]
+    return wrapped(text, width, size, 0.55) or [""]
 
 
 def step_lines(number: int, step: GuideStep) -> list[tuple[str, bool]]:

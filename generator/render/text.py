@@ -90,3 +90,24 @@ def html_markup(text: object) -> Markup:
     (`{{ config.site_name }}`) and through Jinja's escape filter (`title="{{ … | e }}"`):
     the escape filter leaves Markup alone, so both places show the text exactly once."""
     return Markup(html_text(text))
+
+
+def estimated_width(text: str, size: float, narrow: float) -> float:
+    """Width in px of `text` in an SVG drawn without measuring fonts: a CJK (or other wide)
+    character one em, any other `narrow` em. The flow diagrams and the charts lay out by it."""
+    return sum(size if ord(char) >= 0x2E80 else size * narrow for char in text)
+
+
+def wrapped(text: str, width: float, size: float, narrow: float) -> list[str]:
+    """`text` in lines no wider than `width` by estimated_width (Chinese breaks anywhere)."""
+    lines, current, used = [], "", 0.0
+    for char in text:
+        step = estimated_width(char, size, narrow)
+        if current and used + step > width:
+            lines.append(current)
+            current, used = "", 0.0
+        current += char
+        used += step
+    if current:
+        lines.append(current)
+    return lines
