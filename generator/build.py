@@ -861,7 +861,7 @@ def generated_nav(site: SiteModel, changes: bool = False) -> list[Any]:
                 ]
             }
         )
-    if site.edition.statistics:
+    if site.edition.statistics and site.settings.indicators:
         nav.append({"统计": "statistics/index.md"})
     nav += [{"政策依据": "policy.md"}, {"标签": "tags.md"}, {"检索": "search.md"}, {"类案检索": "similar.md"}]
     if changes:

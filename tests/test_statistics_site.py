@@ -166,3 +166,13 @@ def test_a_settings_file_of_the_earlier_contract_is_told_what_to_write(mini: Scr
     assert len(problems) == 1
     assert "indicators[0].counts: 字段 counts 已不再使用：" in problems[0]
     assert "numerator: {unit_rating: [满意, 基本满意]}" in problems[0]
+
+
+def test_a_library_without_indicators_has_no_statistics(mini: Scratch, tmp_path: Path) -> None:
+    """Nothing to compute: no 统计 pages, no nav entry, no figures on the home page."""
+    out = tmp_path / "site"
+    run = build_site(mini.root, out)
+    assert run.exit_code == 0, run.stderr
+    assert not (out / "statistics").exists()
+    home = (out / "index.html").read_text(encoding="utf-8")
+    assert "本年主要数字" not in home and 'href="statistics/"' not in home

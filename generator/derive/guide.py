@@ -180,7 +180,7 @@ def derive_extras(site: SiteModel) -> GuideExtras:
         if key is not None:
             inputs[ledger.key] = key
     extras = GuideExtras(book, policy_index(site), inputs)
-    if site.edition.statistics:
+    if site.edition.statistics and site.settings.indicators:  # no indicators defined: no statistics
         from ..render.statistics_pages import class_figures
 
         extras.statistics = Statistics(site)
