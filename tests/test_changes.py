@@ -438,6 +438,11 @@ def damaged(mutate: Any) -> bytes:
     "mutate",
     [
         lambda d: d["snapshot"]["records"].update({"<script>": d["snapshot"]["records"][OPEN_RECORD]}),
+        lambda d: d["snapshot"]["records"].update(
+            {"XF-2020-0001\nXF-2020-0002": d["snapshot"]["records"][OPEN_RECORD]}
+        ),
+        lambda d: d["snapshot"]["records"][OPEN_RECORD].update({"hash": "abcdefghijkq"}),
+        lambda d: d["snapshot"]["records"][OPEN_RECORD].update({"hash": 12}),
         lambda d: d["snapshot"]["records"][OPEN_RECORD].update({"hashes": "abc"}),
         lambda d: d["snapshot"]["records"][OPEN_RECORD].update({"hash": "abcdef"}),
         lambda d: d["snapshot"]["records"][OPEN_RECORD].pop("hash"),
