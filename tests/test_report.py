@@ -22,8 +22,17 @@ import pytest
 
 from generator.contract import Indicator
 from generator.derive.site import derive_site
-from generator.derive.statistics import DIMENSIONS, Figure, FigureTable, Period, Statistics, change_text, parse_period
-from generator.render.statistics_pages import TOTAL, rule_text
+from generator.derive.statistics import (
+    DIMENSIONS,
+    TOTAL,
+    Figure,
+    FigureTable,
+    Period,
+    Statistics,
+    change_text,
+    parse_period,
+)
+from generator.render.statistics_pages import rule_text
 from generator.validate import check_library
 from tests.conftest import AS_OF, SAMPLE, Run, Scratch, libreoffice_convert, require_or_skip, run_cli, snapshot
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from ..contract import PolicyBasis
 from .ledger import Ledger, LedgerBook, derive_ledgers, inputs_key
 from .site import ClassView, SiteModel
-from .statistics import Statistics
+from .statistics import Statistics, class_figures
 
 CHINESE_NUMERALS = "一二三四五六七八九十"
 
@@ -181,8 +181,8 @@ def derive_extras(site: SiteModel) -> GuideExtras:
             inputs[ledger.key] = key
     extras = GuideExtras(book, policy_index(site), inputs)
     if site.edition.statistics and site.settings.indicators:  # no indicators defined: no statistics
-        from ..render.statistics_pages import class_figures
-
         extras.statistics = Statistics(site)
-        extras.class_figures = class_figures(site, extras.statistics)
+        # 在办 is the class ledger's count (the edition with statistics has ledgers)
+        open_by_class = {ledger.key: ledger.tally.open for ledger in book.classes} if book is not None else {}
+        extras.class_figures = class_figures(extras.statistics, open_by_class)
     return extras

@@ -27,7 +27,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -46,6 +46,7 @@ DIMENSIONS: dict[str, str] = {
     "class": "类案",
     "channel": "信访渠道",
 }
+TOTAL = "信访总量"  # the indicator trends, shares and per-class counts are drawn for, when the settings have it
 NOT_CLOSED = "未办结"
 UNCLASSIFIED = "未归类"
 UNRATED = "未评价"
@@ -620,3 +621,24 @@ class MonthCube:
                     figures.append(Figure(indicator, int(total) if total.is_integer() else total))
             series[indicator.name] = figures
         return series
+
+
+def class_figures(stats: Statistics, open_by_class: Mapping[str, int]) -> dict[str, list[tuple[str, str]]]:
+    """类案 id → (label, figure) of its records to date: 记录, the headline rates, 在办 (`open_by_class`:
+    the class ledgers' own count, made already), and the headline 逾期 and 临期."""
+    if not stats.indicators or not len(stats.table):
+        return {}
+    always = Period(dt.date.min, stats.as_of, "all", "累计")
+    groups = stats.compute([always]).breakdown(always, "class")
+    rates = [i for i in stats.indicators if i.headline and i.kind == "rate"]
+    states = [i for i in stats.indicators if i.date == "status" and i.headline]
+    found: dict[str, list[tuple[str, str]]] = {}
+    for key, figures in groups.items():
+        class_id = key.split(" ", 1)[0]
+        total = figures.get(TOTAL)
+        shown = [("记录", total.text if total is not None else "")]
+        shown += [(i.name, figures[i.name].text) for i in rates]
+        shown.append(("在办", f"{open_by_class.get(class_id, 0)}件"))
+        shown += [(i.name, figures[i.name].text) for i in states]
+        found[class_id] = shown
+    return found

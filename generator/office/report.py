@@ -39,9 +39,9 @@ from docx.shared import Pt
 
 from ..contract import Indicator, Settings
 from ..derive.site import SiteModel
-from ..derive.statistics import DIMENSIONS, Figure, FigureTable, Period, Statistics, change_text, parse_period
+from ..derive.statistics import DIMENSIONS, TOTAL, Figure, FigureTable, Period, Statistics, change_text, parse_period
 from ..errors import InvalidLibrary, UsageProblem
-from ..render.statistics_pages import TOTAL, rule_text
+from ..render.statistics_pages import rule_text
 from ..render.text import md_inline
 from .fill import chinese_date
 from .reference_docx import TABLE_TEXT_STYLE

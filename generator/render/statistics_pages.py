@@ -24,9 +24,9 @@ from ..contract import INDICATOR_DATE_LABELS, Indicator
 from ..derive.site import SiteModel
 from ..derive.statistics import (
     DIMENSIONS,
+    TOTAL,
     Figure,
     FigureTable,
-    Period,
     Statistics,
     change_text,
     monthly,
@@ -36,7 +36,6 @@ from ..derive.statistics import (
 from .charts import Series, bar_chart, line_chart
 
 INDEX = "statistics/index.md"
-TOTAL = "信访总量"  # the indicator the trend and shares are drawn for, when the settings have it
 # Breakdowns whose values the record list can filter by (its facet keys).
 LIST_FILTERS = {"domain": "domain", "district": "district"}
 
@@ -414,28 +413,3 @@ def home_figures(site: SiteModel, stats: Statistics) -> dict[str, object] | None
         "figures": [(i.name, now[i.name].text, change_text(now[i.name], before[i.name])) for i in headline],
         "states": [(i.name, now[i.name].text) for i in states],
     }
-
-
-def class_figures(site: SiteModel, stats: Statistics) -> dict[str, list[tuple[str, str]]]:
-    """类案 → (label, figure) of its records to date: 记录, the headline rates, 在办, 逾期."""
-    if not stats.indicators or not len(stats.table):
-        return {}
-    always = Period(dt.date.min, site.as_of, "all", "累计")
-    table = stats.compute([always])
-    groups = table.breakdown(always, "class")
-    rates = [i for i in stats.indicators if i.headline and i.kind == "rate"]
-    states = [i for i in stats.indicators if i.date == "status" and i.headline]
-    found: dict[str, list[tuple[str, str]]] = {}
-    open_by_class: dict[str, int] = {}
-    for view in site.records:
-        if view.deadline.is_open and view.case_class is not None:
-            open_by_class[view.case_class.id] = open_by_class.get(view.case_class.id, 0) + 1
-    for key, figures in groups.items():
-        class_id = key.split(" ", 1)[0]
-        total = figures.get(TOTAL)
-        shown = [("记录", total.text if total is not None else "")]
-        shown += [(i.name, figures[i.name].text) for i in rates]
-        shown.append(("在办", f"{open_by_class.get(class_id, 0)}件"))
-        shown += [(i.name, figures[i.name].text) for i in states]
-        found[class_id] = shown
-    return found
