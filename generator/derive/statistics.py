@@ -353,6 +353,9 @@ class Statistics:
         self.as_of = site.as_of
         self.table = record_table(site)
         self.indicators = list(site.settings.indicators)
+        # what pages and the annex show first: those marked headline, or else the first six
+        self.headline = [i for i in self.indicators if i.headline] or self.indicators[:6]
+        self.domain_order = {d.name: n for n, d in enumerate(site.settings.vocabularies.domains)}
         self._states: dict[dt.date, np.ndarray] = {}
         self._members: dict[tuple[dt.date, dt.date, str | None], list[tuple[np.ndarray, np.ndarray | None]]] = {}
         self._counted: dict[tuple[dt.date, dt.date, str, str | None], dict[int, dict[str, Figure]]] = {}
@@ -531,10 +534,13 @@ class FigureTable:
         return by_value.get(0) or {i.name: _empty(i) for i in self.stats.indicators}
 
     def breakdown(self, period: Period, dimension: str, domain: str | None = None) -> dict[str, dict[str, Figure]]:
-        """value of `dimension` → figures, for the values with any record (sorted by value)."""
+        """value of `dimension` → figures, for the values with any record: 问题领域 in the settings' order
+        (as everywhere else; one not listed there last), any other dimension by value."""
         by_value = self._by(period, dimension, domain)
         values = self.stats.table.codes[dimension].values
-        return {values[code]: by_value[code] for code in sorted(by_value, key=lambda c: values[c])}
+        order = self.stats.domain_order if dimension == "domain" else {}
+        ranked = sorted(by_value, key=lambda c: (order.get(values[c], len(order)), values[c]))
+        return {values[code]: by_value[code] for code in ranked}
 
     def _by(self, period: Period, dimension: str, domain: str | None) -> dict[int, dict[str, Figure]]:
         return self.stats.counted(self.periods.get(period.key, period).until(self.stats.as_of), dimension, domain)

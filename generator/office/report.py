@@ -37,7 +37,7 @@ from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Pt
 
-from ..contract import Indicator, Settings
+from ..contract import Indicator
 from ..derive.site import SiteModel
 from ..derive.statistics import DIMENSIONS, TOTAL, Figure, FigureTable, Period, Statistics, change_text, parse_period
 from ..errors import InvalidLibrary, UsageProblem
@@ -135,9 +135,9 @@ def annex(site: SiteModel, period: Period, stats: Statistics | None = None) -> A
     table = stats.compute([now, year_ago, before])
     indicators = stats.indicators
     tables = [summary_table(table, indicators, now, year_ago, before)]
-    headline = [i for i in indicators if i.headline] or indicators[:6]
+    headline = stats.headline
     for dimension, label in DIMENSIONS.items():
-        tables.append(breakdown_table(table, headline, settings, dimension, label, now, year_ago))
+        tables.append(breakdown_table(table, headline, dimension, label, now, year_ago))
     notes = [CLOSING_NOTE]
     states = [i.name for i in indicators if i.date == "status"]
     if states:
@@ -191,7 +191,6 @@ def summary_table(
 def breakdown_table(
     table: FigureTable,
     headline: Sequence[Indicator],
-    settings: Settings,
     dimension: str,
     label: str,
     now: Period,
@@ -199,9 +198,6 @@ def breakdown_table(
 ) -> AnnexTable:
     """表2–表6: the headline indicators of this period for each value with a record, and 信访总量's 去年同期."""
     groups = table.breakdown(now, dimension)
-    if dimension == "domain":  # the settings' order, as on the statistics page
-        order = {d.name: n for n, d in enumerate(settings.vocabularies.domains)}
-        groups = dict(sorted(groups.items(), key=lambda item: (order.get(item[0], len(order)), item[0])))
     total = next((i for i in headline if i.name == TOTAL), None)
     last = table.breakdown(year_ago, dimension) if total is not None else {}
     head = [label]

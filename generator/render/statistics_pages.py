@@ -127,7 +127,7 @@ class StatisticsPage:
         latest = years[0]
         self.path = page_path(year, code, latest)
         self.indicators: list[Indicator] = stats.indicators
-        self.headline = [i for i in self.indicators if i.headline] or self.indicators[:6]
+        self.headline = stats.headline
         self.period = parse_period(str(year)).until(site.as_of)
         self.running = year == site.as_of.year  # the year is not over: this month and the last are shown too
         self.month = parse_period(f"{site.as_of.year}-{site.as_of.month:02d}") if self.running else None
@@ -279,9 +279,6 @@ class StatisticsPage:
             if not groups:
                 continue
             before = self.table.breakdown(self.period.last_year(), dimension, self.domain)
-            if dimension == "domain":  # the settings' order, as everywhere else
-                order = [d.name for d in self.site.settings.vocabularies.domains]
-                groups = dict(sorted(groups.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else 999))
             sections.append(self._breakdown(dimension, label, groups, before))
         return sections
 
