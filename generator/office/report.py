@@ -25,12 +25,11 @@ their dates to the as-of date).
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import docx
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
 from docx.enum.text import WD_LINE_SPACING
 from docx.oxml import parse_xml
@@ -45,7 +44,7 @@ from ..render.statistics_pages import rule_text
 from ..render.text import md_inline
 from .fill import chinese_date
 from .reference_docx import TABLE_TEXT_STYLE
-from .word import _python_docx, normalize_zip, official_docx_bytes, styled_block
+from .word import official_docx_bytes, styled_block
 from .workbook import Sheet, Value, workbook_bytes
 from .xlsx import Percent
 
@@ -268,13 +267,16 @@ def cell_markdown(cell: Cell) -> str:
 
 
 def annex_docx(annex: Annex) -> bytes:
-    data = official_docx_bytes(
-        annex_markdown(annex), title=annex.title, date=annex.as_of, subtitle_lines=annex.subtitle_lines
+    return official_docx_bytes(
+        annex_markdown(annex),
+        title=annex.title,
+        date=annex.as_of,
+        subtitle_lines=annex.subtitle_lines,
+        adjust=fit_tables,
     )
-    return normalize_zip(fit_tables(data), annex.as_of)
 
 
-def fit_tables(data: bytes) -> bytes:
+def fit_tables(document: Any) -> None:
     """Set the tables of this document for a statistics annex (the shared styles are a guide's).
 
     A guide's 4号 cells and footnotes, applied to eighteen indicators with a footnote each,
@@ -283,29 +285,24 @@ def fit_tables(data: bytes) -> bytes:
     margins, footnotes (and their marks) in 五号, rows that do not split across pages, and
     cell text centred vertically.
     """
-    with _python_docx:  # python-docx's parser must not be used on two threads at once (word.py)
-        document = docx.Document(io.BytesIO(data))
-        styles = document.styles
-        _size_style(styles[TABLE_TEXT_STYLE], CELL_SIZE_PT, exact=True)
-        _size_style(styles["Footnote Text"], SMALL_SIZE_PT, exact=False)
-        styles["Footnote Reference"].font.size = Pt(SMALL_SIZE_PT)  # else the body's 3号 (16 pt) mark
-        margins = "".join(f'<w:{side} w:w="{CELL_MARGIN_TWIPS}" w:type="dxa"/>' for side in ("left", "right"))
-        for table in document.tables:
-            look = table._tbl.tblPr.find(qn("w:tblLook"))  # tblCellMar comes before it (CT_TblPr's order)
-            look.addprevious(parse_xml(f"<w:tblCellMar {nsdecls('w')}>{margins}</w:tblCellMar>"))
-            small = len(table.columns) > len(SUMMARY_HEAD)
-            for row in table.rows:
-                row._tr.get_or_add_trPr().append(parse_xml(f"<w:cantSplit {nsdecls('w')}/>"))
-                for cell in row.cells:
-                    cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
-                    if small:
-                        for paragraph in cell.paragraphs:
-                            paragraph.paragraph_format.line_spacing = Pt(SMALL_SIZE_PT * LINE_FACTOR)
-                            for run in paragraph.runs:
-                                run.font.size = Pt(SMALL_SIZE_PT)
-        buffer = io.BytesIO()
-        document.save(buffer)
-    return buffer.getvalue()
+    styles = document.styles
+    _size_style(styles[TABLE_TEXT_STYLE], CELL_SIZE_PT, exact=True)
+    _size_style(styles["Footnote Text"], SMALL_SIZE_PT, exact=False)
+    styles["Footnote Reference"].font.size = Pt(SMALL_SIZE_PT)  # else the body's 3号 (16 pt) mark
+    margins = "".join(f'<w:{side} w:w="{CELL_MARGIN_TWIPS}" w:type="dxa"/>' for side in ("left", "right"))
+    for table in document.tables:
+        look = table._tbl.tblPr.find(qn("w:tblLook"))  # tblCellMar comes before it (CT_TblPr's order)
+        look.addprevious(parse_xml(f"<w:tblCellMar {nsdecls('w')}>{margins}</w:tblCellMar>"))
+        small = len(table.columns) > len(SUMMARY_HEAD)
+        for row in table.rows:
+            row._tr.get_or_add_trPr().append(parse_xml(f"<w:cantSplit {nsdecls('w')}/>"))
+            for cell in row.cells:
+                cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+                if small:
+                    for paragraph in cell.paragraphs:
+                        paragraph.paragraph_format.line_spacing = Pt(SMALL_SIZE_PT * LINE_FACTOR)
+                        for run in paragraph.runs:
+                            run.font.size = Pt(SMALL_SIZE_PT)
 
 
 def _size_style(style, size_pt: float, exact: bool) -> None:

@@ -27,9 +27,10 @@ import re
 import subprocess
 import threading
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import docx
 import pypandoc
@@ -109,12 +110,15 @@ def official_docx_bytes(
     version: str | None = None,
     resource_path: Path | None = None,
     signature: Signature | None = None,
+    adjust: Callable[[Any], None] | None = None,
 ) -> bytes:
-    """The finished .docx as bytes; `resource_path` is where relative image paths are found."""
+    """The finished .docx as bytes; `resource_path` is where relative image paths are found.
+    `adjust`: what one kind of document changes in the python-docx Document after the shared
+    pass (the statistics annex sets its tables smaller), in the same reading of the file."""
     head = styled_block("Title", title) + "".join(styled_block("Subtitle", line) for line in subtitle_lines)
     converted = run_pandoc(head + "\n" + markdown, date, resource_path)
     with _python_docx:
-        finished = finish(converted, title=title, date=date, version=version, signature=signature)
+        finished = finish(converted, title=title, date=date, version=version, signature=signature, adjust=adjust)
     return normalize_zip(finished, date)
 
 
@@ -165,7 +169,15 @@ def _pandoc(markdown: str, date: dt.date, resource_path: Path | None, reference:
     return result.stdout
 
 
-def finish(data: bytes, *, title: str, date: dt.date, version: str | None, signature: Signature | None) -> bytes:
+def finish(
+    data: bytes,
+    *,
+    title: str,
+    date: dt.date,
+    version: str | None,
+    signature: Signature | None,
+    adjust: Callable[[Any], None] | None = None,
+) -> bytes:
     """The python-docx pass over pandoc's output."""
     document = docx.Document(io.BytesIO(data))
     name_fonts_on_added_styles(document)
@@ -177,6 +189,8 @@ def finish(data: bytes, *, title: str, date: dt.date, version: str | None, signa
             free_picture_line(paragraph)
     if signature is not None:
         append_signature(document, signature)
+    if adjust is not None:
+        adjust(document)
     properties = document.core_properties
     moment = dt.datetime(date.year, date.month, date.day)
     # Core properties hold at most 255 characters (python-docx raises beyond that); the
